@@ -6,9 +6,7 @@ Sources (read 2026-11-28; re-check when adding a region or machine):
   machines (a2, a3, g2) carry a fixed number of GPUs; T4/V100/P4/P100 attach to N1 machines.
 - GPU memory: NVIDIA data sheets (L4 24 GB, A100 40/80 GB, H100 80 GB, T4 16 GB, V100 16 GB,
   P4 8 GB, P100 16 GB).
-- Zones offering each GPU: Google Cloud "GPU regions and zones availability"
-  (cloud.google.com/compute/docs/gpus/gpu-regions-zones). Availability changes; verify with
-  ``gcloud compute accelerator-types list --filter="zone~REGION"`` and update ``GPU_ZONES``.
+- Zones offering each GPU: see ``GPU_ZONES`` (a dated snapshot; availability changes).
 - Allocatable resources: GKE "Standard cluster architecture: node allocatable"
   (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes), implemented in
   :func:`allocatable`.
@@ -116,7 +114,10 @@ REGION_ZONES: dict[str, tuple[str, ...]] = {
     "asia-northeast1": ("a", "b", "c"),
 }
 
-# Zones (per region) where each GPU is offered. Source and date: module docstring.
+# Zones (per region) where each GPU is offered. Snapshot: skypilot-org/skypilot-catalog
+# catalogs/v8/gcp/vms.csv @ 006059e0f18a (accelerator rows; read 2026-11-28), cross-checked
+# against Google's GPU regions/zones page where it was reachable. Re-check before relying on a
+# zone: gcloud compute accelerator-types list --filter="zone~REGION".
 GPU_ZONES: dict[str, dict[str, tuple[str, ...]]] = {
     "nvidia-l4": {
         "us-central1": ("a", "b", "c"),
@@ -127,7 +128,7 @@ GPU_ZONES: dict[str, dict[str, tuple[str, ...]]] = {
         "europe-west1": ("b", "c"),
         "europe-west4": ("a", "b", "c"),
         "asia-southeast1": ("a", "b", "c"),
-        "asia-northeast1": ("a", "c"),
+        "asia-northeast1": ("a", "b", "c"),
     },
     "nvidia-tesla-a100": {
         "us-central1": ("a", "b", "c", "f"),
@@ -135,7 +136,7 @@ GPU_ZONES: dict[str, dict[str, tuple[str, ...]]] = {
         "us-west1": ("b",),
         "us-west4": ("b",),
         "europe-west4": ("a", "b"),
-        "asia-southeast1": ("b", "c"),
+        "asia-southeast1": ("a", "b", "c"),
         "asia-northeast1": ("a", "c"),
     },
     "nvidia-a100-80gb": {
@@ -156,7 +157,7 @@ GPU_ZONES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "nvidia-tesla-t4": {
         "us-central1": ("a", "b", "c", "f"),
-        "us-east1": ("c", "d"),
+        "us-east1": ("b", "c", "d"),
         "us-east4": ("a", "b", "c"),
         "us-west1": ("a", "b"),
         "us-west4": ("a", "b"),
@@ -167,7 +168,7 @@ GPU_ZONES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "nvidia-tesla-v100": {
         "us-central1": ("a", "b", "c", "f"),
-        "us-east1": ("c",),
+        "us-east1": ("b", "c"),
         "us-west1": ("a", "b"),
         "europe-west4": ("a", "b", "c"),
     },
@@ -175,7 +176,7 @@ GPU_ZONES: dict[str, dict[str, tuple[str, ...]]] = {
         "us-central1": ("a", "c"),
         "us-east4": ("a", "b", "c"),
         "europe-west4": ("b", "c"),
-        "asia-southeast1": ("b", "c"),
+        "asia-southeast1": ("a", "b", "c"),
     },
     "nvidia-tesla-p100": {
         "us-central1": ("c", "f"),

@@ -1,0 +1,145 @@
+"""nim-gke: NVIDIA NIM on GKE. Reads the stack config once, builds the components, exports."""
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.budget import CostGuard, CostGuardArgs
+from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
+from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
+from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
+from components.nim_release import NimRelease, NimReleaseArgs
+from nimgke.config import NAMESPACE, load_from_pulumi
+from nimgke.helm_values import ReleaseValues
+
+cfg = load_from_pulumi()
+s = cfg.settings
+sec, mon, pool_cfg = s.security, s.monitoring, s.gpu_pool
+
+cluster = GkeCluster(
+    "cluster",
+    ClusterArgs(
+        project=cfg.project,
+        region=cfg.region,
+        location=cfg.cluster_location,
+        node_zones=list(s.cluster.zones),
+        cluster_name=cfg.cluster_name,
+        release_channel=s.cluster.release_channel,
+        deletion_protection=s.cluster.deletion_protection,
+        system_machine_type=s.cluster.system_pool.machine_type,
+        system_min_nodes=s.cluster.system_pool.min_nodes,
+        system_max_nodes=s.cluster.system_pool.max_nodes,
+        system_disk_size_gb=s.cluster.system_pool.disk_size_gb,
+        system_disk_type=s.cluster.system_pool.disk_type,
+        private_nodes=sec.private_nodes,
+        private_endpoint=sec.private_endpoint,
+        authorized_networks=[
+            AuthorizedNetwork(cidr=n.cidr, name=n.name) for n in sec.master_authorized_networks
+        ],
+        secrets_encryption=sec.secrets_encryption,
+        kms_key=sec.kms_key,
+        managed_prometheus=mon.managed_prometheus,
+        dcgm_metrics=mon.dcgm,
+        maintenance_start=sec.maintenance_window.start,
+        maintenance_hours=sec.maintenance_window.hours,
+        maintenance_days=list(sec.maintenance_window.days),
+    ),
+)
+
+gpu_pool = GpuNodePool(
+    "gpu",
+    GpuNodePoolArgs(
+        project=cfg.project,
+        cluster=cluster.cluster_id,
+        location=cfg.cluster_location,
+        node_zones=cfg.gpu_zones,
+        service_account=cluster.node_service_account,
+        machine_type=pool_cfg.machine_type,
+        accelerator_type=pool_cfg.gpu_type,
+        accelerator_count=pool_cfg.gpu_count,
+        total_min_nodes=pool_cfg.min_nodes,
+        total_max_nodes=pool_cfg.max_nodes,
+        spot=pool_cfg.spot,
+        gpu_driver_version=pool_cfg.driver_version,
+        disk_size_gb=pool_cfg.disk_size_gb,
+        disk_type=pool_cfg.disk_type,
+    ),
+)
+
+if sec.ngc_key_source == "secretManager":
+    ngc_api_key = pulumi.Output.secret(
+        gcp.secretmanager.get_secret_version_output(
+            project=cfg.project, secret=sec.ngc_secret
+        ).secret_data
+    )
+else:
+    ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+
+k8s_opts = pulumi.ResourceOptions(providers=[cluster.provider])
+ngc = NgcSecrets(
+    "ngc",
+    NgcSecretsArgs(
+        ngc_api_key=ngc_api_key, namespace=s.nim.namespace, pod_security=sec.pod_security
+    ),
+    opts=k8s_opts,
+)
+if sec.network_policies:
+    NamespacePolicies("netpol", NamespacePoliciesArgs(namespace=ngc.namespace), opts=k8s_opts)
+
+releases = {}
+for model in cfg.models:
+    releases[model.release] = NimRelease(
+        f"nim-{model.release}",
+        NimReleaseArgs(
+            release=model.release,
+            namespace=ngc.namespace,
+            chart_version=s.nim.chart_version,
+            chart_repo=s.nim.chart_repo,
+            ngc_api_key=ngc_api_key,
+            node_selector=gpu_pool.node_selector,
+            values=ReleaseValues(
+                model_name=model.name,
+                image=model.image,
+                tag=model.tag,
+                pull_secret="ngc-registry",
+                api_secret="ngc-api",
+                gpu_count=pool_cfg.gpu_count,
+                cpu=model.cpu,
+                memory=model.memory,
+                node_selector={},
+                cache_size=model.cache_size,
+                storage_class=s.nim.storage_class,
+                replicas=model.replicas,
+                service_type=s.nim.service_type,
+                profile=model.profile,
+                spot=pool_cfg.spot,
+                restricted=sec.pod_security == "restricted",
+                hpa_metric=mon.hpa.metric if mon.hpa.enabled else None,
+                hpa_target_average=mon.hpa.target_average,
+                hpa_max_replicas=mon.hpa.max_replicas,
+            ),
+            pod_monitoring=mon.pod_monitoring,
+            network_policy=sec.network_policies,
+            allowed_client_namespaces=list(sec.allowed_client_namespaces),
+        ),
+        opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc, gpu_pool]),
+    )
+
+if s.budget is not None:
+    CostGuard(
+        "budget",
+        CostGuardArgs(
+            billing_account=s.budget.billing_account,
+            project=cfg.project,
+            monthly_usd=s.budget.monthly_usd,
+            thresholds=list(s.budget.thresholds),
+            display_name=f"nim-gke {cfg.stack}",
+        ),
+    )
+
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("gpuPoolName", gpu_pool.node_pool_name)
+pulumi.export("namespace", ngc.namespace)
+pulumi.export("models", {r: rel.url for r, rel in releases.items()})
+pulumi.export("portForward", {r: rel.port_forward_command for r, rel in releases.items()})

@@ -1,0 +1,1 @@
+"""Reusable Pulumi components of nim-gke: cluster, GPU pool, NGC secrets, NIM release."""

@@ -1,0 +1,382 @@
+"""The GKE cluster: VPC, node service account, optional KMS key, the cluster and its system pool.
+
+It owns the kubeconfig and the ``kubernetes.Provider`` built from it, so consumers never assemble
+kubeconfigs (the pulumi-eks pattern).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+TYPE = "nim-gke:gke:Cluster"
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE")
+# Least privilege for GKE nodes: Google's "use least privilege service accounts for your nodes"
+# (cloud.google.com/kubernetes-engine/docs/how-to/hardening-your-cluster), plus reading images
+# from Artifact Registry (for a remote repository in front of nvcr.io).
+NODE_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+    "roles/autoscaling.metricsWriter",
+    "roles/artifactregistry.reader",
+)
+SUBNET_CIDR = "10.10.0.0/20"
+PODS_CIDR = "10.16.0.0/14"
+SERVICES_CIDR = "10.20.0.0/20"
+MASTER_CIDR = "172.16.0.32/28"
+SYSTEM_POOL_LABEL = {"nim-gke/pool": "system"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorizedNetwork:
+    cidr: str
+    name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterArgs:
+    """Inputs for :class:`GkeCluster`. ``project``, ``region``, ``location`` and ``node_zones``
+    are required; everything else has a secure default."""
+
+    project: str
+    region: str
+    location: str
+    """A zone (zonal cluster) or the region (regional cluster)."""
+    node_zones: list[str]
+    cluster_name: str
+    release_channel: str = "REGULAR"
+    deletion_protection: bool = True
+    system_machine_type: str = "e2-standard-4"
+    system_min_nodes: int = 1
+    """Total across zones."""
+    system_max_nodes: int = 3
+    system_disk_size_gb: int = 50
+    system_disk_type: str = "pd-balanced"
+    private_nodes: bool = True
+    private_endpoint: bool = False
+    authorized_networks: list[AuthorizedNetwork] = field(default_factory=list)
+    secrets_encryption: bool = True
+    kms_key: str | None = None
+    """Existing key for Secret encryption; one is created when None and encryption is on."""
+    managed_prometheus: bool = True
+    dcgm_metrics: bool = True
+    maintenance_start: str = "03:00"
+    maintenance_hours: int = 6
+    maintenance_days: list[str] = field(default_factory=lambda: ["SA", "SU"])
+
+    def __post_init__(self) -> None:
+        if self.release_channel not in RELEASE_CHANNELS:
+            raise ValueError(
+                f"release_channel must be one of {RELEASE_CHANNELS}, got {self.release_channel!r}"
+            )
+        if not 0 <= self.system_min_nodes <= self.system_max_nodes:
+            raise ValueError(
+                "expected 0 <= system_min_nodes <= system_max_nodes, got "
+                f"{self.system_min_nodes} and {self.system_max_nodes}"
+            )
+        if not self.node_zones:
+            raise ValueError("node_zones must name at least one zone")
+
+
+def secure_node_config(
+    *,
+    machine_type: str,
+    disk_size_gb: int,
+    disk_type: str,
+    service_account: pulumi.Input[str],
+    labels: dict[str, str],
+) -> dict:
+    """Node settings every pool shares: own service account, GKE metadata server, shielded VM."""
+    return {
+        "machine_type": machine_type,
+        "disk_size_gb": disk_size_gb,
+        "disk_type": disk_type,
+        "service_account": service_account,
+        "oauth_scopes": [CLOUD_PLATFORM_SCOPE],
+        "labels": labels,
+        "workload_metadata_config": {"mode": "GKE_METADATA"},
+        "shielded_instance_config": {
+            "enable_secure_boot": True,
+            "enable_integrity_monitoring": True,
+        },
+        "metadata": {"disable-legacy-endpoints": "true"},
+    }
+
+
+def make_kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
+    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin`` (no static credentials)."""
+    context = f"gke-{name}"
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": context,
+                    "cluster": {
+                        "server": f"https://{endpoint}",
+                        "certificate-authority-data": ca_certificate,
+                    },
+                }
+            ],
+            "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
+            "current-context": context,
+            "users": [
+                {
+                    "name": context,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "gke-gcloud-auth-plugin",
+                            "installHint": "Install gke-gcloud-auth-plugin: gcloud components "
+                            "install gke-gcloud-auth-plugin",
+                            "provideClusterInfo": True,
+                        }
+                    },
+                }
+            ],
+        },
+        indent=2,
+    )
+
+
+def _maintenance_end(start: str, hours: int) -> str:
+    h, m = (int(x) for x in start.split(":"))
+    total = h * 60 + m + hours * 60
+    day = 1 + total // (24 * 60)
+    rest = total % (24 * 60)
+    return f"2026-01-{day:02d}T{rest // 60:02d}:{rest % 60:02d}:00Z"
+
+
+class GkeCluster(pulumi.ComponentResource):
+    """A hardened GKE Standard cluster with a separate autoscaling system pool."""
+
+    cluster_name: pulumi.Output[str]
+    cluster_id: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """Secret: the kubeconfig for this cluster (exec auth through gke-gcloud-auth-plugin)."""
+    node_service_account: pulumi.Output[str]
+    """Email of the least-privilege node service account, for other pools."""
+    provider: k8s.Provider
+    """The Kubernetes provider every Kubernetes resource of the stack uses."""
+
+    def __init__(
+        self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        network = gcp.compute.Network(
+            f"{name}-vpc", project=args.project, auto_create_subnetworks=False, opts=child
+        )
+        subnet = gcp.compute.Subnetwork(
+            f"{name}-subnet",
+            project=args.project,
+            region=args.region,
+            network=network.id,
+            ip_cidr_range=SUBNET_CIDR,
+            private_ip_google_access=True,
+            secondary_ip_ranges=[
+                {"range_name": "pods", "ip_cidr_range": PODS_CIDR},
+                {"range_name": "services", "ip_cidr_range": SERVICES_CIDR},
+            ],
+            opts=child,
+        )
+        if args.private_nodes:
+            # Private nodes have no external IP: Cloud NAT lets them reach nvcr.io and NGC.
+            router = gcp.compute.Router(
+                f"{name}-router",
+                project=args.project,
+                region=args.region,
+                network=network.id,
+                opts=child,
+            )
+            gcp.compute.RouterNat(
+                f"{name}-nat",
+                project=args.project,
+                region=args.region,
+                router=router.name,
+                nat_ip_allocate_option="AUTO_ONLY",
+                source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+                log_config={"enable": True, "filter": "ERRORS_ONLY"},
+                opts=child,
+            )
+
+        # Service account ids stay reserved for a while after deletion: add a random suffix.
+        suffix = random.RandomString(
+            f"{name}-suffix", length=6, special=False, upper=False, opts=child
+        )
+        node_sa = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            project=args.project,
+            account_id=suffix.result.apply(lambda s: f"nim-nodes-{s}"),
+            display_name=f"GKE nodes of {args.cluster_name} (least privilege)",
+            opts=child,
+        )
+        member = node_sa.email.apply(lambda e: f"serviceAccount:{e}")
+        for role in NODE_ROLES:
+            gcp.projects.IAMMember(
+                f"{name}-nodes-{role.split('/')[-1].replace('.', '-').lower()}",
+                project=args.project,
+                role=role,
+                member=member,
+                opts=child,
+            )
+
+        key_name: pulumi.Input[str] | None = args.kms_key
+        key_grant: list[pulumi.Resource] = []
+        if args.secrets_encryption and key_name is None:
+            ring = gcp.kms.KeyRing(
+                f"{name}-keyring",
+                project=args.project,
+                location=args.region,
+                # Key rings can never be deleted, so their names can never be reused.
+                name=suffix.result.apply(lambda s: f"{args.cluster_name}-{s}"),
+                opts=child,
+            )
+            key = gcp.kms.CryptoKey(
+                f"{name}-secrets-key",
+                key_ring=ring.id,
+                rotation_period="7776000s",  # 90 days
+                purpose="ENCRYPT_DECRYPT",
+                opts=child,
+            )
+            project_number = gcp.organizations.get_project_output(project_id=args.project).number
+            key_grant.append(
+                gcp.kms.CryptoKeyIAMMember(
+                    f"{name}-secrets-key-gke",
+                    crypto_key_id=key.id,
+                    role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                    member=project_number.apply(
+                        lambda n: (
+                            f"serviceAccount:service-{n}@container-engine-robot"
+                            ".iam.gserviceaccount.com"
+                        )
+                    ),
+                    opts=child,
+                )
+            )
+            key_name = key.id
+
+        components = ["SYSTEM_COMPONENTS"]
+        if args.dcgm_metrics:
+            components.append("DCGM")
+        cluster = gcp.container.Cluster(
+            f"{name}-gke",
+            project=args.project,
+            name=args.cluster_name,
+            location=args.location,
+            node_locations=[z for z in args.node_zones if z != args.location] or None,
+            network=network.id,
+            subnetwork=subnet.id,
+            networking_mode="VPC_NATIVE",
+            ip_allocation_policy={
+                "cluster_secondary_range_name": "pods",
+                "services_secondary_range_name": "services",
+            },
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            node_config=secure_node_config(
+                machine_type=args.system_machine_type,
+                disk_size_gb=args.system_disk_size_gb,
+                disk_type=args.system_disk_type,
+                service_account=node_sa.email,
+                labels=SYSTEM_POOL_LABEL,
+            ),
+            release_channel={"channel": args.release_channel},
+            workload_identity_config={"workload_pool": f"{args.project}.svc.id.goog"},
+            datapath_provider="ADVANCED_DATAPATH",
+            enable_shielded_nodes=True,
+            enable_legacy_abac=False,
+            master_auth={"client_certificate_config": {"issue_client_certificate": False}},
+            private_cluster_config={
+                "enable_private_nodes": args.private_nodes,
+                "enable_private_endpoint": args.private_endpoint,
+                **({"master_ipv4_cidr_block": MASTER_CIDR} if args.private_nodes else {}),
+            },
+            master_authorized_networks_config=(
+                {
+                    "cidr_blocks": [
+                        {"cidr_block": n.cidr, "display_name": n.name or n.cidr}
+                        for n in args.authorized_networks
+                    ]
+                }
+                if args.authorized_networks
+                else None
+            ),
+            database_encryption=(
+                {"state": "ENCRYPTED", "key_name": key_name}
+                if args.secrets_encryption
+                else {"state": "DECRYPTED"}
+            ),
+            maintenance_policy={
+                "recurring_window": {
+                    "start_time": f"2026-01-01T{args.maintenance_start}:00Z",
+                    "end_time": _maintenance_end(args.maintenance_start, args.maintenance_hours),
+                    "recurrence": f"FREQ=WEEKLY;BYDAY={','.join(args.maintenance_days)}",
+                }
+            },
+            monitoring_config={
+                "enable_components": components,
+                "managed_prometheus": {"enabled": args.managed_prometheus},
+            },
+            logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
+            addons_config={"gce_persistent_disk_csi_driver_config": {"enabled": True}},
+            deletion_protection=args.deletion_protection,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=key_grant),
+        )
+
+        system_pool = gcp.container.NodePool(
+            f"{name}-system",
+            project=args.project,
+            cluster=cluster.id,
+            location=args.location,
+            node_locations=args.node_zones,
+            initial_node_count=max(1, -(-args.system_min_nodes // len(args.node_zones))),
+            autoscaling={
+                "total_min_node_count": args.system_min_nodes,
+                "total_max_node_count": args.system_max_nodes,
+                "location_policy": "BALANCED",
+            },
+            management={"auto_repair": True, "auto_upgrade": True},
+            node_config=secure_node_config(
+                machine_type=args.system_machine_type,
+                disk_size_gb=args.system_disk_size_gb,
+                disk_type=args.system_disk_type,
+                service_account=node_sa.email,
+                labels=SYSTEM_POOL_LABEL,
+            ),
+            opts=child,
+        )
+
+        self.cluster_name = cluster.name
+        self.cluster_id = cluster.id
+        self.node_service_account = node_sa.email
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, cluster.master_auth).apply(
+                lambda a: make_kubeconfig(
+                    a[0], a[1], getattr(a[2], "cluster_ca_certificate", None) or ""
+                )
+            )
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[system_pool]),
+        )
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_id": self.cluster_id,
+                "kubeconfig": self.kubeconfig,
+                "node_service_account": self.node_service_account,
+            }
+        )

@@ -1,0 +1,61 @@
+"""Namespace-wide NetworkPolicies: deny by default, allow DNS and the HTTPS egress NIM needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+TYPE = "nim-gke:k8s:NamespacePolicies"
+METADATA_SERVER = "169.254.169.254/32"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamespacePoliciesArgs:
+    namespace: pulumi.Input[str]
+
+
+class NamespacePolicies(pulumi.ComponentResource):
+    """Default deny for every pod in the namespace, then the two egress paths NIM needs:
+    cluster DNS, and HTTPS to NGC (nvcr.io, api.ngc.nvidia.com and its CDN) but not the node
+    metadata server."""
+
+    def __init__(
+        self, name: str, args: NamespacePoliciesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-default-deny",
+            metadata={"name": "default-deny", "namespace": args.namespace},
+            spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
+            opts=child,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-allow-egress",
+            metadata={"name": "allow-dns-and-ngc-egress", "namespace": args.namespace},
+            spec={
+                "pod_selector": {},
+                "policy_types": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespace_selector": {
+                                    "match_labels": {"kubernetes.io/metadata.name": "kube-system"}
+                                },
+                                "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                    },
+                    {
+                        "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": [METADATA_SERVER]}}],
+                        "ports": [{"protocol": "TCP", "port": 443}],
+                    },
+                ],
+            },
+            opts=child,
+        )
+        self.register_outputs({})

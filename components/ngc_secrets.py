@@ -1,0 +1,111 @@
+"""The NIM namespace and the two Secrets NIM needs from NGC: image pull and API key.
+
+The key only ever travels as a secret Output; both Secrets are written through ``string_data``
+with ``additional_secret_outputs`` so state holds them encrypted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+TYPE = "nim-gke:ngc:NgcSecrets"
+REGISTRY = "nvcr.io"
+REGISTRY_USER = "$oauthtoken"
+# The chart reads env NGC_API_KEY from this key (charts >= 1.1.2, FACTS 1). The legacy name is
+# written too so older charts and init containers keep working.
+API_KEY_KEYS = ("NGC_API_KEY", "NGC_CLI_API_KEY")
+PART_OF_LABEL = {"app.kubernetes.io/part-of": "nim-gke"}
+POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
+
+
+def docker_config_json(api_key: str) -> str:
+    """A ``.dockerconfigjson`` document authenticating to nvcr.io with the NGC key."""
+    auth = base64.b64encode(f"{REGISTRY_USER}:{api_key}".encode()).decode()
+    return json.dumps(
+        {"auths": {REGISTRY: {"username": REGISTRY_USER, "password": api_key, "auth": auth}}}
+    )
+
+
+def pod_security_labels(level: str) -> dict[str, str]:
+    return {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NgcSecretsArgs:
+    ngc_api_key: pulumi.Input[str]
+    """The NGC API key; wrapped in ``Output.secret`` whatever is passed."""
+    namespace: str = "nim"
+    pull_secret_name: str = "ngc-registry"
+    api_secret_name: str = "ngc-api"
+    pod_security: str = "restricted"
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.pod_security not in POD_SECURITY_LEVELS:
+            raise ValueError(
+                f"pod_security must be one of {POD_SECURITY_LEVELS}, got {self.pod_security!r}"
+            )
+
+
+class NgcSecrets(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+    pull_secret_name: pulumi.Output[str]
+    api_secret_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: NgcSecretsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        key = pulumi.Output.secret(args.ngc_api_key)
+        ns = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": args.namespace,
+                "labels": {
+                    **args.labels,
+                    **PART_OF_LABEL,
+                    **pod_security_labels(args.pod_security),
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_ns = pulumi.ResourceOptions(
+            parent=self, depends_on=[ns], additional_secret_outputs=["data", "stringData"]
+        )
+        pull = k8s.core.v1.Secret(
+            f"{name}-registry",
+            metadata={
+                "name": args.pull_secret_name,
+                "namespace": ns.metadata.name,
+                "labels": PART_OF_LABEL,
+            },
+            type="kubernetes.io/dockerconfigjson",
+            string_data={".dockerconfigjson": pulumi.Output.secret(key.apply(docker_config_json))},
+            opts=in_ns,
+        )
+        api = k8s.core.v1.Secret(
+            f"{name}-api-key",
+            metadata={
+                "name": args.api_secret_name,
+                "namespace": ns.metadata.name,
+                "labels": PART_OF_LABEL,
+            },
+            type="Opaque",
+            string_data={k: key for k in API_KEY_KEYS},
+            opts=in_ns,
+        )
+        self.namespace = ns.metadata.name
+        self.pull_secret_name = pull.metadata.name
+        self.api_secret_name = api.metadata.name
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "pull_secret_name": self.pull_secret_name,
+                "api_secret_name": self.api_secret_name,
+            }
+        )

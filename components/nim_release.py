@@ -1,0 +1,145 @@
+"""One NIM model served by the ``nim-llm`` Helm chart, with its metrics scrape and ingress policy.
+
+Await strategy: the release is installed with ``skip_await`` so ``pulumi up`` returns once Helm has
+applied the manifests; a first NIM start (image pull, model download, engine build) takes 10 to
+30 minutes and is watched by the startup probe, ``nimctl doctor`` and ``nimctl smoke`` instead.
+What would keep the pod from ever starting (GPU type, requests above allocatable, missing Secret
+keys, wrong node selector) is rejected by config validation before anything is created, and the
+selector, Secret names and GPU count are wired from the resources that provide them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from nimgke.helm_values import METRICS_PATH, OPENAI_PORT, ReleaseValues, build_values
+
+TYPE = "nim-gke:nim:NimRelease"
+CHART = "nim-llm"
+CHART_REPO = "https://helm.ngc.nvidia.com/nim"
+GMP_NAMESPACE = "gmp-system"
+
+
+def service_name(release: str) -> str:
+    """The chart's Service: ``<release>-nim-llm`` (FACTS 3)."""
+    return f"{release}-{CHART}"
+
+
+def pod_labels(release: str) -> dict[str, str]:
+    """Select the release's pods by the chart's labels, never by name (FACTS 3)."""
+    return {"app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NimReleaseArgs:
+    release: str
+    namespace: pulumi.Input[str]
+    chart_version: str
+    values: ReleaseValues
+    """Release values; ``node_selector`` is replaced by ``node_selector`` below."""
+    node_selector: pulumi.Input[dict[str, str]]
+    ngc_api_key: pulumi.Input[str]
+    """Password for the NGC Helm repository (kept secret)."""
+    chart_repo: str = CHART_REPO
+    pod_monitoring: bool = True
+    network_policy: bool = True
+    allowed_client_namespaces: list[str] = field(default_factory=list)
+    timeout_seconds: int = 600
+
+
+class NimRelease(pulumi.ComponentResource):
+    service_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    url: pulumi.Output[str]
+    port_forward_command: pulumi.Output[str]
+    values: pulumi.Output[dict]
+
+    def __init__(
+        self, name: str, args: NimReleaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        values = pulumi.Output.from_input(args.node_selector).apply(
+            lambda sel: build_values(dataclasses.replace(args.values, node_selector=dict(sel)))
+        )
+        release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=args.release,
+            chart=CHART,
+            version=args.chart_version,
+            repository_opts={
+                "repo": args.chart_repo,
+                "username": "$oauthtoken",
+                "password": pulumi.Output.secret(args.ngc_api_key),
+            },
+            namespace=args.namespace,
+            values=values,
+            skip_await=True,
+            timeout=args.timeout_seconds,
+            atomic=False,
+            cleanup_on_fail=False,
+            max_history=10,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        selector = pod_labels(args.release)
+        after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])
+        if args.pod_monitoring:
+            k8s.apiextensions.CustomResource(
+                f"{name}-metrics",
+                api_version="monitoring.googleapis.com/v1",
+                kind="PodMonitoring",
+                metadata={"name": f"{args.release}-metrics", "namespace": args.namespace},
+                spec={
+                    "selector": {"matchLabels": selector},
+                    "endpoints": [{"port": OPENAI_PORT, "path": METRICS_PATH, "interval": "30s"}],
+                },
+                opts=after_release,
+            )
+        if args.network_policy:
+            sources = [{"pod_selector": {}}]  # same namespace (e.g. `helm test` pods)
+            allowed = [*args.allowed_client_namespaces, GMP_NAMESPACE]
+            sources.append(
+                {
+                    "namespace_selector": {
+                        "match_expressions": [
+                            {
+                                "key": "kubernetes.io/metadata.name",
+                                "operator": "In",
+                                "values": allowed,
+                            }
+                        ]
+                    }
+                }
+            )
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-ingress",
+                metadata={"name": f"{args.release}-allow-clients", "namespace": args.namespace},
+                spec={
+                    "pod_selector": {"match_labels": selector},
+                    "policy_types": ["Ingress"],
+                    "ingress": [
+                        {"from": sources, "ports": [{"protocol": "TCP", "port": OPENAI_PORT}]}
+                    ],
+                },
+                opts=after_release,
+            )
+        svc = service_name(args.release)
+        ns = pulumi.Output.from_input(args.namespace)
+        self.service_name = pulumi.Output.from_input(svc)
+        self.namespace = ns
+        self.values = values
+        self.url = ns.apply(lambda n: f"http://{svc}.{n}.svc.cluster.local:{OPENAI_PORT}/v1")
+        self.port_forward_command = ns.apply(
+            lambda n: f"kubectl -n {n} port-forward svc/{svc} {OPENAI_PORT}:{OPENAI_PORT}"
+        )
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "namespace": self.namespace,
+                "url": self.url,
+                "port_forward_command": self.port_forward_command,
+            }
+        )

@@ -1,0 +1,162 @@
+"""Values for the ``nim-llm`` Helm chart, built as plain data so they can be tested without Helm.
+
+Every key here is one the chart reads (``../shared/reference/nim-llm-1.1.2/values.yaml``, NGC
+chart 1.3.0); FACTS.md explains the ones tutorials get wrong:
+
+- the API key is read from key ``NGC_API_KEY`` of the Secret named by ``model.ngcAPISecret``;
+- probes are the chart's scalar ``*.path``/``*.failureThreshold`` settings, not ``httpGet`` blocks;
+- the startup budget is at least the chart's 40 s + 180 x 10 s, for download and engine build;
+- ``model.ngcAPIKey`` is never set: it would put the key into Helm values (and state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+OPENAI_PORT = 8000
+LIVE_PATH = "/v1/health/live"
+READY_PATH = "/v1/health/ready"
+METRICS_PATH = "/v1/metrics"
+NIM_UID = 1000
+# The chart's own startup budget (nim-llm 1.1.2 values.yaml): 40 s + 180 x 10 s, about 30 min.
+STARTUP_INITIAL_DELAY_S = 40
+STARTUP_PERIOD_S = 10
+STARTUP_FAILURE_THRESHOLD = 180
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
+SPOT_TOLERATION = {
+    "key": "cloud.google.com/gke-spot",
+    "operator": "Equal",
+    "value": "true",
+    "effect": "NoSchedule",
+}
+# Prometheus metric names NIM exposes on /v1/metrics (FACTS 5), as Managed Prometheus names them
+# for the Custom Metrics Stackdriver Adapter.
+GMP_METRIC = "prometheus.googleapis.com|{metric}|gauge"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseValues:
+    """What one NIM release needs from the rest of the stack (all plain values)."""
+
+    model_name: str
+    image: str
+    tag: str
+    pull_secret: str
+    api_secret: str
+    gpu_count: int
+    cpu: str
+    memory: str
+    node_selector: dict[str, str]
+    cache_size: str
+    storage_class: str
+    replicas: int = 1
+    service_type: str = "ClusterIP"
+    profile: str | None = None
+    spot: bool = False
+    restricted: bool = True
+    """Set security contexts that pass the ``restricted`` Pod Security Standard."""
+    hpa_metric: str | None = None
+    hpa_target_average: float = 10
+    hpa_max_replicas: int = 1
+
+
+def startup_budget_seconds(values: dict[str, Any]) -> int:
+    probe = values["startupProbe"]
+    return probe["initialDelaySeconds"] + probe["failureThreshold"] * probe["periodSeconds"]
+
+
+def _probe(path: str, *, initial: int, period: int, failures: int) -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "method": "http",
+        "path": path,
+        "initialDelaySeconds": initial,
+        "periodSeconds": period,
+        "timeoutSeconds": 1,
+        "successThreshold": 1,
+        "failureThreshold": failures,
+    }
+
+
+def build_values(v: ReleaseValues) -> dict[str, Any]:
+    """The chart values for one release. Contains names of Secrets, never their contents."""
+    env = [{"name": "NIM_MODEL_PROFILE", "value": v.profile}] if v.profile else []
+    tolerations = [GPU_TOLERATION] + ([SPOT_TOLERATION] if v.spot else [])
+    values: dict[str, Any] = {
+        "image": {"repository": v.image, "tag": v.tag, "pullPolicy": "IfNotPresent"},
+        "imagePullSecrets": [{"name": v.pull_secret}],
+        "model": {
+            "name": v.model_name,
+            "ngcAPISecret": v.api_secret,
+            "openaiPort": OPENAI_PORT,
+            "jsonLogging": True,
+            "logLevel": "INFO",
+        },
+        "statefulSet": {"enabled": True},
+        "replicaCount": v.replicas,
+        "persistence": {
+            "enabled": True,
+            "size": v.cache_size,
+            "storageClass": v.storage_class,
+            "accessMode": "ReadWriteOnce",
+            # Keep the downloaded model when the release is deleted or scaled in.
+            "stsPersistentVolumeClaimRetentionPolicy": {
+                "whenDeleted": "Retain",
+                "whenScaled": "Retain",
+            },
+        },
+        "resources": {
+            "requests": {"cpu": v.cpu, "memory": v.memory, GPU_RESOURCE: v.gpu_count},
+            "limits": {"memory": v.memory, GPU_RESOURCE: v.gpu_count},
+        },
+        "nodeSelector": dict(v.node_selector),
+        "tolerations": tolerations,
+        "livenessProbe": _probe(LIVE_PATH, initial=15, period=10, failures=3),
+        "readinessProbe": _probe(READY_PATH, initial=15, period=10, failures=3),
+        "startupProbe": _probe(
+            READY_PATH,
+            initial=STARTUP_INITIAL_DELAY_S,
+            period=STARTUP_PERIOD_S,
+            failures=STARTUP_FAILURE_THRESHOLD,
+        ),
+        "service": {"type": v.service_type, "openaiPort": OPENAI_PORT},
+        "env": env,
+        "metrics": {"enabled": True, "serviceMonitor": {"enabled": False}},
+        "podSecurityContext": {"runAsUser": NIM_UID, "runAsGroup": NIM_UID, "fsGroup": NIM_UID},
+    }
+    if v.restricted:
+        values["podSecurityContext"].update(
+            {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+        )
+        values["containerSecurityContext"] = {
+            "runAsNonRoot": True,
+            "runAsUser": NIM_UID,
+            "runAsGroup": NIM_UID,
+            "allowPrivilegeEscalation": False,
+            "privileged": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
+    if v.hpa_metric:
+        values["autoscaling"] = {
+            "enabled": True,
+            "minReplicas": v.replicas,
+            "maxReplicas": max(v.hpa_max_replicas, v.replicas),
+            "metrics": [
+                {
+                    "type": "Pods",
+                    "pods": {
+                        "metric": {"name": GMP_METRIC.format(metric=v.hpa_metric)},
+                        "target": {
+                            "type": "AverageValue",
+                            "averageValue": f"{v.hpa_target_average:g}",
+                        },
+                    },
+                }
+            ],
+        }
+    else:
+        values["autoscaling"] = {"enabled": False}
+    return values
