@@ -6,6 +6,7 @@ wrapped, so tests can assert both exact inputs and secretness.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Iterator
@@ -62,10 +63,18 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
         self.calls: list[pulumi.runtime.MockCallArgs] = []
+        self.state: dict[str, dict] = {}
+        """Outputs by resource name, as the mock cloud returned them."""
         self.monitor = MockMonitor(self)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         self.resources.append(args)
+        rid, outputs = self._cloud(args)
+        self.state[args.name] = outputs
+        return rid, outputs
+
+    def _cloud(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        """What the provider would return: the inputs plus computed properties."""
         outputs = dict(args.inputs)
         name = args.name
         if args.typ == "gcp:container/nodePool:NodePool":
@@ -168,6 +177,22 @@ def run_program(
 
 
 def asyncio_future(coro: Any) -> Any:
-    import asyncio  # noqa: PLC0415
-
     return asyncio.ensure_future(coro)
+
+
+def resolve(build: Any) -> Any:
+    """Run ``build()`` under the current mocks, wait for every registration, and return what it
+    returned with all Outputs resolved (so tests assert after the engine is quiet)."""
+    box: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def _run() -> pulumi.Output:
+        return pulumi.Output.from_input(build()).apply(lambda v: box.setdefault("value", v))
+
+    _run()
+    return box.get("value")
+
+
+def urn_suffix(urn: str) -> str:
+    """``parentType$childType::name`` part of a URN, to assert parentage."""
+    return urn.split("::", 2)[2]

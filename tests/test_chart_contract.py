@@ -1,0 +1,166 @@
+"""The Helm values each stack passes keep every contract of the nim-llm chart in FACTS.md.
+
+The program runs under mocks; the values it hands the Release are checked against the Secrets,
+node pool and chart schema the same run creates, so a pod rendered from them would start on that
+stack's GPU pool. ``test_chart_render.py`` renders the real chart with the same values.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from nimgke import catalog
+from nimgke.config import _parse_cpu_milli, _parse_quantity_gib
+from nimgke.helm_values import startup_budget_seconds
+from tests.conftest import (
+    FAKE_NGC_KEY,
+    SHARED_REFERENCE,
+    SECRET_MANAGER_KEY,
+    ProgramRun,
+    run_program,
+    stack_config,
+    unwrap,
+)
+
+STACKS = ("dev", "prod")
+CHART_STARTUP_BUDGET_S = 40 + 180 * 10  # nim-llm 1.1.2 values.yaml, FACTS 4
+SCHEMA = SHARED_REFERENCE / "nim-llm-1.1.2" / "values.schema.json"
+
+
+@cache
+def program(stack: str) -> ProgramRun:
+    config = stack_config(stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    return run_program(stack, config, ["nim-gke:ngcApiKey"])
+
+
+def stack_key(stack: str) -> str:
+    return FAKE_NGC_KEY if stack == "dev" else SECRET_MANAGER_KEY
+
+
+def release_values(stack: str) -> list[dict[str, Any]]:
+    releases = program(stack).mocks.of_type("kubernetes:helm.sh/v3:Release")
+    assert releases, "no Release registered"
+    return [unwrap(r.inputs["values"]) for r in releases]
+
+
+def secrets(stack: str) -> dict[str, dict[str, Any]]:
+    return {
+        unwrap(s.inputs)["metadata"]["name"]: unwrap(s.inputs)
+        for s in program(stack).mocks.of_type("kubernetes:core/v1:Secret")
+    }
+
+
+def gpu_pool(stack: str) -> dict[str, Any]:
+    mocks = program(stack).mocks
+    pools = [
+        unwrap(mocks.state[p.name])
+        for p in mocks.of_type("gcp:container/nodePool:NodePool")
+        if "guestAccelerators" in p.inputs["nodeConfig"]
+    ]
+    assert len(pools) == 1
+    return pools[0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_api_key_secret_exists_with_the_key_the_chart_reads(stack):
+    for values in release_values(stack):
+        secret = secrets(stack)[values["model"]["ngcAPISecret"]]
+        assert secret["stringData"]["NGC_API_KEY"] == stack_key(stack)
+        assert secret["metadata"]["namespace"] == "nim"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pull_secret_is_valid_for_nvcr(stack):
+    for values in release_values(stack):
+        (ref,) = values["imagePullSecrets"]
+        secret = secrets(stack)[ref["name"]]
+        assert secret["type"] == "kubernetes.io/dockerconfigjson"
+        auth = json.loads(secret["stringData"][".dockerconfigjson"])["auths"]["nvcr.io"]
+        assert (auth["username"], auth["password"]) == ("$oauthtoken", stack_key(stack))
+        assert values["image"]["repository"].startswith("nvcr.io/nim/")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pod_selects_and_tolerates_the_gpu_pool(stack):
+    pool = gpu_pool(stack)
+    accel = pool["nodeConfig"]["guestAccelerators"][0]
+    for values in release_values(stack):
+        assert values["nodeSelector"] == {
+            "cloud.google.com/gke-nodepool": pool["name"],
+            "cloud.google.com/gke-accelerator": accel["type"],
+        }
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values[
+            "tolerations"
+        ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_gpu_and_requests_fit_one_node_of_the_pool(stack):
+    pool = gpu_pool(stack)
+    gpus = pool["nodeConfig"]["guestAccelerators"][0]["count"]
+    machine = catalog.MACHINE_TYPES[pool["nodeConfig"]["machineType"]]
+    alloc = catalog.allocatable(machine)
+    for values in release_values(stack):
+        res = values["resources"]
+        assert 1 <= res["limits"]["nvidia.com/gpu"] <= gpus
+        assert res["requests"]["nvidia.com/gpu"] == res["limits"]["nvidia.com/gpu"]
+        cpu_m = _parse_cpu_milli(res["requests"]["cpu"])
+        mem_mib = _parse_quantity_gib(res["requests"]["memory"]) * 1024
+        assert cpu_m + catalog.DAEMONSET_CPU_MILLI <= alloc.cpu_milli
+        assert mem_mib + catalog.DAEMONSET_MEMORY_MIB <= alloc.memory_mib
+        # FACTS 13: a 16Gi request never schedules on a 16 GB node.
+        assert mem_mib < machine.memory_gib * 1024
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_probes_hit_nim_health_paths_with_the_chart_startup_budget(stack):
+    for values in release_values(stack):
+        assert values["livenessProbe"]["path"] == "/v1/health/live"
+        assert values["readinessProbe"]["path"] == "/v1/health/ready"
+        assert values["startupProbe"]["path"] == "/v1/health/ready"
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            # FACTS 4: the chart ignores Kubernetes httpGet blocks.
+            assert "httpGet" not in values[probe]
+            assert values[probe]["enabled"] is True
+        assert startup_budget_seconds(values) >= CHART_STARTUP_BUDGET_S
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_model_cache_is_persisted(stack):
+    settings = json.loads(stack_config(stack)["nim-gke:nim"])
+    for values in release_values(stack):
+        p = values["persistence"]
+        assert p["enabled"] is True
+        assert p["size"] == "50Gi"
+        assert p["storageClass"] == settings["storageClass"]
+        assert p["accessMode"] == "ReadWriteOnce"
+        assert values["statefulSet"]["enabled"] is True
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_key_in_values_and_restricted_security_contexts(stack):
+    for values in release_values(stack):
+        assert "ngcAPIKey" not in values["model"]
+        assert stack_key(stack) not in json.dumps(values)
+        csc = values["containerSecurityContext"]
+        assert csc["allowPrivilegeEscalation"] is False
+        assert csc["capabilities"] == {"drop": ["ALL"]}
+        assert csc["runAsNonRoot"] is True
+        assert values["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="chart schema not found beside the repository")
+@pytest.mark.parametrize("stack", STACKS)
+def test_values_validate_against_the_chart_schema(stack):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA.read_text())
+    for values in release_values(stack):
+        jsonschema.validate(values, schema)
+        # The schema does not forbid unknown keys, so check ours are all keys the chart knows.
+        defaults = (SCHEMA.parent / "values.yaml").read_text()
+        for key in values:
+            assert f"\n{key}:" in f"\n{defaults}", f"{key} is not a nim-llm value"

@@ -1,0 +1,194 @@
+"""Contract tests of the GKE cluster component: exact wire inputs, parentage, secrets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.cluster import (
+    NODE_ROLES,
+    AuthorizedNetwork,
+    ClusterArgs,
+    GkeCluster,
+    make_kubeconfig,
+)
+from tests.conftest import is_secret, resolve
+
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+
+
+def make_args(**overrides) -> ClusterArgs:
+    base = dict(
+        project="my-proj",
+        region="us-central1",
+        location="us-central1",
+        node_zones=["us-central1-a", "us-central1-c"],
+        cluster_name="nim-prod",
+        authorized_networks=[AuthorizedNetwork(cidr="203.0.113.0/24", name="ops")],
+    )
+    base.update(overrides)
+    return ClusterArgs(**base)
+
+
+def build(mocks, **overrides):
+    cluster = GkeCluster("cluster", make_args(**overrides))
+    return resolve(
+        lambda: {"kubeconfig": cluster.kubeconfig, "sa": cluster.node_service_account}
+    )
+
+
+def test_default_pool_removed_and_system_pool_autoscales_with_auto_repair(mocks):
+    build(mocks)
+    inputs = mocks.one(CLUSTER).inputs
+    assert inputs["removeDefaultNodePool"] is True
+    pool = mocks.one(NODE_POOL).inputs
+    assert mocks.one(NODE_POOL).name == "cluster-system"
+    assert pool["nodeConfig"]["machineType"] == "e2-standard-4"
+    assert pool["autoscaling"] == {
+        "totalMinNodeCount": 1,
+        "totalMaxNodeCount": 3,
+        "locationPolicy": "BALANCED",
+    }
+    assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
+    assert pool["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+
+
+def test_hardening_inputs(mocks):
+    build(mocks)
+    c = mocks.one(CLUSTER).inputs
+    assert c["releaseChannel"] == {"channel": "REGULAR"}
+    assert c["workloadIdentityConfig"] == {"workloadPool": "my-proj.svc.id.goog"}
+    assert c["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert c["enableShieldedNodes"] is True
+    assert c["enableLegacyAbac"] is False
+    assert c["masterAuth"] == {"clientCertificateConfig": {"issueClientCertificate": False}}
+    assert c["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": False,
+        "masterIpv4CidrBlock": "172.16.0.32/28",
+    }
+    assert c["masterAuthorizedNetworksConfig"] == {
+        "cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "ops"}]
+    }
+    assert c["deletionProtection"] is True
+    assert c["monitoringConfig"] == {
+        "enableComponents": ["SYSTEM_COMPONENTS", "DCGM"],
+        "managedPrometheus": {"enabled": True},
+    }
+    assert c["maintenancePolicy"] == {
+        "recurringWindow": {
+            "startTime": "2026-01-01T03:00:00Z",
+            "endTime": "2026-01-01T09:00:00Z",
+            "recurrence": "FREQ=WEEKLY;BYDAY=SA,SU",
+        }
+    }
+    # Regional cluster: every zone is a node location.
+    assert c["location"] == "us-central1"
+    assert c["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+
+
+def test_zonal_cluster_omits_its_own_zone_from_node_locations(mocks):
+    build(mocks, location="us-central1-a", node_zones=["us-central1-a"])
+    c = mocks.one(CLUSTER).inputs
+    assert c["location"] == "us-central1-a"
+    assert "nodeLocations" not in c
+
+
+def test_nodes_use_a_dedicated_least_privilege_service_account(mocks):
+    out = build(mocks)
+    sa = mocks.one("gcp:serviceaccount/account:Account").inputs
+    assert sa["accountId"] == "nim-nodes-x7k2qp"  # random suffix: ids are not reusable at once
+    roles = sorted(r.inputs["role"] for r in mocks.of_type("gcp:projects/iAMMember:IAMMember"))
+    assert roles == sorted(NODE_ROLES)
+    assert not any("roles/editor" in r or "roles/owner" in r for r in roles)
+    for pool in (mocks.one(NODE_POOL).inputs, mocks.one(CLUSTER).inputs):
+        node = pool["nodeConfig"]
+        assert node["serviceAccount"] == out["sa"] == "nim-nodes-x7k2qp@p.iam.gserviceaccount.com"
+        assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+        assert node["shieldedInstanceConfig"] == {
+            "enableSecureBoot": True,
+            "enableIntegrityMonitoring": True,
+        }
+
+
+def test_secrets_encrypted_with_a_created_kms_key_granted_to_gke(mocks):
+    build(mocks)
+    ring = mocks.one("gcp:kms/keyRing:KeyRing").inputs
+    assert ring["name"] == "nim-prod-x7k2qp" and ring["location"] == "us-central1"
+    key = mocks.one("gcp:kms/cryptoKey:CryptoKey")
+    grant = mocks.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").inputs
+    assert grant["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert grant["member"] == (
+        "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+    )
+    enc = mocks.one(CLUSTER).inputs["databaseEncryption"]
+    assert enc["state"] == "ENCRYPTED"
+    assert enc["keyName"].endswith(f"/cryptoKeys/{key.name}")
+
+
+def test_given_kms_key_is_used_and_none_created(mocks):
+    name = "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"
+    build(mocks, kms_key=name)
+    assert mocks.of_type("gcp:kms/cryptoKey:CryptoKey") == []
+    assert mocks.one(CLUSTER).inputs["databaseEncryption"] == {
+        "state": "ENCRYPTED",
+        "keyName": name,
+    }
+
+
+def test_private_nodes_get_cloud_nat_and_public_nodes_do_not(mocks):
+    build(mocks)
+    nat = mocks.one("gcp:compute/routerNat:RouterNat").inputs
+    assert nat["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+
+
+def test_public_nodes_relaxation_has_no_nat(mocks):
+    build(mocks, private_nodes=False, authorized_networks=[], secrets_encryption=False)
+    assert mocks.of_type("gcp:compute/routerNat:RouterNat") == []
+    c = mocks.one(CLUSTER).inputs
+    assert c["privateClusterConfig"] == {"enablePrivateNodes": False, "enablePrivateEndpoint": False}
+    assert "masterAuthorizedNetworksConfig" not in c
+    assert c["databaseEncryption"] == {"state": "DECRYPTED"}
+
+
+def test_kubeconfig_is_secret_and_uses_the_gke_auth_plugin(mocks):
+    out = build(mocks)
+    doc = json.loads(out["kubeconfig"])
+    assert doc["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
+    assert doc["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
+    assert "token" not in json.dumps(doc["users"])
+    provider = mocks.one("pulumi:providers:kubernetes")
+    assert is_secret(provider.inputs["kubeconfig"])
+
+
+def test_children_are_parented_to_the_component(mocks):
+    build(mocks)
+    prefix = "nim-gke:gke:Cluster$"
+    children = [u for u in mocks.urns() if prefix in u]
+    expected = {"cluster-gke", "cluster-system", "cluster-vpc", "cluster-k8s", "cluster-nodes"}
+    assert expected <= {u.rsplit("::", 1)[1] for u in children}
+    # Every resource but the component itself is its child and named after it.
+    others = [u for u in mocks.urns() if not u.endswith("::cluster")]
+    assert others and all(prefix in u and u.rsplit("::", 1)[1].startswith("cluster-")
+                          for u in others)
+
+
+def test_make_kubeconfig_shape():
+    doc = json.loads(make_kubeconfig("c", "1.2.3.4", "Q0E="))
+    assert doc["current-context"] == "gke-c"
+    assert doc["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"release_channel": "FAST"}, "release_channel must be one of"),
+        ({"system_min_nodes": 4, "system_max_nodes": 3}, "system_min_nodes <= system_max_nodes"),
+        ({"node_zones": []}, "node_zones must name at least one zone"),
+    ],
+)
+def test_args_reject_invalid_values(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        make_args(**overrides)

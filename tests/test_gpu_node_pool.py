@@ -1,0 +1,104 @@
+"""Contract tests of the GPU node pool: accelerator, driver, bounds totalled across zones."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from tests.conftest import resolve
+
+NODE_POOL = "gcp:container/nodePool:NodePool"
+
+
+def make_args(**overrides) -> GpuNodePoolArgs:
+    base = dict(
+        project="p",
+        cluster="projects/p/locations/us-central1/clusters/c",
+        location="us-central1",
+        node_zones=["us-central1-a", "us-central1-c"],
+        service_account="nodes@p.iam.gserviceaccount.com",
+    )
+    base.update(overrides)
+    return GpuNodePoolArgs(**base)
+
+
+def build(**overrides):
+    pool = GpuNodePool("gpu", make_args(**overrides))
+    return resolve(lambda: {"name": pool.node_pool_name, "selector": pool.node_selector})
+
+
+def test_one_l4_per_g2_standard_4_with_the_driver_installed_explicitly(mocks):
+    build()
+    node = mocks.one(NODE_POOL).inputs["nodeConfig"]
+    assert node["machineType"] == "g2-standard-4"
+    assert node["guestAccelerators"] == [
+        {
+            "type": "nvidia-l4",
+            "count": 1,
+            "gpuDriverInstallationConfig": {"gpuDriverVersion": "LATEST"},
+        }
+    ]
+    assert node["diskSizeGb"] == 200 and node["diskType"] == "pd-balanced"
+    assert node["spot"] is False
+    assert node["labels"] == {"nim-gke/pool": "gpu"}
+
+
+def test_bounds_are_totals_across_zones_and_scale_to_zero(mocks):
+    build()
+    inputs = mocks.one(NODE_POOL).inputs
+    # FACTS 9: per-zone min/max would multiply by the zone count; totals do not.
+    assert inputs["autoscaling"] == {
+        "totalMinNodeCount": 0,
+        "totalMaxNodeCount": 2,
+        "locationPolicy": "ANY",
+    }
+    assert "minNodeCount" not in inputs["autoscaling"]
+    assert inputs["initialNodeCount"] == 0
+    assert inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
+    assert inputs["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+
+
+def test_warm_minimum_starts_one_node_per_zone_at_most(mocks):
+    build(total_min_nodes=1, total_max_nodes=2)
+    inputs = mocks.one(NODE_POOL).inputs
+    assert inputs["autoscaling"]["totalMinNodeCount"] == 1
+    assert inputs["initialNodeCount"] == 1  # per zone; the autoscaler trims to the total
+
+
+def test_spot_and_node_security(mocks):
+    build(spot=True)
+    node = mocks.one(NODE_POOL).inputs["nodeConfig"]
+    assert node["spot"] is True
+    assert node["serviceAccount"] == "nodes@p.iam.gserviceaccount.com"
+    assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert node["shieldedInstanceConfig"]["enableSecureBoot"] is True
+
+
+def test_node_selector_pins_to_this_pool_and_gpu(mocks):
+    out = build()
+    assert out["selector"] == {
+        "cloud.google.com/gke-nodepool": "gpu-pool-a1b2c3",
+        "cloud.google.com/gke-accelerator": "nvidia-l4",
+    }
+    assert out["name"] == "gpu-pool-a1b2c3"
+
+
+def test_child_is_parented_to_the_component(mocks):
+    build()
+    suffix = "nim-gke:gke:GpuNodePool$gcp:container/nodePool:NodePool::gpu-pool"
+    assert any(u.endswith(suffix) for u in mocks.urns()), mocks.urns()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"accelerator_count": 0}, "accelerator_count must be >= 1"),
+        ({"total_min_nodes": 3, "total_max_nodes": 1}, "total_min_nodes <= total_max_nodes"),
+        ({"total_min_nodes": -1}, "total_min_nodes <= total_max_nodes"),
+        ({"gpu_driver_version": "GPU_DRIVER_VERSION_UNSPECIFIED"}, "gpu_driver_version must be"),
+        ({"node_zones": []}, "node_zones must name at least one zone"),
+    ],
+)
+def test_args_reject_invalid_values(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        make_args(**overrides)

@@ -1,0 +1,137 @@
+"""Contract tests of the NIM release: chart, repository credentials, values, await, extras."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from components.nim_release import NimRelease, NimReleaseArgs, pod_labels, service_name
+from nimgke.helm_values import ReleaseValues
+from tests.conftest import FAKE_NGC_KEY, is_secret, plain_strings, resolve, unwrap
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SELECTOR = {
+    "cloud.google.com/gke-nodepool": "gpu-pool-a1b2c3",
+    "cloud.google.com/gke-accelerator": "nvidia-l4",
+}
+
+
+def values(**overrides) -> ReleaseValues:
+    base = dict(
+        model_name="meta/llama3-8b-instruct",
+        image="nvcr.io/nim/meta/llama3-8b-instruct",
+        tag="1.0.3",
+        pull_secret="ngc-registry",
+        api_secret="ngc-api",
+        gpu_count=1,
+        cpu="3",
+        memory="12Gi",
+        node_selector={},
+        cache_size="50Gi",
+        storage_class="standard-rwo",
+    )
+    base.update(overrides)
+    return ReleaseValues(**base)
+
+
+def build(allowed=(), **overrides):
+    args = dict(
+        release="llama3-8b",
+        namespace="nim",
+        chart_version="1.3.0",
+        values=values(),
+        node_selector=pulumi.Output.from_input(SELECTOR),
+        ngc_api_key=FAKE_NGC_KEY,
+        allowed_client_namespaces=list(allowed),
+    )
+    args.update(overrides)
+    rel = NimRelease("nim-llama3-8b", NimReleaseArgs(**args))
+    return resolve(
+        lambda: {
+            "svc": rel.service_name,
+            "url": rel.url,
+            "pf": rel.port_forward_command,
+            "ns": rel.namespace,
+        }
+    )
+
+
+def test_chart_from_ngc_pinned_with_secret_repository_credentials(mocks):
+    build()
+    r = mocks.one(RELEASE).inputs
+    assert r["chart"] == "nim-llm"
+    assert r["version"] == "1.3.0"
+    assert r["name"] == "llama3-8b"
+    assert r["namespace"] == "nim"
+    opts = r["repositoryOpts"]
+    assert unwrap(opts)["repo"] == "https://helm.ngc.nvidia.com/nim"
+    assert unwrap(opts)["username"] == "$oauthtoken"
+    assert is_secret(opts) or is_secret(opts["password"])
+    assert unwrap(opts)["password"] == FAKE_NGC_KEY
+
+
+def test_does_not_block_for_the_model_download(mocks):
+    build()
+    r = mocks.one(RELEASE).inputs
+    assert r["skipAwait"] is True
+    assert r["atomic"] is False
+    assert r["timeout"] == 600
+
+
+def test_values_carry_the_pool_selector_and_no_key(mocks):
+    build()
+    r = mocks.one(RELEASE).inputs
+    vals = unwrap(r["values"])
+    assert vals["nodeSelector"] == SELECTOR
+    assert vals["model"]["ngcAPISecret"] == "ngc-api"
+    assert "ngcAPIKey" not in vals["model"]
+    leaked = [p for p, s in plain_strings(r["values"]) if FAKE_NGC_KEY in s]
+    assert leaked == []
+
+
+def test_outputs_name_the_chart_service(mocks):
+    out = build()
+    assert out["svc"] == service_name("llama3-8b") == "llama3-8b-nim-llm"
+    assert out["url"] == "http://llama3-8b-nim-llm.nim.svc.cluster.local:8000/v1"
+    assert out["pf"] == "kubectl -n nim port-forward svc/llama3-8b-nim-llm 8000:8000"
+
+
+def test_pod_monitoring_scrapes_nim_metrics_by_chart_labels(mocks):
+    build()
+    pm = mocks.one("kubernetes:monitoring.googleapis.com/v1:PodMonitoring").inputs
+    assert pm["apiVersion"] == "monitoring.googleapis.com/v1"
+    assert pm["spec"] == {
+        "selector": {"matchLabels": pod_labels("llama3-8b")},
+        "endpoints": [{"port": 8000, "path": "/v1/metrics", "interval": "30s"}],
+    }
+    assert pod_labels("llama3-8b") == {
+        "app.kubernetes.io/name": "nim-llm",
+        "app.kubernetes.io/instance": "llama3-8b",
+    }
+
+
+def test_ingress_policy_allows_only_named_namespaces_and_metrics(mocks):
+    build(allowed=["apps"])
+    np = mocks.one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs
+    spec = np["spec"]
+    assert spec["podSelector"] == {"matchLabels": pod_labels("llama3-8b")}
+    assert spec["policyTypes"] == ["Ingress"]
+    (rule,) = spec["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8000}]
+    ns_rule = rule["from"][1]["namespaceSelector"]["matchExpressions"][0]
+    assert ns_rule["values"] == ["apps", "gmp-system"]
+
+
+@pytest.mark.parametrize(("flag", "typ"), [
+    ("pod_monitoring", "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"),
+    ("network_policy", "kubernetes:networking.k8s.io/v1:NetworkPolicy"),
+])
+def test_extras_can_be_switched_off(mocks, flag, typ):
+    build(**{flag: False})
+    assert mocks.of_type(typ) == []
+
+
+def test_children_parented(mocks):
+    build()
+    children = {u.rsplit("::", 1)[1] for u in mocks.urns() if "nim-gke:nim:NimRelease$" in u}
+    assert children == {"nim-llama3-8b-release", "nim-llama3-8b-metrics", "nim-llama3-8b-ingress"}

@@ -1,0 +1,163 @@
+"""Whole-program tests: ``__main__.py`` run with each stack file under mocks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import (
+    FAKE_NGC_KEY,
+    SECRET_MANAGER_KEY,
+    is_secret,
+    plain_strings,
+    run_program,
+    stack_config,
+    unwrap,
+)
+from tests.test_chart_contract import program
+
+COMPONENTS = {
+    "nim-gke:gke:Cluster",
+    "nim-gke:gke:GpuNodePool",
+    "nim-gke:ngc:NgcSecrets",
+    "nim-gke:nim:NimRelease",
+}
+K8S_PREFIX = "kubernetes:"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_runs_with_the_four_components(stack):
+    types = {r.typ for r in program(stack).mocks.resources}
+    assert COMPONENTS <= types
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_resource_is_parented_to_a_component(stack):
+    urns = program(stack).mocks.urns()
+    assert len(urns) > 20
+    for urn in urns:
+        # urn:pulumi:<stack>::<project>::<parent type>$...$<type>::<name>
+        chain = urn.split("::")[2].removeprefix("pulumi:pulumi:Stack$")
+        assert chain.split("$")[0].startswith("nim-gke:"), f"not under a component: {urn}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_kubernetes_resources_use_the_cluster_provider(stack):
+    k8s = [r for r in program(stack).mocks.resources if r.typ.startswith(K8S_PREFIX)]
+    assert k8s
+    for r in k8s:
+        assert r.provider and "::cluster-k8s::" in r.provider, (r.name, r.provider)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_exports(stack):
+    run = program(stack)
+    out = run.outputs
+    assert out["clusterName"] == f"nim-{stack}"
+    assert out["gpuPoolName"] == "gpu-pool-a1b2c3"
+    assert out["namespace"] == "nim"
+    assert out["models"] == {"llama3-8b": "http://llama3-8b-nim-llm.nim.svc.cluster.local:8000/v1"}
+    assert out["portForward"] == {
+        "llama3-8b": "kubectl -n nim port-forward svc/llama3-8b-nim-llm 8000:8000"
+    }
+    assert "kubeconfig" in run.secret_outputs
+    assert json.loads(out["kubeconfig"])["kind"] == "Config"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_ngc_key_never_appears_unmarked(stack):
+    run = program(stack)
+    for key in (FAKE_NGC_KEY, SECRET_MANAGER_KEY):
+        for r in run.mocks.resources:
+            leaked = [p for p, s in plain_strings(r.inputs) if key in s]
+            assert leaked == [], f"{r.typ} {r.name} carries the key unmarked at {leaked}"
+        assert key not in json.dumps({k: v for k, v in run.outputs.items()
+                                      if k not in run.secret_outputs})
+    # The key does reach the Secrets, as a secret.
+    api = run.mocks.named("ngc-api-key").inputs
+    assert is_secret(api["stringData"]) or all(is_secret(v) for v in api["stringData"].values())
+
+
+def test_dev_is_zonal_spot_scale_to_zero_and_destroyable():
+    m = program("dev").mocks
+    cluster = m.one("gcp:container/cluster:Cluster").inputs
+    assert cluster["location"] == "us-central1-a"
+    assert cluster["releaseChannel"] == {"channel": "RAPID"}
+    assert cluster["deletionProtection"] is False
+    gpu = m.named("gpu-pool").inputs
+    assert gpu["autoscaling"]["totalMinNodeCount"] == 0
+    assert gpu["autoscaling"]["totalMaxNodeCount"] == 2
+    assert gpu["nodeConfig"]["spot"] is True
+    # Relaxations stated in Pulumi.dev.yaml: public nodes, no NAT, no KMS key.
+    assert m.of_type("gcp:compute/routerNat:RouterNat") == []
+    assert m.of_type("gcp:kms/cryptoKey:CryptoKey") == []
+    # The key came from stack config, not Secret Manager.
+    assert not [c for c in m.calls if "secretmanager" in c.token]
+
+
+def test_prod_is_regional_warm_protected_and_reads_the_key_from_secret_manager():
+    m = program("prod").mocks
+    cluster = m.one("gcp:container/cluster:Cluster").inputs
+    assert cluster["location"] == "us-central1"
+    assert cluster["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+    assert cluster["releaseChannel"] == {"channel": "REGULAR"}
+    assert cluster["deletionProtection"] is True
+    gpu = m.named("gpu-pool").inputs
+    assert gpu["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+    assert gpu["autoscaling"]["totalMinNodeCount"] == 1
+    assert gpu["nodeConfig"]["spot"] is False
+    (call,) = [c for c in m.calls if c.token == "gcp:secretmanager/getSecretVersion:getSecretVersion"]
+    assert call.args["secret"] == "ngc-api-key"
+    assert unwrap(m.named("ngc-api-key").inputs["stringData"])["NGC_API_KEY"] == SECRET_MANAGER_KEY
+
+
+def test_each_model_gets_its_own_release():
+    nim = json.loads(stack_config("dev")["nim-gke:nim"])
+    nim["models"].append(
+        {"name": "meta/llama-3.2-1b-instruct", "tag": "1.8.5", "cacheSize": "20Gi"}
+    )
+    config = stack_config("dev", **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    run = run_program("dev", config, ["nim-gke:ngcApiKey"])
+    names = sorted(r.inputs["name"] for r in run.mocks.of_type("kubernetes:helm.sh/v3:Release"))
+    assert names == ["llama-3-2-1b-instruct", "llama3-8b"]
+    assert set(run.outputs["models"]) == set(names)
+    small = [
+        unwrap(r.inputs["values"])
+        for r in run.mocks.of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["name"] == "llama-3-2-1b-instruct"
+    ][0]
+    assert small["image"] == {
+        "repository": "nvcr.io/nim/meta/llama-3.2-1b-instruct",
+        "tag": "1.8.5",
+        "pullPolicy": "IfNotPresent",
+    }
+    assert small["persistence"]["size"] == "20Gi"
+
+
+def test_stack_file_settings_flow_to_resources():
+    pool = json.loads(stack_config("dev")["nim-gke:gpuPool"])
+    pool["machineType"] = "g2-standard-8"
+    config = stack_config("dev", **{"nim-gke:gpuPool": pool, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    run = run_program("dev", config, ["nim-gke:ngcApiKey"])
+    assert run.mocks.named("gpu-pool").inputs["nodeConfig"]["machineType"] == "g2-standard-8"
+    values = unwrap(run.mocks.one("kubernetes:helm.sh/v3:Release").inputs["values"])
+    # A larger node gives the pod a larger default request.
+    assert values["resources"]["requests"]["cpu"] == "7"
+    assert values["resources"]["requests"]["memory"] == "27Gi"
+
+
+def test_budget_is_created_only_when_configured():
+    assert program("dev").mocks.of_type("gcp:billing/budget:Budget") == []
+    config = stack_config(
+        "dev",
+        **{
+            "nim-gke:ngcApiKey": FAKE_NGC_KEY,
+            "nim-gke:budget": {"billingAccount": "012345-6789AB-CDEF01", "monthlyUsd": 300},
+        },
+    )
+    run = run_program("dev", config, ["nim-gke:ngcApiKey"])
+    budget = run.mocks.one("gcp:billing/budget:Budget").inputs
+    assert budget["amount"] == {"specifiedAmount": {"currencyCode": "USD", "units": "300"}}
+    assert budget["budgetFilter"] == {"projects": ["projects/123456789012"]}
+    assert [r["thresholdPercent"] for r in budget["thresholdRules"]] == [0.5, 0.9, 1.0, 1.0]
