@@ -18,8 +18,8 @@ from nimgke.config import _parse_cpu_milli, _parse_quantity_gib
 from nimgke.helm_values import startup_budget_seconds
 from tests.conftest import (
     FAKE_NGC_KEY,
-    SHARED_REFERENCE,
     SECRET_MANAGER_KEY,
+    SHARED_REFERENCE,
     ProgramRun,
     run_program,
     stack_config,

@@ -94,9 +94,9 @@ def test_rendered_pod_would_start_on_the_stack(stack, tmp_path):
         assert container["readinessProbe"]["httpGet"]["path"] == "/v1/health/ready"
         startup = container["startupProbe"]
         assert startup["httpGet"]["path"] == "/v1/health/ready"
-        budget = startup["initialDelaySeconds"] + startup["failureThreshold"] * startup[
-            "periodSeconds"
-        ]
+        budget = (
+            startup["initialDelaySeconds"] + startup["failureThreshold"] * startup["periodSeconds"]
+        )
         assert budget >= 40 + 180 * 10
 
         # The model cache is a persisted claim of the requested size and class.

@@ -34,9 +34,7 @@ def make_args(**overrides) -> ClusterArgs:
 
 def build(mocks, **overrides):
     cluster = GkeCluster("cluster", make_args(**overrides))
-    return resolve(
-        lambda: {"kubeconfig": cluster.kubeconfig, "sa": cluster.node_service_account}
-    )
+    return resolve(lambda: {"kubeconfig": cluster.kubeconfig, "sa": cluster.node_service_account})
 
 
 def test_default_pool_removed_and_system_pool_autoscales_with_auto_repair(mocks):
@@ -148,7 +146,10 @@ def test_public_nodes_relaxation_has_no_nat(mocks):
     build(mocks, private_nodes=False, authorized_networks=[], secrets_encryption=False)
     assert mocks.of_type("gcp:compute/routerNat:RouterNat") == []
     c = mocks.one(CLUSTER).inputs
-    assert c["privateClusterConfig"] == {"enablePrivateNodes": False, "enablePrivateEndpoint": False}
+    assert c["privateClusterConfig"] == {
+        "enablePrivateNodes": False,
+        "enablePrivateEndpoint": False,
+    }
     assert "masterAuthorizedNetworksConfig" not in c
     assert c["databaseEncryption"] == {"state": "DECRYPTED"}
 
@@ -171,8 +172,9 @@ def test_children_are_parented_to_the_component(mocks):
     assert expected <= {u.rsplit("::", 1)[1] for u in children}
     # Every resource but the component itself is its child and named after it.
     others = [u for u in mocks.urns() if not u.endswith("::cluster")]
-    assert others and all(prefix in u and u.rsplit("::", 1)[1].startswith("cluster-")
-                          for u in others)
+    assert others and all(
+        prefix in u and u.rsplit("::", 1)[1].startswith("cluster-") for u in others
+    )
 
 
 def test_make_kubeconfig_shape():

@@ -122,10 +122,13 @@ def test_ingress_policy_allows_only_named_namespaces_and_metrics(mocks):
     assert ns_rule["values"] == ["apps", "gmp-system"]
 
 
-@pytest.mark.parametrize(("flag", "typ"), [
-    ("pod_monitoring", "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"),
-    ("network_policy", "kubernetes:networking.k8s.io/v1:NetworkPolicy"),
-])
+@pytest.mark.parametrize(
+    ("flag", "typ"),
+    [
+        ("pod_monitoring", "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"),
+        ("network_policy", "kubernetes:networking.k8s.io/v1:NetworkPolicy"),
+    ],
+)
 def test_extras_can_be_switched_off(mocks, flag, typ):
     build(**{flag: False})
     assert mocks.of_type(typ) == []

@@ -72,8 +72,9 @@ def test_ngc_key_never_appears_unmarked(stack):
         for r in run.mocks.resources:
             leaked = [p for p, s in plain_strings(r.inputs) if key in s]
             assert leaked == [], f"{r.typ} {r.name} carries the key unmarked at {leaked}"
-        assert key not in json.dumps({k: v for k, v in run.outputs.items()
-                                      if k not in run.secret_outputs})
+        assert key not in json.dumps(
+            {k: v for k, v in run.outputs.items() if k not in run.secret_outputs}
+        )
     # The key does reach the Secrets, as a secret.
     api = run.mocks.named("ngc-api-key").inputs
     assert is_secret(api["stringData"]) or all(is_secret(v) for v in api["stringData"].values())
@@ -107,7 +108,9 @@ def test_prod_is_regional_warm_protected_and_reads_the_key_from_secret_manager()
     assert gpu["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     assert gpu["autoscaling"]["totalMinNodeCount"] == 1
     assert gpu["nodeConfig"]["spot"] is False
-    (call,) = [c for c in m.calls if c.token == "gcp:secretmanager/getSecretVersion:getSecretVersion"]
+    (call,) = [
+        c for c in m.calls if c.token == "gcp:secretmanager/getSecretVersion:getSecretVersion"
+    ]
     assert call.args["secret"] == "ngc-api-key"
     assert unwrap(m.named("ngc-api-key").inputs["stringData"])["NGC_API_KEY"] == SECRET_MANAGER_KEY
 
