@@ -1,0 +1,1 @@
+"""Pure logic of nim-gke: config, catalogs, Helm values, prices and costs (no resources)."""
