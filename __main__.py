@@ -10,9 +10,16 @@ from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
 from components.nim_release import NimRelease, NimReleaseArgs
 from nimgke.config import NAMESPACE, load_from_pulumi
+from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
+from nimgke.pricing import PriceError
 
 cfg = load_from_pulumi()
+try:
+    cost_estimate: dict = estimate(cfg)
+except PriceError as err:  # an unpriced machine must not block a deployment, only its estimate
+    pulumi.log.warn(str(err))
+    cost_estimate = {"currency": "USD", "error": str(err)}
 s = cfg.settings
 sec, mon, pool_cfg = s.security, s.monitoring, s.gpu_pool
 
@@ -143,3 +150,4 @@ pulumi.export("gpuPoolName", gpu_pool.node_pool_name)
 pulumi.export("namespace", ngc.namespace)
 pulumi.export("models", {r: rel.url for r, rel in releases.items()})
 pulumi.export("portForward", {r: rel.port_forward_command for r, rel in releases.items()})
+pulumi.export("costEstimate", cost_estimate)

@@ -164,3 +164,15 @@ def test_budget_is_created_only_when_configured():
     assert budget["amount"] == {"specifiedAmount": {"currencyCode": "USD", "units": "300"}}
     assert budget["budgetFilter"] == {"projects": ["projects/123456789012"]}
     assert [r["thresholdPercent"] for r in budget["thresholdRules"]] == [0.5, 0.9, 1.0, 1.0]
+
+
+def test_cost_estimate_is_exported_and_an_unpriced_machine_only_loses_its_estimate():
+    est = program("dev").outputs["costEstimate"]
+    assert est["currency"] == "USD" and est["gpuNodeHourly"] == pytest.approx(0.397336)
+    pool = json.loads(stack_config("dev")["nim-gke:gpuPool"])
+    pool.update(machineType="n1-standard-8", gpuType="nvidia-tesla-t4", gpuCount=2, spot=False)
+    config = stack_config("dev", **{"nim-gke:gpuPool": pool, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    run = run_program("dev", config, ["nim-gke:ngcApiKey"])
+    assert "no price for attached GPU nvidia-tesla-t4" in run.outputs["costEstimate"]["error"]
+    accel = run.mocks.named("gpu-pool").inputs["nodeConfig"]["guestAccelerators"][0]
+    assert accel["type"] == "nvidia-tesla-t4"

@@ -1,0 +1,249 @@
+"""``nimctl cost``: what a stack costs per month, from its stack file, before ``pulumi up``.
+
+Reads ``Pulumi.<stack>.yaml`` (needs neither the Pulumi CLI nor a cloud account), validates it
+like ``pulumi preview`` does, and prices it with the dated list prices in ``nimgke/prices.yaml``:
+idle (GPU pool at minNodes), expected (serving nodes for cost.gpuHoursPerDay hours a day),
+always-on (serving nodes 24/7) and peak (maxNodes 24/7), line by line, then what Spot and 1- or
+3-year commitments would change. ``--json`` prints the ``costEstimate`` stack output plus
+``alternatives``.
+
+Exit code 0, or 2 when the stack file is missing, invalid, or needs a price the table lacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nimctl import _cli
+from nimgke import config
+from nimgke.cost import SCENARIOS, alternatives, estimate
+from nimgke.pricing import PriceError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+WIDTH = 100
+
+_HEADINGS = {"idle": "idle", "expected": "expected", "alwaysOn": "always-on", "peak": "peak"}
+
+
+class StackFileNotFound(Exception):
+    """No stack file for the name or path given."""
+
+
+def resolve_stack_file(stack: str, cwd: Path | None = None) -> Path:
+    """``dev`` -> ``Pulumi.dev.yaml`` in ``cwd`` or else the repo root; a path is used as is."""
+    path = Path(stack)
+    if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        if path.is_file():
+            return path
+        raise StackFileNotFound(f"no stack file {stack}")
+    name = f"Pulumi.{stack}.yaml"
+    candidates = [(cwd or Path.cwd()) / name, REPO_ROOT / name]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = " and ".join(str(c) for c in dict.fromkeys(candidates))
+    raise StackFileNotFound(f"no stack file for stack '{stack}': looked for {looked}")
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _rate(value: float) -> str:
+    """A unit price with the sheet's precision but at least cents: 0.1 -> 0.10."""
+    text = f"{value:.6f}".rstrip("0")
+    return text + "0" * max(0, 2 - len(text.partition(".")[2]))
+
+
+def _wrap(text: str, first: str, rest: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent=first,
+        subsequent_indent=" " * len(first) if rest is None else rest,
+        break_on_hyphens=False,
+    )
+
+
+def _setting(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def fmt(row: Sequence[str]) -> str:
+        cells = [
+            str(c).rjust(widths[i]) if i in right else str(c).ljust(widths[i])
+            for i, c in enumerate(row)
+        ]
+        return "  ".join(cells).rstrip()
+
+    return [fmt(headers), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
+
+
+def render(est: dict[str, Any], alts: list[dict[str, Any]]) -> str:
+    """The human-readable report: estimate table, purchase-option comparison, assumptions."""
+    gpus = est["gpusPerNode"]
+    carries = (
+        f"{gpus['count']} x {gpus['type']} (included in the machine price)"
+        if gpus["includedInMachinePrice"]
+        else f"{gpus['count']} x {gpus['type']} attached (priced separately)"
+    )
+    nodes = est["gpuNodes"]
+    out = [
+        f"Cost estimate for stack '{est['stack']}': {est['region']}, {est['clusterType']} cluster",
+        f"ESTIMATE in {est['currency']} per month ({est['hoursPerMonth']} h) from list prices "
+        f"as of {est['pricesAsOf']}",
+        f"  source: {est['pricesSource']}",
+        f"GPU node: {est['gpuMachineType']} with {carries}, {est['purchaseOption']}: "
+        f"${est['gpuNodeHourly']:.6f}/h",
+        f"GPU pool: {nodes['min']} min, {nodes['serving']} serving, {nodes['max']} max nodes; "
+        f"serving nodes run {est['gpuHoursPerDay']:g} h/day (cost.gpuHoursPerDay)",
+        "",
+    ]
+    headers = ["item", "unit price", "qty (expected)", *(_HEADINGS[s] for s in SCENARIOS)]
+    rows = [
+        [
+            line["item"],
+            f"{_rate(line['unitPrice'])}/{line['unit']}",
+            f"{line['quantity']['expected']:g} {line['unit']}s",
+            *(_money(line["monthly"][s]) for s in SCENARIOS),
+        ]
+        for line in est["lines"]
+    ]
+    rows.append(["Total per month", "", "", *(_money(est[f"{s}Monthly"]) for s in SCENARIOS)])
+    table = _table(headers, rows, right={1, 2, 3, 4, 5, 6})
+    out += [*table[:-1], table[1], table[-1], ""]
+    for s in SCENARIOS:
+        out += _wrap(f"{_HEADINGS[s]}: {est['definitions'][f'{s}Monthly']}", "  ", "    ")
+
+    out += ["", "What Spot and committed use would change (same usage, same list prices):"]
+    alt_rows = []
+    notes = []
+    for a in alts:
+        label = a["purchaseOption"] + (" (this stack)" if a["current"] else "")
+        settings = ", ".join(f"{k}: {_setting(v)}" for k, v in a["settings"].items())
+        if not a["available"]:
+            alt_rows.append([label, settings, "n/a", "", "", "", "", ""])
+            notes += _wrap(f"{a['purchaseOption']}: {a['reason']}", "  ", "    ")
+            continue
+        delta = a["expectedVsCurrent"]
+        alt_rows.append(
+            [
+                label,
+                settings,
+                f"{a['gpuNodeHourly']:.6f}",
+                *(_money(a[f"{s}Monthly"]) for s in SCENARIOS),
+                "" if a["current"] else f"{delta:+,.2f}",
+            ]
+        )
+        if "note" in a:
+            notes += _wrap(f"{a['purchaseOption']}: {a['note']}", "  ", "    ")
+    out += _table(
+        [
+            "option",
+            "settings",
+            "GPU node $/h",
+            *(_HEADINGS[s] for s in SCENARIOS),
+            "expected vs now",
+        ],
+        alt_rows,
+        right={2, 3, 4, 5, 6, 7},
+    )
+    out += notes
+    out += ["", "Assumptions:"]
+    for a in est["assumptions"]:
+        out += _wrap(a, "  - ")
+    out += ["Not included:"]
+    for n in est["notIncluded"]:
+        out += _wrap(n, "  - ")
+    return "\n".join(out)
+
+
+# --- command ----------------------------------------------------------------------------------
+
+
+def report(cfg: config.StackConfig) -> dict[str, Any]:
+    """What ``--json`` prints: the ``costEstimate`` stack output plus ``alternatives``."""
+    return {**estimate(cfg), "alternatives": alternatives(cfg)}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        path = resolve_stack_file(args.stack)
+        cfg = config.load_stack_file(path)
+    except StackFileNotFound as err:
+        print(f"cost: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except config.ConfigError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_CONFIG
+    except (OSError, yaml.YAMLError) as err:
+        print(f"cost: cannot read the stack file: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        doc = report(cfg)
+    except PriceError as err:
+        print(f"stack '{cfg.stack}': cannot estimate the cost: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(render({k: v for k, v in doc.items() if k != "alternatives"}, doc["alternatives"]))
+    return EXIT_OK
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument(
+        "stack",
+        metavar="STACK",
+        help="a stack name (dev -> Pulumi.dev.yaml in the current directory, else the repo "
+        "root) or the path of a stack file",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: the costEstimate stack output plus 'alternatives' (purchase options)",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "cost",
+        help="monthly cost estimate of a stack file (idle/expected/always-on/peak)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Examples:\n"
+        "  python -m nimctl cost dev\n"
+        "  python -m nimctl cost prod --json\n"
+        "  python -m nimctl cost path/to/Pulumi.staging.yaml\n"
+        "How to read it, and what is not included: docs/cost.md",
+    )
+    return add_arguments(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
+    return _cli.standalone_parser(register)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

@@ -1,0 +1,450 @@
+"""What a stack costs per month: pure functions over the stack config and the price table.
+
+Everything is priced from ``nimgke/prices.yaml`` (Google Cloud list prices, dated; see
+:mod:`nimgke.pricing`) in USD, with a month of 730 hours. The result is an ESTIMATE, not a quote.
+
+What is counted:
+
+- **GPU nodes**: node-hours x the machine's hourly rate for the purchase option: on-demand
+  ``hour``, Spot ``hour_spot`` (``gpuPool.spot: true``), or a 1-/3-year commitment
+  ``month_1y``/``month_3y`` / 730 (``cost.commitment``, when not Spot). g2, a2 and a3 prices
+  already include their GPUs (FACTS 10, 14): no GPU price is ever added to them. Only an N1
+  machine adds ``gpuCount`` x the price of its attached GPU.
+- **GPU node boot disks**, while the nodes exist: disk GB x price per GB-month x node-hours / 730.
+- **System pool**, always on: ``minNodes`` (a total across zones, at least 1 because kube-system
+  pods cannot run on the tainted GPU nodes) x rate x 730 h, plus their boot disks. It is priced
+  on demand, or at the ``cost.commitment`` rate (never Spot).
+- **Model cache volumes**: one PVC per model replica of ``cacheSize`` (rounded up to whole GB,
+  as Compute Engine provisions disks), disk type from the storage class
+  (:attr:`StackConfig.cache_disk_type`). They persist while the GPU pool is at zero.
+- **GKE management fee**: $0.10 per cluster-hour. The free tier credit ($74.40 a month per
+  billing account) covers one zonal cluster, so a zonal stack pays 0 and a regional one $73.00,
+  ASSUMING no other cluster on the billing account already uses the credit.
+
+The four monthly figures (each also a column of ``lines``):
+
+- ``idleMonthly``: the GPU pool at ``minNodes`` 24/7 + the fixed costs (system pool, caches,
+  fee). What the stack costs when nobody uses it.
+- ``expectedMonthly``: ``minNodes`` 24/7 + (serving - minNodes) x ``cost.gpuHoursPerDay`` x
+  730/24 node-hours + the fixed costs, where serving = max(minNodes, total model replicas) (one
+  GPU node per replica).
+- ``alwaysOnMonthly``: the serving nodes 24/7 + the fixed costs.
+- ``peakMonthly``: the GPU pool at ``maxNodes`` 24/7 + the same fixed costs (an upper bound for
+  the GPU pool; the system pool is kept at ``minNodes``).
+
+So idle <= expected <= alwaysOn <= peak. Every line has a ``quantity`` and a ``monthly`` amount
+per scenario (``idle``, ``expected``, ``alwaysOn``, ``peak``) and ``monthly = quantity x
+unitPrice``. Amounts are rounded to cents per line and the totals are the sums of the rounded
+lines, so a table adds up; hourly rates keep the price sheet's 6 decimals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nimgke import catalog
+from nimgke.config import NAMESPACE, StackConfig
+from nimgke.pricing import HOURS_PER_MONTH, PURCHASE_OPTIONS, PriceError, PriceSheet, load
+
+CURRENCY = "USD"
+GKE_FEE_PER_CLUSTER_HOUR = 0.10
+GKE_FREE_TIER_CREDIT_MONTHLY = 74.40
+"""Per billing account; covers one zonal (or Autopilot) cluster (FACTS 14)."""
+SCENARIOS = ("idle", "expected", "alwaysOn", "peak")
+
+__all__ = [
+    "CURRENCY",
+    "GKE_FEE_PER_CLUSTER_HOUR",
+    "GKE_FREE_TIER_CREDIT_MONTHLY",
+    "HOURS_PER_MONTH",
+    "PURCHASE_OPTIONS",
+    "SCENARIOS",
+    "Line",
+    "PriceError",
+    "alternatives",
+    "disk_gb_months",
+    "estimate",
+    "gpu_node_hourly",
+    "gpu_node_hours",
+    "management_fee",
+    "purchase_option",
+    "serving_nodes",
+]
+
+DEFINITIONS = {
+    "idleMonthly": "GPU pool at minNodes 24/7 + system pool + model caches + GKE fee",
+    "expectedMonthly": "GPU pool at minNodes 24/7 + (serving - minNodes) nodes for "
+    "cost.gpuHoursPerDay hours a day + the same fixed costs",
+    "alwaysOnMonthly": "serving GPU nodes (max of minNodes and model replicas) 24/7 + the same "
+    "fixed costs",
+    "peakMonthly": "GPU pool at maxNodes 24/7 + the same fixed costs",
+}
+
+NOT_INCLUDED = [
+    "network egress (internet, cross-zone, cross-region)",
+    "Cloud Logging and Cloud Monitoring ingestion (incl. Managed Prometheus samples)",
+    "Artifact Registry storage and transfer",
+    "load balancers and forwarding rules",
+    "Cloud NAT (private nodes), Cloud KMS keys, Secret Manager, static IPs",
+    "taxes, negotiated discounts and credits other than the GKE free tier",
+]
+
+
+# --- the arithmetic -----------------------------------------------------------------------------
+
+
+def purchase_option(spot: bool, commitment: str) -> str:
+    """How the GPU nodes are bought: Spot wins; otherwise the commitment (``none`` = on demand).
+
+    Committed-use discounts do not apply to Spot VMs.
+    """
+    if spot:
+        return "spot"
+    return "on-demand" if commitment == "none" else commitment
+
+
+def serving_nodes(min_nodes: int, replicas: int) -> int:
+    """GPU nodes that run while the models serve: one per replica, never fewer than minNodes."""
+    return max(min_nodes, replicas)
+
+
+def gpu_node_hours(
+    min_nodes: int, serving: int, max_nodes: int, gpu_hours_per_day: float
+) -> dict[str, float]:
+    """GPU node-hours per 730-hour month in each scenario (see the module docstring)."""
+    if not 0 <= gpu_hours_per_day <= 24:
+        raise ValueError(f"gpu_hours_per_day must be within 0..24, got {gpu_hours_per_day}")
+    if not 0 <= min_nodes <= serving <= max_nodes:
+        raise ValueError(
+            f"expected 0 <= min_nodes <= serving <= max_nodes, got {min_nodes}, {serving}, "
+            f"{max_nodes}"
+        )
+    burst = (serving - min_nodes) * gpu_hours_per_day * HOURS_PER_MONTH / 24
+    return {
+        "idle": float(min_nodes * HOURS_PER_MONTH),
+        "expected": min_nodes * HOURS_PER_MONTH + burst,
+        "alwaysOn": float(serving * HOURS_PER_MONTH),
+        "peak": float(max_nodes * HOURS_PER_MONTH),
+    }
+
+
+def disk_gb_months(size_gb: float, node_hours: float) -> float:
+    """GB-months of one boot disk per node, for disks that exist only while their node does."""
+    return size_gb * node_hours / HOURS_PER_MONTH
+
+
+def management_fee(regional: bool) -> tuple[float, float]:
+    """(fee, free-tier credit) per month for one cluster; the credit is never more than the fee.
+
+    0.10 x 730 = 73.00; a zonal cluster's credit covers it all (73.00 <= 74.40), a regional
+    cluster gets none.
+    """
+    fee = GKE_FEE_PER_CLUSTER_HOUR * HOURS_PER_MONTH
+    credit = 0.0 if regional else min(fee, GKE_FREE_TIER_CREDIT_MONTHLY)
+    return fee, credit
+
+
+def gpu_node_hourly(
+    prices: PriceSheet,
+    machine: catalog.MachineType,
+    *,
+    gpu_type: str,
+    gpu_count: int,
+    region: str,
+    option: str,
+) -> float:
+    """USD per GPU node-hour. g2/a2/a3 machines are priced with their GPUs: nothing is added."""
+    key = f"{NAMESPACE}:gpuPool"
+    hourly = prices.machine_hourly(machine.name, region, option, f"{key}.machineType")
+    if machine.gpu is None and machine.attachable_gpus:
+        hourly += gpu_count * prices.gpu_hourly(gpu_type, region, option, f"{key}.gpuType")
+    return hourly
+
+
+@dataclass(frozen=True)
+class Line:
+    """One priced item; ``quantity`` (in ``unit``) per scenario."""
+
+    item: str
+    unit: str
+    unit_price: float
+    quantity: Mapping[str, float]
+
+    def monthly(self) -> dict[str, float]:
+        return {s: round(self.quantity[s] * self.unit_price, 2) + 0.0 for s in SCENARIOS}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "unit": self.unit,
+            "unitPrice": round(self.unit_price, 6),
+            "quantity": {s: round(self.quantity[s], 2) for s in SCENARIOS},
+            "monthly": self.monthly(),
+        }
+
+
+def _fixed(quantity: float) -> dict[str, float]:
+    return dict.fromkeys(SCENARIOS, float(quantity))
+
+
+# --- the estimate -------------------------------------------------------------------------------
+
+
+def estimate(cfg: StackConfig, prices: PriceSheet | None = None) -> dict[str, Any]:
+    """The ``costEstimate`` stack output (also ``nimctl cost --json``): see the module docstring.
+
+    Raises :class:`PriceError` (naming the setting, machine and region) when the price table
+    lacks a price the stack needs.
+    """
+    s = cfg.settings
+    return _estimate(cfg, s.gpu_pool.spot, s.cost.commitment, prices or load())
+
+
+def alternatives(cfg: StackConfig, prices: PriceSheet | None = None) -> list[dict[str, Any]]:
+    """The same stack bought on demand, as Spot, and with 1- and 3-year commitments.
+
+    Each entry says which settings it stands for, its GPU node rate and the four monthly
+    figures, and ``expectedVsCurrent``. An option the price table lacks is ``available: false``
+    with the reason.
+    """
+    prices = prices or load()
+    s = cfg.settings
+    current = purchase_option(s.gpu_pool.spot, s.cost.commitment)
+    base = _estimate(cfg, s.gpu_pool.spot, s.cost.commitment, prices)
+    out = []
+    for option in PURCHASE_OPTIONS:
+        spot = option == "spot"
+        commitment = s.cost.commitment if spot else ("none" if option == "on-demand" else option)
+        entry: dict[str, Any] = {
+            "purchaseOption": option,
+            "current": option == current,
+            "settings": {"gpuPool.spot": spot, "cost.commitment": commitment},
+        }
+        try:
+            e = _estimate(cfg, spot, commitment, prices)
+        except PriceError as err:
+            out.append({**entry, "available": False, "reason": str(err)})
+            continue
+        entry.update(
+            {
+                "available": True,
+                "gpuNodeHourly": e["gpuNodeHourly"],
+                "systemPoolPurchaseOption": e["systemPoolPurchaseOption"],
+                **{f"{sc}Monthly": e[f"{sc}Monthly"] for sc in SCENARIOS},
+                "expectedVsCurrent": round(e["expectedMonthly"] - base["expectedMonthly"], 2),
+            }
+        )
+        if commitment != "none" and not spot and e["expectedMonthly"] < e["alwaysOnMonthly"]:
+            entry["note"] = (
+                "a commitment is billed every hour of its term: committing the serving GPU "
+                f"nodes costs the always-on figure ({e['alwaysOnMonthly']:.2f}), not the expected "
+                "one; commit only what runs 24/7"
+            )
+        out.append(entry)
+    return out
+
+
+def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet) -> dict[str, Any]:
+    s = cfg.settings
+    region, pool, sp = s.region, s.gpu_pool, s.cluster.system_pool
+    machine = catalog.MACHINE_TYPES[pool.machine_type]
+    option = purchase_option(spot, commitment)
+    system_option = purchase_option(False, commitment)
+
+    # GPU pool.
+    rate = gpu_node_hourly(
+        prices,
+        machine,
+        gpu_type=pool.gpu_type,
+        gpu_count=pool.gpu_count,
+        region=region,
+        option=option,
+    )
+    replicas = sum(m.replicas for m in cfg.models)
+    serving = serving_nodes(pool.min_nodes, replicas)
+    hours = gpu_node_hours(pool.min_nodes, serving, pool.max_nodes, s.cost.gpu_hours_per_day)
+    if machine.gpu:
+        carries = f"{machine.gpu_count} x {machine.gpu} incl."
+    else:
+        carries = f"+ {pool.gpu_count} x {pool.gpu_type} attached"
+    gpu_disk = prices.disk_gb_month(pool.disk_type, region, f"{NAMESPACE}:gpuPool.diskType")
+    lines = [
+        Line(f"GPU nodes: {machine.name} ({carries}), {option}", "node-hour", rate, hours),
+        Line(
+            f"GPU boot disks: {pool.disk_size_gb} GB {pool.disk_type} each",
+            "GB-month",
+            gpu_disk,
+            {sc: disk_gb_months(pool.disk_size_gb, h) for sc, h in hours.items()},
+        ),
+    ]
+
+    # System pool: always on.
+    sp_nodes = max(1, sp.min_nodes)
+    sp_rate = prices.machine_hourly(
+        sp.machine_type, region, system_option, f"{NAMESPACE}:cluster.systemPool.machineType"
+    )
+    sp_disk = prices.disk_gb_month(sp.disk_type, region, f"{NAMESPACE}:cluster.systemPool.diskType")
+    lines += [
+        Line(
+            f"System pool: {sp_nodes} x {sp.machine_type}, {system_option}",
+            "node-hour",
+            sp_rate,
+            _fixed(sp_nodes * HOURS_PER_MONTH),
+        ),
+        Line(
+            f"System boot disks: {sp_nodes} x {sp.disk_size_gb} GB {sp.disk_type}",
+            "GB-month",
+            sp_disk,
+            _fixed(sp_nodes * sp.disk_size_gb),
+        ),
+    ]
+
+    # Model caches: one PVC per replica, kept when the GPU pool is at zero.
+    cache_type = cfg.cache_disk_type
+    cache_price = prices.disk_gb_month(cache_type, region, f"{NAMESPACE}:nim.storageClass")
+    for m in cfg.models:
+        size_gb = math.ceil(m.cache_gib)
+        lines.append(
+            Line(
+                f"Model cache {m.release}: {m.replicas} x {size_gb} GB {cache_type} "
+                f"({s.nim.storage_class})",
+                "GB-month",
+                cache_price,
+                _fixed(m.replicas * size_gb),
+            )
+        )
+
+    # GKE management fee and the free tier credit.
+    regional = s.cluster.regional
+    fee, credit = management_fee(regional)
+    kind = "regional" if regional else "zonal"
+    lines.append(
+        Line(
+            f"GKE management fee ({kind} cluster)",
+            "cluster-hour",
+            GKE_FEE_PER_CLUSTER_HOUR,
+            _fixed(HOURS_PER_MONTH),
+        )
+    )
+    if credit:
+        lines.append(
+            Line(
+                "GKE free tier credit (zonal cluster)",
+                "cluster-hour",
+                -GKE_FEE_PER_CLUSTER_HOUR,
+                _fixed(credit / GKE_FEE_PER_CLUSTER_HOUR),
+            )
+        )
+
+    monthly = [line.monthly() for line in lines]
+    totals = {sc: round(sum(m[sc] for m in monthly), 2) + 0.0 for sc in SCENARIOS}
+    return {
+        "currency": CURRENCY,
+        "pricesAsOf": prices.as_of,
+        "pricesSource": prices.source,
+        "stack": cfg.stack,
+        "region": region,
+        "clusterType": kind,
+        "gpuMachineType": machine.name,
+        "gpusPerNode": {
+            "type": machine.gpu or pool.gpu_type,
+            "count": machine.gpu_count if machine.gpu else pool.gpu_count,
+            "includedInMachinePrice": machine.gpu is not None,
+        },
+        "purchaseOption": option,
+        "systemPoolPurchaseOption": system_option,
+        "gpuNodeHourly": round(rate, 6),
+        "gpuNodes": {"min": pool.min_nodes, "serving": serving, "max": pool.max_nodes},
+        "gpuHoursPerDay": float(s.cost.gpu_hours_per_day),
+        "hoursPerMonth": HOURS_PER_MONTH,
+        **{f"{sc}Monthly": totals[sc] for sc in SCENARIOS},
+        "lines": [line.as_dict() for line in lines],
+        "definitions": dict(DEFINITIONS),
+        "assumptions": _assumptions(
+            cfg,
+            machine,
+            option=option,
+            system_option=system_option,
+            commitment=commitment,
+            prices=prices,
+        ),
+        "notIncluded": list(NOT_INCLUDED),
+    }
+
+
+def _assumptions(
+    cfg: StackConfig,
+    machine: catalog.MachineType,
+    *,
+    option: str,
+    system_option: str,
+    commitment: str,
+    prices: PriceSheet,
+) -> list[str]:
+    s = cfg.settings
+    pool, sp = s.gpu_pool, s.cluster.system_pool
+    replicas = sum(m.replicas for m in cfg.models)
+    out = [
+        f"ESTIMATE from Google Cloud list prices as of {prices.as_of} ({prices.source}); "
+        f"not a quote. A month is {HOURS_PER_MONTH} hours.",
+    ]
+    if machine.gpu:
+        out.append(
+            f"{machine.name} is billed with its {machine.gpu_count} x {machine.gpu}: the machine "
+            "price includes the GPU, no GPU price is added."
+        )
+    else:
+        out.append(f"{machine.name} price plus {pool.gpu_count} x attached {pool.gpu_type}.")
+    if option == "spot":
+        out.append(
+            f"GPU nodes are Spot VMs at the Spot price of {prices.as_of}: Spot prices change "
+            "often, and Spot nodes can be reclaimed at any time (30 s notice) or be unavailable."
+        )
+        if commitment != "none":
+            out.append(
+                f"cost.commitment {commitment} is not applied to the Spot GPU pool (committed-use "
+                "discounts do not cover Spot VMs); it is applied to the system pool."
+            )
+    if {option, system_option} & {"1y", "3y"}:
+        out.append(
+            "Committed-use prices are month_1y/month_3y / 730 per node-hour actually run; a real "
+            "commitment is billed every hour of its term whether used or not, so it pays only for "
+            "nodes that run 24/7 (minNodes, system pool)."
+        )
+    out.append(
+        f"GPU pool: minNodes = {pool.min_nodes} node(s) run 24/7; serving = max(minNodes, "
+        f"{replicas} model replica(s)) = {max(pool.min_nodes, replicas)} node(s) run "
+        f"cost.gpuHoursPerDay = "
+        f"{s.cost.gpu_hours_per_day:g} h a day; node-hours include node boot and the ~10 min GKE "
+        "waits before removing an idle node."
+    )
+    sp_note = (
+        f"System pool: {max(1, sp.min_nodes)} x {sp.machine_type} (minNodes, a total across "
+        f"zones) 24/7, {system_option}"
+    )
+    if sp.min_nodes < 1:
+        sp_note += "; minNodes 0 still keeps one node, for the kube-system pods"
+    out.append(sp_note + ".")
+    out.append(
+        "Model caches: one PVC per model replica, kept while the GPU pool is at zero (and after "
+        "a release is deleted, until the PVC is)."
+    )
+    if s.cluster.regional:
+        out.append(
+            f"GKE management fee ${GKE_FEE_PER_CLUSTER_HOUR:.2f}/cluster-hour; the free tier "
+            "covers only one zonal or Autopilot cluster, so a regional cluster pays it all."
+        )
+    else:
+        out.append(
+            f"GKE management fee ${GKE_FEE_PER_CLUSTER_HOUR:.2f}/cluster-hour, covered by the free "
+            f"tier credit (${GKE_FREE_TIER_CREDIT_MONTHLY:.2f}/month per billing account) "
+            "ASSUMING no other zonal or Autopilot cluster on the billing account uses it."
+        )
+    out.append(
+        "No sustained-use discounts (E2, G2, A2 and A3 get none; N1 would get some); the system "
+        "pool may grow to maxNodes under load (not in peak)."
+    )
+    return out

@@ -1,0 +1,349 @@
+"""``estimate(cfg)`` for the real stacks and for modified ones: figures, invariants, errors."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from cost_stacks import config_with, raw_with, reference_sheet, sheet_hourly, stack_file
+
+from nimgke import cost
+from nimgke.config import load_stack_file, parse
+from nimgke.pricing import PURCHASE_OPTIONS, PriceError, load
+
+STACKS = ("dev", "prod")
+OPTION_SETTINGS = {
+    "on-demand": {"gpuPool.spot": False, "cost.commitment": "none"},
+    "spot": {"gpuPool.spot": True, "cost.commitment": "none"},
+    "1y": {"gpuPool.spot": False, "cost.commitment": "1y"},
+    "3y": {"gpuPool.spot": False, "cost.commitment": "3y"},
+}
+
+
+def estimate_of(stack: str) -> dict:
+    return cost.estimate(load_stack_file(stack_file(stack)))
+
+
+def line(est: dict, starts: str) -> dict:
+    found = [li for li in est["lines"] if li["item"].startswith(starts)]
+    assert len(found) == 1, [li["item"] for li in est["lines"]]
+    return found[0]
+
+
+def test_dev_figures():
+    # dev: zonal, g2-standard-4 Spot us-central1 $0.397336/h, GPU pool 0..2, 1 replica,
+    # 8 h/day, system pool 1 x e2-standard-4 on demand, 50 GB pd-balanced cache.
+    #   GPU nodes      expected 243.333 h x 0.397336 = 96.6851  -> 96.69
+    #                  always-on 730 h x 0.397336   = 290.05528 -> 290.06; peak 580.11
+    #   GPU boot disk  expected 200 GB x 243.333/730 = 66.667 GB-months x 0.10 = 6.67
+    #                  always-on 20.00; peak 40.00
+    #   system pool    730 x 0.134023 = 97.83679 -> 97.84
+    #   system disk    50 GB x 0.10 = 5.00
+    #   model cache    50 GB x 0.10 = 5.00
+    #   GKE fee        73.00 - free tier credit 73.00 = 0
+    #   idle     = 97.84 + 5.00 + 5.00                  = 107.84
+    #   expected = 107.84 + 96.69 + 6.67                = 211.20
+    #   alwaysOn = 107.84 + 290.06 + 20.00              = 417.90
+    #   peak     = 107.84 + 580.11 + 40.00              = 727.95
+    est = estimate_of("dev")
+    assert est["purchaseOption"] == "spot"
+    assert est["gpuNodeHourly"] == 0.397336
+    assert est["gpuNodes"] == {"min": 0, "serving": 1, "max": 2}
+    assert (est["idleMonthly"], est["expectedMonthly"], est["alwaysOnMonthly"]) == (
+        107.84,
+        211.20,
+        417.90,
+    )
+    assert est["peakMonthly"] == 727.95
+    assert line(est, "GPU nodes")["monthly"] == {
+        "idle": 0.0,
+        "expected": 96.69,
+        "alwaysOn": 290.06,
+        "peak": 580.11,
+    }
+    assert line(est, "GKE management fee")["monthly"]["idle"] == 73.00
+    assert line(est, "GKE free tier credit")["monthly"]["idle"] == -73.00
+
+
+def test_prod_figures():
+    # prod: regional, g2-standard-4 on demand $0.706832/h, GPU pool 1..2, 1 replica, 24 h/day,
+    # system pool 2 x e2-standard-4 (total across zones), 50 GB pd-ssd cache.
+    #   GPU nodes      730 x 0.706832 = 515.98736 -> 515.99 (peak 1460 h: 1031.97)
+    #   GPU boot disk  200 GB x 0.10 = 20.00 (peak 40.00)
+    #   system pool    2 x 730 x 0.134023 = 195.67358 -> 195.67
+    #   system disks   2 x 50 GB x 0.10 = 10.00
+    #   model cache    50 GB x 0.17 (pd-ssd) = 8.50
+    #   GKE fee        regional: 0.10 x 730 = 73.00, no free tier
+    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 8.50 + 73 = 823.16
+    #   peak = 1031.97 + 40 + 195.67 + 10 + 8.50 + 73                      = 1359.14
+    est = estimate_of("prod")
+    assert est["purchaseOption"] == "on-demand"
+    assert est["gpuNodeHourly"] == 0.706832
+    assert est["clusterType"] == "regional"
+    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 823.16
+    assert est["peakMonthly"] == 1359.14
+    assert line(est, "Model cache llama3-8b")["unitPrice"] == 0.17
+    assert line(est, "System pool:")["monthly"]["idle"] == 195.67
+    assert not [li for li in est["lines"] if "credit" in li["item"]]
+
+
+def test_output_shape_is_the_documented_one():
+    est = estimate_of("dev")
+    for key in (
+        "currency",
+        "pricesAsOf",
+        "region",
+        "gpuNodeHourly",
+        "idleMonthly",
+        "alwaysOnMonthly",
+        "expectedMonthly",
+        "peakMonthly",
+        "purchaseOption",
+        "assumptions",
+        "lines",
+    ):
+        assert key in est
+    assert (est["currency"], est["pricesAsOf"], est["region"]) == (
+        "USD",
+        "2026-07-30",
+        "us-central1",
+    )
+    for li in est["lines"]:
+        assert set(li) == {"item", "unit", "unitPrice", "quantity", "monthly"}
+        assert set(li["quantity"]) == set(li["monthly"]) == set(cost.SCENARIOS)
+    # A Pulumi stack output must be plain JSON.
+    assert json.loads(json.dumps(est)) == est
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_free_tier_assumption_is_stated(stack):
+    text = " ".join(estimate_of(stack)["assumptions"])
+    assert "free tier" in text
+    if stack == "dev":
+        assert "ASSUMING no other zonal or Autopilot cluster on the billing account" in text
+
+
+# --- invariants over many configurations ------------------------------------------------------
+
+VARIANTS = [
+    {},
+    {"cost.gpuHoursPerDay": 0},
+    {"cost.gpuHoursPerDay": 24},
+    {"cost.gpuHoursPerDay": 3.5},
+    {"gpuPool.minNodes": 1},
+    {"gpuPool.maxNodes": 4, "cost.gpuHoursPerDay": 12},
+    {"gpuPool.spot": False, "cost.commitment": "1y"},
+    {"gpuPool.spot": True, "cost.commitment": "3y"},
+    {"cluster.regional": True},
+    {"nim.storageClass": "standard"},
+]
+
+
+@pytest.mark.parametrize(("stack", "changes"), list(itertools.product(STACKS, VARIANTS)))
+def test_idle_le_expected_le_always_on_le_peak(stack, changes):
+    est = cost.estimate(config_with(stack, changes))
+    assert est["idleMonthly"] <= est["expectedMonthly"] <= est["alwaysOnMonthly"]
+    assert est["alwaysOnMonthly"] <= est["peakMonthly"]
+
+
+@pytest.mark.parametrize(("stack", "changes"), list(itertools.product(STACKS, VARIANTS)))
+def test_lines_add_up_and_each_is_quantity_times_unit_price(stack, changes):
+    est = cost.estimate(config_with(stack, changes))
+    for sc in cost.SCENARIOS:
+        assert round(sum(li["monthly"][sc] for li in est["lines"]), 2) == est[f"{sc}Monthly"]
+        for li in est["lines"]:
+            assert li["quantity"][sc] * li["unitPrice"] == pytest.approx(
+                li["monthly"][sc], abs=0.01
+            ), li["item"]
+
+
+def test_expected_hours_per_day_moves_only_the_gpu_lines():
+    # dev with 0, 12 and 24 h/day: expected = idle, halfway, always-on (GPU lines only).
+    zero, half, full = (
+        cost.estimate(config_with("dev", {"cost.gpuHoursPerDay": h})) for h in (0, 12, 24)
+    )
+    assert zero["expectedMonthly"] == zero["idleMonthly"]
+    assert full["expectedMonthly"] == full["alwaysOnMonthly"]
+    # 12 h: GPU 365 h x 0.397336 = 145.02764 -> 145.03; disk 100 GB-months x 0.10 = 10.00
+    assert half["expectedMonthly"] == round(half["idleMonthly"] + 145.03 + 10.00, 2)
+
+
+def test_replicas_above_min_make_more_serving_nodes():
+    # 2 replicas on a 0..2 pool: serving 2; always-on GPU = 2 x 290.05528 = 580.11
+    cfg = config_with(
+        "dev",
+        {
+            "nim.models": [
+                {"name": "meta/llama3-8b-instruct", "tag": "1.0.3", "replicas": 2},
+            ]
+        },
+    )
+    est = cost.estimate(cfg)
+    assert est["gpuNodes"]["serving"] == 2
+    assert line(est, "GPU nodes")["monthly"]["alwaysOn"] == 580.11
+    # one cache PVC per replica: 2 x 50 GB x 0.10 = 10.00
+    assert line(est, "Model cache")["monthly"]["idle"] == 10.00
+
+
+def test_commitment_applies_to_the_system_pool_but_not_to_spot_gpus():
+    # dev with commitment 1y: GPU stays Spot 0.397336; system pool 61.637092 / 730 = 0.084434
+    est = cost.estimate(config_with("dev", {"cost.commitment": "1y"}))
+    assert est["purchaseOption"] == "spot"
+    assert est["gpuNodeHourly"] == 0.397336
+    assert est["systemPoolPurchaseOption"] == "1y"
+    assert line(est, "System pool:")["monthly"]["idle"] == 61.64
+    assert any("not applied to the Spot GPU pool" in a for a in est["assumptions"])
+
+
+def test_system_pool_min_zero_still_counts_one_node():
+    est = cost.estimate(config_with("dev", {"cluster.systemPool.minNodes": 0}))
+    assert line(est, "System pool:")["quantity"]["idle"] == 730
+    assert any("minNodes 0 still keeps one node" in a for a in est["assumptions"])
+
+
+# --- the rate follows the machine, the region and the purchase option ------------------------
+
+
+@pytest.mark.parametrize(
+    ("machine", "hourly"),
+    [
+        ("g2-standard-8", 0.853624),
+        ("g2-standard-16", 1.147208),
+        ("g2-standard-24", 2.000833),  # 2 x L4, still one machine price
+    ],
+)
+def test_changing_the_machine_changes_gpu_node_hourly(machine, hourly):
+    changes = {"gpuPool.machineType": machine, "gpuPool.spot": False}
+    if machine == "g2-standard-24":
+        changes["gpuPool.gpuCount"] = 2
+    est = cost.estimate(config_with("dev", changes))
+    assert est["gpuMachineType"] == machine
+    assert est["gpuNodeHourly"] == hourly
+    # always-on GPU line = hourly x 730
+    assert line(est, "GPU nodes")["monthly"]["alwaysOn"] == round(hourly * 730, 2)
+
+
+def test_changing_the_region_changes_gpu_node_hourly():
+    # europe-west4 g2-standard-4 on demand: 0.742916/h; pd-balanced 0.11 per GB-month
+    raw = raw_with("dev", {"gpuPool.spot": False, "cluster.zones": ["europe-west4-a"]})
+    raw["nim-gke:region"] = "europe-west4"
+    est = cost.estimate(parse("dev", raw, (True, True)))
+    assert est["region"] == "europe-west4"
+    assert est["gpuNodeHourly"] == 0.742916
+    assert line(est, "Model cache")["unitPrice"] == 0.11
+
+
+@pytest.mark.parametrize(("stack", "option"), list(itertools.product(STACKS, PURCHASE_OPTIONS)))
+def test_gpu_node_hourly_matches_the_reference_sheet(stack, option):
+    sheet = reference_sheet()
+    cfg = config_with(stack, OPTION_SETTINGS[option])
+    est = cost.estimate(cfg)
+    expected = sheet_hourly(sheet, cfg.settings.gpu_pool.machine_type, cfg.region, option)
+    assert est["purchaseOption"] == option
+    assert est["gpuNodeHourly"] == pytest.approx(expected, rel=0.01)
+
+
+@pytest.mark.parametrize(("stack", "option"), list(itertools.product(STACKS, PURCHASE_OPTIONS)))
+def test_gpu_node_hourly_matches_the_project_price_table(stack, option):
+    cfg = config_with(stack, OPTION_SETTINGS[option])
+    expected = load().machine_hourly(cfg.settings.gpu_pool.machine_type, cfg.region, option)
+    assert cost.estimate(cfg)["gpuNodeHourly"] == pytest.approx(expected, rel=0.01)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_stack_as_configured_matches_the_sheet(stack):
+    sheet = reference_sheet()
+    cfg = load_stack_file(stack_file(stack))
+    est = cost.estimate(cfg)
+    expected = sheet_hourly(
+        sheet, cfg.settings.gpu_pool.machine_type, cfg.region, est["purchaseOption"]
+    )
+    assert est["gpuNodeHourly"] == pytest.approx(expected, rel=0.01)
+
+
+# --- machines without a price ------------------------------------------------------------------
+
+
+def test_machine_in_the_catalog_without_a_price_is_a_clear_error():
+    # a2-highgpu-2g (2 x A100 40 GB) is in the catalog but not in the price sheet.
+    cfg = config_with(
+        "dev",
+        {
+            "gpuPool.machineType": "a2-highgpu-2g",
+            "gpuPool.gpuType": "nvidia-tesla-a100",
+            "gpuPool.gpuCount": 2,
+        },
+    )
+    with pytest.raises(PriceError) as err:
+        cost.estimate(cfg)
+    message = str(err.value)
+    assert "nim-gke:gpuPool.machineType = 'a2-highgpu-2g'" in message
+    assert "no price for machine type a2-highgpu-2g in region us-central1" in message
+
+
+def test_system_machine_without_a_price_is_a_clear_error():
+    cfg = config_with("prod", {"cluster.systemPool.machineType": "e2-standard-8"})
+    with pytest.raises(PriceError, match=r"systemPool.machineType = 'e2-standard-8'.*us-central1"):
+        cost.estimate(cfg)
+
+
+def test_machine_without_a_commitment_price_is_a_clear_error():
+    # a2-ultragpu-1g has on-demand and Spot prices, no 1y/3y ones in the sheet.
+    changes = {
+        "gpuPool.machineType": "a2-ultragpu-1g",
+        "gpuPool.gpuType": "nvidia-a100-80gb",
+        "gpuPool.spot": False,
+    }
+    est = cost.estimate(config_with("dev", changes))
+    assert est["gpuNodeHourly"] == 5.068798
+    with pytest.raises(PriceError, match="no 1y price for machine type a2-ultragpu-1g"):
+        cost.estimate(config_with("dev", {**changes, "cost.commitment": "1y"}))
+    alts = {a["purchaseOption"]: a for a in cost.alternatives(config_with("dev", changes))}
+    assert alts["on-demand"]["available"] and alts["spot"]["available"]
+    assert not alts["1y"]["available"]
+    assert "a2-ultragpu-1g" in alts["1y"]["reason"]
+
+
+def test_n1_pool_is_refused_because_the_sheet_has_no_attached_gpu_prices():
+    cfg = config_with(
+        "dev",
+        {
+            "gpuPool.machineType": "n1-standard-8",
+            "gpuPool.gpuType": "nvidia-tesla-t4",
+            "gpuPool.gpuCount": 2,
+        },
+    )
+    with pytest.raises(PriceError, match="attached GPU nvidia-tesla-t4 in region us-central1"):
+        cost.estimate(cfg)
+
+
+# --- alternatives -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_alternatives_are_the_stack_with_other_purchase_settings(stack):
+    cfg = load_stack_file(stack_file(stack))
+    alts = cost.alternatives(cfg)
+    assert [a["purchaseOption"] for a in alts] == list(PURCHASE_OPTIONS)
+    assert sum(a["current"] for a in alts) == 1
+    for a in alts:
+        same = cost.estimate(config_with(stack, a["settings"]))
+        assert a["gpuNodeHourly"] == same["gpuNodeHourly"]
+        assert a["expectedMonthly"] == same["expectedMonthly"]
+        current = cost.estimate(cfg)["expectedMonthly"]
+        assert a["expectedVsCurrent"] == round(same["expectedMonthly"] - current, 2)
+
+
+def test_spot_and_commitments_are_cheaper_than_on_demand_for_prod():
+    alts = {a["purchaseOption"]: a for a in cost.alternatives(load_stack_file(stack_file("prod")))}
+    # GPU node: on-demand 0.706832 > 1y 0.445304 > spot 0.397336 > 3y 0.318075
+    rates = [alts[o]["gpuNodeHourly"] for o in ("on-demand", "1y", "spot", "3y")]
+    assert rates == sorted(rates, reverse=True)
+    assert alts["spot"]["expectedVsCurrent"] < 0
+
+
+def test_commitment_alternative_warns_when_the_pool_is_not_busy_24_7():
+    alts = {a["purchaseOption"]: a for a in cost.alternatives(load_stack_file(stack_file("dev")))}
+    assert "billed every hour of its term" in alts["1y"]["note"]
+    assert "note" not in alts["spot"]
