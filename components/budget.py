@@ -33,7 +33,9 @@ class CostGuard(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         number = gcp.organizations.get_project_output(project_id=args.project).number
-        rules = [{"threshold_percent": t, "spend_basis": "CURRENT_SPEND"} for t in args.thresholds]
+        rules: list[gcp.billing.BudgetThresholdRuleArgsDict] = [
+            {"threshold_percent": t, "spend_basis": "CURRENT_SPEND"} for t in args.thresholds
+        ]
         rules.append({"threshold_percent": 1.0, "spend_basis": "FORECASTED_SPEND"})
         budget = gcp.billing.Budget(
             f"{name}-budget",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import cast
 
 import pulumi
 import pulumi_gcp as gcp
@@ -93,7 +94,7 @@ def secure_node_config(
     disk_type: str,
     service_account: pulumi.Input[str],
     labels: dict[str, str],
-) -> dict:
+) -> gcp.container.NodePoolNodeConfigArgsDict:
     """Node settings every pool shares: own service account, GKE metadata server, shielded VM."""
     return {
         "machine_type": machine_type,
@@ -269,6 +270,34 @@ class GkeCluster(pulumi.ComponentResource):
         components = ["SYSTEM_COMPONENTS"]
         if args.dcgm_metrics:
             components.append("DCGM")
+        private: gcp.container.ClusterPrivateClusterConfigArgsDict = {
+            "enable_private_nodes": args.private_nodes,
+            "enable_private_endpoint": args.private_endpoint,
+        }
+        if args.private_nodes:
+            private["master_ipv4_cidr_block"] = MASTER_CIDR
+        authorized: gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None = None
+        if args.authorized_networks:
+            authorized = {
+                "cidr_blocks": [
+                    {"cidr_block": n.cidr, "display_name": n.name or n.cidr}
+                    for n in args.authorized_networks
+                ]
+            }
+        encryption: gcp.container.ClusterDatabaseEncryptionArgsDict = {"state": "DECRYPTED"}
+        if args.secrets_encryption:
+            encryption = {"state": "ENCRYPTED", "key_name": key_name}
+        # The cluster's node_config (for the removed default pool) has the same shape.
+        default_pool_nodes = cast(
+            gcp.container.ClusterNodeConfigArgsDict,
+            secure_node_config(
+                machine_type=args.system_machine_type,
+                disk_size_gb=args.system_disk_size_gb,
+                disk_type=args.system_disk_type,
+                service_account=node_sa.email,
+                labels=SYSTEM_POOL_LABEL,
+            ),
+        )
         cluster = gcp.container.Cluster(
             f"{name}-gke",
             project=args.project,
@@ -284,39 +313,16 @@ class GkeCluster(pulumi.ComponentResource):
             },
             remove_default_node_pool=True,
             initial_node_count=1,
-            node_config=secure_node_config(
-                machine_type=args.system_machine_type,
-                disk_size_gb=args.system_disk_size_gb,
-                disk_type=args.system_disk_type,
-                service_account=node_sa.email,
-                labels=SYSTEM_POOL_LABEL,
-            ),
+            node_config=default_pool_nodes,
             release_channel={"channel": args.release_channel},
             workload_identity_config={"workload_pool": f"{args.project}.svc.id.goog"},
             datapath_provider="ADVANCED_DATAPATH",
             enable_shielded_nodes=True,
             enable_legacy_abac=False,
             master_auth={"client_certificate_config": {"issue_client_certificate": False}},
-            private_cluster_config={
-                "enable_private_nodes": args.private_nodes,
-                "enable_private_endpoint": args.private_endpoint,
-                **({"master_ipv4_cidr_block": MASTER_CIDR} if args.private_nodes else {}),
-            },
-            master_authorized_networks_config=(
-                {
-                    "cidr_blocks": [
-                        {"cidr_block": n.cidr, "display_name": n.name or n.cidr}
-                        for n in args.authorized_networks
-                    ]
-                }
-                if args.authorized_networks
-                else None
-            ),
-            database_encryption=(
-                {"state": "ENCRYPTED", "key_name": key_name}
-                if args.secrets_encryption
-                else {"state": "DECRYPTED"}
-            ),
+            private_cluster_config=private,
+            master_authorized_networks_config=authorized,
+            database_encryption=encryption,
             maintenance_policy={
                 "recurring_window": {
                     "start_time": f"2026-01-01T{args.maintenance_start}:00Z",

@@ -26,36 +26,36 @@ class NamespacePolicies(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-default-deny",
-            metadata={"name": "default-deny", "namespace": args.namespace},
-            spec={"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
-            opts=child,
-        )
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-allow-egress",
-            metadata={"name": "allow-dns-and-ngc-egress", "namespace": args.namespace},
-            spec={
-                "pod_selector": {},
-                "policy_types": ["Egress"],
-                "egress": [
-                    {
-                        "to": [
-                            {
-                                "namespace_selector": {
-                                    "match_labels": {"kubernetes.io/metadata.name": "kube-system"}
-                                },
-                                "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
-                            }
-                        ],
-                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                    },
-                    {
-                        "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": [METADATA_SERVER]}}],
-                        "ports": [{"protocol": "TCP", "port": 443}],
-                    },
-                ],
-            },
-            opts=child,
-        )
+        deny: k8s.networking.v1.NetworkPolicySpecArgsDict = {
+            "pod_selector": {},
+            "policy_types": ["Ingress", "Egress"],
+        }
+        egress: k8s.networking.v1.NetworkPolicySpecArgsDict = {
+            "pod_selector": {},
+            "policy_types": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespace_selector": {
+                                "match_labels": {"kubernetes.io/metadata.name": "kube-system"}
+                            },
+                            "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                },
+                {
+                    "to": [{"ip_block": {"cidr": "0.0.0.0/0", "except_": [METADATA_SERVER]}}],
+                    "ports": [{"protocol": "TCP", "port": 443}],
+                },
+            ],
+        }
+        for policy, spec in (("default-deny", deny), ("allow-dns-and-ngc-egress", egress)):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy}",
+                metadata={"name": policy, "namespace": args.namespace},
+                spec=spec,
+                opts=child,
+            )
         self.register_outputs({})

@@ -85,7 +85,8 @@ class NgcSecrets(pulumi.ComponentResource):
                 "labels": PART_OF_LABEL,
             },
             type="kubernetes.io/dockerconfigjson",
-            string_data={".dockerconfigjson": pulumi.Output.secret(key.apply(docker_config_json))},
+            # `key` is a secret Output, so everything derived from it stays secret.
+            string_data={".dockerconfigjson": key.apply(docker_config_json)},
             opts=in_ns,
         )
         api = k8s.core.v1.Secret(

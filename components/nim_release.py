@@ -99,9 +99,9 @@ class NimRelease(pulumi.ComponentResource):
                 opts=after_release,
             )
         if args.network_policy:
-            sources = [{"pod_selector": {}}]  # same namespace (e.g. `helm test` pods)
             allowed = [*args.allowed_client_namespaces, GMP_NAMESPACE]
-            sources.append(
+            sources: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [
+                {"pod_selector": {}},  # same namespace (e.g. `helm test` pods)
                 {
                     "namespace_selector": {
                         "match_expressions": [
@@ -112,18 +112,19 @@ class NimRelease(pulumi.ComponentResource):
                             }
                         ]
                     }
-                }
-            )
+                },
+            ]
+            spec: k8s.networking.v1.NetworkPolicySpecArgsDict = {
+                "pod_selector": {"match_labels": selector},
+                "policy_types": ["Ingress"],
+                "ingress": [
+                    {"from_": sources, "ports": [{"protocol": "TCP", "port": OPENAI_PORT}]}
+                ],
+            }
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-ingress",
                 metadata={"name": f"{args.release}-allow-clients", "namespace": args.namespace},
-                spec={
-                    "pod_selector": {"match_labels": selector},
-                    "policy_types": ["Ingress"],
-                    "ingress": [
-                        {"from": sources, "ports": [{"protocol": "TCP", "port": OPENAI_PORT}]}
-                    ],
-                },
+                spec=spec,
                 opts=after_release,
             )
         svc = service_name(args.release)

@@ -238,7 +238,7 @@ def allocatable(machine: MachineType) -> Allocatable:
     memory = int(mem_mib - reserved - 100)
 
     cores = machine.vcpus
-    cpu_reserved = 60 + (10 if cores > 1 else 0) + 5 * min(max(cores - 2, 0), 2)
+    cpu_reserved = 60.0 + (10 if cores > 1 else 0) + 5 * min(max(cores - 2, 0), 2)
     cpu_reserved += 2.5 * max(cores - 4, 0)
     return Allocatable(cpu_milli=int(cores * 1000 - cpu_reserved), memory_mib=memory)
 
