@@ -634,7 +634,8 @@ def _check_model(
         )
     # GPU memory against one node of the pool.
     machine = catalog.MACHINE_TYPES.get(s.gpu_pool.machine_type)
-    gpu = catalog.GPUS.get(s.gpu_pool.gpu_type)
+    # A machine that comes with its GPUs decides which GPU the node really has.
+    gpu = catalog.GPUS.get(machine.gpu if machine and machine.gpu else s.gpu_pool.gpu_type)
     if gpu is not None and need_gb:
         gpus = machine.gpu_count if machine and machine.gpu else s.gpu_pool.gpu_count
         have_gb = gpu.memory_gb * gpus
@@ -645,7 +646,7 @@ def _check_model(
                     for t in catalog.MACHINE_TYPES.values()
                     if t.gpu and catalog.GPUS[t.gpu].memory_gb * t.gpu_count >= need_gb
                 },
-                key=_gpu_memory_gb,
+                key=lambda n: (_gpu_memory_gb(n), catalog.MACHINE_TYPES[n].vcpus),
             )
             smaller = [
                 p

@@ -146,6 +146,9 @@ class ProgramRun:
     secret_outputs: set[str] = field(default_factory=set)
 
 
+LAST_RUN: ProgramRun | None = None
+
+
 def run_program(
     stack: str, config: dict[str, str], secret_keys: list[str] | None = None
 ) -> ProgramRun:
@@ -154,6 +157,8 @@ def run_program(
     pulumi.runtime.set_mocks(m, project="nim-gke", stack=stack, preview=False, monitor=m.monitor)
     pulumi.runtime.set_all_config(config, secret_keys or [])
     run = ProgramRun(mocks=m)
+    global LAST_RUN  # noqa: PLW0603 - lets a test inspect a run that raised
+    LAST_RUN = run
 
     @pulumi.runtime.test
     def _program() -> pulumi.Output:
