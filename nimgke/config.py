@@ -408,22 +408,34 @@ def _parse_cpu_milli(text: str) -> int | None:
     return int(n) if m.group(2) else int(n * 1000)
 
 
+def _zones_without_gpu(
+    key: str, zones: list[str], region: str, gpu: str, *, via_cluster: bool = False
+) -> list[Problem]:
+    """Zones of ``region`` in ``zones`` that do not offer ``gpu`` (unknown zones are not judged)."""
+    known, offering = catalog.region_zones(region), catalog.gpu_zones(gpu, region)
+    note = " (the GPU pool uses the cluster's zones)" if via_cluster else ""
+    fix = (
+        f"use zones that do: {', '.join(offering)}"
+        + (", or set gpuPool.zones" if via_cluster else "")
+        if offering
+        else f"region {region} has no {gpu}; choose another region"
+    )
+    return [
+        Problem(f"{key}[{i}]", zone, f"does not offer {gpu} GPUs{note}", fix)
+        for i, zone in enumerate(zones)
+        if zone in known and zone not in offering
+    ]
+
+
 def _check_zones(key: str, zones: list[str], region: str, gpu: str | None) -> list[Problem]:
-    problems = []
     known = catalog.region_zones(region)
-    offering = catalog.gpu_zones(gpu, region) if gpu else known
-    for i, zone in enumerate(zones):
-        if zone not in known:
-            rule = f"is not a zone of region {region}"
-            problems.append(Problem(f"{key}[{i}]", zone, rule, _nearest(zone, known)))
-        elif zone not in offering:
-            rule = f"does not offer {gpu} GPUs"
-            fix = (
-                f"use zones that do: {', '.join(offering)}"
-                if offering
-                else f"region {region} has no {gpu}; choose another region"
-            )
-            problems.append(Problem(f"{key}[{i}]", zone, rule, fix))
+    problems = [
+        Problem(f"{key}[{i}]", zone, f"is not a zone of region {region}", _nearest(zone, known))
+        for i, zone in enumerate(zones)
+        if zone not in known
+    ]
+    if gpu:
+        problems += _zones_without_gpu(key, zones, region, gpu)
     if len(set(zones)) != len(zones):
         problems.append(Problem(key, zones, "lists a zone twice", "list each zone once"))
     return problems
@@ -552,25 +564,13 @@ def _check_gpu_pool(s: StackSettings) -> list[Problem]:
             f"{key}.zones", pool.zones, s.region, pool.gpu_type if gpu_known else None
         )
     elif s.region in catalog.REGION_ZONES and gpu_known:
-        for i, zone in enumerate(s.cluster.zones):
-            if zone in catalog.region_zones(s.region) and zone not in catalog.gpu_zones(
-                pool.gpu_type, s.region
-            ):
-                offering = catalog.gpu_zones(pool.gpu_type, s.region)
-                fix = (
-                    f"use zones that do ({', '.join(offering)}) or set gpuPool.zones"
-                    if offering
-                    else f"region {s.region} has no {pool.gpu_type}"
-                )
-                problems.append(
-                    Problem(
-                        f"{NAMESPACE}:cluster.zones[{i}]",
-                        zone,
-                        f"does not offer {pool.gpu_type} GPUs (the GPU pool uses "
-                        "the cluster's zones)",
-                        fix,
-                    )
-                )
+        problems += _zones_without_gpu(
+            f"{NAMESPACE}:cluster.zones",
+            s.cluster.zones,
+            s.region,
+            pool.gpu_type,
+            via_cluster=True,
+        )
     return problems
 
 
