@@ -15,6 +15,8 @@ from nimgke.helm_values import ReleaseValues
 from nimgke.pricing import PriceError
 
 cfg = load_from_pulumi()
+for warning in cfg.warnings:
+    pulumi.log.warn(warning)
 try:
     cost_estimate: dict = estimate(cfg)
 except PriceError as err:  # an unpriced machine must not block a deployment, only its estimate

@@ -239,6 +239,8 @@ class StackConfig:
     stack: str
     settings: StackSettings
     models: tuple[ModelPlan, ...]
+    warnings: tuple[str, ...] = ()
+    """Risks that are not errors (the stack is valid), printed by ``pulumi preview``."""
 
     @property
     def project(self) -> str:
@@ -1024,7 +1026,28 @@ def parse(stack: str, raw: Mapping[str, Any], ngc_key: tuple[bool, bool]) -> Sta
     problems, plans = _check(stack, settings, ngc_key)
     if problems:
         raise ConfigError(stack, problems)
-    return StackConfig(stack=stack, settings=settings, models=tuple(plans))
+    return StackConfig(
+        stack=stack,
+        settings=settings,
+        models=tuple(plans),
+        warnings=tuple(_warnings(settings, plans)),
+    )
+
+
+def _warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
+    found = []
+    for i, plan in enumerate(plans):
+        known = MODELS.get(plan.name)
+        mem_gib = _parse_quantity_gib(plan.memory) or 0.0
+        if known and known.host_memory_gb and mem_gib * 1024**3 / 1e9 < known.host_memory_gb:
+            found.append(
+                f"{NAMESPACE}:nim.models[{i}].memory = {plan.memory!r}: NVIDIA's rough guide asks "
+                f"about {known.host_memory_gb:g} GB of host memory for {plan.name} (NIM 1.3.0 "
+                f"support matrix); a {s.gpu_pool.machine_type} node can give the pod "
+                f"{plan.memory}. If `nimctl doctor` reports OOMKilled while loading, use a larger "
+                "machine (e.g. gpuPool.machineType: g2-standard-8)."
+            )
+    return found
 
 
 def load_from_pulumi() -> StackConfig:

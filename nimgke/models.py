@@ -29,6 +29,9 @@ class NimModel:
     params_billion: float
     default_precision: str = "bf16"
     example_tag: str = ""
+    host_memory_gb: float | None = None
+    """Host (CPU) memory NIM wants while loading, from NVIDIA's NIM 1.3.0 support matrix "rough
+    guide" (llama 8b ~15 GB, llama 70b ~131 GB; read 2026-11-28). None where NVIDIA gives none."""
 
 
 MODELS: dict[str, NimModel] = {
@@ -39,24 +42,28 @@ MODELS: dict[str, NimModel] = {
             "nvcr.io/nim/meta/llama3-8b-instruct",
             8.03,
             example_tag="1.0.3",
+            host_memory_gb=15,
         ),
         NimModel(
             "meta/llama-3.1-8b-instruct",
             "nvcr.io/nim/meta/llama-3.1-8b-instruct",
             8.03,
             example_tag="1.3.3",
+            host_memory_gb=15,
         ),
         NimModel(
             "meta/llama3-70b-instruct",
             "nvcr.io/nim/meta/llama3-70b-instruct",
             70.6,
             example_tag="1.0.3",
+            host_memory_gb=131,
         ),
         NimModel(
             "meta/llama-3.1-70b-instruct",
             "nvcr.io/nim/meta/llama-3.1-70b-instruct",
             70.6,
             example_tag="1.3.3",
+            host_memory_gb=131,
         ),
         NimModel(
             "meta/llama-3.2-1b-instruct",

@@ -322,3 +322,13 @@ def test_program_stops_before_registering_any_resource():
     from tests import conftest  # noqa: PLC0415
 
     assert conftest.LAST_RUN is not None and conftest.LAST_RUN.mocks.resources == []
+
+
+def test_host_memory_risk_is_a_warning_not_an_error():
+    dev = load_stack_file(ROOT / "Pulumi.dev.yaml")
+    (warning,) = dev.warnings
+    assert warning.startswith("nim-gke:nim.models[0].memory = '12Gi'")
+    assert "about 15 GB of host memory" in warning and "g2-standard-8" in warning
+    raw = raw_stack("dev")
+    raw["nim-gke:gpuPool"]["machineType"] = "g2-standard-8"
+    assert parse("dev", raw, (True, True)).warnings == ()

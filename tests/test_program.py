@@ -176,3 +176,10 @@ def test_cost_estimate_is_exported_and_an_unpriced_machine_only_loses_its_estima
     assert "no price for attached GPU nvidia-tesla-t4" in run.outputs["costEstimate"]["error"]
     accel = run.mocks.named("gpu-pool").inputs["nodeConfig"]["guestAccelerators"][0]
     assert accel["type"] == "nvidia-tesla-t4"
+
+
+def test_preview_prints_config_warnings(caplog):
+    config = stack_config("dev", **{"nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    with caplog.at_level("WARNING"):
+        run_program("dev", config, ["nim-gke:ngcApiKey"])
+    assert any("about 15 GB of host memory" in r.getMessage() for r in caplog.records)
