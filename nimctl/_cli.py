@@ -10,26 +10,23 @@ Register = Callable[
 ]
 
 
-def positive_int(text: str) -> int:
-    """argparse ``type=`` for an integer > 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+def _positive(cast: Callable[[str], float], noun: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse
 
 
-def positive_float(text: str) -> float:
-    """argparse ``type=`` for a number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+positive_int = _positive(int, "an integer")
+"""argparse ``type=`` for an integer > 0."""
+positive_float = _positive(float, "a number")
+"""argparse ``type=`` for a number > 0."""
 
 
 def standalone_parser(register: Register) -> argparse.ArgumentParser:
