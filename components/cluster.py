@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import cast
 
 import pulumi
 import pulumi_gcp as gcp
@@ -287,16 +286,15 @@ class GkeCluster(pulumi.ComponentResource):
         encryption: gcp.container.ClusterDatabaseEncryptionArgsDict = {"state": "DECRYPTED"}
         if args.secrets_encryption:
             encryption = {"state": "ENCRYPTED", "key_name": key_name}
-        # The cluster's node_config (for the removed default pool) has the same shape.
-        default_pool_nodes = cast(
-            gcp.container.ClusterNodeConfigArgsDict,
-            secure_node_config(
-                machine_type=args.system_machine_type,
-                disk_size_gb=args.system_disk_size_gb,
-                disk_type=args.system_disk_type,
-                service_account=node_sa.email,
-                labels=SYSTEM_POOL_LABEL,
-            ),
+        # The cluster's node_config (for the removed default pool) takes the same settings. No
+        # cast: the SDK's Cluster- and NodePoolNodeConfigArgsDict have the same keys and nested
+        # shapes, so mypy checks that one is accepted as the other and reports it if they diverge.
+        default_pool_nodes: gcp.container.ClusterNodeConfigArgsDict = secure_node_config(
+            machine_type=args.system_machine_type,
+            disk_size_gb=args.system_disk_size_gb,
+            disk_type=args.system_disk_type,
+            service_account=node_sa.email,
+            labels=SYSTEM_POOL_LABEL,
         )
         cluster = gcp.container.Cluster(
             f"{name}-gke",

@@ -71,6 +71,26 @@ class GpuNodePool(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         zones = len(args.node_zones)
+        node_config: gcp.container.NodePoolNodeConfigArgsDict = {
+            **secure_node_config(
+                machine_type=args.machine_type,
+                disk_size_gb=args.disk_size_gb,
+                disk_type=args.disk_type,
+                service_account=args.service_account,
+                labels={**args.labels, POOL_ROLE_LABEL: "gpu"},
+            ),
+            "spot": args.spot,
+            # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself (FACTS 8).
+            "guest_accelerators": [
+                {
+                    "type": args.accelerator_type,
+                    "count": args.accelerator_count,
+                    "gpu_driver_installation_config": {
+                        "gpu_driver_version": args.gpu_driver_version
+                    },
+                }
+            ],
+        }
         pool = gcp.container.NodePool(
             f"{name}-pool",
             project=args.project,
@@ -86,26 +106,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 "location_policy": "ANY",
             },
             management={"auto_repair": True, "auto_upgrade": True},
-            node_config={
-                **secure_node_config(
-                    machine_type=args.machine_type,
-                    disk_size_gb=args.disk_size_gb,
-                    disk_type=args.disk_type,
-                    service_account=args.service_account,
-                    labels={**args.labels, POOL_ROLE_LABEL: "gpu"},
-                ),
-                "spot": args.spot,
-                # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself (FACTS 8).
-                "guest_accelerators": [
-                    {
-                        "type": args.accelerator_type,
-                        "count": args.accelerator_count,
-                        "gpu_driver_installation_config": {
-                            "gpu_driver_version": args.gpu_driver_version
-                        },
-                    }
-                ],
-            },
+            node_config=node_config,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.gpus_per_node = args.accelerator_count

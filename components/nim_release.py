@@ -87,11 +87,17 @@ class NimRelease(pulumi.ComponentResource):
         selector = pod_labels(args.release)
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])
         if args.pod_monitoring:
+            # CustomResource types metadata as InputType[ObjectMetaArgs], which admits any
+            # Mapping[str, Any]: annotate it so mypy checks the keys. (spec is Any; no SDK type.)
+            metrics_meta: k8s.meta.v1.ObjectMetaArgsDict = {
+                "name": f"{args.release}-metrics",
+                "namespace": args.namespace,
+            }
             k8s.apiextensions.CustomResource(
                 f"{name}-metrics",
                 api_version="monitoring.googleapis.com/v1",
                 kind="PodMonitoring",
-                metadata={"name": f"{args.release}-metrics", "namespace": args.namespace},
+                metadata=metrics_meta,
                 spec={
                     "selector": {"matchLabels": selector},
                     "endpoints": [{"port": OPENAI_PORT, "path": METRICS_PATH, "interval": "30s"}],
