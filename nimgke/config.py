@@ -50,13 +50,17 @@ DISK_TYPES = ("pd-balanced", "pd-standard", "pd-ssd")
 MIN_GPU_BOOT_DISK_GB = 100
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Mi|Gi|Ti|M|G|T)$")
-_CPU = re.compile(r"^(\d+(?:\.\d+)?)(m?)$")
-_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
-_KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
-_BILLING_ACCOUNT = re.compile(r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# Matched with ``fullmatch`` (``$`` alone would let a trailing newline through).
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_CLUSTER_NAME = re.compile(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?")
+_SEMVER = re.compile(r"\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?")
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_QUANTITY = re.compile(r"(\d+(?:\.\d+)?)(Mi|Gi|Ti|M|G|T)")
+_CPU = re.compile(r"(\d+(?:\.\d+)?)(m?)")
+_PROJECT_ID = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_KMS_KEY = re.compile(r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+")
+_BILLING_ACCOUNT = re.compile(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}")
+_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(ge=1)]
@@ -64,7 +68,11 @@ PosInt = Annotated[int, Field(ge=1)]
 
 class _Settings(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", strict=True, frozen=True, alias_generator=to_camel, populate_by_name=True
+        # Stack files use the camelCase names only: ``gpu_pool`` is an unknown key, not an alias.
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        alias_generator=to_camel,
     )
 
 
@@ -300,7 +308,8 @@ class ConfigError(pulumi.RunError):
 def _show(value: Any) -> str:
     if value is _MISSING:
         return "(not set)"
-    return json.dumps(value) if not isinstance(value, str) else repr(value)
+    # default=str: a stack file read outside the engine may hold other YAML types.
+    return json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
 
 
 _MISSING = object()
@@ -320,16 +329,25 @@ _TYPE_RULES = {
     "int_type": ("must be a whole number", "write a number such as 2, without quotes"),
     "int_from_float": ("must be a whole number", "write a number such as 2"),
     "float_type": ("must be a number", "write a number such as 8, without quotes"),
-    "string_type": ("must be text", 'quote the value, e.g. "1.0.3"'),
+    "string_type": ("must be text", "write it as text; quote values that look like numbers"),
     "list_type": ("must be a list", "write a YAML list, one '- item' per line"),
     "model_type": ("must be an object", "write a YAML mapping of settings"),
     "missing": ("is required", "set it in the stack file (see the README's config table)"),
 }
 
 
+_RANGE_FIXES = {
+    "greater_than_equal": "use {ge:g} or more",
+    "greater_than": "use a number above {gt:g}",
+    "less_than_equal": "use {le:g} or less",
+    "less_than": "use a number below {lt:g}",
+}
+
+
 def _key(loc: tuple[Any, ...]) -> str:
     head, *rest = loc
-    key = PROJECT_KEY if head == "project" else f"{NAMESPACE}:{to_camel(str(head))}"
+    # The key as the user wrote it (pydantic reports known settings by their camelCase alias).
+    key = PROJECT_KEY if head == "project" else f"{NAMESPACE}:{head}"
     for part in rest:
         key += f"[{part}]" if isinstance(part, int) else f".{part}"
     return key
@@ -356,7 +374,9 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
         model = _model_in(field.annotation) if field else None
     if model is None:
         return []
-    return [f.alias or n for n, f in model.model_fields.items()]
+    # ``project`` is set as gcp:project, not nim-gke:project.
+    skip = {"project"} if model is StackSettings else set()
+    return [f.alias or n for n, f in model.model_fields.items() if n not in skip]
 
 
 def _pydantic_problems(err: ValidationError) -> list[Problem]:
@@ -374,7 +394,7 @@ def _pydantic_problems(err: ValidationError) -> list[Problem]:
             rule, fix = _TYPE_RULES[typ]
         elif typ in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
             rule = e["msg"].replace("Input should be", "must be")
-            fix = "use a value in the allowed range"
+            fix = _RANGE_FIXES[typ].format(**e.get("ctx", {}))
         elif typ == "too_short":
             rule, fix = "must not be empty", "add at least one entry"
         else:
@@ -387,7 +407,7 @@ def _pydantic_problems(err: ValidationError) -> list[Problem]:
 
 
 def _parse_quantity_gib(text: str) -> float | None:
-    m = _QUANTITY.match(text)
+    m = _QUANTITY.fullmatch(text)
     if not m:
         return None
     n, unit = float(m.group(1)), m.group(2)
@@ -403,7 +423,7 @@ def _parse_quantity_gib(text: str) -> float | None:
 
 
 def _parse_cpu_milli(text: str) -> int | None:
-    m = _CPU.match(text)
+    m = _CPU.fullmatch(text)
     if not m:
         return None
     n = float(m.group(1))
@@ -415,12 +435,20 @@ def _zones_without_gpu(
 ) -> list[Problem]:
     """Zones of ``region`` in ``zones`` that do not offer ``gpu`` (unknown zones are not judged)."""
     known, offering = catalog.region_zones(region), catalog.gpu_zones(gpu, region)
+    if not offering:
+        # No zone could fix this: the region is the setting to change (reported once).
+        return [
+            Problem(
+                f"{NAMESPACE}:region",
+                region,
+                f"has no zone offering {gpu} (gpuPool.gpuType)",
+                f"use a region that does: {', '.join(catalog.regions_offering(gpu))}, "
+                "or another GPU",
+            )
+        ]
     note = " (the GPU pool uses the cluster's zones)" if via_cluster else ""
-    fix = (
-        f"use zones that do: {', '.join(offering)}"
-        + (", or set gpuPool.zones" if via_cluster else "")
-        if offering
-        else f"region {region} has no {gpu}; choose another region"
+    fix = f"use zones that do: {', '.join(offering)}" + (
+        ", or set gpuPool.zones" if via_cluster else ""
     )
     return [
         Problem(f"{key}[{i}]", zone, f"does not offer {gpu} GPUs{note}", fix)
@@ -561,7 +589,7 @@ def _check_gpu_pool(s: StackSettings) -> list[Problem]:
                 f"set diskSizeGb: {MIN_GPU_BOOT_DISK_GB} or more (200 recommended)",
             )
         )
-    if pool.zones is not None and s.region in catalog.REGION_ZONES:
+    if pool.zones and s.region in catalog.REGION_ZONES:  # an empty list means the cluster's
         problems += _check_zones(
             f"{key}.zones", pool.zones, s.region, pool.gpu_type if gpu_known else None
         )
@@ -581,6 +609,11 @@ def _gpu_memory_gb(machine_type: str) -> int:
     return catalog.GPUS[m.gpu].memory_gb * m.gpu_count if m.gpu else 0
 
 
+def _release_name(m: ModelSettings) -> str:
+    """The Helm release: as set, or the last part of the model name as a DNS label."""
+    return m.release or m.name.rsplit("/", 1)[-1].replace(".", "-").replace("_", "-").lower()
+
+
 def _check_model(
     i: int, m: ModelSettings, s: StackSettings, budget: catalog.Allocatable | None
 ) -> tuple[list[Problem], ModelPlan | None]:
@@ -598,33 +631,48 @@ def _check_model(
             )
         )
     precision = m.precision or (known.default_precision if known else "bf16")
-    params = m.params_billion or (known.params_billion if known else None)
+    params = m.params_billion
+    if params is None and known is not None:
+        params = known.params_billion
     if m.gpu_memory_gb is not None:
         need_gb = m.gpu_memory_gb
-    elif params is not None:
+    elif known is not None and params is not None:
         need_gb = gpu_memory_needed_gb(params, precision)
     else:
+        # Outside the catalog the need must be stated: a parameter count alone is only a guess.
         need_gb = 0.0
         problems.append(
             Problem(
                 f"{key}.gpuMemoryGb",
                 _MISSING,
-                f"model {m.name!r} is not in the catalog, so its memory need is unknown",
-                "set gpuMemoryGb (and paramsBillion for the cache check)",
+                f"model {m.name!r} is not in the catalog, so its GPU memory need must be stated"
+                + (" (paramsBillion alone is not enough)" if params is not None else ""),
+                "set gpuMemoryGb to the GB of GPU memory it needs (and paramsBillion for the "
+                "cache check)",
             )
         )
     tag = m.tag.strip()
+    example_tag = known.example_tag if known else "1.0.3"
     if not tag or tag == "latest":
         problems.append(
             Problem(
                 f"{key}.tag",
                 m.tag,
                 "must pin an image version",
-                f"set a released tag such as {(known.example_tag if known else '1.0.3')!r}",
+                f"set a released tag such as {example_tag!r}",
             )
         )
-    release = m.release or m.name.rsplit("/", 1)[-1].replace(".", "-").replace("_", "-").lower()
-    if not _DNS_LABEL.match(release) or len(release) > 53:
+    elif not _IMAGE_TAG.fullmatch(tag):
+        problems.append(
+            Problem(
+                f"{key}.tag",
+                m.tag,
+                "is not an image tag (letters, digits, '_', '.', '-', at most 128)",
+                f"set a released tag such as {example_tag!r}",
+            )
+        )
+    release = _release_name(m)
+    if not _DNS_LABEL.fullmatch(release) or len(release) > 53:
         problems.append(
             Problem(
                 f"{key}.release",
@@ -657,7 +705,9 @@ def _check_model(
             ]
             fix = f"use a machine with more GPU memory ({', '.join(options[:4]) or 'none known'})"
             if smaller:
-                fix += f", or precision: {smaller[0]}"
+                # precision only feeds this estimate: NIM serves what its profile says.
+                low = smaller[0]
+                fix += f", or serve it at {low} (set precision: {low} and pin a matching profile)"
             problems.append(
                 Problem(
                     f"{key}.name",
@@ -703,7 +753,11 @@ def _check_model(
             problems.append(
                 Problem(f"{key}.cpu", cpu, "is not a CPU quantity", "write it like 3 or 3500m")
             )
-        elif cpu_m > budget.cpu_milli or cpu_m <= 0:
+        elif cpu_m <= 0:
+            problems.append(
+                Problem(f"{key}.cpu", cpu, "must be more than 0", "write it like 3 or 3500m")
+            )
+        elif cpu_m > budget.cpu_milli:
             problems.append(
                 Problem(
                     f"{key}.cpu",
@@ -718,7 +772,11 @@ def _check_model(
             problems.append(
                 Problem(f"{key}.memory", memory, "is not a memory quantity", "write it like 12Gi")
             )
-        elif mem_gib * 1024 > budget.memory_mib or mem_gib <= 0:
+        elif mem_gib <= 0:
+            problems.append(
+                Problem(f"{key}.memory", memory, "must be more than 0", "write it like 12Gi")
+            )
+        elif mem_gib * 1024 > budget.memory_mib:
             problems.append(
                 Problem(
                     f"{key}.memory",
@@ -751,7 +809,7 @@ def _check(
     stack: str, s: StackSettings, ngc_key: tuple[bool, bool]
 ) -> tuple[list[Problem], list[ModelPlan]]:
     problems: list[Problem] = []
-    if not _PROJECT_ID.match(s.project):
+    if not _PROJECT_ID.fullmatch(s.project):
         problems.append(
             Problem(
                 PROJECT_KEY,
@@ -773,7 +831,7 @@ def _check(
     else:
         problems += _check_zones(f"{NAMESPACE}:cluster.zones", s.cluster.zones, s.region, None)
     name = s.cluster.name
-    if name is not None and not (re.match(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$", name)):
+    if name is not None and not _CLUSTER_NAME.fullmatch(name):
         problems.append(
             Problem(
                 f"{NAMESPACE}:cluster.name",
@@ -799,7 +857,7 @@ def _check(
     problems += _check_gpu_pool(s)
 
     nim = s.nim
-    if not _DNS_LABEL.match(nim.namespace) or len(nim.namespace) > 63:
+    if not _DNS_LABEL.fullmatch(nim.namespace) or len(nim.namespace) > 63:
         problems.append(
             Problem(
                 f"{NAMESPACE}:nim.namespace",
@@ -808,8 +866,7 @@ def _check(
                 "e.g. nim",
             )
         )
-    version = nim.chart_version.strip()
-    if not re.match(r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$", version):
+    if not _SEMVER.fullmatch(nim.chart_version):
         problems.append(
             Problem(
                 f"{NAMESPACE}:nim.chartVersion",
@@ -835,17 +892,21 @@ def _check(
         problems += found
         if plan:
             plans.append(plan)
-    releases = [p.release for p in plans]
-    for r in {r for r in releases if releases.count(r) > 1}:
-        problems.append(
-            Problem(
-                f"{NAMESPACE}:nim.models",
-                r,
-                "two models share a release name",
-                "give each model a distinct release",
+    first_use: dict[str, int] = {}
+    for i, m in enumerate(nim.models):
+        release = _release_name(m)
+        if release in first_use:
+            problems.append(
+                Problem(
+                    f"{NAMESPACE}:nim.models[{i}].release",
+                    release,
+                    f"nim.models[{first_use[release]}] already uses this Helm release name",
+                    "give each model a distinct release",
+                )
             )
-        )
+        first_use.setdefault(release, i)
     replicas = sum(m.replicas for m in nim.models)
+    hpa = s.monitoring.hpa
     if replicas > s.gpu_pool.max_nodes >= 1:
         problems.append(
             Problem(
@@ -856,6 +917,20 @@ def _check(
                 f"set maxNodes: {replicas} or more, or deploy fewer replicas",
             )
         )
+    elif hpa.enabled and s.gpu_pool.max_nodes >= 1:
+        # The chart's HPA scales each release up to max(maxReplicas, replicas).
+        peak = sum(max(hpa.max_replicas, m.replicas) for m in nim.models)
+        if peak > s.gpu_pool.max_nodes:
+            problems.append(
+                Problem(
+                    f"{NAMESPACE}:monitoring.hpa.maxReplicas",
+                    hpa.max_replicas,
+                    f"the autoscaler could scale to {peak} replicas (up to {hpa.max_replicas} "
+                    f"per model), one GPU node each, but gpuPool.maxNodes is "
+                    f"{s.gpu_pool.max_nodes}",
+                    f"set gpuPool.maxNodes: {peak} or more, or lower hpa.maxReplicas",
+                )
+            )
     if nim.service_type == "LoadBalancer" and not s.security.allow_public_load_balancer:
         problems.append(
             Problem(
@@ -867,7 +942,7 @@ def _check(
             )
         )
     problems += _check_security(s, ngc_key)
-    if s.budget is not None and not _BILLING_ACCOUNT.match(s.budget.billing_account):
+    if s.budget is not None and not _BILLING_ACCOUNT.fullmatch(s.budget.billing_account):
         problems.append(
             Problem(
                 f"{NAMESPACE}:budget.billingAccount",
@@ -890,8 +965,8 @@ def _check_security(s: StackSettings, ngc_key: tuple[bool, bool]) -> list[Proble
                 Problem(
                     f"{key}.masterAuthorizedNetworks[{i}].cidr",
                     net.cidr,
-                    "is not a CIDR block",
-                    "write it like 203.0.113.0/24",
+                    "is not a CIDR block (a network address and prefix length)",
+                    "write it like 203.0.113.0/24, with the host bits zero",
                 )
             )
     if sec.private_endpoint and not sec.private_nodes:
@@ -903,7 +978,7 @@ def _check_security(s: StackSettings, ngc_key: tuple[bool, bool]) -> list[Proble
                 "set privateNodes: true, or privateEndpoint: false",
             )
         )
-    if sec.kms_key is not None and not _KMS_KEY.match(sec.kms_key):
+    if sec.kms_key is not None and not _KMS_KEY.fullmatch(sec.kms_key):
         problems.append(
             Problem(
                 f"{key}.kmsKey",
@@ -914,7 +989,7 @@ def _check_security(s: StackSettings, ngc_key: tuple[bool, bool]) -> list[Proble
             )
         )
     for i, ns in enumerate(sec.allowed_client_namespaces):
-        if not _DNS_LABEL.match(ns):
+        if not _DNS_LABEL.fullmatch(ns):
             problems.append(
                 Problem(
                     f"{key}.allowedClientNamespaces[{i}]",
@@ -924,7 +999,7 @@ def _check_security(s: StackSettings, ngc_key: tuple[bool, bool]) -> list[Proble
                 )
             )
     mw = sec.maintenance_window
-    if not _HHMM.match(mw.start):
+    if not _HHMM.fullmatch(mw.start):
         problems.append(
             Problem(
                 f"{key}.maintenanceWindow.start",
@@ -939,8 +1014,8 @@ def _check_security(s: StackSettings, ngc_key: tuple[bool, bool]) -> list[Proble
             Problem(
                 f"{key}.maintenanceWindow.days",
                 mw.days,
-                f"{bad_days} are not weekdays",
-                f"use {', '.join(WEEKDAYS)}",
+                f"has days GKE does not know: {', '.join(bad_days)}",
+                f"use the two-letter codes {', '.join(WEEKDAYS)}",
             )
         )
     elif len(set(mw.days)) * mw.hours < 12:
@@ -1003,7 +1078,18 @@ def parse(stack: str, raw: Mapping[str, Any], ngc_key: tuple[bool, bool]) -> Sta
             data["project"] = value
         elif ns != NAMESPACE or full_key == NGC_KEY:
             continue
-        elif isinstance(value, str) and key not in ("region",) and value[:1] in "[{":
+        elif key == "project":
+            # Would otherwise stand in for (or silently replace) gcp:project.
+            problems.append(
+                Problem(
+                    full_key,
+                    value,
+                    "is not a setting nim-gke knows",
+                    f"remove it; the project is set as {PROJECT_KEY}",
+                )
+            )
+        elif isinstance(value, str) and key != "region" and value[:1] in ("[", "{"):
+            # The engine hands structured values over as JSON text.
             try:
                 data[key] = json.loads(value)
             except json.JSONDecodeError:
@@ -1017,12 +1103,14 @@ def parse(stack: str, raw: Mapping[str, Any], ngc_key: tuple[bool, bool]) -> Sta
                 )
         else:
             data[key] = value
-    if problems:
-        raise ConfigError(stack, problems)
     try:
         settings = StackSettings.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(stack, _pydantic_problems(err)) from None
+        # Keys already reported above are not reported again as missing.
+        seen = {p.key for p in problems}
+        problems += [p for p in _pydantic_problems(err) if p.key not in seen]
+    if problems:
+        raise ConfigError(stack, problems)
     problems, plans = _check(stack, settings, ngc_key)
     if problems:
         raise ConfigError(stack, problems)
@@ -1061,17 +1149,33 @@ def load_from_pulumi() -> StackConfig:
 
 
 class _Yaml12Loader(yaml.SafeLoader):
-    """YAML as Pulumi reads it (1.2): ``yes``/``no``/``on``/``off`` are strings, not booleans."""
+    """YAML as Pulumi reads it (1.2): ``yes``/``no``/``on``/``off`` are strings, not booleans;
+    ``2024-05-01`` is a string, not a date; ``12:30`` is a string, not the base-60 number 750."""
 
 
+_YAML11_ONLY = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "timestamp", "value")}
 _Yaml12Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    ch: [(tag, rx) for tag, rx in resolvers if tag not in _YAML11_ONLY]
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
+)
+# PyYAML's own int and float patterns without their base-60 (``1:20``) forms.
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
 )
 
 
