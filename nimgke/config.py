@@ -614,6 +614,35 @@ def _release_name(m: ModelSettings) -> str:
     return m.release or m.name.rsplit("/", 1)[-1].replace(".", "-").replace("_", "-").lower()
 
 
+def _check_request(
+    key: str,
+    text: str,
+    amount: float | None,
+    limit: float,
+    *,
+    kind: str,
+    example: str,
+    left: str,
+    node: str,
+    most: str,
+) -> list[Problem]:
+    """A CPU or memory request: a quantity, above 0, within what one node gives a pod."""
+    if amount is None:
+        return [Problem(key, text, f"is not a {kind} quantity", f"write it like {example}")]
+    if amount <= 0:
+        return [Problem(key, text, "must be more than 0", f"write it like {example}")]
+    if amount > limit:
+        return [
+            Problem(
+                key,
+                text,
+                f"does not fit a {node} node: {left} after GKE's reservations and system pods",
+                f"request at most {most}, or use a larger machine",
+            )
+        ]
+    return []
+
+
 def _check_model(
     i: int, m: ModelSettings, s: StackSettings, budget: catalog.Allocatable | None
 ) -> tuple[list[Problem], ModelPlan | None]:
@@ -748,45 +777,30 @@ def _check_model(
     if budget is not None:
         cpu = cpu or f"{budget.cpu_milli // 1000}"
         memory = memory or f"{budget.memory_mib // 1024}Gi"
-        cpu_m = _parse_cpu_milli(cpu)
-        if cpu_m is None:
-            problems.append(
-                Problem(f"{key}.cpu", cpu, "is not a CPU quantity", "write it like 3 or 3500m")
-            )
-        elif cpu_m <= 0:
-            problems.append(
-                Problem(f"{key}.cpu", cpu, "must be more than 0", "write it like 3 or 3500m")
-            )
-        elif cpu_m > budget.cpu_milli:
-            problems.append(
-                Problem(
-                    f"{key}.cpu",
-                    cpu,
-                    f"does not fit a {machine.name if machine else ''} node: about "
-                    f"{budget.cpu_milli}m CPU is left after GKE's reservations and system pods",
-                    f"request at most {budget.cpu_milli}m, or use a larger machine",
-                )
-            )
+        node = machine.name if machine else ""
+        problems += _check_request(
+            f"{key}.cpu",
+            cpu,
+            _parse_cpu_milli(cpu),
+            budget.cpu_milli,
+            kind="CPU",
+            example="3 or 3500m",
+            left=f"about {budget.cpu_milli}m CPU is left",
+            node=node,
+            most=f"{budget.cpu_milli}m",
+        )
         mem_gib = _parse_quantity_gib(memory)
-        if mem_gib is None:
-            problems.append(
-                Problem(f"{key}.memory", memory, "is not a memory quantity", "write it like 12Gi")
-            )
-        elif mem_gib <= 0:
-            problems.append(
-                Problem(f"{key}.memory", memory, "must be more than 0", "write it like 12Gi")
-            )
-        elif mem_gib * 1024 > budget.memory_mib:
-            problems.append(
-                Problem(
-                    f"{key}.memory",
-                    memory,
-                    f"does not fit a {machine.name if machine else ''} node: about "
-                    f"{budget.memory_mib / 1024:.1f}Gi is left after GKE's reservations and "
-                    "system pods",
-                    f"request at most {budget.memory_mib // 1024}Gi, or use a larger machine",
-                )
-            )
+        problems += _check_request(
+            f"{key}.memory",
+            memory,
+            None if mem_gib is None else mem_gib * 1024,
+            budget.memory_mib,
+            kind="memory",
+            example="12Gi",
+            left=f"about {budget.memory_mib / 1024:.1f}Gi is left",
+            node=node,
+            most=f"{budget.memory_mib // 1024}Gi",
+        )
     if problems or image is None or budget is None or cpu is None or memory is None:
         return problems, None
     return problems, ModelPlan(
