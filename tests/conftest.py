@@ -1,122 +1,34 @@
 """Shared Pulumi mocks: every test gets a fresh engine that records every registration.
 
-Inputs are recorded as the engine sees them (wire names, camelCase), with secret values still
-wrapped, so tests can assert both exact inputs and secretness.
+The recording mock cloud lives in ``nimctl/mock_engine.py`` (``nimctl plan`` runs the program on
+it too); its names are re-exported here. Inputs are recorded as the engine sees them (wire names,
+camelCase), with secret values still wrapped, so tests can assert both exact inputs and secretness.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import runpy
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
 
+from nimctl import mock_engine
+from nimctl.mock_engine import (  # noqa: F401 - re-exported for the tests
+    PROJECT_NUMBER,
+    ROOT,
+    SECRET_MANAGER_KEY,
+    ProgramRun,
+    RecordingMocks,
+    asyncio_future,
+    engine_config,
+    is_secret,
+    plain_strings,
+    unwrap,
+)
 from nimgke.config import read_stack_file
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
 FAKE_NGC_KEY = "nvapi-TEST-0123456789abcdefghijklmnopqrstuvwxyz"
-SECRET_MANAGER_KEY = "nvapi-FROM-SECRET-MANAGER-0123456789"
-PROJECT_NUMBER = "123456789012"
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
-
-
-def unwrap(value: Any) -> Any:
-    """Inputs with secret wrappers removed (for comparing plain structure)."""
-    if is_secret(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def plain_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Every string reachable without passing through a secret wrapper, with its path."""
-    if is_secret(value):
-        return
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from plain_strings(v, f"{path}.{k}")
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from plain_strings(v, f"{path}[{i}]")
-
-
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Echo inputs back as outputs (plus what the cloud would compute) and remember everything."""
-
-    def __init__(self) -> None:
-        self.resources: list[pulumi.runtime.MockResourceArgs] = []
-        self.calls: list[pulumi.runtime.MockCallArgs] = []
-        self.state: dict[str, dict] = {}
-        """Outputs by resource name, as the mock cloud returned them."""
-        self.monitor = MockMonitor(self)
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        self.resources.append(args)
-        rid, outputs = self._cloud(args)
-        self.state[args.name] = outputs
-        return rid, outputs
-
-    def _cloud(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        """What the provider would return: the inputs plus computed properties."""
-        outputs = dict(args.inputs)
-        name = args.name
-        if args.typ == "gcp:container/nodePool:NodePool":
-            outputs.setdefault("name", f"{name}-a1b2c3")
-        elif args.typ == "gcp:container/cluster:Cluster":
-            outputs["endpoint"] = "203.0.113.10"
-            outputs["masterAuth"] = {"clusterCaCertificate": "Q0EtQ0VSVA=="}
-        elif args.typ == "random:index/randomString:RandomString":
-            outputs["result"] = "x7k2qp"
-        elif args.typ == "gcp:serviceaccount/account:Account":
-            outputs["email"] = f"{args.inputs['accountId']}@p.iam.gserviceaccount.com"
-        elif args.typ == "gcp:kms/cryptoKey:CryptoKey":
-            return f"{args.inputs['keyRing']}/cryptoKeys/{name}", outputs
-        elif args.typ == "gcp:kms/keyRing:KeyRing":
-            rid = f"projects/p/locations/{args.inputs['location']}/keyRings/{args.inputs['name']}"
-            return rid, outputs
-        return f"{name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        self.calls.append(args)
-        if args.token == "gcp:organizations/getProject:getProject":
-            return {"number": PROJECT_NUMBER, "projectId": args.args.get("projectId")}
-        if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
-            return {"secretData": SECRET_MANAGER_KEY, "secret": args.args.get("secret")}
-        return {}
-
-    # --- queries used by tests ---
-    def of_type(self, typ: str) -> list[pulumi.runtime.MockResourceArgs]:
-        return [r for r in self.resources if r.typ == typ]
-
-    def one(self, typ: str) -> pulumi.runtime.MockResourceArgs:
-        matches = self.of_type(typ)
-        assert len(matches) == 1, f"expected one {typ}, got {[r.name for r in matches]}"
-        return matches[0]
-
-    def named(self, name: str) -> pulumi.runtime.MockResourceArgs:
-        matches = [r for r in self.resources if r.name == name]
-        assert len(matches) == 1, f"expected one resource named {name}, got {len(matches)}"
-        return matches[0]
-
-    def urns(self) -> list[str]:
-        return list(self.monitor.resources)
 
 
 @pytest.fixture
@@ -134,55 +46,22 @@ def stack_config(stack: str, **overrides: Any) -> dict[str, str]:
     """A stack file's config as the engine passes it: structured values as JSON strings."""
     raw = read_stack_file(ROOT / f"Pulumi.{stack}.yaml")
     raw.update(overrides)
-    return {
-        k: (v if isinstance(v, str) else json.dumps(v)) for k, v in raw.items() if v is not None
-    }
-
-
-@dataclass
-class ProgramRun:
-    mocks: RecordingMocks
-    outputs: dict[str, Any] = field(default_factory=dict)
-    secret_outputs: set[str] = field(default_factory=set)
+    return engine_config(raw)
 
 
 LAST_RUN: ProgramRun | None = None
+
+
+def _remember(run: ProgramRun) -> None:
+    global LAST_RUN  # noqa: PLW0603 - lets a test inspect a run that raised
+    LAST_RUN = run
 
 
 def run_program(
     stack: str, config: dict[str, str], secret_keys: list[str] | None = None
 ) -> ProgramRun:
     """Run ``__main__.py`` under fresh mocks for ``stack`` and collect its resolved exports."""
-    m = RecordingMocks()
-    pulumi.runtime.set_mocks(m, project="nim-gke", stack=stack, preview=False, monitor=m.monitor)
-    pulumi.runtime.set_all_config(config, secret_keys or [])
-    run = ProgramRun(mocks=m)
-    global LAST_RUN  # noqa: PLW0603 - lets a test inspect a run that raised
-    LAST_RUN = run
-
-    @pulumi.runtime.test
-    def _program() -> pulumi.Output:
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-        root = pulumi.runtime.settings.get_root_resource()
-        exports = {k: pulumi.Output.from_input(v) for k, v in root.outputs.items()}  # type: ignore[union-attr]
-
-        async def secretness() -> set[str]:
-            return {k for k, v in exports.items() if await v.is_secret()}
-
-        def collect(values: list[Any]) -> None:
-            run.outputs.update(dict(zip(exports, values, strict=True)))
-
-        secrets = pulumi.Output.from_input(asyncio_future(secretness()))
-        return pulumi.Output.all(*exports.values(), secrets).apply(
-            lambda vs: (collect(vs[:-1]), run.secret_outputs.update(vs[-1]))
-        )
-
-    _program()
-    return run
-
-
-def asyncio_future(coro: Any) -> Any:
-    return asyncio.ensure_future(coro)
+    return mock_engine.run_program(stack, config, secret_keys, on_start=_remember)
 
 
 def resolve(build: Any) -> Any:
