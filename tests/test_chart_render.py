@@ -1,73 +1,70 @@
 """Render the real nim-llm chart with each stack's values and check the pod would start.
 
-Needs a ``helm`` binary (``$HELM``, ``.ci-tools/helm`` or ``helm`` on PATH; ``.ci/run`` installs
-one) and the chart sources in ``$NIM_LLM_CHART_DIR`` (e.g. ``helm pull nim-llm --repo
-https://helm.ngc.nvidia.com/nim --username '$oauthtoken' --password $NGC_API_KEY --untar``, or
-NVIDIA/nim-deploy ``helm/nim-llm``). Skipped when either is missing: the chart is not
-redistributable here.
+Needs a ``helm`` binary and the unpacked chart in ``$NIM_LLM_CHART_DIR`` (see
+``tests/helm_env.py``). ``.ci/run`` installs helm and points at the complete chart 1.3.0 beside
+the repository (``../shared/reference/nim-llm-1.3.0``), so CI renders it on every change.
+Elsewhere the tests skip with the reason unless a chart is given, e.g. ``helm pull nim-llm
+--repo https://helm.ngc.nvidia.com/nim --username '$oauthtoken' --password $NGC_API_KEY
+--version 1.3.0 --untar``: the chart is not redistributed in this repository.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.conftest import ROOT
-from tests.test_chart_contract import STACKS, gpu_pool, release_values, secrets
+from nimctl import chart
+from tests.conftest import unwrap
+from tests.helm_env import require_chart
+from tests.test_chart_contract import STACKS, gpu_pool, program, secrets
 
 pytestmark = pytest.mark.helm
+HELM, CHART = require_chart()
+CHART_VERSION = chart.chart_version(CHART)
 
 
-def _helm() -> str | None:
-    for candidate in (os.environ.get("HELM"), str(ROOT / ".ci-tools" / "helm"), "helm"):
-        if candidate and shutil.which(candidate):
-            return shutil.which(candidate)
-    return None
+def releases(stack: str) -> list[dict[str, Any]]:
+    found = program(stack).mocks.of_type("kubernetes:helm.sh/v3:Release")
+    assert found, "no Release registered"
+    return [unwrap(r.inputs) for r in found]
 
 
-CHART = os.environ.get("NIM_LLM_CHART_DIR")
-HELM = _helm()
-if not (CHART and Path(CHART, "Chart.yaml").exists() and HELM):
-    pytest.skip(
-        "set NIM_LLM_CHART_DIR to an unpacked nim-llm chart and install helm to render it",
-        allow_module_level=True,
-    )
+def rendered(stack: str) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each Release's inputs and the objects ``helm template`` makes of them."""
+    return [
+        (rel, chart.template(HELM, rel["name"], CHART, rel["namespace"], rel["values"]))
+        for rel in releases(stack)
+    ]
 
 
-def render(release: str, values: dict[str, Any], tmp_path: Path) -> list[dict[str, Any]]:
-    path = tmp_path / f"{release}.json"
-    path.write_text(json.dumps(values))
-    out = subprocess.run(
-        [HELM, "template", release, CHART, "--namespace", "nim", "-f", str(path)],  # type: ignore[list-item]
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    return [d for d in yaml.safe_load_all(out) if d]
+def workload_name(release: str) -> str:
+    """The StatefulSet's name: ``<release>`` up to chart 1.1.x, ``<release>-nim-llm`` from the NGC
+    chart 1.3.0 on (FACTS 3)."""
+    major, minor = (int(p) for p in CHART_VERSION.split(".")[:2])
+    return f"{release}-nim-llm" if (major, minor) >= (1, 3) else release
 
 
-def workload(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    (sts,) = [d for d in docs if d["kind"] == "StatefulSet"]
-    return sts
+def test_the_chart_is_the_version_the_stacks_pin():
+    for stack in STACKS:
+        assert {rel["version"] for rel in releases(stack)} == {CHART_VERSION}
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_rendered_pod_would_start_on_the_stack(stack, tmp_path):
+def test_rendered_pod_would_start_on_the_stack(stack):
     pool = gpu_pool(stack)
-    for values in release_values(stack):
-        release = "llama3-8b"
-        docs = render(release, values, tmp_path)
-        sts = workload(docs)
+    for rel, docs in rendered(stack):
+        release, values = rel["name"], rel["values"]
+        (sts,) = chart.workloads(docs)
+        assert sts["kind"] == "StatefulSet"
+        assert sts["metadata"]["name"] == workload_name(release)
+        labels = {"app.kubernetes.io/name": "nim-llm", "app.kubernetes.io/instance": release}
+        assert sts["spec"]["selector"]["matchLabels"] == labels
+        assert sts["spec"]["replicas"] == values["replicaCount"]
         pod = sts["spec"]["template"]["spec"]
+        assert labels.items() <= sts["spec"]["template"]["metadata"]["labels"].items()
         (container,) = [c for c in pod["containers"] if c["name"] == "nim-llm"]
+        assert container["image"] == f"{values['image']['repository']}:{values['image']['tag']}"
 
         # Every Secret key the pod reads exists in a Secret the stack creates.
         for env in container.get("env", []):
@@ -78,16 +75,21 @@ def test_rendered_pod_would_start_on_the_stack(stack, tmp_path):
             e["name"] == "NGC_API_KEY" and e["valueFrom"]["secretKeyRef"]["key"] == "NGC_API_KEY"
             for e in container["env"]
         )
+        assert [r["name"] for r in pod["imagePullSecrets"]] == ["ngc-registry"]
         for ref in pod["imagePullSecrets"]:
             assert secrets(stack)[ref["name"]]["type"] == "kubernetes.io/dockerconfigjson"
 
         # Scheduling matches the pool.
-        assert pod["nodeSelector"]["cloud.google.com/gke-nodepool"] == pool["name"]
+        assert pod["nodeSelector"] == {
+            "cloud.google.com/gke-nodepool": pool["name"],
+            "cloud.google.com/gke-accelerator": pool["nodeConfig"]["guestAccelerators"][0]["type"],
+        }
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
             "tolerations"
         ]
         gpus = pool["nodeConfig"]["guestAccelerators"][0]["count"]
-        assert container["resources"]["limits"]["nvidia.com/gpu"] <= gpus
+        assert 1 <= container["resources"]["limits"]["nvidia.com/gpu"] <= gpus
+        assert container["resources"]["requests"] == values["resources"]["requests"]
 
         # Probes on the NIM health paths with at least the chart's startup budget.
         assert container["livenessProbe"]["httpGet"]["path"] == "/v1/health/live"
@@ -103,16 +105,35 @@ def test_rendered_pod_would_start_on_the_stack(stack, tmp_path):
         (claim,) = sts["spec"]["volumeClaimTemplates"]
         assert claim["spec"]["resources"]["requests"]["storage"] == values["persistence"]["size"]
         assert claim["spec"]["storageClassName"] == values["persistence"]["storageClass"]
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
         mounts = {m["name"] for m in container["volumeMounts"]}
         assert claim["metadata"]["name"] in mounts
-
-        # Pod Security Standard "restricted".
-        csc = container["securityContext"]
-        assert csc["allowPrivilegeEscalation"] is False
-        assert csc["capabilities"]["drop"] == ["ALL"]
-        assert pod["securityContext"]["runAsNonRoot"] is True
-        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
 
         # The Service the stack exports exists with the OpenAI port.
         services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
         assert services[f"{release}-nim-llm"]["spec"]["ports"][0]["port"] == 8000
+        assert services[f"{release}-nim-llm"]["spec"]["type"] == values["service"]["type"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rendered_pods_pass_the_namespace_pod_security_level(stack):
+    """The namespace enforces Pod Security "restricted" (ngc-namespace labels): a workload that
+    breaks it is refused at admission and never gets a pod."""
+    (namespace,) = program(stack).mocks.of_type("kubernetes:core/v1:Namespace")
+    labels = namespace.inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    for _rel, docs in rendered(stack):
+        workloads = chart.workloads(docs)
+        assert workloads
+        for w in workloads:
+            assert chart.restricted_violations(chart.pod_spec(w) or {}) == [], w["metadata"]
+        # Nothing else the install creates runs a pod outside those workloads.
+        installed = [d for d in docs if not chart.is_hook(d)]
+        assert {d["kind"] for d in installed} <= {
+            "ConfigMap",
+            "Service",
+            "StatefulSet",
+            "HorizontalPodAutoscaler",
+            "ServiceAccount",
+            "PersistentVolumeClaim",
+        }
