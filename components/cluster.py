@@ -33,6 +33,23 @@ PODS_CIDR = "10.16.0.0/14"
 SERVICES_CIDR = "10.20.0.0/20"
 MASTER_CIDR = "172.16.0.32/28"
 SYSTEM_POOL_LABEL = {"nim-gke/pool": "system"}
+# monitoring_config.enable_components is the whole list, not an addition to GKE's defaults
+# (FACTS 22; hashicorp/terraform-provider-google#15704): naming only SYSTEM_COMPONENTS and DCGM
+# would switch off the kube-state metrics (POD ... STORAGE) and the kubelet/cAdvisor metrics that
+# pod readiness, restarts and HPA state come from. Values as the pulumi-gcp 9 SDK documents them
+# (ClusterMonitoringConfigArgsDict.enable_components); KUBELET and CADVISOR need GKE
+# 1.29.3-gke.1093000 or later (same docstring).
+MONITORING_COMPONENTS = (
+    "SYSTEM_COMPONENTS",
+    "STORAGE",
+    "HPA",
+    "POD",
+    "DAEMONSET",
+    "DEPLOYMENT",
+    "STATEFULSET",
+    "KUBELET",
+    "CADVISOR",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -266,9 +283,7 @@ class GkeCluster(pulumi.ComponentResource):
             )
             key_name = key.id
 
-        components = ["SYSTEM_COMPONENTS"]
-        if args.dcgm_metrics:
-            components.append("DCGM")
+        components = [*MONITORING_COMPONENTS, *(["DCGM"] if args.dcgm_metrics else [])]
         private: gcp.container.ClusterPrivateClusterConfigArgsDict = {
             "enable_private_nodes": args.private_nodes,
             "enable_private_endpoint": args.private_endpoint,

@@ -71,10 +71,7 @@ def test_hardening_inputs(mocks):
         "cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "ops"}]
     }
     assert c["deletionProtection"] is True
-    assert c["monitoringConfig"] == {
-        "enableComponents": ["SYSTEM_COMPONENTS", "DCGM"],
-        "managedPrometheus": {"enabled": True},
-    }
+    assert c["monitoringConfig"]["managedPrometheus"] == {"enabled": True}
     assert c["maintenancePolicy"] == {
         "recurringWindow": {
             "startTime": "2026-01-01T03:00:00Z",
@@ -85,6 +82,26 @@ def test_hardening_inputs(mocks):
     # Regional cluster: every zone is a node location.
     assert c["location"] == "us-central1"
     assert c["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+
+
+# FACTS 22 / hashicorp/terraform-provider-google#15704: enable_components is the whole list, not an
+# addition to GKE's defaults. Naming only SYSTEM_COMPONENTS and DCGM drops the kube-state metrics
+# (kube_pod_status_ready, restarts, HPA state) and the kubelet/cAdvisor ones. Values as documented
+# by pulumi-gcp 9 (ClusterMonitoringConfigArgsDict.enable_components).
+KUBE_STATE = ["STORAGE", "HPA", "POD", "DAEMONSET", "DEPLOYMENT", "STATEFULSET"]
+
+
+@pytest.mark.parametrize("dcgm", [True, False])
+def test_monitoring_keeps_kube_state_and_kubelet_components_when_adding_dcgm(mocks, dcgm):
+    build(mocks, dcgm_metrics=dcgm)
+    components = mocks.one(CLUSTER).inputs["monitoringConfig"]["enableComponents"]
+    assert components == [
+        "SYSTEM_COMPONENTS",
+        *KUBE_STATE,
+        "KUBELET",
+        "CADVISOR",
+        *(["DCGM"] if dcgm else []),
+    ]
 
 
 def test_zonal_cluster_omits_its_own_zone_from_node_locations(mocks):

@@ -82,7 +82,18 @@ CLUSTER = {
         "keyName": f"projects/{PROJECT}/locations/us-central1/keyRings/nim/cryptoKeys/etcd",
     },
     "monitoringConfig": {
-        "enableComponents": ["SYSTEM_COMPONENTS", "DCGM"],
+        "enableComponents": [
+            "SYSTEM_COMPONENTS",
+            "STORAGE",
+            "HPA",
+            "POD",
+            "DAEMONSET",
+            "DEPLOYMENT",
+            "STATEFULSET",
+            "KUBELET",
+            "CADVISOR",
+            "DCGM",
+        ],
         "managedPrometheus": {"enabled": True},
     },
 }
