@@ -76,8 +76,10 @@ gpu_pool = GpuNodePool(
 )
 
 if sec.ngc_key_source == "secretManager":
+    # get_secret_version_access needs only secretmanager.versions.access (secretAccessor);
+    # get_secret_version also reads version metadata (versions.get) (FACTS 23).
     ngc_api_key = pulumi.Output.secret(
-        gcp.secretmanager.get_secret_version_output(
+        gcp.secretmanager.get_secret_version_access_output(
             project=cfg.project, secret=sec.ngc_secret
         ).secret_data
     )

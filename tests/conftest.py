@@ -97,8 +97,19 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.calls.append(args)
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": PROJECT_NUMBER, "projectId": args.args.get("projectId")}
-        if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
+        if args.token == "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess":
             return {"secretData": SECRET_MANAGER_KEY, "secret": args.args.get("secret")}
+        if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
+            # The identity this stack documents (deployer and CI) holds only
+            # roles/secretmanager.secretAccessor, which lacks secretmanager.versions.get: the data
+            # source that also reads version metadata is refused (FACTS 23). Wording of Google
+            # APIs' IAM denials ("Permission '<permission>' denied for resource '<name>' (or it
+            # may not exist).").
+            name = f"projects/{args.args.get('project')}/secrets/{args.args.get('secret')}"
+            raise RuntimeError(
+                f"Error 403: Permission 'secretmanager.versions.get' denied for resource "
+                f"'{name}/versions/latest' (or it may not exist)."
+            )
         return {}
 
     # --- queries used by tests ---
