@@ -4,6 +4,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.budget import CostGuard, CostGuardArgs
+from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
@@ -87,6 +88,17 @@ else:
     ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
 
 k8s_opts = pulumi.ResourceOptions(providers=[cluster.provider])
+cache_deps: list[pulumi.Resource] = []
+if cfg.cache_regional:
+    cache_deps.append(
+        CacheStorage(
+            "cache",
+            CacheStorageArgs(
+                name=cfg.cache_storage_class, disk_type=cfg.cache_disk_type, zones=cfg.gpu_zones
+            ),
+            opts=k8s_opts,
+        )
+    )
 ngc = NgcSecrets(
     "ngc",
     NgcSecretsArgs(
@@ -119,7 +131,7 @@ for model in cfg.models:
                 memory=model.memory,
                 node_selector={},
                 cache_size=model.cache_size,
-                storage_class=s.nim.storage_class,
+                storage_class=cfg.cache_storage_class,
                 replicas=model.replicas,
                 service_type=s.nim.service_type,
                 profile=model.profile,
@@ -133,7 +145,9 @@ for model in cfg.models:
             network_policy=sec.network_policies,
             allowed_client_namespaces=list(sec.allowed_client_namespaces),
         ),
-        opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc, gpu_pool]),
+        opts=pulumi.ResourceOptions(
+            providers=[cluster.provider], depends_on=[ngc, gpu_pool, *cache_deps]
+        ),
     )
 
 if s.budget is not None:

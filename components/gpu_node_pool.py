@@ -97,8 +97,10 @@ class GpuNodePool(pulumi.ComponentResource):
             cluster=args.cluster,
             location=args.location,
             node_locations=args.node_zones,
-            # initial_node_count is per zone; start with enough for the warm minimum.
-            initial_node_count=-(-args.total_min_nodes // zones),
+            # initial_node_count is per zone (FACTS 18; terraform-provider-google docs,
+            # container_node_pool): round down, so the pool never starts more nodes than the
+            # total minimum. A remainder is brought up by the first pod that needs it.
+            initial_node_count=args.total_min_nodes // zones,
             autoscaling={
                 "total_min_node_count": args.total_min_nodes,
                 "total_max_node_count": args.total_max_nodes,

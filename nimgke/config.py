@@ -47,6 +47,10 @@ STORAGE_CLASSES = {
     "standard": "pd-standard",
 }
 DISK_TYPES = ("pd-balanced", "pd-standard", "pd-ssd")
+# The StorageClass the stack creates for a regional model cache: nim-cache-regional-pd-ssd, ...
+REGIONAL_CACHE_CLASS_PREFIX = "nim-cache-regional-"
+# A regional disk has exactly two replicas, in two zones of one region.
+REGIONAL_DISK_ZONES = 2
 MIN_GPU_BOOT_DISK_GB = 100
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -145,6 +149,9 @@ class NimSettings(_Settings):
     chart_repo: str = "https://helm.ngc.nvidia.com/nim"
     chart_version: str
     storage_class: str = "standard-rwo"
+    """GKE storage class whose disk type the model cache uses (zonal), see ``cacheReplication``."""
+    cache_replication: Literal["auto", "zonal", "regional"] = "auto"
+    """``auto``: a regional disk when the GPU pool spans two zones, zonal in one zone."""
     service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     models: Annotated[list[ModelSettings], Field(min_length=1)]
 
@@ -278,6 +285,20 @@ class StackConfig:
     @property
     def cache_disk_type(self) -> str:
         return STORAGE_CLASSES[self.settings.nim.storage_class]
+
+    @property
+    def cache_regional(self) -> bool:
+        """Whether the model cache is a regional disk (validation keeps this consistent with the
+        GPU zones: a zonal disk pins its pod to one zone, FACTS 20)."""
+        mode = self.settings.nim.cache_replication
+        return mode == "regional" or (mode == "auto" and len(self.gpu_zones) > 1)
+
+    @property
+    def cache_storage_class(self) -> str:
+        """The StorageClass the chart's volumeClaimTemplate names."""
+        if self.cache_regional:
+            return f"{REGIONAL_CACHE_CLASS_PREFIX}{self.cache_disk_type}"
+        return self.settings.nim.storage_class
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -604,6 +625,45 @@ def _check_gpu_pool(s: StackSettings) -> list[Problem]:
     return problems
 
 
+def _check_cache_replication(s: StackSettings) -> list[Problem]:
+    """The model cache must be attachable in every zone of the GPU pool (FACTS 20)."""
+    zones = list(dict.fromkeys(s.gpu_pool.zones or s.cluster.zones))
+    zones_key = f"{NAMESPACE}:{'gpuPool' if s.gpu_pool.zones else 'cluster'}.zones"
+    mode, key = s.nim.cache_replication, f"{NAMESPACE}:nim.cacheReplication"
+    if len(zones) > REGIONAL_DISK_ZONES:
+        return [
+            Problem(
+                zones_key,
+                zones,
+                f"the GPU pool would span {len(zones)} zones, but a model cache disk can attach "
+                f"in at most {REGIONAL_DISK_ZONES} (a regional disk has two replicas), so the NIM "
+                "pod could not follow a GPU node into the others",
+                "give the GPU pool two zones (set gpuPool.zones)",
+            )
+        ]
+    if mode == "zonal" and len(zones) > 1:
+        return [
+            Problem(
+                key,
+                mode,
+                f"the GPU pool spans {', '.join(zones)}, but a zonal disk pins the NIM pod to the "
+                "zone it was first attached in, so a GPU node in the other zone could never run it",
+                "set cacheReplication: auto (a regional disk), or give the GPU pool one zone",
+            )
+        ]
+    if mode == "regional" and len(zones) < REGIONAL_DISK_ZONES:
+        return [
+            Problem(
+                key,
+                mode,
+                f"a regional disk replicates across two zones, but the GPU pool has only "
+                f"{', '.join(zones)}",
+                "set cacheReplication: auto (zonal in one zone), or give the GPU pool two zones",
+            )
+        ]
+    return []
+
+
 def _gpu_memory_gb(machine_type: str) -> int:
     m = catalog.MACHINE_TYPES[machine_type]
     return catalog.GPUS[m.gpu].memory_gb * m.gpu_count if m.gpu else 0
@@ -898,6 +958,7 @@ def _check(
                 _nearest(nim.storage_class, STORAGE_CLASSES),
             )
         )
+    problems += _check_cache_replication(s)
     machine = catalog.MACHINE_TYPES.get(s.gpu_pool.machine_type)
     budget = catalog.workload_budget(machine) if machine else None
     plans: list[ModelPlan] = []

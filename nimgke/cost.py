@@ -16,7 +16,9 @@ What is counted:
   on demand, or at the ``cost.commitment`` rate (never Spot).
 - **Model cache volumes**: one PVC per model replica of ``cacheSize`` (rounded up to whole GB,
   as Compute Engine provisions disks), disk type from the storage class
-  (:attr:`StackConfig.cache_disk_type`). They persist while the GPU pool is at zero.
+  (:attr:`StackConfig.cache_disk_type`), at the regional-disk price when the cache is a regional
+  disk (:attr:`StackConfig.cache_regional`, a GPU pool over two zones). They persist while the
+  GPU pool is at zero.
 - **GKE management fee**: $0.10 per cluster-hour. The free tier credit ($74.40 a month per
   billing account) covers one zonal cluster, so a zonal stack pays 0 and a regional one $73.00,
   ASSUMING no other cluster on the billing account already uses the credit.
@@ -302,15 +304,19 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         ),
     ]
 
-    # Model caches: one PVC per replica, kept when the GPU pool is at zero.
-    cache_type = cfg.cache_disk_type
-    cache_price = prices.disk_gb_month(cache_type, region, f"{NAMESPACE}:nim.storageClass")
+    # Model caches: one PVC per replica, kept when the GPU pool is at zero. A regional disk (GPU
+    # pool over two zones, FACTS 20) is billed by its own SKU, twice the zonal price.
+    cache_type, regional = cfg.cache_disk_type, cfg.cache_regional
+    cache_price = prices.disk_gb_month(
+        cache_type, region, f"{NAMESPACE}:nim.storageClass", regional=regional
+    )
+    replication = "regional " if regional else ""
     for m in cfg.models:
         size_gb = math.ceil(m.cache_gib)
         lines.append(
             Line(
-                f"Model cache {m.release}: {m.replicas} x {size_gb} GB {cache_type} "
-                f"({s.nim.storage_class})",
+                f"Model cache {m.release}: {m.replicas} x {size_gb} GB {replication}{cache_type} "
+                f"({cfg.cache_storage_class})",
                 "GB-month",
                 cache_price,
                 _fixed(m.replicas * size_gb),

@@ -107,6 +107,8 @@ def test_prod_is_regional_warm_protected_and_reads_the_key_from_secret_manager()
     gpu = m.named("gpu-pool").inputs
     assert gpu["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     assert gpu["autoscaling"]["totalMinNodeCount"] == 1
+    # FACTS 18: initialNodeCount is per zone; prod starts no more L4s than minNodes in total.
+    assert gpu["initialNodeCount"] * len(gpu["nodeLocations"]) <= 1
     assert gpu["nodeConfig"]["spot"] is False
     # FACTS 23: get_secret_version_access needs only secretmanager.versions.access, the one
     # permission of roles/secretmanager.secretAccessor (the mock refuses getSecretVersion, which

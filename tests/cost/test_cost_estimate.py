@@ -67,25 +67,37 @@ def test_dev_figures():
 
 
 def test_prod_figures():
-    # prod: regional, g2-standard-4 on demand $0.706832/h, GPU pool 1..2, 1 replica, 24 h/day,
-    # system pool 2 x e2-standard-4 (total across zones), 50 GB pd-ssd cache.
+    # prod: regional, g2-standard-4 on demand $0.706832/h, GPU pool 1..2 over two zones, 1 replica,
+    # 24 h/day, system pool 2 x e2-standard-4 (total across zones), 50 GB regional pd-ssd cache.
     #   GPU nodes      730 x 0.706832 = 515.98736 -> 515.99 (peak 1460 h: 1031.97)
     #   GPU boot disk  200 GB x 0.10 = 20.00 (peak 40.00)
     #   system pool    2 x 730 x 0.134023 = 195.67358 -> 195.67
     #   system disks   2 x 50 GB x 0.10 = 10.00
-    #   model cache    50 GB x 0.17 (pd-ssd) = 8.50
+    #   model cache    50 GB x 0.34 (regional pd-ssd: two zones, FACTS 20) = 17.00
     #   GKE fee        regional: 0.10 x 730 = 73.00, no free tier
-    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 8.50 + 73 = 823.16
-    #   peak = 1031.97 + 40 + 195.67 + 10 + 8.50 + 73                      = 1359.14
+    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 17 + 73 = 831.66
+    #   peak = 1031.97 + 40 + 195.67 + 10 + 17 + 73                      = 1367.64
     est = estimate_of("prod")
     assert est["purchaseOption"] == "on-demand"
     assert est["gpuNodeHourly"] == 0.706832
     assert est["clusterType"] == "regional"
-    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 823.16
-    assert est["peakMonthly"] == 1359.14
-    assert line(est, "Model cache llama3-8b")["unitPrice"] == 0.17
+    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 831.66
+    assert est["peakMonthly"] == 1367.64
+    cache = line(est, "Model cache llama3-8b")
+    assert cache["unitPrice"] == 0.34
+    assert cache["item"] == (
+        "Model cache llama3-8b: 1 x 50 GB regional pd-ssd (nim-cache-regional-pd-ssd)"
+    )
     assert line(est, "System pool:")["monthly"]["idle"] == 195.67
     assert not [li for li in est["lines"] if "credit" in li["item"]]
+
+
+def test_a_one_zone_pool_keeps_a_zonal_cache_at_the_zonal_price():
+    raw = raw_with("prod", {"gpuPool.zones": ["us-central1-a"]})
+    est = cost.estimate(parse("prod", raw, (True, True)))
+    cache = line(est, "Model cache llama3-8b")
+    assert cache["unitPrice"] == 0.17
+    assert cache["item"] == "Model cache llama3-8b: 1 x 50 GB pd-ssd (premium-rwo)"
 
 
 def test_output_shape_is_the_documented_one():
