@@ -43,6 +43,7 @@ cluster = GkeCluster(
         system_disk_type=s.cluster.system_pool.disk_type,
         private_nodes=sec.private_nodes,
         private_endpoint=sec.private_endpoint,
+        dns_endpoint=sec.dns_endpoint,
         authorized_networks=[
             AuthorizedNetwork(cidr=n.cidr, name=n.name) for n in sec.master_authorized_networks
         ],

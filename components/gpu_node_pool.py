@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from components.cluster import secure_node_config
+from components.cluster import POOL_IGNORE_CHANGES, secure_node_config
 
 TYPE = "nim-gke:gke:GpuNodePool"
 # Values GKE accepts for gpuDriverInstallationConfig.gpuDriverVersion. Through the API an unset
@@ -109,7 +109,7 @@ class GpuNodePool(pulumi.ComponentResource):
             },
             management={"auto_repair": True, "auto_upgrade": True},
             node_config=node_config,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )
         self.gpus_per_node = args.accelerator_count
         self.node_pool_name = pool.name

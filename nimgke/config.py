@@ -65,6 +65,11 @@ _PROJECT_ID = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 _KMS_KEY = re.compile(r"projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+")
 _BILLING_ACCOUNT = re.compile(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}")
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+# Address ranges reserved for documentation (RFC 5737, RFC 3849): they match no real host.
+DOCUMENTATION_RANGES = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
 
 NonNegInt = Annotated[int, Field(ge=0)]
 PosInt = Annotated[int, Field(ge=1)]
@@ -171,7 +176,11 @@ class MaintenanceWindow(_Settings):
 class SecuritySettings(_Settings):
     private_nodes: bool = True
     private_endpoint: bool = False
+    """Turn the control plane's public IP endpoint off (the private one stays, for the VPC)."""
+    dns_endpoint: bool = True
+    """GKE's DNS-based control-plane endpoint, authorised by IAM (the kubeconfig uses it)."""
     master_authorized_networks: list[AuthorizedNetwork] = []
+    """Source ranges allowed to the IP endpoints (not needed for the DNS endpoint)."""
     secrets_encryption: bool = True
     """Application-layer Secret encryption with Cloud KMS."""
     kms_key: str | None = None
@@ -1029,19 +1038,41 @@ def _check(
     return problems, plans
 
 
+def _relation(net: ipaddress.IPv4Network | ipaddress.IPv6Network, other: Any) -> str:
+    if net == other:
+        return "is"
+    return "is inside" if net.subnet_of(other) else "contains"
+
+
 def _check_security(s: StackSettings, ngc_key: tuple[bool, bool]) -> list[Problem]:
     key, sec = f"{NAMESPACE}:security", s.security
     problems: list[Problem] = []
     for i, net in enumerate(sec.master_authorized_networks):
         try:
-            ipaddress.ip_network(net.cidr, strict=True)
+            network = ipaddress.ip_network(net.cidr, strict=True)
         except ValueError:
             problems.append(
                 Problem(
                     f"{key}.masterAuthorizedNetworks[{i}].cidr",
                     net.cidr,
                     "is not a CIDR block (a network address and prefix length)",
-                    "write it like 203.0.113.0/24, with the host bits zero",
+                    "write it like 10.0.0.0/8, with the host bits zero",
+                )
+            )
+            continue
+        doc_range = next((d for d in DOCUMENTATION_RANGES if network.overlaps(d)), None)
+        if doc_range is not None:
+            problems.append(
+                Problem(
+                    f"{key}.masterAuthorizedNetworks[{i}].cidr",
+                    net.cidr,
+                    f"{_relation(network, doc_range)} {doc_range}, an address range reserved "
+                    "for documentation (RFC "
+                    f"{5737 if doc_range.version == 4 else 3849}): no deployer or CI runner has "
+                    "such an address, so it would let nobody in",
+                    "list your own egress ranges, or remove the entry: kubectl, Pulumi and CI "
+                    "reach the control plane through the DNS endpoint (security.dnsEndpoint: "
+                    "true), authorised by IAM",
                 )
             )
     if sec.private_endpoint and not sec.private_nodes:
@@ -1199,6 +1230,14 @@ def parse(stack: str, raw: Mapping[str, Any], ngc_key: tuple[bool, bool]) -> Sta
 
 def _warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
     found = []
+    sec = s.security
+    if sec.private_endpoint and not sec.dns_endpoint:
+        found.append(
+            f"{NAMESPACE}:security.dnsEndpoint = false with privateEndpoint: true: the control "
+            "plane is reachable only from inside the VPC, so `pulumi up` from a laptop or a "
+            "GitHub-hosted runner cannot create the Kubernetes resources. Run Pulumi from the VPC, "
+            "or set dnsEndpoint: true (IAM-authorised, no address list)."
+        )
     for i, plan in enumerate(plans):
         known = MODELS.get(plan.name)
         mem_gib = _parse_quantity_gib(plan.memory) or 0.0

@@ -26,6 +26,7 @@ SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
 FAKE_NGC_KEY = "nvapi-TEST-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_MANAGER_KEY = "nvapi-FROM-SECRET-MANAGER-0123456789"
 PROJECT_NUMBER = "123456789012"
+DNS_ENDPOINT_ID = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
 def is_secret(value: Any) -> bool:
@@ -57,6 +58,20 @@ def plain_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from plain_strings(v, f"{path}[{i}]")
 
 
+class RecordingMonitor(MockMonitor):
+    """The mock engine's monitor, also remembering each resource's options (ignoreChanges...)."""
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self.mocks.options[request.name] = {
+            "ignoreChanges": list(request.ignoreChanges),
+            "replaceOnChanges": list(request.replaceOnChanges),
+            "deleteBeforeReplace": request.deleteBeforeReplace,
+            "protect": request.protect,
+            "dependencies": list(request.dependencies),
+        }
+        return super().RegisterResource(request)
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Echo inputs back as outputs (plus what the cloud would compute) and remember everything."""
 
@@ -65,7 +80,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.calls: list[pulumi.runtime.MockCallArgs] = []
         self.state: dict[str, dict] = {}
         """Outputs by resource name, as the mock cloud returned them."""
-        self.monitor = MockMonitor(self)
+        self.options: dict[str, dict[str, Any]] = {}
+        """Resource options by resource name, as the engine received them."""
+        self.monitor = RecordingMonitor(self)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         self.resources.append(args)
@@ -82,6 +99,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "gcp:container/cluster:Cluster":
             outputs["endpoint"] = "203.0.113.10"
             outputs["masterAuth"] = {"clusterCaCertificate": "Q0EtQ0VSVA=="}
+            # GKE gives every cluster a DNS endpoint, gke-<32 hex>-<project number>.<location>.
+            # gke.goog; allowExternalTraffic decides whether user traffic may use it.
+            endpoints = dict(outputs.get("controlPlaneEndpointsConfig") or {})
+            location = args.inputs["location"]
+            endpoints["dnsEndpointConfig"] = {
+                **(endpoints.get("dnsEndpointConfig") or {}),
+                "endpoint": f"{DNS_ENDPOINT_ID}-{PROJECT_NUMBER}.{location}.gke.goog",
+            }
+            outputs["controlPlaneEndpointsConfig"] = endpoints
         elif args.typ == "random:index/randomString:RandomString":
             outputs["result"] = "x7k2qp"
         elif args.typ == "gcp:serviceaccount/account:Account":
