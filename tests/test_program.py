@@ -187,3 +187,31 @@ def test_preview_prints_config_warnings(caplog):
     with caplog.at_level("WARNING"):
         run_program("dev", config, ["nim-gke:ngcApiKey"])
     assert any("about 15 GB of host memory" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deployers_and_ci_reach_the_control_plane_without_an_address_list(stack):
+    """FACTS 21: authorized networks lock out every deployer and CI runner not listed (and
+    203.0.113.0/24 lists nobody). Both stacks as shipped are deployable from a laptop or a
+    GitHub-hosted runner through the IAM-authorised DNS endpoint, and prod does not open its
+    IP endpoint to the internet for it."""
+    run = program(stack)
+    cluster = run.mocks.one("gcp:container/cluster:Cluster").inputs
+    dns = cluster["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]
+    assert dns == {"allowExternalTraffic": True}
+    server = json.loads(run.outputs["kubeconfig"])["clusters"][0]["cluster"]["server"]
+    assert server.endswith(".gke.goog")
+    if stack == "prod":
+        assert cluster["privateClusterConfig"]["enablePrivateEndpoint"] is True
+        assert "masterAuthorizedNetworksConfig" not in cluster
+
+
+def test_a_vpc_only_control_plane_is_a_warning_in_preview(caplog):
+    sec = json.loads(stack_config("prod")["nim-gke:security"])
+    sec["dnsEndpoint"] = False
+    with caplog.at_level("WARNING"):
+        run_program("prod", stack_config("prod", **{"nim-gke:security": sec}))
+    assert any(
+        "the control plane is reachable only from inside the VPC" in r.getMessage()
+        for r in caplog.records
+    )
