@@ -434,10 +434,16 @@ def _assumptions(
     if sp.min_nodes < 1:
         sp_note += "; minNodes 0 still keeps one node, for the kube-system pods"
     out.append(sp_note + ".")
-    out.append(
+    cache_note = (
         "Model caches: one PVC per model replica, kept while the GPU pool is at zero (and after "
-        "a release is deleted, until the PVC is)."
+        "a release is deleted, until the PVC is)"
     )
+    if cfg.cache_regional:
+        cache_note += (
+            "; a regional persistent disk (the GPU pool spans two zones), priced by the regional "
+            "SKU"
+        )
+    out.append(cache_note + ".")
     if s.cluster.regional:
         out.append(
             f"GKE management fee ${GKE_FEE_PER_CLUSTER_HOUR:.2f}/cluster-hour; the free tier "
