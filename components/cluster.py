@@ -47,6 +47,7 @@ POOL_IGNORE_CHANGES = ["initialNodeCount"]
 # 1.29.3-gke.1093000 or later (same docstring).
 MONITORING_COMPONENTS = (
     "SYSTEM_COMPONENTS",
+    # the kube-state metrics, then the kubelet's and cAdvisor's (the policy pack lists the same)
     "STORAGE",
     "HPA",
     "POD",
