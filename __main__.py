@@ -41,6 +41,7 @@ cluster = GkeCluster(
         system_max_nodes=s.cluster.system_pool.max_nodes,
         system_disk_size_gb=s.cluster.system_pool.disk_size_gb,
         system_disk_type=s.cluster.system_pool.disk_type,
+        system_spot=s.cluster.system_pool.spot,
         private_nodes=sec.private_nodes,
         private_endpoint=sec.private_endpoint,
         dns_endpoint=sec.dns_endpoint,

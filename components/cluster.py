@@ -84,6 +84,8 @@ class ClusterArgs:
     system_max_nodes: int = 3
     system_disk_size_gb: int = 50
     system_disk_type: str = "pd-balanced"
+    system_spot: bool = False
+    """Spot VMs for the system pool (dev only: DNS and metrics pause while a node is replaced)."""
     private_nodes: bool = True
     private_endpoint: bool = False
     """Turn the public IP endpoint off (the private IP endpoint stays, for the VPC)."""
@@ -421,13 +423,16 @@ class GkeCluster(pulumi.ComponentResource):
                 "location_policy": "BALANCED",
             },
             management={"auto_repair": True, "auto_upgrade": True},
-            node_config=secure_node_config(
-                machine_type=args.system_machine_type,
-                disk_size_gb=args.system_disk_size_gb,
-                disk_type=args.system_disk_type,
-                service_account=node_sa.email,
-                labels=SYSTEM_POOL_LABEL,
-            ),
+            node_config={
+                **secure_node_config(
+                    machine_type=args.system_machine_type,
+                    disk_size_gb=args.system_disk_size_gb,
+                    disk_type=args.system_disk_type,
+                    service_account=node_sa.email,
+                    labels=SYSTEM_POOL_LABEL,
+                ),
+                "spot": args.system_spot,
+            },
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )
 

@@ -83,6 +83,8 @@ DEFINITIONS = {
     "alwaysOnMonthly": "serving GPU nodes (max of minNodes and model replicas) 24/7 + the same "
     "fixed costs",
     "peakMonthly": "GPU pool at maxNodes 24/7 + the same fixed costs",
+    "nonGpuOverheadMonthly": "what every scenario pays besides the GPU pool: system pool and its "
+    "disks, model caches, GKE fee (after the free tier)",
 }
 
 NOT_INCLUDED = [
@@ -174,6 +176,8 @@ class Line:
     unit: str
     unit_price: float
     quantity: Mapping[str, float]
+    gpu: bool = False
+    """Part of the GPU pool (moves with usage); the rest is the non-GPU overhead."""
 
     def monthly(self) -> dict[str, float]:
         return {s: round(self.quantity[s] * self.unit_price, 2) + 0.0 for s in SCENARIOS}
@@ -254,7 +258,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
     region, pool, sp = s.region, s.gpu_pool, s.cluster.system_pool
     machine = catalog.MACHINE_TYPES[pool.machine_type]
     option = purchase_option(spot, commitment)
-    system_option = purchase_option(False, commitment)
+    system_option = purchase_option(sp.spot, commitment)
 
     # GPU pool.
     rate = gpu_node_hourly(
@@ -274,12 +278,15 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         carries = f"+ {pool.gpu_count} x {pool.gpu_type} attached"
     gpu_disk = prices.disk_gb_month(pool.disk_type, region, f"{NAMESPACE}:gpuPool.diskType")
     lines = [
-        Line(f"GPU nodes: {machine.name} ({carries}), {option}", "node-hour", rate, hours),
+        Line(
+            f"GPU nodes: {machine.name} ({carries}), {option}", "node-hour", rate, hours, gpu=True
+        ),
         Line(
             f"GPU boot disks: {pool.disk_size_gb} GB {pool.disk_type} each",
             "GB-month",
             gpu_disk,
             {sc: disk_gb_months(pool.disk_size_gb, h) for sc, h in hours.items()},
+            gpu=True,
         ),
     ]
 
@@ -347,6 +354,8 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
 
     monthly = [line.monthly() for line in lines]
     totals = {sc: round(sum(m[sc] for m in monthly), 2) + 0.0 for sc in SCENARIOS}
+    # The same in every scenario: what the stack costs besides its GPU pool.
+    overhead = round(sum(m["idle"] for m, li in zip(monthly, lines, strict=True) if not li.gpu), 2)
     return {
         "currency": CURRENCY,
         "pricesAsOf": prices.as_of,
@@ -367,6 +376,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         "gpuHoursPerDay": float(s.cost.gpu_hours_per_day),
         "hoursPerMonth": HOURS_PER_MONTH,
         **{f"{sc}Monthly": totals[sc] for sc in SCENARIOS},
+        "nonGpuOverheadMonthly": overhead + 0.0,
         "lines": [line.as_dict() for line in lines],
         "definitions": dict(DEFINITIONS),
         "assumptions": _assumptions(
@@ -410,9 +420,14 @@ def _assumptions(
             "often, and Spot nodes can be reclaimed at any time (30 s notice) or be unavailable."
         )
         if commitment != "none":
+            where = (
+                "it is not applied to the Spot system pool either"
+                if system_option == "spot"
+                else "it is applied to the system pool"
+            )
             out.append(
                 f"cost.commitment {commitment} is not applied to the Spot GPU pool (committed-use "
-                "discounts do not cover Spot VMs); it is applied to the system pool."
+                f"discounts do not cover Spot VMs); {where}."
             )
     if {option, system_option} & {"1y", "3y"}:
         out.append(
@@ -433,6 +448,11 @@ def _assumptions(
     )
     if sp.min_nodes < 1:
         sp_note += "; minNodes 0 still keeps one node, for the kube-system pods"
+    if sp.spot:
+        sp_note += (
+            f"; Spot at the price of {prices.as_of}: a reclaimed node is replaced by the "
+            "autoscaler, and DNS, metrics and kubectl logs pause meanwhile"
+        )
     out.append(sp_note + ".")
     cache_note = (
         "Model caches: one PVC per model replica, kept while the GPU pool is at zero (and after "

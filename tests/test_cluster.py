@@ -281,3 +281,9 @@ def test_make_kubeconfig_shape():
 def test_args_reject_invalid_values(overrides, message):
     with pytest.raises(ValueError, match=message):
         make_args(**overrides)
+
+
+@pytest.mark.parametrize("spot", [False, True])
+def test_system_pool_spot_is_a_setting(mocks, spot):
+    build(mocks, system_spot=spot)
+    assert mocks.one(NODE_POOL).inputs["nodeConfig"]["spot"] is spot

@@ -811,3 +811,29 @@ def test_host_memory_risk_is_a_warning_not_an_error() -> None:
     raw = raw_stack("dev")
     raw["nim-gke:gpuPool"]["machineType"] = "g2-standard-8"
     assert parse("dev", raw, (True, True)).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("machine", "max_nodes", "expected"),
+    [
+        # e2-medium: GKE reserves 1060m on shared-core E2 (940m allocatable, as real e2-medium
+        # nodes report), less than the ~1.2 vCPU GKE's own pods request on one system node.
+        ("e2-medium", 3, "the pool will grow past minNodes (1) to fit them"),
+        ("e2-medium", 1, "even 1 node(s) (maxNodes) leave system pods Pending"),
+        ("e2-standard-2", 3, None),
+        ("e2-standard-4", 1, None),
+    ],
+)
+def test_a_system_pool_too_small_for_gke_is_a_warning(machine, max_nodes, expected) -> None:
+    raw = raw_stack("dev")
+    raw["nim-gke:cluster"]["systemPool"].update(machineType=machine, maxNodes=max_nodes)
+    raw["nim-gke:gpuPool"]["machineType"] = "g2-standard-8"  # no host-memory warning
+    warnings = parse("dev", raw, (True, True)).warnings
+    if expected is None:
+        assert warnings == ()
+        return
+    (warning,) = warnings
+    assert warning.startswith(f"nim-gke:cluster.systemPool.machineType = '{machine}': ")
+    assert "GKE's own pods request about 1198m CPU" in warning
+    assert "one e2-medium node offers 940m" in warning
+    assert expected in warning

@@ -90,6 +90,9 @@ def test_dev_is_zonal_spot_scale_to_zero_and_destroyable():
     assert gpu["autoscaling"]["totalMinNodeCount"] == 0
     assert gpu["autoscaling"]["totalMaxNodeCount"] == 2
     assert gpu["nodeConfig"]["spot"] is True
+    # Issue 14: dev's always-on system node is a Spot e2-standard-2 (docs/cost.md, "dev idle").
+    system = m.named("cluster-system").inputs["nodeConfig"]
+    assert (system["machineType"], system["spot"]) == ("e2-standard-2", True)
     # Relaxations stated in Pulumi.dev.yaml: public nodes, no NAT, no KMS key.
     assert m.of_type("gcp:compute/routerNat:RouterNat") == []
     assert m.of_type("gcp:kms/cryptoKey:CryptoKey") == []

@@ -24,6 +24,8 @@ class SystemPoolSettings(_Settings):
     max_nodes: NonNegInt = 3
     disk_size_gb: Annotated[int, Field(ge=10)] = 50
     disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
+    spot: bool = False
+    """Spot VMs for the system pool (dev): cheaper, but DNS and metrics pause when reclaimed."""
 
 
 class ClusterSettings(_Settings):

@@ -33,29 +33,32 @@ def line(est: dict, starts: str) -> dict:
 
 def test_dev_figures():
     # dev: zonal, g2-standard-4 Spot us-central1 $0.397336/h, GPU pool 0..2, 1 replica,
-    # 8 h/day, system pool 1 x e2-standard-4 on demand, 50 GB pd-balanced cache.
+    # 8 h/day, system pool 1 x e2-standard-2 Spot $0.040212/h, 50 GB pd-balanced cache.
     #   GPU nodes      expected 243.333 h x 0.397336 = 96.6851  -> 96.69
     #                  always-on 730 h x 0.397336   = 290.05528 -> 290.06; peak 580.11
     #   GPU boot disk  expected 200 GB x 243.333/730 = 66.667 GB-months x 0.10 = 6.67
     #                  always-on 20.00; peak 40.00
-    #   system pool    730 x 0.134023 = 97.83679 -> 97.84
+    #   system pool    730 x 0.040212 = 29.35476 -> 29.35
     #   system disk    50 GB x 0.10 = 5.00
     #   model cache    50 GB x 0.10 = 5.00
     #   GKE fee        73.00 - free tier credit 73.00 = 0
-    #   idle     = 97.84 + 5.00 + 5.00                  = 107.84
-    #   expected = 107.84 + 96.69 + 6.67                = 211.20
-    #   alwaysOn = 107.84 + 290.06 + 20.00              = 417.90
-    #   peak     = 107.84 + 580.11 + 40.00              = 727.95
+    #   idle     = 29.35 + 5.00 + 5.00                  = 39.35   (issue 14: at most 60)
+    #   expected = 39.35 + 96.69 + 6.67                 = 142.71
+    #   alwaysOn = 39.35 + 290.06 + 20.00               = 349.41
+    #   peak     = 39.35 + 580.11 + 40.00               = 659.46
     est = estimate_of("dev")
     assert est["purchaseOption"] == "spot"
     assert est["gpuNodeHourly"] == 0.397336
     assert est["gpuNodes"] == {"min": 0, "serving": 1, "max": 2}
     assert (est["idleMonthly"], est["expectedMonthly"], est["alwaysOnMonthly"]) == (
-        107.84,
-        211.20,
-        417.90,
+        39.35,
+        142.71,
+        349.41,
     )
-    assert est["peakMonthly"] == 727.95
+    assert est["peakMonthly"] == 659.46
+    assert est["idleMonthly"] <= 60
+    assert est["systemPoolPurchaseOption"] == "spot"
+    assert est["nonGpuOverheadMonthly"] == 39.35
     assert line(est, "GPU nodes")["monthly"] == {
         "idle": 0.0,
         "expected": 96.69,
@@ -199,13 +202,27 @@ def test_replicas_above_min_make_more_serving_nodes():
 
 
 def test_commitment_applies_to_the_system_pool_but_not_to_spot_gpus():
-    # dev with commitment 1y: GPU stays Spot 0.397336; system pool 61.637092 / 730 = 0.084434
-    est = cost.estimate(config_with("dev", {"cost.commitment": "1y"}))
+    # dev on an on-demand system pool with commitment 1y: GPU stays Spot 0.397336; system pool
+    # e2-standard-2 month_1y / 730.
+    changes = {"cost.commitment": "1y", "cluster.systemPool.spot": False}
+    est = cost.estimate(config_with("dev", changes))
     assert est["purchaseOption"] == "spot"
     assert est["gpuNodeHourly"] == 0.397336
     assert est["systemPoolPurchaseOption"] == "1y"
-    assert line(est, "System pool:")["monthly"]["idle"] == 61.64
-    assert any("not applied to the Spot GPU pool" in a for a in est["assumptions"])
+    month_1y = load().machines["e2-standard-2"]["us-central1"]["month_1y"]
+    assert line(est, "System pool:")["monthly"]["idle"] == round(month_1y, 2)
+    assert any("it is applied to the system pool" in a for a in est["assumptions"])
+
+
+def test_neither_spot_pool_takes_a_commitment():
+    est = cost.estimate(config_with("dev", {"cost.commitment": "1y"}))
+    assert (est["purchaseOption"], est["systemPoolPurchaseOption"]) == ("spot", "spot")
+    assert any("not applied to the Spot system pool either" in a for a in est["assumptions"])
+
+
+def test_prod_shows_its_non_gpu_overhead():
+    # system pool 195.67 + system disks 10.00 + regional cache 17.00 + fee 73.00 = 295.67
+    assert estimate_of("prod")["nonGpuOverheadMonthly"] == 295.67
 
 
 def test_system_pool_min_zero_still_counts_one_node():
