@@ -4,6 +4,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.budget import CostGuard, CostGuardArgs
+from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
@@ -40,8 +41,10 @@ cluster = GkeCluster(
         system_max_nodes=s.cluster.system_pool.max_nodes,
         system_disk_size_gb=s.cluster.system_pool.disk_size_gb,
         system_disk_type=s.cluster.system_pool.disk_type,
+        system_spot=s.cluster.system_pool.spot,
         private_nodes=sec.private_nodes,
         private_endpoint=sec.private_endpoint,
+        dns_endpoint=sec.dns_endpoint,
         authorized_networks=[
             AuthorizedNetwork(cidr=n.cidr, name=n.name) for n in sec.master_authorized_networks
         ],
@@ -76,8 +79,10 @@ gpu_pool = GpuNodePool(
 )
 
 if sec.ngc_key_source == "secretManager":
+    # get_secret_version_access needs only secretmanager.versions.access (secretAccessor);
+    # get_secret_version also reads version metadata (versions.get) (FACTS 23).
     ngc_api_key = pulumi.Output.secret(
-        gcp.secretmanager.get_secret_version_output(
+        gcp.secretmanager.get_secret_version_access_output(
             project=cfg.project, secret=sec.ngc_secret
         ).secret_data
     )
@@ -85,6 +90,17 @@ else:
     ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
 
 k8s_opts = pulumi.ResourceOptions(providers=[cluster.provider])
+cache_deps: list[pulumi.Resource] = []
+if cfg.cache_regional:
+    cache_deps.append(
+        CacheStorage(
+            "cache",
+            CacheStorageArgs(
+                name=cfg.cache_storage_class, disk_type=cfg.cache_disk_type, zones=cfg.gpu_zones
+            ),
+            opts=k8s_opts,
+        )
+    )
 ngc = NgcSecrets(
     "ngc",
     NgcSecretsArgs(
@@ -117,7 +133,7 @@ for model in cfg.models:
                 memory=model.memory,
                 node_selector={},
                 cache_size=model.cache_size,
-                storage_class=s.nim.storage_class,
+                storage_class=cfg.cache_storage_class,
                 replicas=model.replicas,
                 service_type=s.nim.service_type,
                 profile=model.profile,
@@ -131,7 +147,9 @@ for model in cfg.models:
             network_policy=sec.network_policies,
             allowed_client_namespaces=list(sec.allowed_client_namespaces),
         ),
-        opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc, gpu_pool]),
+        opts=pulumi.ResourceOptions(
+            providers=[cluster.provider], depends_on=[ngc, gpu_pool, *cache_deps]
+        ),
     )
 
 if s.budget is not None:

@@ -7,7 +7,9 @@ kubeconfigs (the pulumi-eks pattern).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -31,8 +33,30 @@ NODE_ROLES = (
 SUBNET_CIDR = "10.10.0.0/20"
 PODS_CIDR = "10.16.0.0/14"
 SERVICES_CIDR = "10.20.0.0/20"
-MASTER_CIDR = "172.16.0.32/28"
 SYSTEM_POOL_LABEL = {"nim-gke/pool": "system"}
+ADC_FLAG = "--use_application_default_credentials"
+# initial_node_count of a node pool is ForceNew and "Resizing your node pool manually may change
+# this value ... which will trigger destruction and recreation" (terraform-provider-google docs,
+# container_node_pool): the autoscaler owns the size after creation.
+POOL_IGNORE_CHANGES = ["initialNodeCount"]
+# monitoring_config.enable_components is the whole list, not an addition to GKE's defaults
+# (FACTS 22; hashicorp/terraform-provider-google#15704): naming only SYSTEM_COMPONENTS and DCGM
+# would switch off the kube-state metrics (POD ... STORAGE) and the kubelet/cAdvisor metrics that
+# pod readiness, restarts and HPA state come from. Values as the pulumi-gcp 9 SDK documents them
+# (ClusterMonitoringConfigArgsDict.enable_components); KUBELET and CADVISOR need GKE
+# 1.29.3-gke.1093000 or later (same docstring).
+MONITORING_COMPONENTS = (
+    "SYSTEM_COMPONENTS",
+    # the kube-state metrics, then the kubelet's and cAdvisor's (the policy pack lists the same)
+    "STORAGE",
+    "HPA",
+    "POD",
+    "DAEMONSET",
+    "DEPLOYMENT",
+    "STATEFULSET",
+    "KUBELET",
+    "CADVISOR",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,8 +84,13 @@ class ClusterArgs:
     system_max_nodes: int = 3
     system_disk_size_gb: int = 50
     system_disk_type: str = "pd-balanced"
+    system_spot: bool = False
+    """Spot VMs for the system pool (dev only: DNS and metrics pause while a node is replaced)."""
     private_nodes: bool = True
     private_endpoint: bool = False
+    """Turn the public IP endpoint off (the private IP endpoint stays, for the VPC)."""
+    dns_endpoint: bool = True
+    """GKE's DNS-based control-plane endpoint, authorised by IAM; the kubeconfig uses it."""
     authorized_networks: list[AuthorizedNetwork] = field(default_factory=list)
     secrets_encryption: bool = True
     kms_key: str | None = None
@@ -111,22 +140,33 @@ def secure_node_config(
     }
 
 
-def make_kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
-    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin`` (no static credentials)."""
+def make_kubeconfig(name: str, server: str, ca_certificate: str | None) -> str:
+    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin`` and Application Default
+    Credentials (no static credentials, no token in state).
+
+    ``--use_application_default_credentials`` makes the plugin use ADC, the identity pulumi-gcp
+    uses; without it the plugin runs ``gcloud config config-helper`` and uses gcloud's active
+    account instead (FACTS 19; kubernetes/cloud-provider-gcp
+    cmd/gke-gcloud-auth-plugin/cred.go: ``use_application_default_credentials``, "Output is an
+    ExecCredential filled with application default credentials"; with it the plugin does not run
+    gcloud at all). The plugin has no endpoint logic, so the same user works against the DNS
+    endpoint (Cloud SDK 545.0.0 removed the gcloud-side refusal,
+    DNSEndpointOrUseApplicationDefaultCredentialsError). client-go runs the plugin whenever
+    the token expires, so a long ``pulumi up`` never outlives it.
+
+    ``ca_certificate`` is None for the DNS endpoint, which serves a publicly trusted certificate
+    (gcloud writes no certificate-authority-data for it, Cloud SDK api_lib/container/
+    kubeconfig.py).
+    """
     context = f"gke-{name}"
+    cluster: dict[str, str] = {"server": server}
+    if ca_certificate:
+        cluster["certificate-authority-data"] = ca_certificate
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [
-                {
-                    "name": context,
-                    "cluster": {
-                        "server": f"https://{endpoint}",
-                        "certificate-authority-data": ca_certificate,
-                    },
-                }
-            ],
+            "clusters": [{"name": context, "cluster": cluster}],
             "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
             "current-context": context,
             "users": [
@@ -136,8 +176,10 @@ def make_kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
                         "exec": {
                             "apiVersion": "client.authentication.k8s.io/v1beta1",
                             "command": "gke-gcloud-auth-plugin",
+                            "args": [ADC_FLAG],
                             "installHint": "Install gke-gcloud-auth-plugin: gcloud components "
-                            "install gke-gcloud-auth-plugin",
+                            "install gke-gcloud-auth-plugin (and run gcloud auth "
+                            "application-default login)",
                             "provideClusterInfo": True,
                         }
                     },
@@ -146,6 +188,20 @@ def make_kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
         },
         indent=2,
     )
+
+
+def kubeconfig_server(ip_endpoint: str, dns_endpoint: str | None) -> tuple[str, bool]:
+    """``(server URL, uses the DNS endpoint)``: the DNS endpoint when the cluster has one."""
+    if dns_endpoint:
+        return f"https://{dns_endpoint}", True
+    return f"https://{ip_endpoint}", False
+
+
+def _field(obj: object, name: str) -> Any:
+    """A field of a resolved output object: Pulumi's output types are dicts with attributes."""
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
 
 
 def _maintenance_end(start: str, hours: int) -> str:
@@ -266,15 +322,25 @@ class GkeCluster(pulumi.ComponentResource):
             )
             key_name = key.id
 
-        components = ["SYSTEM_COMPONENTS"]
-        if args.dcgm_metrics:
-            components.append("DCGM")
+        components = [*MONITORING_COMPONENTS, *(["DCGM"] if args.dcgm_metrics else [])]
+        # No master_ipv4_cidr_block: that makes a legacy VPC-peering private cluster (FACTS 21).
+        # Without it the provider sends enable_private_nodes as network_config.
+        # defaultEnablePrivateNodes and enable_private_endpoint as ipEndpointsConfig.
+        # enablePublicEndpoint = false (terraform-provider-google resource_container_cluster.go,
+        # expandDefaultEnablePrivateNodes / expandControlPlaneEndpointsConfig): a PSC-based
+        # private cluster.
         private: gcp.container.ClusterPrivateClusterConfigArgsDict = {
             "enable_private_nodes": args.private_nodes,
             "enable_private_endpoint": args.private_endpoint,
         }
-        if args.private_nodes:
-            private["master_ipv4_cidr_block"] = MASTER_CIDR
+        # The DNS-based endpoint is reached through Google's API front end and authorised by IAM
+        # (container.clusters.connect), with no source-address list, so deployers and CI runners
+        # reach the control plane without an authorized network and without a public IP
+        # endpoint (FACTS 21). The provider always sends allow_external_traffic, false when unset.
+        endpoints: gcp.container.ClusterControlPlaneEndpointsConfigArgsDict = {
+            "dns_endpoint_config": {"allow_external_traffic": args.dns_endpoint},
+            "ip_endpoints_config": {"enabled": True},
+        }
         authorized: gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None = None
         if args.authorized_networks:
             authorized = {
@@ -286,16 +352,6 @@ class GkeCluster(pulumi.ComponentResource):
         encryption: gcp.container.ClusterDatabaseEncryptionArgsDict = {"state": "DECRYPTED"}
         if args.secrets_encryption:
             encryption = {"state": "ENCRYPTED", "key_name": key_name}
-        # The cluster's node_config (for the removed default pool) takes the same settings. No
-        # cast: the SDK's Cluster- and NodePoolNodeConfigArgsDict have the same keys and nested
-        # shapes, so mypy checks that one is accepted as the other and reports it if they diverge.
-        default_pool_nodes: gcp.container.ClusterNodeConfigArgsDict = secure_node_config(
-            machine_type=args.system_machine_type,
-            disk_size_gb=args.system_disk_size_gb,
-            disk_type=args.system_disk_type,
-            service_account=node_sa.email,
-            labels=SYSTEM_POOL_LABEL,
-        )
         cluster = gcp.container.Cluster(
             f"{name}-gke",
             project=args.project,
@@ -309,9 +365,16 @@ class GkeCluster(pulumi.ComponentResource):
                 "cluster_secondary_range_name": "pods",
                 "services_secondary_range_name": "services",
             },
+            # No node_config and no node_pool on the cluster: node settings live on the pools.
+            # Once the default pool is removed GKE stops returning the cluster's nodeConfig, the
+            # provider reads it back empty and, node_config being ForceNew, the next `pulumi up`
+            # would replace the cluster (FACTS 17; terraform-provider-google node_config.go
+            # schemaNodeConfig ForceNew, resource_container_cluster.go reads cluster.NodeConfig;
+            # pulumi/pulumi-gcp#744, #2247). The transient default pool therefore runs as the
+            # Compute Engine default service account for the minute it exists, which must not be
+            # deleted or disabled (hashicorp/terraform-provider-google#4435; README).
             remove_default_node_pool=True,
             initial_node_count=1,
-            node_config=default_pool_nodes,
             release_channel={"channel": args.release_channel},
             workload_identity_config={"workload_pool": f"{args.project}.svc.id.goog"},
             datapath_provider="ADVANCED_DATAPATH",
@@ -319,6 +382,7 @@ class GkeCluster(pulumi.ComponentResource):
             enable_legacy_abac=False,
             master_auth={"client_certificate_config": {"issue_client_certificate": False}},
             private_cluster_config=private,
+            control_plane_endpoints_config=endpoints,
             master_authorized_networks_config=authorized,
             database_encryption=encryption,
             maintenance_policy={
@@ -335,7 +399,15 @@ class GkeCluster(pulumi.ComponentResource):
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
             addons_config={"gce_persistent_disk_csi_driver_config": {"enabled": True}},
             deletion_protection=args.deletion_protection,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=key_grant),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=key_grant,
+                # Only used at creation; read back from the deprecated cluster.initialNodeCount
+                # and ForceNew (terraform-provider-google resource_container_cluster.go), so a
+                # changed read-back must never replace the cluster (terraform-google-kubernetes-
+                # engine's cluster.tf ignores it the same way).
+                ignore_changes=["initialNodeCount"],
+            ),
         )
 
         system_pool = gcp.container.NodePool(
@@ -351,25 +423,36 @@ class GkeCluster(pulumi.ComponentResource):
                 "location_policy": "BALANCED",
             },
             management={"auto_repair": True, "auto_upgrade": True},
-            node_config=secure_node_config(
-                machine_type=args.system_machine_type,
-                disk_size_gb=args.system_disk_size_gb,
-                disk_type=args.system_disk_type,
-                service_account=node_sa.email,
-                labels=SYSTEM_POOL_LABEL,
-            ),
-            opts=child,
+            node_config={
+                **secure_node_config(
+                    machine_type=args.system_machine_type,
+                    disk_size_gb=args.system_disk_size_gb,
+                    disk_type=args.system_disk_type,
+                    service_account=node_sa.email,
+                    labels=SYSTEM_POOL_LABEL,
+                ),
+                "spot": args.system_spot,
+            },
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )
 
         self.cluster_name = cluster.name
         self.cluster_id = cluster.id
         self.node_service_account = node_sa.email
+
+        def kubeconfig(name: str, ip: str, auth: object, endpoints: object) -> str:
+            dns = _field(_field(endpoints, "dns_endpoint_config"), "endpoint")
+            server, via_dns = kubeconfig_server(ip, dns if args.dns_endpoint else None)
+            ca = None if via_dns else _field(auth, "cluster_ca_certificate")
+            return make_kubeconfig(name, server, ca)
+
         self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(cluster.name, cluster.endpoint, cluster.master_auth).apply(
-                lambda a: make_kubeconfig(
-                    a[0], a[1], getattr(a[2], "cluster_ca_certificate", None) or ""
-                )
-            )
+            pulumi.Output.all(
+                cluster.name,
+                cluster.endpoint,
+                cluster.master_auth,
+                cluster.control_plane_endpoints_config,
+            ).apply(lambda a: kubeconfig(*a))
         )
         self.provider = k8s.Provider(
             f"{name}-k8s",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from components.cluster import secure_node_config
+from components.cluster import POOL_IGNORE_CHANGES, secure_node_config
 
 TYPE = "nim-gke:gke:GpuNodePool"
 # Values GKE accepts for gpuDriverInstallationConfig.gpuDriverVersion. Through the API an unset
@@ -97,8 +97,10 @@ class GpuNodePool(pulumi.ComponentResource):
             cluster=args.cluster,
             location=args.location,
             node_locations=args.node_zones,
-            # initial_node_count is per zone; start with enough for the warm minimum.
-            initial_node_count=-(-args.total_min_nodes // zones),
+            # initial_node_count is per zone (FACTS 18; terraform-provider-google docs,
+            # container_node_pool): round down, so the pool never starts more nodes than the
+            # total minimum. A remainder is brought up by the first pod that needs it.
+            initial_node_count=args.total_min_nodes // zones,
             autoscaling={
                 "total_min_node_count": args.total_min_nodes,
                 "total_max_node_count": args.total_max_nodes,
@@ -107,7 +109,7 @@ class GpuNodePool(pulumi.ComponentResource):
             },
             management={"auto_repair": True, "auto_upgrade": True},
             node_config=node_config,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )
         self.gpus_per_node = args.accelerator_count
         self.node_pool_name = pool.name

@@ -106,8 +106,11 @@ class NimRelease(pulumi.ComponentResource):
             )
         if args.network_policy:
             allowed = [*args.allowed_client_namespaces, GMP_NAMESPACE]
+            # No same-namespace peer: nothing of the stack's calls NIM from inside the namespace.
+            # The chart's `helm test` pods (curlimages/curl without any securityContext) are
+            # rejected by the namespace's `restricted` Pod Security level anyway; `nimctl smoke`
+            # is the supported end-to-end check (README).
             sources: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [
-                {"pod_selector": {}},  # same namespace (e.g. `helm test` pods)
                 {
                     "namespace_selector": {
                         "match_expressions": [

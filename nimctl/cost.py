@@ -127,10 +127,13 @@ def render(est: dict[str, Any], alts: list[dict[str, Any]]) -> str:
         for line in est["lines"]
     ]
     rows.append(["Total per month", "", "", *(_money(est[f"{s}Monthly"]) for s in SCENARIOS)])
+    overhead = _money(est["nonGpuOverheadMonthly"])
+    rows.append(["  of which non-GPU overhead", "", "", *([overhead] * len(SCENARIOS))])
     table = _table(headers, rows, right={1, 2, 3, 4, 5, 6})
-    out += [*table[:-1], table[1], table[-1], ""]
+    out += [*table[:-2], table[1], *table[-2:], ""]
     for s in SCENARIOS:
         out += _wrap(f"{_HEADINGS[s]}: {est['definitions'][f'{s}Monthly']}", "  ", "    ")
+    out += _wrap(f"non-GPU overhead: {est['definitions']['nonGpuOverheadMonthly']}", "  ", "    ")
 
     out += ["", "What Spot and committed use would change (same usage, same list prices):"]
     alt_rows = []

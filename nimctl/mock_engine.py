@@ -26,6 +26,7 @@ PROGRAM = ROOT / "__main__.py"
 PROJECT = "nim-gke"
 SECRET_MANAGER_KEY = "nvapi-FROM-SECRET-MANAGER-0123456789"
 PROJECT_NUMBER = "123456789012"
+DNS_ENDPOINT_ID = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
 def is_secret(value: Any) -> bool:
@@ -68,12 +69,14 @@ class Registration:
 
 
 class RecordingMonitor(MockMonitor):
-    """Pulumi's ``MockMonitor``, telling the mocks which URN and parent each registration has.
+    """Pulumi's ``MockMonitor``, also remembering each resource's options (ignoreChanges...) and
+    telling the mocks which URN and parent each registration has.
 
     The SDK registers resources from worker threads, so the pair is handed over per thread."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
+        self.recording = mocks
         self._current = threading.local()
 
     def registering(self) -> tuple[str, str]:
@@ -89,6 +92,13 @@ class RecordingMonitor(MockMonitor):
             self._current.urn = self._current.parent = ""
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        self.recording.options[request.name] = {
+            "ignoreChanges": list(request.ignoreChanges),
+            "replaceOnChanges": list(request.replaceOnChanges),
+            "deleteBeforeReplace": request.deleteBeforeReplace,
+            "protect": request.protect,
+            "dependencies": list(request.dependencies),
+        }
         return self._serve(request, super().RegisterResource)
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
@@ -103,6 +113,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.calls: list[pulumi.runtime.MockCallArgs] = []
         self.state: dict[str, dict] = {}
         """Outputs by resource name, as the mock cloud returned them."""
+        self.options: dict[str, dict[str, Any]] = {}
+        """Resource options by resource name, as the engine received them."""
         self.registrations: list[Registration] = []
         """Every registration in order, with its URN and parent URN."""
         self.monitor = RecordingMonitor(self)
@@ -123,6 +135,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "gcp:container/cluster:Cluster":
             outputs["endpoint"] = "203.0.113.10"
             outputs["masterAuth"] = {"clusterCaCertificate": "Q0EtQ0VSVA=="}
+            # GKE gives every cluster a DNS endpoint, gke-<32 hex>-<project number>.<location>.
+            # gke.goog; allowExternalTraffic decides whether user traffic may use it.
+            endpoints = dict(outputs.get("controlPlaneEndpointsConfig") or {})
+            location = args.inputs["location"]
+            endpoints["dnsEndpointConfig"] = {
+                **(endpoints.get("dnsEndpointConfig") or {}),
+                "endpoint": f"{DNS_ENDPOINT_ID}-{PROJECT_NUMBER}.{location}.gke.goog",
+            }
+            outputs["controlPlaneEndpointsConfig"] = endpoints
         elif args.typ == "random:index/randomString:RandomString":
             outputs["result"] = "x7k2qp"
         elif args.typ == "gcp:serviceaccount/account:Account":
@@ -138,8 +159,19 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.calls.append(args)
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": PROJECT_NUMBER, "projectId": args.args.get("projectId")}
-        if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
+        if args.token == "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess":
             return {"secretData": SECRET_MANAGER_KEY, "secret": args.args.get("secret")}
+        if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
+            # The identity this stack documents (deployer and CI) holds only
+            # roles/secretmanager.secretAccessor, which lacks secretmanager.versions.get: the data
+            # source that also reads version metadata is refused (FACTS 23). Wording of Google
+            # APIs' IAM denials ("Permission '<permission>' denied for resource '<name>' (or it
+            # may not exist).").
+            name = f"projects/{args.args.get('project')}/secrets/{args.args.get('secret')}"
+            raise RuntimeError(
+                f"Error 403: Permission 'secretmanager.versions.get' denied for resource "
+                f"'{name}/versions/latest' (or it may not exist)."
+            )
         return {}
 
     # --- queries used by tests ---

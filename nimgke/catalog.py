@@ -217,6 +217,10 @@ _MEMORY_RESERVATION_TIERS = (
 )
 
 
+SHARED_CORE_E2 = ("e2-micro", "e2-small", "e2-medium")
+SHARED_CORE_CPU_RESERVED = 1060
+
+
 @dataclass(frozen=True)
 class Allocatable:
     cpu_milli: int
@@ -240,6 +244,10 @@ def allocatable(machine: MachineType) -> Allocatable:
     cores = machine.vcpus
     cpu_reserved = 60.0 + (10 if cores > 1 else 0) + 5 * min(max(cores - 2, 0), 2)
     cpu_reserved += 2.5 * max(cores - 4, 0)
+    if machine.name in SHARED_CORE_E2:
+        # "For shared-core E2 machine types, GKE still reserves a total of 1060 millicores"
+        # (GKE docs, plan-node-sizes); an e2-medium node reports "Allocatable: cpu 940m".
+        cpu_reserved = SHARED_CORE_CPU_RESERVED
     return Allocatable(cpu_milli=int(cores * 1000 - cpu_reserved), memory_mib=memory)
 
 

@@ -16,7 +16,9 @@ What is counted:
   on demand, or at the ``cost.commitment`` rate (never Spot).
 - **Model cache volumes**: one PVC per model replica of ``cacheSize`` (rounded up to whole GB,
   as Compute Engine provisions disks), disk type from the storage class
-  (:attr:`StackConfig.cache_disk_type`). They persist while the GPU pool is at zero.
+  (:attr:`StackConfig.cache_disk_type`), at the regional-disk price when the cache is a regional
+  disk (:attr:`StackConfig.cache_regional`, a GPU pool over two zones). They persist while the
+  GPU pool is at zero.
 - **GKE management fee**: $0.10 per cluster-hour. The free tier credit ($74.40 a month per
   billing account) covers one zonal cluster, so a zonal stack pays 0 and a regional one $73.00,
   ASSUMING no other cluster on the billing account already uses the credit.
@@ -81,6 +83,8 @@ DEFINITIONS = {
     "alwaysOnMonthly": "serving GPU nodes (max of minNodes and model replicas) 24/7 + the same "
     "fixed costs",
     "peakMonthly": "GPU pool at maxNodes 24/7 + the same fixed costs",
+    "nonGpuOverheadMonthly": "what every scenario pays besides the GPU pool: system pool and its "
+    "disks, model caches, GKE fee (after the free tier)",
 }
 
 NOT_INCLUDED = [
@@ -172,6 +176,8 @@ class Line:
     unit: str
     unit_price: float
     quantity: Mapping[str, float]
+    gpu: bool = False
+    """Part of the GPU pool (moves with usage); the rest is the non-GPU overhead."""
 
     def monthly(self) -> dict[str, float]:
         return {s: round(self.quantity[s] * self.unit_price, 2) + 0.0 for s in SCENARIOS}
@@ -252,7 +258,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
     region, pool, sp = s.region, s.gpu_pool, s.cluster.system_pool
     machine = catalog.MACHINE_TYPES[pool.machine_type]
     option = purchase_option(spot, commitment)
-    system_option = purchase_option(False, commitment)
+    system_option = purchase_option(sp.spot, commitment)
 
     # GPU pool.
     rate = gpu_node_hourly(
@@ -272,12 +278,15 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         carries = f"+ {pool.gpu_count} x {pool.gpu_type} attached"
     gpu_disk = prices.disk_gb_month(pool.disk_type, region, f"{NAMESPACE}:gpuPool.diskType")
     lines = [
-        Line(f"GPU nodes: {machine.name} ({carries}), {option}", "node-hour", rate, hours),
+        Line(
+            f"GPU nodes: {machine.name} ({carries}), {option}", "node-hour", rate, hours, gpu=True
+        ),
         Line(
             f"GPU boot disks: {pool.disk_size_gb} GB {pool.disk_type} each",
             "GB-month",
             gpu_disk,
             {sc: disk_gb_months(pool.disk_size_gb, h) for sc, h in hours.items()},
+            gpu=True,
         ),
     ]
 
@@ -302,15 +311,19 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         ),
     ]
 
-    # Model caches: one PVC per replica, kept when the GPU pool is at zero.
-    cache_type = cfg.cache_disk_type
-    cache_price = prices.disk_gb_month(cache_type, region, f"{NAMESPACE}:nim.storageClass")
+    # Model caches: one PVC per replica, kept when the GPU pool is at zero. A regional disk (GPU
+    # pool over two zones, FACTS 20) is billed by its own SKU, twice the zonal price.
+    cache_type, regional = cfg.cache_disk_type, cfg.cache_regional
+    cache_price = prices.disk_gb_month(
+        cache_type, region, f"{NAMESPACE}:nim.storageClass", regional=regional
+    )
+    replication = "regional " if regional else ""
     for m in cfg.models:
         size_gb = math.ceil(m.cache_gib)
         lines.append(
             Line(
-                f"Model cache {m.release}: {m.replicas} x {size_gb} GB {cache_type} "
-                f"({s.nim.storage_class})",
+                f"Model cache {m.release}: {m.replicas} x {size_gb} GB {replication}{cache_type} "
+                f"({cfg.cache_storage_class})",
                 "GB-month",
                 cache_price,
                 _fixed(m.replicas * size_gb),
@@ -341,6 +354,8 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
 
     monthly = [line.monthly() for line in lines]
     totals = {sc: round(sum(m[sc] for m in monthly), 2) + 0.0 for sc in SCENARIOS}
+    # The same in every scenario: what the stack costs besides its GPU pool.
+    overhead = round(sum(m["idle"] for m, li in zip(monthly, lines, strict=True) if not li.gpu), 2)
     return {
         "currency": CURRENCY,
         "pricesAsOf": prices.as_of,
@@ -361,6 +376,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         "gpuHoursPerDay": float(s.cost.gpu_hours_per_day),
         "hoursPerMonth": HOURS_PER_MONTH,
         **{f"{sc}Monthly": totals[sc] for sc in SCENARIOS},
+        "nonGpuOverheadMonthly": overhead + 0.0,
         "lines": [line.as_dict() for line in lines],
         "definitions": dict(DEFINITIONS),
         "assumptions": _assumptions(
@@ -404,9 +420,14 @@ def _assumptions(
             "often, and Spot nodes can be reclaimed at any time (30 s notice) or be unavailable."
         )
         if commitment != "none":
+            where = (
+                "it is not applied to the Spot system pool either"
+                if system_option == "spot"
+                else "it is applied to the system pool"
+            )
             out.append(
                 f"cost.commitment {commitment} is not applied to the Spot GPU pool (committed-use "
-                "discounts do not cover Spot VMs); it is applied to the system pool."
+                f"discounts do not cover Spot VMs); {where}."
             )
     if {option, system_option} & {"1y", "3y"}:
         out.append(
@@ -427,11 +448,22 @@ def _assumptions(
     )
     if sp.min_nodes < 1:
         sp_note += "; minNodes 0 still keeps one node, for the kube-system pods"
+    if sp.spot:
+        sp_note += (
+            f"; Spot at the price of {prices.as_of}: a reclaimed node is replaced by the "
+            "autoscaler, and DNS, metrics and kubectl logs pause meanwhile"
+        )
     out.append(sp_note + ".")
-    out.append(
+    cache_note = (
         "Model caches: one PVC per model replica, kept while the GPU pool is at zero (and after "
-        "a release is deleted, until the PVC is)."
+        "a release is deleted, until the PVC is)"
     )
+    if cfg.cache_regional:
+        cache_note += (
+            "; a regional persistent disk (the GPU pool spans two zones), priced by the regional "
+            "SKU"
+        )
+    out.append(cache_note + ".")
     if s.cluster.regional:
         out.append(
             f"GKE management fee ${GKE_FEE_PER_CLUSTER_HOUR:.2f}/cluster-hour; the free tier "

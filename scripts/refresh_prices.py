@@ -1,6 +1,7 @@
 """Refresh ``nimgke/prices.yaml`` from a Google Cloud price sheet.
 
     python scripts/refresh_prices.py SOURCE.yaml [--out nimgke/prices.yaml] [--as-of YYYY-MM-DD]
+                                     [--disks-from SHEET.yaml]
 
 SOURCE.yaml is either a dated sheet in the project's layout (``machines``/``gpus``/``disks``, like
 ``../shared/reference/gcp-prices-2026-07-30.yaml``) or the upstream ``pricing.yml`` of
@@ -66,12 +67,24 @@ def main(argv: list[str] | None = None) -> int:
         "--as-of",
         help="date of the prices (YYYY-MM-DD) when the sheet does not state one",
     )
+    parser.add_argument(
+        "--disks-from",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="SHEET.yaml",
+        help="a sheet of the same date whose disk prices fill disk types SOURCE lacks (the "
+        "upstream pricing.yml has regional disks, the reference sheet does not)",
+    )
     args = parser.parse_args(argv)
-    try:
-        doc = yaml.safe_load(args.source.read_text()) or {}
-    except (OSError, yaml.YAMLError) as err:
-        print(f"refresh_prices: cannot read {args.source}: {err}", file=sys.stderr)
-        return 2
+    docs = []
+    for path in (args.source, *args.disks_from):
+        try:
+            docs.append((str(path), yaml.safe_load(path.read_text()) or {}))
+        except (OSError, yaml.YAMLError) as err:
+            print(f"refresh_prices: cannot read {path}: {err}", file=sys.stderr)
+            return 2
+    doc = docs[0][1]
     try:
         trimmed = pricing.trim(
             doc,
@@ -80,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             gpus=attachable_gpus(),
             regions=catalog.REGION_ZONES,
             as_of=args.as_of,
+            disks_from=docs[1:],
         )
     except pricing.PriceError as err:
         print(f"refresh_prices: {err}", file=sys.stderr)

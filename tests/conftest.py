@@ -14,11 +14,13 @@ import pytest
 
 from nimctl import mock_engine
 from nimctl.mock_engine import (  # noqa: F401 - re-exported for the tests
+    DNS_ENDPOINT_ID,
     PROJECT_NUMBER,
     ROOT,
     SECRET_MANAGER_KEY,
     ProgramRun,
     RecordingMocks,
+    RecordingMonitor,
     asyncio_future,
     engine_config,
     is_secret,

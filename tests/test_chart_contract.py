@@ -131,14 +131,49 @@ def test_probes_hit_nim_health_paths_with_the_chart_startup_budget(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_model_cache_is_persisted(stack):
-    settings = json.loads(stack_config(stack)["nim-gke:nim"])
     for values in release_values(stack):
         p = values["persistence"]
         assert p["enabled"] is True
         assert p["size"] == "50Gi"
-        assert p["storageClass"] == settings["storageClass"]
         assert p["accessMode"] == "ReadWriteOnce"
         assert values["statefulSet"]["enabled"] is True
+
+
+def storage_classes(stack: str) -> dict[str, dict[str, Any]]:
+    return {
+        unwrap(sc.inputs)["metadata"]["name"]: unwrap(sc.inputs)
+        for sc in program(stack).mocks.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_model_cache_attaches_in_every_zone_of_the_gpu_pool(stack):
+    """FACTS 20: a zonal PD pins its pod to one zone after the first bind. The cache must be a
+    zonal disk only for a one-zone GPU pool, else a regional disk (GKE docs, "Provisioning
+    regional persistent disks": replication-type regional-pd) whose allowedTopologies are
+    exactly the pool's zones, so the pod can follow a GPU node into either zone."""
+    zones = gpu_pool(stack)["nodeLocations"]
+    created = storage_classes(stack)
+    for values in release_values(stack):
+        name = values["persistence"]["storageClass"]
+        if len(zones) == 1:
+            assert name in ("standard-rwo", "premium-rwo", "standard")
+            assert created == {}
+            continue
+        sc = created[name]
+        assert sc["provisioner"] == "pd.csi.storage.gke.io"
+        assert sc["parameters"]["replication-type"] == "regional-pd"
+        assert sc["volumeBindingMode"] == "WaitForFirstConsumer"
+        (term,) = sc["allowedTopologies"]
+        (expr,) = term["matchLabelExpressions"]
+        assert expr == {"key": "topology.gke.io/zone", "values": zones}
+
+
+def test_prod_spans_two_gpu_zones_with_a_regional_ssd_cache():
+    assert gpu_pool("prod")["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+    (values,) = release_values("prod")
+    assert values["persistence"]["storageClass"] == "nim-cache-regional-pd-ssd"
+    assert storage_classes("prod")["nim-cache-regional-pd-ssd"]["parameters"]["type"] == "pd-ssd"
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -13,7 +13,7 @@ from components.cluster import (
     GkeCluster,
     make_kubeconfig,
 )
-from tests.conftest import is_secret, resolve
+from tests.conftest import DNS_ENDPOINT_ID, PROJECT_NUMBER, is_secret, resolve
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -65,16 +65,12 @@ def test_hardening_inputs(mocks):
     assert c["privateClusterConfig"] == {
         "enablePrivateNodes": True,
         "enablePrivateEndpoint": False,
-        "masterIpv4CidrBlock": "172.16.0.32/28",
     }
     assert c["masterAuthorizedNetworksConfig"] == {
         "cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "ops"}]
     }
     assert c["deletionProtection"] is True
-    assert c["monitoringConfig"] == {
-        "enableComponents": ["SYSTEM_COMPONENTS", "DCGM"],
-        "managedPrometheus": {"enabled": True},
-    }
+    assert c["monitoringConfig"]["managedPrometheus"] == {"enabled": True}
     assert c["maintenancePolicy"] == {
         "recurringWindow": {
             "startTime": "2026-01-01T03:00:00Z",
@@ -85,6 +81,26 @@ def test_hardening_inputs(mocks):
     # Regional cluster: every zone is a node location.
     assert c["location"] == "us-central1"
     assert c["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+
+
+# FACTS 22 / hashicorp/terraform-provider-google#15704: enable_components is the whole list, not an
+# addition to GKE's defaults. Naming only SYSTEM_COMPONENTS and DCGM drops the kube-state metrics
+# (kube_pod_status_ready, restarts, HPA state) and the kubelet/cAdvisor ones. Values as documented
+# by pulumi-gcp 9 (ClusterMonitoringConfigArgsDict.enable_components).
+KUBE_STATE = ["STORAGE", "HPA", "POD", "DAEMONSET", "DEPLOYMENT", "STATEFULSET"]
+
+
+@pytest.mark.parametrize("dcgm", [True, False])
+def test_monitoring_keeps_kube_state_and_kubelet_components_when_adding_dcgm(mocks, dcgm):
+    build(mocks, dcgm_metrics=dcgm)
+    components = mocks.one(CLUSTER).inputs["monitoringConfig"]["enableComponents"]
+    assert components == [
+        "SYSTEM_COMPONENTS",
+        *KUBE_STATE,
+        "KUBELET",
+        "CADVISOR",
+        *(["DCGM"] if dcgm else []),
+    ]
 
 
 def test_zonal_cluster_omits_its_own_zone_from_node_locations(mocks):
@@ -101,7 +117,7 @@ def test_nodes_use_a_dedicated_least_privilege_service_account(mocks):
     roles = sorted(r.inputs["role"] for r in mocks.of_type("gcp:projects/iAMMember:IAMMember"))
     assert roles == sorted(NODE_ROLES)
     assert not any("roles/editor" in r or "roles/owner" in r for r in roles)
-    for pool in (mocks.one(NODE_POOL).inputs, mocks.one(CLUSTER).inputs):
+    for pool in (mocks.one(NODE_POOL).inputs,):
         node = pool["nodeConfig"]
         assert node["serviceAccount"] == out["sa"] == "nim-nodes-x7k2qp@p.iam.gserviceaccount.com"
         assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
@@ -154,14 +170,79 @@ def test_public_nodes_relaxation_has_no_nat(mocks):
     assert c["databaseEncryption"] == {"state": "DECRYPTED"}
 
 
-def test_kubeconfig_is_secret_and_uses_the_gke_auth_plugin(mocks):
+def test_cluster_carries_no_node_settings_gke_would_not_return(mocks):
+    """FACTS 17: once the default pool is removed GKE returns no cluster nodeConfig; the provider
+    reads node_config back empty and, the field being ForceNew (terraform-provider-google
+    node_config.go schemaNodeConfig; resource_container_cluster.go `d.Set("node_config",
+    flattenNodeConfig(cluster.NodeConfig, ...))`), a second `pulumi up` would replace the cluster
+    (pulumi/pulumi-gcp#744, #2247). Node settings belong to the pools."""
+    build(mocks)
+    c = mocks.one(CLUSTER).inputs
+    assert "nodeConfig" not in c
+    assert "nodePools" not in c
+    assert c["removeDefaultNodePool"] is True
+    # initialNodeCount only matters at creation and is read back from a deprecated field.
+    assert mocks.options["cluster-gke"]["ignoreChanges"] == ["initialNodeCount"]
+    # The pools own their nodes' settings, including the least-privilege service account.
+    assert mocks.one(NODE_POOL).inputs["nodeConfig"]["serviceAccount"].startswith("nim-nodes-")
+    # initialNodeCount of a pool is ForceNew and drifts on a manual resize (provider docs).
+    assert mocks.options["cluster-system"]["ignoreChanges"] == ["initialNodeCount"]
+
+
+def test_private_cluster_is_psc_based_without_a_master_cidr(mocks):
+    """FACTS 21: master_ipv4_cidr_block makes a legacy VPC-peering private cluster; without it
+    the provider sends enable_private_nodes as networkConfig.defaultEnablePrivateNodes
+    (terraform-provider-google resource_container_cluster.go expandDefaultEnablePrivateNodes)."""
+    build(mocks, private_endpoint=True)
+    c = mocks.one(CLUSTER).inputs
+    assert c["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": True}
+    assert "masterIpv4CidrBlock" not in json.dumps(c)
+
+
+def test_dns_endpoint_takes_external_traffic_authorised_by_iam(mocks):
+    """FACTS 21: the DNS-based endpoint is reached through Google's front end and authorised by
+    IAM, with no source-address list. The provider always sends allowExternalTraffic and sends
+    false when it is unset (terraform-provider-google expandControlPlaneEndpointsConfig,
+    ForceSendFields), so it must be set explicitly."""
+    build(mocks, private_endpoint=True)
+    assert mocks.one(CLUSTER).inputs["controlPlaneEndpointsConfig"] == {
+        "dnsEndpointConfig": {"allowExternalTraffic": True},
+        "ipEndpointsConfig": {"enabled": True},
+    }
+
+
+def test_kubeconfig_uses_the_dns_endpoint_and_application_default_credentials(mocks):
+    """FACTS 19: pulumi-gcp authenticates with ADC; gke-gcloud-auth-plugin uses gcloud's active
+    account unless given --use_application_default_credentials (kubernetes/cloud-provider-gcp
+    cmd/gke-gcloud-auth-plugin/cred.go). The provider and the exported kubeconfig are one and
+    the same, so `kubectl` and `nimctl doctor` act as the identity that ran `pulumi up`."""
     out = build(mocks)
     doc = json.loads(out["kubeconfig"])
-    assert doc["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
-    assert doc["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
+    (cluster,) = doc["clusters"]
+    assert cluster["cluster"] == {
+        "server": f"https://{DNS_ENDPOINT_ID}-{PROJECT_NUMBER}.us-central1.gke.goog"
+    }
+    (user,) = doc["users"]
+    assert user["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
+    assert user["user"]["exec"]["args"] == ["--use_application_default_credentials"]
+    assert user["user"]["exec"]["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     assert "token" not in json.dumps(doc["users"])
     provider = mocks.one("pulumi:providers:kubernetes")
     assert is_secret(provider.inputs["kubeconfig"])
+    assert json.loads(provider.inputs["kubeconfig"]["value"]) == doc
+
+
+def test_without_the_dns_endpoint_the_kubeconfig_uses_the_ip_endpoint_and_its_ca(mocks):
+    out = build(mocks, dns_endpoint=False)
+    assert mocks.one(CLUSTER).inputs["controlPlaneEndpointsConfig"]["dnsEndpointConfig"] == {
+        "allowExternalTraffic": False
+    }
+    doc = json.loads(out["kubeconfig"])
+    assert doc["clusters"][0]["cluster"] == {
+        "server": "https://203.0.113.10",
+        "certificate-authority-data": "Q0EtQ0VSVA==",
+    }
+    assert doc["users"][0]["user"]["exec"]["args"] == ["--use_application_default_credentials"]
 
 
 def test_children_are_parented_to_the_component(mocks):
@@ -178,9 +259,15 @@ def test_children_are_parented_to_the_component(mocks):
 
 
 def test_make_kubeconfig_shape():
-    doc = json.loads(make_kubeconfig("c", "1.2.3.4", "Q0E="))
+    doc = json.loads(make_kubeconfig("c", "https://1.2.3.4", "Q0E="))
     assert doc["current-context"] == "gke-c"
     assert doc["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
+    assert (
+        "certificate-authority-data"
+        not in json.loads(make_kubeconfig("c", "https://gke-x.gke.goog", None))["clusters"][0][
+            "cluster"
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,3 +281,9 @@ def test_make_kubeconfig_shape():
 def test_args_reject_invalid_values(overrides, message):
     with pytest.raises(ValueError, match=message):
         make_args(**overrides)
+
+
+@pytest.mark.parametrize("spot", [False, True])
+def test_system_pool_spot_is_a_setting(mocks, spot):
+    build(mocks, system_spot=spot)
+    assert mocks.one(NODE_POOL).inputs["nodeConfig"]["spot"] is spot

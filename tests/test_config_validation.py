@@ -289,6 +289,22 @@ MEANING_CASES = [
     ("storage-class", "dev", "nim-gke:nim.storageClass", "premium",
      "nim-gke:nim.storageClass", SAME, "not a GKE storage class",
      "did you mean 'premium-rwo'"),
+    # FACTS 20: a zonal cache disk pins the pod to one zone; a regional one spans exactly two
+    ("cache-zonal-two-zones", "prod", "nim-gke:nim.cacheReplication", "zonal",
+     "nim-gke:nim.cacheReplication", SAME,
+     "a zonal disk pins the NIM pod to the zone it was first attached in",
+     "set cacheReplication: auto (a regional disk), or give the GPU pool one zone"),
+    ("cache-regional-one-zone", "dev", "nim-gke:nim.cacheReplication", "regional",
+     "nim-gke:nim.cacheReplication", SAME,
+     "a regional disk replicates across two zones, but the GPU pool has only us-central1-a",
+     "give the GPU pool two zones"),
+    ("cache-replication-typo", "dev", "nim-gke:nim.cacheReplication", "region",
+     "nim-gke:nim.cacheReplication", SAME, "not an allowed value", "did you mean 'regional'"),
+    ("gpu-pool-three-zones", "prod", "nim-gke:gpuPool.zones",
+     ["us-central1-a", "us-central1-b", "us-central1-c"],
+     "nim-gke:gpuPool.zones", SAME,
+     "the GPU pool would span 3 zones, but a model cache disk can attach in at most 2",
+     "give the GPU pool two zones"),
     # model cache and requests
     ("cache-malformed", "dev", "nim-gke:nim.models[0].cacheSize", "50GB",
      "nim-gke:nim.models[0].cacheSize", SAME, "not a Kubernetes size", "50Gi or 1Ti"),
@@ -326,12 +342,35 @@ MEANING_CASES = [
     ("secret-manager-without-secret", "prod", "nim-gke:security.ngcSecret", DELETE,
      "nim-gke:security.ngcSecret", SAME, "ngcKeySource is secretManager but no secret is named",
      "e.g. ngc-api-key"),
-    ("cidr-malformed", "prod", "nim-gke:security.masterAuthorizedNetworks[0].cidr",
-     "10.0.0.300/8", "nim-gke:security.masterAuthorizedNetworks[0].cidr", SAME,
-     "not a CIDR block", "203.0.113.0/24"),
-    ("cidr-host-bits", "prod", "nim-gke:security.masterAuthorizedNetworks[0].cidr",
-     "203.0.113.7/24", "nim-gke:security.masterAuthorizedNetworks[0].cidr", SAME,
+    ("cidr-malformed", "prod", "nim-gke:security.masterAuthorizedNetworks",
+     [{"cidr": "10.0.0.300/8", "name": "ops"}],
+     "nim-gke:security.masterAuthorizedNetworks[0].cidr", "'10.0.0.300/8'",
+     "not a CIDR block", "10.0.0.0/8"),
+    ("cidr-host-bits", "prod", "nim-gke:security.masterAuthorizedNetworks",
+     [{"cidr": "10.1.2.3/8"}],
+     "nim-gke:security.masterAuthorizedNetworks[0].cidr", "'10.1.2.3/8'",
      "not a CIDR block", "host bits zero"),
+    # FACTS 21: a documentation range (RFC 5737/3849) matches no deployer or CI runner
+    ("cidr-documentation-range", "prod", "nim-gke:security.masterAuthorizedNetworks",
+     [{"cidr": "203.0.113.0/24", "name": "ops"}],
+     "nim-gke:security.masterAuthorizedNetworks[0].cidr", "'203.0.113.0/24'",
+     "is 203.0.113.0/24, an address range reserved for documentation (RFC 5737): no "
+     "deployer or CI runner has such an address",
+     "reach the control plane through the DNS endpoint (security.dnsEndpoint: true)"),
+    ("cidr-inside-documentation-range", "dev", "nim-gke:security.masterAuthorizedNetworks",
+     [{"cidr": "10.0.0.0/8"}, {"cidr": "198.51.100.128/25"}],
+     "nim-gke:security.masterAuthorizedNetworks[1].cidr", "'198.51.100.128/25'",
+     "is inside 198.51.100.0/24, an address range reserved for documentation",
+     "your own egress"),
+    ("cidr-around-documentation-range", "dev", "nim-gke:security.masterAuthorizedNetworks",
+     [{"cidr": "192.0.0.0/16"}],
+     "nim-gke:security.masterAuthorizedNetworks[0].cidr", "'192.0.0.0/16'",
+     "contains 192.0.2.0/24", "your own egress"),
+    ("cidr-ipv6-documentation", "dev", "nim-gke:security.masterAuthorizedNetworks",
+     [{"cidr": "2001:db8::/48"}],
+     "nim-gke:security.masterAuthorizedNetworks[0].cidr", "'2001:db8::/48'",
+     "is inside 2001:db8::/32, an address range reserved for documentation (RFC 3849)",
+     "your own"),
     ("private-endpoint-public-nodes", "dev", "nim-gke:security.privateEndpoint", True,
      "nim-gke:security.privateEndpoint", SAME, "needs private nodes", "privateNodes: true"),
     ("kms-key", "prod", "nim-gke:security.kmsKey", "my-key",
@@ -772,3 +811,29 @@ def test_host_memory_risk_is_a_warning_not_an_error() -> None:
     raw = raw_stack("dev")
     raw["nim-gke:gpuPool"]["machineType"] = "g2-standard-8"
     assert parse("dev", raw, (True, True)).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("machine", "max_nodes", "expected"),
+    [
+        # e2-medium: GKE reserves 1060m on shared-core E2 (940m allocatable, as real e2-medium
+        # nodes report), less than the ~1.2 vCPU GKE's own pods request on one system node.
+        ("e2-medium", 3, "the pool will grow past minNodes (1) to fit them"),
+        ("e2-medium", 1, "even 1 node(s) (maxNodes) leave system pods Pending"),
+        ("e2-standard-2", 3, None),
+        ("e2-standard-4", 1, None),
+    ],
+)
+def test_a_system_pool_too_small_for_gke_is_a_warning(machine, max_nodes, expected) -> None:
+    raw = raw_stack("dev")
+    raw["nim-gke:cluster"]["systemPool"].update(machineType=machine, maxNodes=max_nodes)
+    raw["nim-gke:gpuPool"]["machineType"] = "g2-standard-8"  # no host-memory warning
+    warnings = parse("dev", raw, (True, True)).warnings
+    if expected is None:
+        assert warnings == ()
+        return
+    (warning,) = warnings
+    assert warning.startswith(f"nim-gke:cluster.systemPool.machineType = '{machine}': ")
+    assert "GKE's own pods request about 1198m CPU" in warning
+    assert "one e2-medium node offers 940m" in warning
+    assert expected in warning

@@ -58,11 +58,22 @@ def test_bounds_are_totals_across_zones_and_scale_to_zero(mocks):
     assert inputs["nodeLocations"] == ["us-central1-a", "us-central1-c"]
 
 
-def test_warm_minimum_starts_one_node_per_zone_at_most(mocks):
-    build(total_min_nodes=1, total_max_nodes=2)
+@pytest.mark.parametrize(
+    ("total_min", "per_zone"),
+    [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2)],
+)
+def test_initial_nodes_never_exceed_the_total_minimum(mocks, total_min, per_zone):
+    """FACTS 18: initial_node_count is per zone (terraform-provider-google docs,
+    container_node_pool: "The initial number of nodes for the pool. In regional or multi-zonal
+    clusters, this is the number of nodes per zone"). Over two zones, 1 would start two L4s
+    whatever total_min_node_count says; the pool starts at most the total minimum."""
+    build(total_min_nodes=total_min, total_max_nodes=4)
     inputs = mocks.one(NODE_POOL).inputs
-    assert inputs["autoscaling"]["totalMinNodeCount"] == 1
-    assert inputs["initialNodeCount"] == 1  # per zone; the autoscaler trims to the total
+    assert inputs["autoscaling"]["totalMinNodeCount"] == total_min
+    zones = len(inputs["nodeLocations"])
+    assert zones == 2
+    assert inputs["initialNodeCount"] == per_zone
+    assert inputs["initialNodeCount"] * zones <= total_min
 
 
 def test_spot_and_node_security(mocks):

@@ -118,8 +118,21 @@ def test_ingress_policy_allows_only_named_namespaces_and_metrics(mocks):
     assert spec["policyTypes"] == ["Ingress"]
     (rule,) = spec["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8000}]
-    ns_rule = rule["from"][1]["namespaceSelector"]["matchExpressions"][0]
-    assert ns_rule["values"] == ["apps", "gmp-system"]
+    # Only the named namespaces: no `podSelector: {}` peer admitting every pod of the namespace
+    # (the chart's `helm test` pods cannot run there under `restricted`, see README).
+    assert rule["from"] == [
+        {
+            "namespaceSelector": {
+                "matchExpressions": [
+                    {
+                        "key": "kubernetes.io/metadata.name",
+                        "operator": "In",
+                        "values": ["apps", "gmp-system"],
+                    }
+                ]
+            }
+        }
+    ]
 
 
 @pytest.mark.parametrize(

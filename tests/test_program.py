@@ -90,6 +90,9 @@ def test_dev_is_zonal_spot_scale_to_zero_and_destroyable():
     assert gpu["autoscaling"]["totalMinNodeCount"] == 0
     assert gpu["autoscaling"]["totalMaxNodeCount"] == 2
     assert gpu["nodeConfig"]["spot"] is True
+    # Issue 14: dev's always-on system node is a Spot e2-standard-2 (docs/cost.md, "dev idle").
+    system = m.named("cluster-system").inputs["nodeConfig"]
+    assert (system["machineType"], system["spot"]) == ("e2-standard-2", True)
     # Relaxations stated in Pulumi.dev.yaml: public nodes, no NAT, no KMS key.
     assert m.of_type("gcp:compute/routerNat:RouterNat") == []
     assert m.of_type("gcp:kms/cryptoKey:CryptoKey") == []
@@ -107,10 +110,14 @@ def test_prod_is_regional_warm_protected_and_reads_the_key_from_secret_manager()
     gpu = m.named("gpu-pool").inputs
     assert gpu["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     assert gpu["autoscaling"]["totalMinNodeCount"] == 1
+    # FACTS 18: initialNodeCount is per zone; prod starts no more L4s than minNodes in total.
+    assert gpu["initialNodeCount"] * len(gpu["nodeLocations"]) <= 1
     assert gpu["nodeConfig"]["spot"] is False
-    (call,) = [
-        c for c in m.calls if c.token == "gcp:secretmanager/getSecretVersion:getSecretVersion"
-    ]
+    # FACTS 23: get_secret_version_access needs only secretmanager.versions.access, the one
+    # permission of roles/secretmanager.secretAccessor (the mock refuses getSecretVersion, which
+    # also needs versions.get, as the real API does for such an identity).
+    (call,) = [c for c in m.calls if "secretmanager" in c.token]
+    assert call.token == "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess"
     assert call.args["secret"] == "ngc-api-key"
     assert unwrap(m.named("ngc-api-key").inputs["stringData"])["NGC_API_KEY"] == SECRET_MANAGER_KEY
 
@@ -183,3 +190,31 @@ def test_preview_prints_config_warnings(caplog):
     with caplog.at_level("WARNING"):
         run_program("dev", config, ["nim-gke:ngcApiKey"])
     assert any("about 15 GB of host memory" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deployers_and_ci_reach_the_control_plane_without_an_address_list(stack):
+    """FACTS 21: authorized networks lock out every deployer and CI runner not listed (and
+    203.0.113.0/24 lists nobody). Both stacks as shipped are deployable from a laptop or a
+    GitHub-hosted runner through the IAM-authorised DNS endpoint, and prod does not open its
+    IP endpoint to the internet for it."""
+    run = program(stack)
+    cluster = run.mocks.one("gcp:container/cluster:Cluster").inputs
+    dns = cluster["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]
+    assert dns == {"allowExternalTraffic": True}
+    server = json.loads(run.outputs["kubeconfig"])["clusters"][0]["cluster"]["server"]
+    assert server.endswith(".gke.goog")
+    if stack == "prod":
+        assert cluster["privateClusterConfig"]["enablePrivateEndpoint"] is True
+        assert "masterAuthorizedNetworksConfig" not in cluster
+
+
+def test_a_vpc_only_control_plane_is_a_warning_in_preview(caplog):
+    sec = json.loads(stack_config("prod")["nim-gke:security"])
+    sec["dnsEndpoint"] = False
+    with caplog.at_level("WARNING"):
+        run_program("prod", stack_config("prod", **{"nim-gke:security": sec}))
+    assert any(
+        "the control plane is reachable only from inside the VPC" in r.getMessage()
+        for r in caplog.records
+    )

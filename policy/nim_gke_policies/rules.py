@@ -54,6 +54,17 @@ INTERNAL_LB_ANNOTATIONS = (
 )
 
 # Keys of a Secret that hold the NGC API key (FACTS 1 and 2).
+# GKE's kube-state and kubelet metric packages (pulumi-gcp 9 ClusterMonitoringConfig docs).
+WORKLOAD_METRIC_COMPONENTS = (
+    "STORAGE",
+    "HPA",
+    "POD",
+    "DAEMONSET",
+    "DEPLOYMENT",
+    "STATEFULSET",
+    "KUBELET",
+    "CADVISOR",
+)
 NGC_SECRET_KEYS = ("NGC_API_KEY", "NGC_CLI_API_KEY", ".dockerconfigjson")
 NGC_ENV_NAMES = ("NGC_API_KEY", "NGC_CLI_API_KEY")
 
@@ -404,17 +415,28 @@ def check_gpu_monitoring(resource: Resource, config: Config) -> Findings:
         ),
     )
     components = dig(p, "monitoringConfig", "enableComponents")
-    if isinstance(components, Unknown):
+    if isinstance(components, Unknown) or (
+        isinstance(components, list) and any(isinstance(c, Unknown) for c in components)
+    ):
         f.unknown("monitoringConfig.enableComponents")
-    elif not isinstance(components, list) or "DCGM" not in components:
-        if isinstance(components, list) and any(isinstance(c, Unknown) for c in components):
-            f.unknown("monitoringConfig.enableComponents")
-        else:
-            f.fail(
-                f'monitoringConfig.enableComponents is {show(components)} and lacks "DCGM": '
-                'no GPU utilisation or GPU memory metrics. Add "DCGM" '
-                '(next to "SYSTEM_COMPONENTS").'
-            )
+        return f
+    listed = components if isinstance(components, list) else []
+    if "DCGM" not in listed:
+        f.fail(
+            f'monitoringConfig.enableComponents is {show(components)} and lacks "DCGM": '
+            'no GPU utilisation or GPU memory metrics. Add "DCGM" '
+            '(next to "SYSTEM_COMPONENTS").'
+        )
+    # enable_components is the whole list, not an addition (hashicorp/terraform-provider-google
+    # #15704): a list without the kube-state and kubelet components turns them off.
+    missing = [c for c in WORKLOAD_METRIC_COMPONENTS if c not in listed]
+    if missing:
+        f.fail(
+            f"monitoringConfig.enableComponents is {show(components)} and lacks "
+            f"{', '.join(missing)}: enable_components replaces GKE's defaults, so pod readiness, "
+            "restarts, HPA and volume state are not in Cloud Monitoring. List them next to "
+            '"SYSTEM_COMPONENTS" and "DCGM".'
+        )
     return f
 
 

@@ -68,10 +68,12 @@ def test_table_shows_the_figures_date_source_and_comparison(capsys):
     assert "Cyclenerd/google-cloud-pricing-cost-calculator" in out
     assert "$0.397336/h" in out
     total = next(li for li in out.splitlines() if li.startswith("Total per month"))
-    assert total.split()[-4:] == ["107.84", "211.20", "417.90", "727.95"]
+    assert total.split()[-4:] == ["39.35", "142.71", "349.41", "659.46"]
+    overhead = next(li for li in out.splitlines() if "of which non-GPU overhead" in li)
+    assert overhead.split()[-4:] == ["39.35"] * 4
     rows = {li.split()[0]: li for li in out.splitlines() if li.split()[:1] in (["on-demand"],)}
     assert "0.706832" in rows["on-demand"]
-    assert "+75.31" in rows["on-demand"]  # 286.51 - 211.20
+    assert "+75.31" in rows["on-demand"]  # 218.02 - 142.71
     assert "spot (this stack)" in out
     assert "Not included:" in out
     assert "network egress" in out
@@ -80,7 +82,7 @@ def test_table_shows_the_figures_date_source_and_comparison(capsys):
 def test_prod_table_totals(capsys):
     _, out, _ = run_cli(capsys, "prod")
     total = next(li for li in out.splitlines() if li.startswith("Total per month"))
-    assert total.split()[-4:] == ["823.16", "823.16", "823.16", "1,359.14"]
+    assert total.split()[-4:] == ["831.66", "831.66", "831.66", "1,367.64"]
     assert "on-demand (this stack)" in out
 
 

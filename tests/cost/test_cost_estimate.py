@@ -33,29 +33,32 @@ def line(est: dict, starts: str) -> dict:
 
 def test_dev_figures():
     # dev: zonal, g2-standard-4 Spot us-central1 $0.397336/h, GPU pool 0..2, 1 replica,
-    # 8 h/day, system pool 1 x e2-standard-4 on demand, 50 GB pd-balanced cache.
+    # 8 h/day, system pool 1 x e2-standard-2 Spot $0.040212/h, 50 GB pd-balanced cache.
     #   GPU nodes      expected 243.333 h x 0.397336 = 96.6851  -> 96.69
     #                  always-on 730 h x 0.397336   = 290.05528 -> 290.06; peak 580.11
     #   GPU boot disk  expected 200 GB x 243.333/730 = 66.667 GB-months x 0.10 = 6.67
     #                  always-on 20.00; peak 40.00
-    #   system pool    730 x 0.134023 = 97.83679 -> 97.84
+    #   system pool    730 x 0.040212 = 29.35476 -> 29.35
     #   system disk    50 GB x 0.10 = 5.00
     #   model cache    50 GB x 0.10 = 5.00
     #   GKE fee        73.00 - free tier credit 73.00 = 0
-    #   idle     = 97.84 + 5.00 + 5.00                  = 107.84
-    #   expected = 107.84 + 96.69 + 6.67                = 211.20
-    #   alwaysOn = 107.84 + 290.06 + 20.00              = 417.90
-    #   peak     = 107.84 + 580.11 + 40.00              = 727.95
+    #   idle     = 29.35 + 5.00 + 5.00                  = 39.35   (issue 14: at most 60)
+    #   expected = 39.35 + 96.69 + 6.67                 = 142.71
+    #   alwaysOn = 39.35 + 290.06 + 20.00               = 349.41
+    #   peak     = 39.35 + 580.11 + 40.00               = 659.46
     est = estimate_of("dev")
     assert est["purchaseOption"] == "spot"
     assert est["gpuNodeHourly"] == 0.397336
     assert est["gpuNodes"] == {"min": 0, "serving": 1, "max": 2}
     assert (est["idleMonthly"], est["expectedMonthly"], est["alwaysOnMonthly"]) == (
-        107.84,
-        211.20,
-        417.90,
+        39.35,
+        142.71,
+        349.41,
     )
-    assert est["peakMonthly"] == 727.95
+    assert est["peakMonthly"] == 659.46
+    assert est["idleMonthly"] <= 60
+    assert est["systemPoolPurchaseOption"] == "spot"
+    assert est["nonGpuOverheadMonthly"] == 39.35
     assert line(est, "GPU nodes")["monthly"] == {
         "idle": 0.0,
         "expected": 96.69,
@@ -67,25 +70,37 @@ def test_dev_figures():
 
 
 def test_prod_figures():
-    # prod: regional, g2-standard-4 on demand $0.706832/h, GPU pool 1..2, 1 replica, 24 h/day,
-    # system pool 2 x e2-standard-4 (total across zones), 50 GB pd-ssd cache.
+    # prod: regional, g2-standard-4 on demand $0.706832/h, GPU pool 1..2 over two zones, 1 replica,
+    # 24 h/day, system pool 2 x e2-standard-4 (total across zones), 50 GB regional pd-ssd cache.
     #   GPU nodes      730 x 0.706832 = 515.98736 -> 515.99 (peak 1460 h: 1031.97)
     #   GPU boot disk  200 GB x 0.10 = 20.00 (peak 40.00)
     #   system pool    2 x 730 x 0.134023 = 195.67358 -> 195.67
     #   system disks   2 x 50 GB x 0.10 = 10.00
-    #   model cache    50 GB x 0.17 (pd-ssd) = 8.50
+    #   model cache    50 GB x 0.34 (regional pd-ssd: two zones, FACTS 20) = 17.00
     #   GKE fee        regional: 0.10 x 730 = 73.00, no free tier
-    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 8.50 + 73 = 823.16
-    #   peak = 1031.97 + 40 + 195.67 + 10 + 8.50 + 73                      = 1359.14
+    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 17 + 73 = 831.66
+    #   peak = 1031.97 + 40 + 195.67 + 10 + 17 + 73                      = 1367.64
     est = estimate_of("prod")
     assert est["purchaseOption"] == "on-demand"
     assert est["gpuNodeHourly"] == 0.706832
     assert est["clusterType"] == "regional"
-    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 823.16
-    assert est["peakMonthly"] == 1359.14
-    assert line(est, "Model cache llama3-8b")["unitPrice"] == 0.17
+    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 831.66
+    assert est["peakMonthly"] == 1367.64
+    cache = line(est, "Model cache llama3-8b")
+    assert cache["unitPrice"] == 0.34
+    assert cache["item"] == (
+        "Model cache llama3-8b: 1 x 50 GB regional pd-ssd (nim-cache-regional-pd-ssd)"
+    )
     assert line(est, "System pool:")["monthly"]["idle"] == 195.67
     assert not [li for li in est["lines"] if "credit" in li["item"]]
+
+
+def test_a_one_zone_pool_keeps_a_zonal_cache_at_the_zonal_price():
+    raw = raw_with("prod", {"gpuPool.zones": ["us-central1-a"]})
+    est = cost.estimate(parse("prod", raw, (True, True)))
+    cache = line(est, "Model cache llama3-8b")
+    assert cache["unitPrice"] == 0.17
+    assert cache["item"] == "Model cache llama3-8b: 1 x 50 GB pd-ssd (premium-rwo)"
 
 
 def test_output_shape_is_the_documented_one():
@@ -187,13 +202,27 @@ def test_replicas_above_min_make_more_serving_nodes():
 
 
 def test_commitment_applies_to_the_system_pool_but_not_to_spot_gpus():
-    # dev with commitment 1y: GPU stays Spot 0.397336; system pool 61.637092 / 730 = 0.084434
-    est = cost.estimate(config_with("dev", {"cost.commitment": "1y"}))
+    # dev on an on-demand system pool with commitment 1y: GPU stays Spot 0.397336; system pool
+    # e2-standard-2 month_1y / 730.
+    changes = {"cost.commitment": "1y", "cluster.systemPool.spot": False}
+    est = cost.estimate(config_with("dev", changes))
     assert est["purchaseOption"] == "spot"
     assert est["gpuNodeHourly"] == 0.397336
     assert est["systemPoolPurchaseOption"] == "1y"
-    assert line(est, "System pool:")["monthly"]["idle"] == 61.64
-    assert any("not applied to the Spot GPU pool" in a for a in est["assumptions"])
+    month_1y = load().machines["e2-standard-2"]["us-central1"]["month_1y"]
+    assert line(est, "System pool:")["monthly"]["idle"] == round(month_1y, 2)
+    assert any("it is applied to the system pool" in a for a in est["assumptions"])
+
+
+def test_neither_spot_pool_takes_a_commitment():
+    est = cost.estimate(config_with("dev", {"cost.commitment": "1y"}))
+    assert (est["purchaseOption"], est["systemPoolPurchaseOption"]) == ("spot", "spot")
+    assert any("not applied to the Spot system pool either" in a for a in est["assumptions"])
+
+
+def test_prod_shows_its_non_gpu_overhead():
+    # system pool 195.67 + system disks 10.00 + regional cache 17.00 + fee 73.00 = 295.67
+    assert estimate_of("prod")["nonGpuOverheadMonthly"] == 295.67
 
 
 def test_system_pool_min_zero_still_counts_one_node():

@@ -61,7 +61,6 @@ CLUSTER = {
     "privateClusterConfig": {
         "enablePrivateNodes": True,
         "enablePrivateEndpoint": False,
-        "masterIpv4CidrBlock": "172.16.0.32/28",
     },
     "masterAuthorizedNetworksConfig": {
         "cidrBlocks": [{"cidrBlock": "203.0.113.0/24", "displayName": "ci-runners"}],
@@ -82,7 +81,7 @@ CLUSTER = {
         "keyName": f"projects/{PROJECT}/locations/us-central1/keyRings/nim/cryptoKeys/etcd",
     },
     "monitoringConfig": {
-        "enableComponents": ["SYSTEM_COMPONENTS", "DCGM"],
+        "enableComponents": ["SYSTEM_COMPONENTS", *rules.WORKLOAD_METRIC_COMPONENTS, "DCGM"],
         "managedPrometheus": {"enabled": True},
     },
 }

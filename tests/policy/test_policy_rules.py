@@ -427,6 +427,14 @@ NO_DCGM = (
     'monitoringConfig.enableComponents is {} and lacks "DCGM": no GPU utilisation or GPU memory '
     'metrics. Add "DCGM" (next to "SYSTEM_COMPONENTS").'
 )
+WORKLOAD_COMPONENTS = "STORAGE, HPA, POD, DAEMONSET, DEPLOYMENT, STATEFULSET, KUBELET, CADVISOR"
+# FACTS 22 (hashicorp/terraform-provider-google#15704): enable_components replaces GKE's default
+# list, so a cluster that names only SYSTEM_COMPONENTS and DCGM loses the kube-state metrics.
+NO_WORKLOAD_METRICS = (
+    "monitoringConfig.enableComponents is {} and lacks {}: enable_components replaces GKE's "
+    "defaults, so pod readiness, restarts, HPA and volume state are not in Cloud Monitoring. "
+    'List them next to "SYSTEM_COMPONENTS" and "DCGM".'
+)
 
 
 @pytest.mark.parametrize(
@@ -436,7 +444,11 @@ NO_DCGM = (
         case(
             "no monitoring config",
             edit(CLUSTER, (("monitoringConfig",), DELETE)),
-            (NO_GMP.format("unset"), NO_DCGM.format("unset")),
+            (
+                NO_GMP.format("unset"),
+                NO_DCGM.format("unset"),
+                NO_WORKLOAD_METRICS.format("unset", WORKLOAD_COMPONENTS),
+            ),
         ),
         case(
             "managed Prometheus off",
@@ -446,7 +458,43 @@ NO_DCGM = (
         case(
             "DCGM missing",
             edit(CLUSTER, (("monitoringConfig", "enableComponents"), ["SYSTEM_COMPONENTS"])),
-            (NO_DCGM.format('["SYSTEM_COMPONENTS"]'),),
+            (
+                NO_DCGM.format('["SYSTEM_COMPONENTS"]'),
+                NO_WORKLOAD_METRICS.format('["SYSTEM_COMPONENTS"]', WORKLOAD_COMPONENTS),
+            ),
+        ),
+        case(
+            "only SYSTEM_COMPONENTS and DCGM (drops the kube-state metrics)",
+            edit(
+                CLUSTER, (("monitoringConfig", "enableComponents"), ["SYSTEM_COMPONENTS", "DCGM"])
+            ),
+            (NO_WORKLOAD_METRICS.format('["SYSTEM_COMPONENTS", "DCGM"]', WORKLOAD_COMPONENTS),),
+        ),
+        case(
+            "everything but the kubelet and cAdvisor",
+            edit(
+                CLUSTER,
+                (
+                    ("monitoringConfig", "enableComponents"),
+                    [
+                        "SYSTEM_COMPONENTS",
+                        "DCGM",
+                        "STORAGE",
+                        "HPA",
+                        "POD",
+                        "DAEMONSET",
+                        "DEPLOYMENT",
+                        "STATEFULSET",
+                    ],
+                ),
+            ),
+            (
+                NO_WORKLOAD_METRICS.format(
+                    '["SYSTEM_COMPONENTS", "DCGM", "STORAGE", "HPA", "POD", "DAEMONSET", '
+                    '"DEPLOYMENT", "STATEFULSET"]',
+                    "KUBELET, CADVISOR",
+                ),
+            ),
         ),
         case(
             "component list unknown during preview",

@@ -1,0 +1,169 @@
+"""The stack file's settings as typed models (pass 1, shape): what a key may hold.
+
+Camel-case names only (``gpuPool``, not ``gpu_pool``), strict types, and every default here. A new
+area of settings adds its model and a field of :class:`StackSettings`; its rules go in a
+``check_<area>`` module.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from nimgke.config._base import _Settings
+
+NonNegInt = Annotated[int, Field(ge=0)]
+PosInt = Annotated[int, Field(ge=1)]
+
+
+class SystemPoolSettings(_Settings):
+    machine_type: str = "e2-standard-4"
+    min_nodes: NonNegInt = 1
+    """Total across the cluster's zones."""
+    max_nodes: NonNegInt = 3
+    disk_size_gb: Annotated[int, Field(ge=10)] = 50
+    disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
+    spot: bool = False
+    """Spot VMs for the system pool (dev): cheaper, but DNS and metrics pause when reclaimed."""
+
+
+class ClusterSettings(_Settings):
+    name: str | None = None
+    """GKE cluster name; defaults to ``nim-<stack>``."""
+    regional: bool = False
+    """A regional control plane (3 replicas, SLA, management fee) or a zonal one (free tier)."""
+    zones: Annotated[list[str], Field(min_length=1)]
+    """Zones for the nodes; a zonal cluster's control plane lives in the first."""
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    deletion_protection: bool = True
+    system_pool: SystemPoolSettings = SystemPoolSettings()
+
+
+class GpuPoolSettings(_Settings):
+    machine_type: str = "g2-standard-4"
+    gpu_type: str = "nvidia-l4"
+    gpu_count: PosInt = 1
+    """GPUs per node; fixed by the machine type on g2/a2/a3."""
+    min_nodes: NonNegInt = 0
+    """Total across zones (``total_min_node_count``); 0 lets the pool scale to zero."""
+    max_nodes: NonNegInt = 2
+    """Total across zones (``total_max_node_count``)."""
+    require_warm_node: bool = False
+    """Refuse a stack whose pool could scale to zero (prod keeps one node warm)."""
+    spot: bool = False
+    driver_version: Literal["DEFAULT", "LATEST"] = "LATEST"
+    disk_size_gb: Annotated[int, Field(ge=10)] = 200
+    disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
+    zones: list[str] | None = None
+    """Zones for this pool; defaults to the cluster's zones."""
+
+
+class ModelSettings(_Settings):
+    name: str
+    """The OpenAI model id NIM serves, e.g. ``meta/llama3-8b-instruct``."""
+    tag: str
+    """Image tag; pin it (never ``latest``)."""
+    image: str | None = None
+    """Image repository; defaults to the catalog's image for ``name``."""
+    release: str | None = None
+    """Helm release name; defaults to the last part of ``name``."""
+    precision: Literal["bf16", "fp16", "fp8", "int8", "int4"] | None = None
+    params_billion: Annotated[float, Field(gt=0)] | None = None
+    """Parameter count, for images outside the catalog."""
+    gpu_memory_gb: Annotated[float, Field(gt=0)] | None = None
+    """GPU memory the model needs, for images outside the catalog (overrides the estimate)."""
+    cache_size: str = "50Gi"
+    profile: str | None = None
+    """``NIM_MODEL_PROFILE`` to pin once ``list-model-profiles`` was read on the target GPU."""
+    cpu: str | None = None
+    """CPU request; defaults to what the GPU node can give after GKE's own pods."""
+    memory: str | None = None
+    """Memory request (and limit); defaults like ``cpu``."""
+    replicas: PosInt = 1
+
+
+class NimSettings(_Settings):
+    namespace: str = "nim"
+    chart_repo: str = "https://helm.ngc.nvidia.com/nim"
+    chart_version: str
+    storage_class: str = "standard-rwo"
+    """GKE storage class whose disk type the model cache uses (zonal), see ``cacheReplication``."""
+    cache_replication: Literal["auto", "zonal", "regional"] = "auto"
+    """``auto``: a regional disk when the GPU pool spans two zones, zonal in one zone."""
+    service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
+    models: Annotated[list[ModelSettings], Field(min_length=1)]
+
+
+class AuthorizedNetwork(_Settings):
+    cidr: str
+    name: str = ""
+
+
+class MaintenanceWindow(_Settings):
+    start: str = "03:00"
+    """UTC start time, HH:MM."""
+    hours: Annotated[int, Field(ge=4, le=24)] = 6
+    days: Annotated[list[str], Field(min_length=1)] = ["SA", "SU"]
+
+
+class SecuritySettings(_Settings):
+    private_nodes: bool = True
+    private_endpoint: bool = False
+    """Turn the control plane's public IP endpoint off (the private one stays, for the VPC)."""
+    dns_endpoint: bool = True
+    """GKE's DNS-based control-plane endpoint, authorised by IAM (the kubeconfig uses it)."""
+    master_authorized_networks: list[AuthorizedNetwork] = []
+    """Source ranges allowed to the IP endpoints (not needed for the DNS endpoint)."""
+    secrets_encryption: bool = True
+    """Application-layer Secret encryption with Cloud KMS."""
+    kms_key: str | None = None
+    """An existing ``projects/.../cryptoKeys/...`` key; the stack creates one when unset."""
+    pod_security: Literal["restricted", "baseline", "privileged"] = "restricted"
+    network_policies: bool = True
+    allowed_client_namespaces: list[str] = []
+    allow_public_load_balancer: bool = False
+    ngc_key_source: Literal["config", "secretManager"] = "config"
+    ngc_secret: str | None = None
+    """Secret Manager secret id holding the NGC key (with ``ngcKeySource: secretManager``)."""
+    maintenance_window: MaintenanceWindow = MaintenanceWindow()
+
+
+class HpaSettings(_Settings):
+    enabled: bool = False
+    metric: str = "num_requests_waiting"
+    target_average: Annotated[float, Field(gt=0)] = 10
+    max_replicas: PosInt = 2
+
+
+class MonitoringSettings(_Settings):
+    managed_prometheus: bool = True
+    dcgm: bool = True
+    pod_monitoring: bool = True
+    hpa: HpaSettings = HpaSettings()
+
+
+class CostSettings(_Settings):
+    gpu_hours_per_day: Annotated[float, Field(ge=0, le=24)] = 24
+    """Expected hours per day the GPU pool runs above its minimum (one node per model replica)."""
+    commitment: Literal["none", "1y", "3y"] = "none"
+
+
+class BudgetSettings(_Settings):
+    billing_account: str
+    monthly_usd: Annotated[float, Field(gt=0)]
+    thresholds: list[Annotated[float, Field(gt=0, le=2)]] = [0.5, 0.9, 1.0]
+
+
+class StackSettings(_Settings):
+    """Everything a stack file sets, as read (before catalog defaults are applied)."""
+
+    project: str
+    region: str
+    cluster: ClusterSettings
+    gpu_pool: GpuPoolSettings = GpuPoolSettings()
+    nim: NimSettings
+    security: SecuritySettings = SecuritySettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    cost: CostSettings = CostSettings()
+    budget: BudgetSettings | None = None

@@ -1,0 +1,65 @@
+"""Risks that are not errors: the stack is valid, and ``pulumi preview`` prints these."""
+
+from __future__ import annotations
+
+from nimgke import catalog, system_pods
+from nimgke.config._base import NAMESPACE, _parse_quantity_gib
+from nimgke.config.resolved import ModelPlan
+from nimgke.config.settings import StackSettings
+from nimgke.models import MODELS
+
+
+def stack_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
+    found = []
+    sec = s.security
+    if sec.private_endpoint and not sec.dns_endpoint:
+        found.append(
+            f"{NAMESPACE}:security.dnsEndpoint = false with privateEndpoint: true: the control "
+            "plane is reachable only from inside the VPC, so `pulumi up` from a laptop or a "
+            "GitHub-hosted runner cannot create the Kubernetes resources. Run Pulumi from the VPC, "
+            "or set dnsEndpoint: true (IAM-authorised, no address list)."
+        )
+    found += _system_pool_warnings(s)
+    for i, plan in enumerate(plans):
+        known = MODELS.get(plan.name)
+        mem_gib = _parse_quantity_gib(plan.memory) or 0.0
+        if known and known.host_memory_gb and mem_gib * 1024**3 / 1e9 < known.host_memory_gb:
+            found.append(
+                f"{NAMESPACE}:nim.models[{i}].memory = {plan.memory!r}: NVIDIA's rough guide asks "
+                f"about {known.host_memory_gb:g} GB of host memory for {plan.name} (NIM 1.3.0 "
+                f"support matrix); a {s.gpu_pool.machine_type} node can give the pod "
+                f"{plan.memory}. If `nimctl doctor` reports OOMKilled while loading, use a larger "
+                "machine (e.g. gpuPool.machineType: g2-standard-8)."
+            )
+    return found
+
+
+def _system_pool_warnings(s: StackSettings) -> list[str]:
+    """The system pool against the requests of GKE's own pods (nimgke.system_pods): a warning,
+    since the figures are measured on other clusters and change with GKE versions."""
+    sp = s.cluster.system_pool
+    machine = catalog.MACHINE_TYPES.get(sp.machine_type)
+    if machine is None or machine.gpu:
+        return []  # an error of its own
+    mon = s.monitoring
+    pods = system_pods.system_pods(managed_prometheus=mon.managed_prometheus, kube_state=True)
+    size = system_pods.sizing(machine, sp.min_nodes, sp.max_nodes, pods)
+    key = f"{NAMESPACE}:cluster.systemPool"
+    need = (
+        f"GKE's own pods request about {size.total_cpu}m CPU and "
+        f"{size.per_node_mem + size.cluster_mem} MiB on one system node (estimate, "
+        f"nimgke/system_pods.py), and one {machine.name} node offers "
+        f"{size.allocatable.cpu_milli}m and {size.allocatable.memory_mib} MiB"
+    )
+    if size.free_cpu(size.nodes_max) < 0 or size.free_mem(size.nodes_max) < 0:
+        return [
+            f"{key}.machineType = {sp.machine_type!r}: {need}; even {size.nodes_max} node(s) "
+            "(maxNodes) leave system pods Pending (kube-dns, metrics). Use e2-standard-2 or larger."
+        ]
+    if size.free_cpu(size.nodes_min) < 0 or size.free_mem(size.nodes_min) < 0:
+        return [
+            f"{key}.machineType = {sp.machine_type!r}: {need}; the pool will grow past minNodes "
+            f"({size.nodes_min}) to fit them, so the idle cost is above the estimate. Use a "
+            "larger machine, or raise minNodes."
+        ]
+    return []
