@@ -1,0 +1,150 @@
+"""``nimctl doctor`` on variants of a fixture: one field or message changed, another cause."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from fixtures.doctor.support import SNAPSHOT, items, load
+
+from nimctl import doctor
+
+
+def test_provisioning_failure_reports_the_provisioner_error() -> None:
+    doc = load("pvc-storage-class")
+    event = next(i for i in doc["items"] if i.get("reason") == "ProvisioningFailed")
+    event["message"] = (
+        'failed to provision volume with StorageClass "premium-ssd": rpc error: code = '
+        "ResourceExhausted desc = Quota 'SSD_TOTAL_GB' exceeded. Limit: 500.0 in region "
+        "us-central1."
+    )
+    (finding,) = doctor.diagnose(doc).findings
+    assert (finding.cause, finding.fix) == ("pvc-provisioning-failed", "fix-provisioning")
+    assert "SSD_TOTAL_GB" in finding.evidence[0]
+
+
+def _image_not_found(doc: dict[str, Any]) -> None:
+    for event in items(doc, "Event", "Failed"):
+        event["message"] = event["message"].replace(
+            "failed to authorize: failed to fetch oauth token: unexpected status from GET request "
+            "to https://nvcr.io/proxy_auth?scope=repository%3Anim%2Fmeta%2Fllama3-8b-instruct"
+            "%3Apull&service=nvcr.io: 401 Unauthorized",
+            "nvcr.io/nim/meta/llama3-8b-instruct:1.0.3: not found",
+        )
+
+
+def _still_pulling(doc: dict[str, Any]) -> None:
+    doc["items"] = [i for i in doc["items"] if i.get("reason") not in ("Failed", "BackOff")]
+    (pod,) = items(doc, "Pod")
+    pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "ContainerCreating"}}
+
+
+def _liveness_kill(doc: dict[str, Any]) -> None:
+    event = copy.deepcopy(items(doc, "Event", "BackOff")[0])
+    event.update(
+        reason="Killing", message="Container nim-llm failed liveness probe, will be restarted"
+    )
+    doc["items"].append(event)
+
+
+def _no_autoscaler_events(doc: dict[str, Any]) -> None:
+    doc["items"] = [
+        i for i in doc["items"] if i.get("source", {}).get("component") != "cluster-autoscaler"
+    ]
+
+
+def _scale_up_error(text: str):  # type: ignore[no-untyped-def]
+    def mutate(doc: dict[str, Any]) -> None:
+        (event,) = items(doc, "Event", "FailedScaleUp")
+        event["message"] = event["message"].replace("GCE quota exceeded", text)
+
+    return mutate
+
+
+def _no_storage_class(doc: dict[str, Any]) -> None:
+    (event,) = items(doc, "Event", "ProvisioningFailed")
+    event.update(
+        reason="FailedBinding",
+        message="no persistent volumes available for this claim and no storage class is set",
+    )
+
+
+def _scheduler_says(message: str):  # type: ignore[no-untyped-def]
+    def mutate(doc: dict[str, Any]) -> None:
+        for event in items(doc, "Event", "FailedScheduling"):
+            event["message"] = message
+
+    return mutate
+
+
+def _webhook_denied(doc: dict[str, Any]) -> None:
+    (event,) = items(doc, "Event", "FailedCreate")
+    event["message"] = (
+        "create Pod llama3-8b-nim-llm-0 in StatefulSet llama3-8b-nim-llm failed error: admission "
+        'webhook "policy.example.com" denied the request: privileged containers are not allowed'
+    )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "mutate", "cause", "phrase"),
+    [
+        (
+            "image-pull-401",
+            _image_not_found,
+            "image-not-found",
+            "check image.repository and image.tag",
+        ),
+        (
+            "image-pull-401",
+            _still_pulling,
+            "image-pulling",
+            "is pulling nvcr.io/nim/meta/llama3-8b-instruct:1.0.3 for 2m 30s",
+        ),
+        ("crashloop", _liveness_kill, "liveness-probe-failing", "restarted by its liveness probe"),
+        (
+            "gpu-pool-max",
+            _no_autoscaler_events,
+            "insufficient-gpu",
+            "the cluster autoscaler did not act",
+        ),
+        (
+            "gpu-quota",
+            _scale_up_error("IP space exhausted"),
+            "gpu-scale-up-failed",
+            "could not add a node for pod llama3-8b-nim-llm-0: IP space exhausted",
+        ),
+        (
+            "pvc-storage-class",
+            _no_storage_class,
+            "pvc-no-storage-class",
+            "names no StorageClass and there is no default",
+        ),
+        (
+            "gpu-quota",
+            _scheduler_says("0/3 nodes are available: 3 Too many pods."),
+            "gpu-quota-exceeded",
+            "GCE quota exceeded",
+        ),
+        (
+            "node-selector",
+            _scheduler_says("0/3 nodes are available: 3 Too many pods."),
+            "unschedulable",
+            "cannot be scheduled",
+        ),
+        (
+            "resource-quota",
+            _webhook_denied,
+            "pod-create-failed",
+            "StatefulSet llama3-8b-nim-llm cannot create its pod",
+        ),
+    ],
+)
+def test_variants(fixture: str, mutate: Any, cause: str, phrase: str) -> None:
+    doc = load(fixture)
+    mutate(doc)
+    report = doctor.diagnose(doc, now=SNAPSHOT)
+    assert [f.cause for f in report.findings][:1] == [cause]
+    text = doctor.render(report)
+    assert phrase in text
+    assert f"fix [{doctor.CAUSES[cause][1]}]" in text
