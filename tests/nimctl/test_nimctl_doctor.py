@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from fixtures.doctor.support import FIXTURES, GPU_NODE, POD, PVC, findings, load
+from fixtures.doctor import make_fixtures
+from fixtures.doctor.support import FIXTURES, GPU_NODE, POD, PVC, findings, items, load
 
 from nimctl import doctor
 
@@ -182,6 +183,28 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
 def test_every_fixture_has_a_case() -> None:
     on_disk = {p.stem for p in FIXTURES.glob("*.json")}
     assert on_disk == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(make_fixtures.SCENARIOS))
+def test_fixture_files_are_what_make_fixtures_writes(name: str) -> None:
+    built = json.loads(json.dumps(make_fixtures.SCENARIOS[name]()))
+    assert built == load(name), f"re-run {FIXTURES / 'make_fixtures.py'}"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fixtures_are_real_kubectl_lists_that_name_their_sources(name: str) -> None:
+    doc = load(name)
+    assert (doc["apiVersion"], doc["kind"]) == ("v1", "List")
+    assert doc["_sources"] and all(isinstance(s, str) for s in doc["_sources"])
+    for event in items(doc, "Event"):
+        if event["reportingComponent"] == "default-scheduler":  # events.k8s.io/v1, read as core/v1
+            assert "count" not in event
+            assert event["firstTimestamp"] is None and event["lastTimestamp"] is None
+            assert event["eventTime"] and event["source"] == {} and event["action"]
+        else:  # core/v1 recorders: kubelet, controllers, the cluster autoscaler
+            assert event["count"] >= 1 and event["eventTime"] is None
+            assert event["firstTimestamp"] <= event["lastTimestamp"]
+            assert event["source"]["component"] == event["reportingComponent"]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
