@@ -26,7 +26,15 @@ from nimctl.doctor.kube import (
     select_nodes,
     tolerates,
 )
-from nimctl.doctor.wording import parse_reasons
+from nimctl.doctor.wording import (
+    WOULD_NOT_FIT,
+    affinity_mismatch,
+    insufficient,
+    is_autoscaler_not_triggered,
+    parse_reasons,
+    taint_reason,
+    taints_named,
+)
 
 AUTOSCALER_REASONS = ("TriggeredScaleUp", "NotTriggerScaleUp", "FailedScaleUp")
 
@@ -48,7 +56,7 @@ def check_scheduling(
     _check_taints(diag, pod, reasons, message)
     _check_selector(diag, pod, reasons, message, autoscaler)
     _check_resources(diag, pod, reasons, message, autoscaler)
-    gpu_short = any(GPU_RESOURCE in r and "Insufficient" in r for r in reasons)
+    gpu_short = GPU_RESOURCE in insufficient(reasons)
     if gpu_short:
         scaleup.check_gpu_drivers(diag, pod_name, message)
     scaleup.check_autoscaler(diag, pod, autoscaler, gpu_short, message)
@@ -67,13 +75,8 @@ def _check_taints(
     diag: Diagnosis, pod: dict[str, Any], reasons: dict[str, int], message: str
 ) -> None:
     tolerations = get(pod, "spec", "tolerations") or []
-    named = [
-        (m.group(1).strip(), m.group(2).strip())
-        for r in reasons
-        for m in [re.search(r"untolerated taint \{([^:}]+):?([^}]*)\}", r)]
-        if m
-    ]
-    if not named and not any("untolerated taint" in r for r in reasons):
+    named = taints_named(reasons)
+    if not taint_reason(reasons):
         return
     nodes = select_nodes(diag.snap.nodes, get(pod, "spec", "nodeSelector") or {})
     untolerated: dict[str, list[str]] = {}
@@ -125,7 +128,7 @@ def _check_selector(
     autoscaler: list[dict[str, Any]],
 ) -> None:
     selector = get(pod, "spec", "nodeSelector") or {}
-    if not selector or not any("didn't match Pod's node affinity" in r for r in reasons):
+    if not selector or not affinity_mismatch(reasons):
         return
     if select_nodes(diag.snap.nodes, selector):
         return  # some node matches: the selector is not what blocks the pod
@@ -134,7 +137,7 @@ def _check_selector(
         if latest.get("reason") != "NotTriggerScaleUp":
             return  # the autoscaler found a pool for it (scale-up triggered or failed)
         ca_reasons = parse_reasons(msg(latest))
-        if any("didn't match" not in r and "taint" not in r for r in ca_reasons):
+        if any(not affinity_mismatch([r]) and not taint_reason([r]) for r in ca_reasons):
             return  # some node group would match, but something else stops it
     available = label_values(diag.snap.nodes, selector)
     wanted = ", ".join(f"{k}={v}" for k, v in selector.items())
@@ -156,8 +159,18 @@ def _check_resources(
     message: str,
     autoscaler: list[dict[str, Any]],
 ) -> None:
-    short = [res for res in ("memory", "cpu") if any(r == f"Insufficient {res}" for r in reasons)]
-    wont_fit = [e for e in autoscaler if "it wouldn't fit if a new node is added" in msg(e)]
+    short = [res for res in ("memory", "cpu") if res in insufficient(reasons)]
+    # The autoscaler's "Insufficient cpu/memory" is about a new node of a group (its template):
+    # the pod would not fit even there (cluster-autoscaler <= 1.19 said so in its prefix).
+    wont_fit = [
+        e
+        for e in autoscaler
+        if WOULD_NOT_FIT in msg(e)
+        or (
+            is_autoscaler_not_triggered(msg(e))
+            and insufficient(parse_reasons(msg(e))) & {"cpu", "memory"}
+        )
+    ]
     if not short and not wont_fit:
         return
     requests = pod_requests(pod)

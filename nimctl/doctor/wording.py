@@ -1,24 +1,75 @@
 """How Kubernetes components word what they report: the parsers of event and status messages.
 
 Every rule that depends on a component's exact wording reads it through this module, so the
-wording (and the source it was checked against) lives in one place.
+wording, and the source it was checked against, lives in one place. The fixtures quote the same
+sources (``tests/nimctl/fixtures/doctor/make_fixtures.py``, ``SOURCES``). "k8s 1.30" below is
+Kubernetes' code as vendored in kubernetes/autoscaler at tag cluster-autoscaler-1.30.0
+(55a18a301ee9, ``cluster-autoscaler/vendor/k8s.io/kubernetes/pkg/scheduler``); "k8s 1.25" the
+same at tag cluster-autoscaler-1.25.0 (e8d3e9b1d986).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+# --- kube-scheduler: FailedScheduling -------------------------------------------------------
+#
+# FitError.Error() (framework/types.go, k8s 1.25 and 1.30) writes
+#   "0/<N> nodes are available: <count> <reason>, <count> <reason>." + " " + <PostFilter message>
+# with the "<count> <reason>" strings sorted; a PreFilter rejection gives one reason without a
+# count ("0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.").
+# The PostFilter message is "preemption: 0/<N> nodes are available: ..." (defaultpreemption),
+# since Kubernetes 1.34 (DRA on by default) preceded by the DynamicResources plugin's
+# "no new claims to deallocate" and joined with ", " (framework/runtime/framework.go
+# RunPostFilterPlugins): "... 2 Insufficient memory. no new claims to deallocate, preemption: ...".
+# So the reasons end at the first ". " (a reason itself holds no ". ": taint keys and values are
+# label-like) or at the final ".".
+_FIT_ERROR = re.compile(r"0/\d+ nodes are available:\s*(.*)", re.S)
+_END_OF_REASONS = re.compile(r"\.(?:\s|$)")
+
+# --- cluster autoscaler: NotTriggerScaleUp --------------------------------------------------
+#
+# Upstream (kubernetes/autoscaler processors/status/eventing_scale_up_processor.go, tag
+# cluster-autoscaler-1.34.0, dd28ada760f0): "pod didn't trigger scale-up: <count> <reason>, ..."
+# (counts are node groups, in no particular order); up to cluster-autoscaler 1.19 (tag
+# cluster-autoscaler-1.18.0, d5c57aeef3a3): "pod didn't trigger scale-up (it wouldn't fit if a new
+# node is added): ..."; GKE's autoscaler (GoogleCloudPlatform/cluster-autoscaler@7d250507339b
+# pkg/processors/scaleup/internal_eventing_scale_up_processor.go): "Pod didn't trigger scale-up:
+# ..." and "Pod triggered scale-up: [...]", capitalised.
+_NOT_TRIGGERED = re.compile(r"didn't trigger scale-up(?: \([^)]*\))?:\s*(.*)", re.S | re.I)
+WOULD_NOT_FIT = "it wouldn't fit if a new node is added"  # cluster-autoscaler <= 1.19 prefix
+
+# --- the reasons themselves -----------------------------------------------------------------
+#
+# noderesources/fit.go: "Insufficient %v" (cpu, memory, nvidia.com/gpu, ...).
+_INSUFFICIENT = re.compile(r"Insufficient (\S+)")
+# tainttoleration/taint_toleration.go: "node(s) had untolerated taint {%s: %s}" (k8s 1.25 to
+# 1.34), "node(s) had untolerated taint(s)" with no key (kubernetes/kubernetes#134740, 1.35 and
+# 1.34 patch releases), "node(s) had taint {%s: %s}, that the pod didn't tolerate" (before 1.25).
+_TAINT = re.compile(r"had untolerated taint|had taints? .*that the pod didn't tolerate")
+_TAINT_KEY = re.compile(r"taint \{([^:}]+):\s?([^}]*)\}")
+# nodeaffinity/node_affinity.go: "node(s) didn't match Pod's node affinity/selector" (k8s 1.25,
+# 1.30); older schedulers said "node(s) didn't match node selector".
+_AFFINITY = re.compile(r"didn't match (?:Pod's node affinity|node selector)")
 
 
 def parse_reasons(message: str) -> dict[str, int]:
-    """Scheduler / autoscaler reason list -> {reason: node count}.
+    """Scheduler / autoscaler reason list -> {reason: node (or node group) count}.
 
     ``0/3 nodes are available: 1 Insufficient nvidia.com/gpu, 2 node(s) didn't match Pod's node
-    affinity/selector. preemption: ...`` and ``pod didn't trigger scale-up: 1 max node group size
-    reached`` both have that shape; reasons without a count get 0.
+    affinity/selector. preemption: ...`` (with or without ``no new claims to deallocate, `` before
+    ``preemption:``) and ``pod didn't trigger scale-up: 1 max node group size reached`` both have
+    that shape; reasons without a count get 0. Any other message is one reason.
     """
-    head = re.split(r"\.? preemption:", message, maxsplit=1)[0]
-    match = re.search(r"(?:are available|scale-up(?: \([^)]*\))?): (.*)$", head, flags=re.S)
-    body = (match.group(1) if match else head).strip().rstrip(".")
+    text = message.strip()
+    fit = _FIT_ERROR.search(text)
+    if fit:
+        body = _END_OF_REASONS.split(fit.group(1), maxsplit=1)[0]
+    else:
+        not_triggered = _NOT_TRIGGERED.search(text)
+        body = not_triggered.group(1) if not_triggered else text
+    body = body.strip().rstrip(".")
     reasons: dict[str, int] = {}
     for raw in re.split(r", (?=\d+ )", body):
         part = raw.strip()
@@ -32,10 +83,45 @@ def parse_reasons(message: str) -> dict[str, int]:
     return reasons
 
 
+def insufficient(reasons: Iterable[str]) -> set[str]:
+    """The resources named by ``Insufficient <resource>`` reasons."""
+    return {m.group(1) for r in reasons for m in [_INSUFFICIENT.fullmatch(r)] if m}
+
+
+def taint_reason(reasons: Iterable[str]) -> bool:
+    """Some node(s) had a taint the pod does not tolerate (any wording)."""
+    return any(_TAINT.search(r) for r in reasons)
+
+
+def taints_named(reasons: Iterable[str]) -> list[tuple[str, str]]:
+    """(key, value) of the taints the reasons name (none since Kubernetes 1.35)."""
+    return [
+        (m.group(1).strip(), m.group(2).strip())
+        for r in reasons
+        if _TAINT.search(r)
+        for m in [_TAINT_KEY.search(r)]
+        if m
+    ]
+
+
+def affinity_mismatch(reasons: Iterable[str]) -> bool:
+    """Some node(s) did not match the pod's nodeSelector or node affinity (any wording)."""
+    return any(_AFFINITY.search(r) for r in reasons)
+
+
+def is_autoscaler_not_triggered(message: str) -> bool:
+    return _NOT_TRIGGERED.search(message) is not None
+
+
 def scale_up_group(message: str) -> str:
-    """``pod triggered scale-up: [{<group> 0->1 (max: 2)}]`` -> ``<group name> 0->1 (max: 2)``."""
+    """``pod triggered scale-up: [{<group> 0->1 (max: 2)}]`` -> ``<group name> 0->1 (max: 2)``.
+
+    ScaleUpInfo.String() is ``{%v %v->%v (max: %v)}`` (kubernetes/autoscaler
+    processors/nodegroupset/nodegroup_set_processor.go, cluster-autoscaler-1.34.0); on GKE the
+    group is the managed instance group's URL.
+    """
     match = re.search(r"\{(\S+) (\d+->\d+ \(max: \d+\))\}", message)
     if not match:
-        return message.removeprefix("pod triggered scale-up: ")
+        return re.sub(r"(?i)^pod triggered scale-up: ", "", message)
     group = match.group(1).rstrip("/").rsplit("/", 1)[-1]
     return f"{group} {match.group(2)}"

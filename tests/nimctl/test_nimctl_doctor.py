@@ -87,6 +87,16 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         [("pod-too-large-for-node", "fit-requests-to-node", POD)],
         ["memory 16.0 GiB", "can allocate (memory 13.2 GiB", "g2-standard-8"],
     ),
+    "pod-too-large-k8s134": (
+        1,
+        [("pod-too-large-for-node", "fit-requests-to-node", POD)],
+        [
+            "memory 16.0 GiB",
+            "can allocate (memory 13.2 GiB",
+            "2 Insufficient memory. no new claims to deallocate, preemption:",
+            "Pod didn't trigger scale-up: 1 Insufficient memory",
+        ],
+    ),
     "image-pull-401": (
         1,
         [("image-pull-unauthorized", "fix-ngc-pull-secret", POD)],

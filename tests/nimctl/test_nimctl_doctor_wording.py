@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nimctl import doctor
+from nimctl.doctor import wording
 
 GPU_TAINT = "node(s) had untolerated taint {nvidia.com/gpu: present}"
 PREEMPTION = " preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
@@ -49,3 +50,158 @@ def test_parse_reasons(message: str, expected: dict[str, int]) -> None:
 )
 def test_parse_quantity(value: str, expected: float | None) -> None:
     assert doctor.parse_quantity(value) == (pytest.approx(expected) if expected else expected)
+
+
+# FailedScheduling and NotTriggerScaleUp as each version words them, built from the format strings
+# the fixtures' SOURCES name: FitError.Error() with the "preemption: " PostFilter message (1.25 to
+# 1.33), the DRA plugin's "no new claims to deallocate, " before it (1.34+), the key-less
+# "untolerated taint(s)" (1.35, kubernetes/kubernetes#134740), the pre-1.25 taint wording, a
+# PreFilter rejection (no count), upstream and GKE autoscaler messages.
+DRA_PREEMPTION = (
+    " no new claims to deallocate, preemption: 0/3 nodes are available: 1 Preemption is not "
+    "helpful for scheduling, 2 No preemption victims found for incoming pod."
+)
+AFFINITY = "node(s) didn't match Pod's node affinity/selector"
+OLD_TAINT = "node(s) had taint {nvidia.com/gpu: present}, that the pod didn't tolerate"
+NOT_READY = "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
+WORDINGS = [
+    # message, {reason: count}, Insufficient resources, a taint reason, taints named, affinity
+    (
+        f"0/3 nodes are available: 1 Insufficient nvidia.com/gpu, 2 {AFFINITY}.{PREEMPTION}",
+        {"Insufficient nvidia.com/gpu": 1, AFFINITY: 2},
+        {"nvidia.com/gpu"},
+        False,
+        [],
+        True,
+    ),
+    (
+        f"0/3 nodes are available: 1 {AFFINITY}, 2 Insufficient memory.{DRA_PREEMPTION}",
+        {AFFINITY: 1, "Insufficient memory": 2},
+        {"memory"},
+        False,
+        [],
+        True,
+    ),
+    (
+        f"0/3 nodes are available: 1 {GPU_TAINT}, 2 Insufficient cpu.{DRA_PREEMPTION}",
+        {GPU_TAINT: 1, "Insufficient cpu": 2},
+        {"cpu"},
+        True,
+        [("nvidia.com/gpu", "present")],
+        False,
+    ),
+    (
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu, "
+        f"2 Insufficient memory.{DRA_PREEMPTION}",
+        {"node(s) had untolerated taint(s)": 1, "Insufficient cpu": 2, "Insufficient memory": 2},
+        {"cpu", "memory"},
+        True,
+        [],
+        False,
+    ),
+    (
+        f"0/3 nodes are available: 1 {OLD_TAINT}, 2 {AFFINITY}.",
+        {
+            "node(s) had taint {nvidia.com/gpu: present}, that the pod didn't tolerate": 1,
+            AFFINITY: 2,
+        },
+        set(),
+        True,
+        [("nvidia.com/gpu", "present")],
+        True,
+    ),
+    (
+        f"0/3 nodes are available: 1 {NOT_READY}, 2 {AFFINITY}.{DRA_PREEMPTION}",
+        {NOT_READY: 1, AFFINITY: 2},
+        set(),
+        True,
+        [("node.kubernetes.io/not-ready", "")],
+        True,
+    ),
+    (
+        "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims."
+        + DRA_PREEMPTION,
+        {"pod has unbound immediate PersistentVolumeClaims": 0},
+        set(),
+        False,
+        [],
+        False,
+    ),
+    (
+        "0/3 nodes are available: 3 Insufficient cpu.",
+        {"Insufficient cpu": 3},
+        {"cpu"},
+        False,
+        [],
+        False,
+    ),
+    (
+        f"pod didn't trigger scale-up: 1 max node group size reached, 1 {AFFINITY}",
+        {"max node group size reached": 1, AFFINITY: 1},
+        set(),
+        False,
+        [],
+        True,
+    ),
+    (
+        f"Pod didn't trigger scale-up: 1 Insufficient memory, 1 {AFFINITY}",
+        {"Insufficient memory": 1, AFFINITY: 1},
+        {"memory"},
+        False,
+        [],
+        True,
+    ),
+    (
+        "pod didn't trigger scale-up (it wouldn't fit if a new node is added): "
+        "1 Insufficient memory",
+        {"Insufficient memory": 1},
+        {"memory"},
+        False,
+        [],
+        False,
+    ),
+    (
+        "pod didn't trigger scale-up: max total nodes in cluster reached",
+        {"max total nodes in cluster reached": 0},
+        set(),
+        False,
+        [],
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "reasons", "short", "taint", "named", "affinity"), WORDINGS)
+def test_reasons_in_every_wording(
+    message: str,
+    reasons: dict[str, int],
+    short: set[str],
+    taint: bool,
+    named: list[tuple[str, str]],
+    affinity: bool,
+) -> None:
+    assert wording.parse_reasons(message) == reasons
+    assert wording.insufficient(reasons) == short
+    assert wording.taint_reason(reasons) is taint
+    assert wording.taints_named(reasons) == named
+    assert wording.affinity_mismatch(reasons) is affinity
+
+
+@pytest.mark.parametrize(
+    ("message", "group"),
+    [
+        (
+            "pod triggered scale-up: [{https://www.googleapis.com/compute/v1/projects/p/zones/"
+            "us-central1-a/instanceGroups/gke-nim-dev-gpu-pool-a1b2c3-3f2a1b7c-grp 0->1 (max: 2)}]",
+            "gke-nim-dev-gpu-pool-a1b2c3-3f2a1b7c-grp 0->1 (max: 2)",
+        ),
+        (
+            "Pod triggered scale-up: [{https://www.googleapis.com/compute/v1/projects/p/zones/"
+            "us-central1-b/instanceGroups/gke-x-grp 1->2 (max: 3)}]",
+            "gke-x-grp 1->2 (max: 3)",
+        ),
+        ("Pod triggered scale-up: something else", "something else"),
+    ],
+)
+def test_scale_up_group(message: str, group: str) -> None:
+    assert wording.scale_up_group(message) == group
