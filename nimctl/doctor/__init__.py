@@ -71,7 +71,7 @@ from nimctl.doctor.report import (
     PodState,
     Report,
 )
-from nimctl.doctor.scaleup import SCALE_UP_PATIENCE
+from nimctl.doctor.scaleup import GPU_DRIVER_PATIENCE, SCALE_UP_PATIENCE
 from nimctl.doctor.snapshot import DoctorInputError, Snapshot, is_nim_pod, load_file
 from nimctl.doctor.storage import PROVISIONING_PATIENCE
 from nimctl.doctor.wording import parse_reasons
@@ -88,6 +88,7 @@ __all__ = [
     "EXIT_UNREADABLE",
     "EXIT_WAITING",
     "FIXES",
+    "GPU_DRIVER_PATIENCE",
     "GPU_RESOURCE",
     "INSTANCE_LABEL",
     "NAME_LABEL",

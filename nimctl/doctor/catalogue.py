@@ -33,6 +33,8 @@ CAUSES: dict[str, Cause] = {
     "gpu-scale-up-in-progress": Cause(WAITING, "wait-for-gpu-node"),
     "gpu-scale-up-stalled": Cause(ERROR, "check-gpu-node-provisioning"),
     "gpu-driver-not-installed": Cause(ERROR, "set-gpu-driver-version"),
+    "gpu-driver-installing": Cause(WAITING, "wait-for-gpu-driver"),
+    "gpu-driver-install-stuck": Cause(ERROR, "check-gpu-driver-installer"),
     "insufficient-gpu": Cause(ERROR, "add-gpu-capacity"),
     "untolerated-taint": Cause(ERROR, "add-toleration"),
     "node-selector-matches-no-pool": Cause(ERROR, "fix-node-selector"),
@@ -120,6 +122,23 @@ FIXES: dict[str, str] = {
         "installed. Through the GKE API an unset driver version installs no driver: set "
         "node_config.guest_accelerators[].gpu_driver_installation_config.gpu_driver_version to "
         "DEFAULT or LATEST on the GPU pool (this recreates its nodes)."
+    ),
+    "wait-for-gpu-driver": (
+        "Wait: a new GPU node advertises nvidia.com/gpu only once GKE has installed the NVIDIA "
+        "driver and the device plugin has started, a few minutes after the node turns Ready "
+        "(doctor calls it stuck after {patience}). Watch it with `kubectl get node {node} -o "
+        "jsonpath='{{.status.allocatable}}'`; the scheduler places the pod as soon as the GPU "
+        "shows up."
+    ),
+    "check-gpu-driver-installer": (
+        "GKE installs the NVIDIA driver on {nodes}, but after {age} no nvidia.com/gpu is "
+        "advertised: the installation or the device plugin fails. Read the GPU pods on the node: "
+        "`kubectl -n kube-system get pods -o wide --field-selector spec.nodeName={node}` "
+        "(nvidia-driver-installer, nvidia-gpu-device-plugin) and their logs (`kubectl -n "
+        "kube-system logs POD --all-containers`). A driver version the GPU or node image does "
+        "not support is the usual cause: try gpuPool.driverVersion DEFAULT instead of LATEST "
+        "(or the reverse); deleting the VM (`gcloud compute instances delete {node}`) makes the "
+        "node pool's instance group recreate it and retry."
     ),
     "add-gpu-capacity": (
         "No node has a free nvidia.com/gpu and the cluster autoscaler reported nothing for "

@@ -48,3 +48,6 @@ class Diagnosis:
 
     def has(self, cause: str, obj: str | None = None) -> bool:
         return any(f.cause == cause and (obj is None or f.object == obj) for f in self.findings)
+
+    def has_object(self, obj: str) -> bool:
+        return any(f.object == obj for f in self.findings)

@@ -4,6 +4,7 @@ it brought (quota, zone stockout, pool maximum, a node without its GPU driver)."
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -18,32 +19,92 @@ from nimctl.doctor.kube import (
     msg,
     name,
     parse_quantity,
+    parse_time,
+    select_nodes,
 )
 from nimctl.doctor.wording import scale_up_group
 
 # How long a triggered scale-up may take before "still going" becomes "stuck".
 SCALE_UP_PATIENCE = timedelta(minutes=15)
 
+# A new GPU node registers and turns Ready before it advertises nvidia.com/gpu: GKE installs the
+# NVIDIA driver, then the device plugin registers the GPU. The cluster autoscaler treats such a
+# node as unready, "coming up without installed drivers" (kubernetes/autoscaler
+# processors/customresources/gpu_processor.go, cluster-autoscaler-1.34.0), and its authors found it
+# "can take up to 15 minutes before it reports that GPU is allocatable" (kubernetes/autoscaler
+# commit dd5b0f5ca50d). So a GPU node younger than this without nvidia.com/gpu is waiting (exit 3);
+# an older one has a driver problem (exit 1). Counted from the node's creationTimestamp.
+GPU_DRIVER_PATIENCE = timedelta(minutes=15)
 
-def check_gpu_drivers(diag: Diagnosis, pod_name: str, message: str) -> None:
+# GKE labels a node whose driver it installs with the driver version ("default", "latest"); the
+# manual installer DaemonSet selects GPU nodes without the label
+# (GoogleCloudPlatform/container-engine-accelerators nvidia-driver-installer/cos/
+# daemonset-preloaded.yaml, 992db81257553607f1477945f1b3219632991829), and "disabled" means no
+# installation by GKE.
+DRIVER_VERSION_LABEL = "cloud.google.com/gke-gpu-driver-version"
+
+
+def check_gpu_nodes(
+    diag: Diagnosis, pod: dict[str, Any], message: str, autoscaler: list[dict[str, Any]]
+) -> bool:
+    """GPU nodes of the pod's pool that advertise no nvidia.com/gpu. True when one is still
+    young enough to be installing its driver: the pod waits for it, nothing else to report."""
+    selector = get(pod, "spec", "nodeSelector") or {}
     bare = [
-        name(n)
-        for n in diag.snap.nodes
+        n
+        for n in select_nodes(diag.snap.nodes, selector)
         if ACCELERATOR_LABEL in labels(n)
         and not parse_quantity(get(n, "status", "allocatable", GPU_RESOURCE))
     ]
-    if bare:
-        accelerator = labels(next(n for n in diag.snap.nodes if name(n) == bare[0])).get(
-            ACCELERATOR_LABEL
+    if not bare:
+        return False
+    triggered = [msg(e) for e in autoscaler if e.get("reason") == "TriggeredScaleUp"][-1:]
+    young = [n for n in bare if _age(diag, n) <= GPU_DRIVER_PATIENCE]
+    for node in young:
+        node_name, age = name(node), _age(diag, node)
+        diag.add(
+            "gpu-driver-installing",
+            f"node/{node_name}",
+            f"GPU node {node_name} ({labels(node).get(ACCELERATOR_LABEL)}) joined "
+            f"{fmt_duration(age)} ago and does not advertise nvidia.com/gpu yet: the NVIDIA "
+            f"driver is being installed; pod {name(pod)} waits for it",
+            [message, *triggered],
+            node=node_name,
+            patience=fmt_duration(GPU_DRIVER_PATIENCE),
         )
+    if young:
+        return True
+    accelerator = labels(bare[0]).get(ACCELERATOR_LABEL)
+    nodes = ", ".join(name(n) for n in bare)
+    waited = fmt_duration(min(_age(diag, n) for n in bare))
+    versions = sorted({labels(n).get(DRIVER_VERSION_LABEL, "") for n in bare} - {"", "disabled"})
+    if versions:  # GKE was asked to install it: the installation fails
+        diag.add(
+            "gpu-driver-install-stuck",
+            f"node/{name(bare[0])}",
+            f"GPU node(s) {nodes} ({accelerator}) still advertise no nvidia.com/gpu {waited} after "
+            f"joining, although GKE installs the driver ({', '.join(versions)}), so pod "
+            f"{name(pod)} cannot use them",
+            [message],
+            nodes=nodes,
+            node=name(bare[0]),
+            age=waited,
+        )
+    else:
         diag.add(
             "gpu-driver-not-installed",
-            f"node/{bare[0]}",
-            f"GPU node(s) {', '.join(bare)} ({accelerator}) expose no nvidia.com/gpu, so "
-            f"pod {pod_name} cannot use them",
+            f"node/{name(bare[0])}",
+            f"GPU node(s) {nodes} ({accelerator}) expose no nvidia.com/gpu, so pod {name(pod)} "
+            "cannot use them",
             [message],
-            nodes=", ".join(bare),
+            nodes=nodes,
         )
+    return False
+
+
+def _age(diag: Diagnosis, node: Mapping[str, Any]) -> timedelta:
+    created = parse_time(get(node, "metadata", "creationTimestamp"))
+    return (diag.now - created) if created else timedelta(0)
 
 
 def check_autoscaler(
@@ -56,7 +117,7 @@ def check_autoscaler(
     pod_name = name(pod)
     obj = f"pod/{pod_name}"
     if not autoscaler:
-        if gpu_short and not diag.has("gpu-driver-not-installed"):
+        if gpu_short and not _driver_finding(diag):
             diag.add(
                 "insufficient-gpu",
                 obj,
@@ -70,6 +131,8 @@ def check_autoscaler(
     when = event_time(latest)
     age = (diag.now - when) if when else timedelta(0)
     if reason == "TriggeredScaleUp":
+        if _driver_finding(diag):
+            return  # the node came; its driver is what keeps the pod waiting
         group = scale_up_group(msg(latest))
         if age <= SCALE_UP_PATIENCE:
             diag.add(
@@ -114,9 +177,7 @@ def check_autoscaler(
                 [ca, message],
                 detail="the autoscaler is in backoff after a failed scale-up",
             )
-        elif gpu_short and not any(
-            f.object == obj or f.cause == "gpu-driver-not-installed" for f in diag.findings
-        ):
+        elif gpu_short and not (diag.has_object(obj) or _driver_finding(diag)):
             diag.add(
                 "insufficient-gpu",
                 obj,
@@ -158,3 +219,7 @@ def _scale_up_failure(
             evidence,
             detail=detail,
         )
+
+
+def _driver_finding(diag: Diagnosis) -> bool:
+    return diag.has("gpu-driver-not-installed") or diag.has("gpu-driver-install-stuck")

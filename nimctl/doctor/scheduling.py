@@ -57,9 +57,8 @@ def check_scheduling(
     _check_selector(diag, pod, reasons, message, autoscaler)
     _check_resources(diag, pod, reasons, message, autoscaler)
     gpu_short = GPU_RESOURCE in insufficient(reasons)
-    if gpu_short:
-        scaleup.check_gpu_drivers(diag, pod_name, message)
-    scaleup.check_autoscaler(diag, pod, autoscaler, gpu_short, message)
+    if not (gpu_short and scaleup.check_gpu_nodes(diag, pod, message, autoscaler)):
+        scaleup.check_autoscaler(diag, pod, autoscaler, gpu_short, message)
 
     if len(diag.findings) == before:
         diag.add(

@@ -65,6 +65,17 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         ],
         ["(nvidia-l4) expose no nvidia.com/gpu", "gpu_driver_version to DEFAULT or LATEST"],
     ),
+    "gpu-driver-installing": (
+        3,
+        [("gpu-driver-installing", "wait-for-gpu-driver", f"node/{GPU_NODE}")],
+        [
+            f"GPU node {GPU_NODE} (nvidia-l4) joined 4m 00s ago and does not advertise "
+            "nvidia.com/gpu yet",
+            "seen: Pod triggered scale-up: [{",
+            "doctor calls it stuck after 15m 00s",
+            "not ready yet, nothing to fix",
+        ],
+    ),
     "untolerated-taint": (
         1,
         [("untolerated-taint", "add-toleration", POD)],

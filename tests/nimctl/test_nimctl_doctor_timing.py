@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from fixtures.doctor.support import FIXTURES, POD, SNAPSHOT, findings, load
+from fixtures.doctor.support import FIXTURES, GPU_NODE, POD, SNAPSHOT, findings, items, load
 
 from nimctl import doctor
 
@@ -71,3 +71,63 @@ def test_events_of_an_earlier_pod_with_the_same_name_are_ignored(
     doc["items"].append(probe)
     (finding,) = doctor.diagnose(doc).findings
     assert finding.cause == cause
+
+
+# --------------------------------------------------------------------------------------------
+# A new GPU node without nvidia.com/gpu: installing its driver while young, broken after the
+# patience (GPU_DRIVER_PATIENCE, counted from the node's creationTimestamp).
+
+NODE_JOINED = SNAPSHOT - timedelta(minutes=4)  # gpu-driver-installing's node
+
+
+def test_gpu_driver_patience_is_the_autoscalers_15_minutes() -> None:
+    assert timedelta(minutes=15) == doctor.GPU_DRIVER_PATIENCE
+
+
+@pytest.mark.parametrize(
+    ("now", "code", "expected"),
+    [
+        (NODE_JOINED + doctor.GPU_DRIVER_PATIENCE, 3, "gpu-driver-installing"),
+        (
+            NODE_JOINED + doctor.GPU_DRIVER_PATIENCE + timedelta(seconds=1),
+            1,
+            "gpu-driver-install-stuck",
+        ),
+    ],
+)
+def test_driver_install_waits_out_its_patience(now: datetime, code: int, expected: str) -> None:
+    report = doctor.diagnose(load("gpu-driver-installing"), now=now)
+    assert findings(report) == [
+        (expected, doctor.CAUSES[expected].fix, f"node/{GPU_NODE}"),
+    ]  # and not "gpu-scale-up-stalled": the node came, its driver is missing
+    assert report.exit_code == code
+
+
+def test_a_stuck_install_says_where_to_look(run_cli) -> None:
+    path = str(FIXTURES / "gpu-driver-installing.json")
+    code, out, _ = run_cli(doctor, "doctor", "--from-file", path, "--now", "2026-11-28T10:42:00Z")
+    assert code == 1
+    assert "still advertise no nvidia.com/gpu 16m 00s after joining" in out
+    assert "although GKE installs the driver (latest)" in out
+    assert f"--field-selector spec.nodeName={GPU_NODE}" in out
+    assert "try gpuPool.driverVersion DEFAULT instead of LATEST" in out
+
+
+@pytest.mark.parametrize(
+    ("label", "cause"),
+    [
+        (None, "gpu-driver-not-installed"),
+        ("disabled", "gpu-driver-not-installed"),
+        ("default", "gpu-driver-install-stuck"),
+    ],
+)
+def test_an_old_node_without_gpu_names_the_driver_setting(label: str | None, cause: str) -> None:
+    doc = load("gpu-driver-installing")
+    node = next(n for n in items(doc, "Node") if n["metadata"]["name"] == GPU_NODE)
+    node["metadata"]["labels"].pop("cloud.google.com/gke-gpu-driver-version")
+    if label:
+        node["metadata"]["labels"]["cloud.google.com/gke-gpu-driver-version"] = label
+    young = doctor.diagnose(doc)
+    assert [f.cause for f in young.findings] == ["gpu-driver-installing"]  # whatever the label
+    old = doctor.diagnose(doc, now=SNAPSHOT + timedelta(hours=1))
+    assert [f.cause for f in old.findings] == [cause]
