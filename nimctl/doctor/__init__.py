@@ -71,7 +71,7 @@ from nimctl.doctor.report import (
     PodState,
     Report,
 )
-from nimctl.doctor.scaleup import GPU_DRIVER_PATIENCE, SCALE_UP_PATIENCE
+from nimctl.doctor.scaleup import GPU_DRIVER_PATIENCE, NODE_READY_PATIENCE, SCALE_UP_PATIENCE
 from nimctl.doctor.snapshot import DoctorInputError, Snapshot, is_nim_pod, load_file
 from nimctl.doctor.storage import PROVISIONING_PATIENCE
 from nimctl.doctor.wording import parse_reasons
@@ -93,6 +93,7 @@ __all__ = [
     "INSTANCE_LABEL",
     "NAME_LABEL",
     "NODEPOOL_LABEL",
+    "NODE_READY_PATIENCE",
     "PROVISIONING_PATIENCE",
     "SCALE_UP_PATIENCE",
     "WAITING",

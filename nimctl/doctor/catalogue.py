@@ -34,6 +34,8 @@ CAUSES: dict[str, Cause] = {
     "gpu-scale-up-stalled": Cause(ERROR, "check-gpu-node-provisioning"),
     "gpu-driver-not-installed": Cause(ERROR, "set-gpu-driver-version"),
     "gpu-driver-installing": Cause(WAITING, "wait-for-gpu-driver"),
+    "node-starting": Cause(WAITING, "wait-for-node-ready"),
+    "node-not-ready": Cause(ERROR, "check-node"),
     "gpu-driver-install-stuck": Cause(ERROR, "check-gpu-driver-installer"),
     "insufficient-gpu": Cause(ERROR, "add-gpu-capacity"),
     "untolerated-taint": Cause(ERROR, "add-toleration"),
@@ -129,6 +131,17 @@ FIXES: dict[str, str] = {
         "(doctor calls it stuck after {patience}). Watch it with `kubectl get node {node} -o "
         "jsonpath='{{.status.allocatable}}'`; the scheduler places the pod as soon as the GPU "
         "shows up."
+    ),
+    "wait-for-node-ready": (
+        "Wait: node {node} has just joined the cluster and turns Ready once its network plugin "
+        "and system pods are up, usually within a minute or two (doctor calls it broken after "
+        "{patience}). The not-ready taint goes away by itself: add no toleration for it."
+    ),
+    "check-node": (
+        "Node {node} does not turn Ready: `kubectl describe node {node}` shows its conditions "
+        "and events. GKE's node auto-repair and the cluster autoscaler replace a node that stays "
+        "unready; to do it now, delete the VM (`gcloud compute instances delete {node}`) and the "
+        "node pool's instance group recreates it."
     ),
     "check-gpu-driver-installer": (
         "GKE installs the NVIDIA driver on {nodes}, but after {age} no nvidia.com/gpu is "

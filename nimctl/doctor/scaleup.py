@@ -12,6 +12,7 @@ from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import (
     ACCELERATOR_LABEL,
     GPU_RESOURCE,
+    condition,
     event_time,
     fmt_duration,
     get,
@@ -42,6 +43,51 @@ GPU_DRIVER_PATIENCE = timedelta(minutes=15)
 # daemonset-preloaded.yaml, 992db81257553607f1477945f1b3219632991829), and "disabled" means no
 # installation by GKE.
 DRIVER_VERSION_LABEL = "cloud.google.com/gke-gpu-driver-version"
+
+
+# Taints the node lifecycle controller and the cloud provider put on a node that is not (yet)
+# ready (k8s.io/api core/v1 well_known_taints.go, k8s.io/cloud-provider api/well_known_taints.go):
+# a pod does not tolerate them and must not; they go away when the node turns Ready.
+NODE_LIFECYCLE_TAINTS = (
+    "node.kubernetes.io/not-ready",
+    "node.kubernetes.io/unreachable",
+    "node.kubernetes.io/network-unavailable",
+    "node.cloudprovider.kubernetes.io/uninitialized",
+)
+
+# How long a registered node may stay NotReady before "starting" becomes "broken". Ours: a GKE
+# node turns Ready a minute or two after it registers (once its network plugin is up); the
+# cluster autoscaler gives a node 15 minutes to appear at all (--max-node-provision-time, FAQ).
+NODE_READY_PATIENCE = timedelta(minutes=10)
+
+
+def check_node_not_ready(
+    diag: Diagnosis, pod: dict[str, Any], node: Mapping[str, Any], taint: str, message: str
+) -> None:
+    """A node of the pod's pool carries a not-ready taint: starting while young, else broken."""
+    node_name, age = name(node), _age(diag, node)
+    ready = condition(node, "Ready") or {}
+    state = " ".join(str(ready.get(k) or "") for k in ("reason", "message")).strip()
+    evidence = [message, f"node {node_name} Ready={ready.get('status', '?')}: {state}"]
+    if age <= NODE_READY_PATIENCE:
+        diag.add(
+            "node-starting",
+            f"node/{node_name}",
+            f"node {node_name} joined {fmt_duration(age)} ago and is not ready yet ({taint}); "
+            f"pod {name(pod)} waits for it",
+            evidence,
+            node=node_name,
+            patience=fmt_duration(NODE_READY_PATIENCE),
+        )
+    else:
+        diag.add(
+            "node-not-ready",
+            f"node/{node_name}",
+            f"node {node_name} has not been ready for {fmt_duration(age)} ({taint}), so pod "
+            f"{name(pod)} cannot use it",
+            evidence,
+            node=node_name,
+        )
 
 
 def check_gpu_nodes(
@@ -131,8 +177,8 @@ def check_autoscaler(
     when = event_time(latest)
     age = (diag.now - when) if when else timedelta(0)
     if reason == "TriggeredScaleUp":
-        if _driver_finding(diag):
-            return  # the node came; its driver is what keeps the pod waiting
+        if _node_came(diag):
+            return  # the node came: its readiness or its driver is what the pod waits for
         group = scale_up_group(msg(latest))
         if age <= SCALE_UP_PATIENCE:
             diag.add(
@@ -223,3 +269,9 @@ def _scale_up_failure(
 
 def _driver_finding(diag: Diagnosis) -> bool:
     return diag.has("gpu-driver-not-installed") or diag.has("gpu-driver-install-stuck")
+
+
+def _node_came(diag: Diagnosis) -> bool:
+    return _driver_finding(diag) or any(
+        diag.has(c) for c in ("gpu-driver-installing", "node-starting", "node-not-ready")
+    )

@@ -88,10 +88,14 @@ def _check_taints(
             desc = f"{taint.get('key')}={taint.get('value', '')}:{taint.get('effect')}"
             if named and all(taint.get("key") != k for k, _ in named):
                 continue
+            if taint.get("key") in scaleup.NODE_LIFECYCLE_TAINTS:
+                scaleup.check_node_not_ready(diag, pod, node, str(taint.get("key")), message)
+                continue  # the node is not ready yet: no toleration to add
             untolerated.setdefault(desc, []).append(name(node))
-    if not untolerated:
+    if not untolerated and not diag.has_object(f"pod/{name(pod)}"):
         for key, value in named:
-            untolerated.setdefault(f"{key}={value}:NoSchedule", []).append("(see message)")
+            if key not in scaleup.NODE_LIFECYCLE_TAINTS:
+                untolerated.setdefault(f"{key}={value}:NoSchedule", []).append("(see message)")
     gpu = requests_gpu(pod)
     for taint, node_names in untolerated.items():
         if taint.startswith(GPU_RESOURCE + "=") and not gpu:

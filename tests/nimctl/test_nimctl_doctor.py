@@ -76,6 +76,17 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
             "not ready yet, nothing to fix",
         ],
     ),
+    "gpu-node-not-ready": (
+        3,
+        [("node-starting", "wait-for-node-ready", f"node/{GPU_NODE}")],
+        [
+            f"node {GPU_NODE} joined 1m 30s ago and is not ready yet "
+            "(node.kubernetes.io/not-ready)",
+            "Ready=False: KubeletNotReady container runtime network not ready",
+            "add no toleration for it",
+            "not ready yet, nothing to fix",
+        ],
+    ),
     "untolerated-taint": (
         1,
         [("untolerated-taint", "add-toleration", POD)],

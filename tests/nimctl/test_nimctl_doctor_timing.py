@@ -131,3 +131,35 @@ def test_an_old_node_without_gpu_names_the_driver_setting(label: str | None, cau
     assert [f.cause for f in young.findings] == ["gpu-driver-installing"]  # whatever the label
     old = doctor.diagnose(doc, now=SNAPSHOT + timedelta(hours=1))
     assert [f.cause for f in old.findings] == [cause]
+
+
+# A node that has just registered carries node.kubernetes.io/not-ready until it turns Ready: the
+# pod waits (no toleration to add) for NODE_READY_PATIENCE, in the 1.35 key-less wording as in the
+# 1.25-1.34 one that names the taint.
+
+NODE_REGISTERED = SNAPSHOT - timedelta(minutes=1.5)  # gpu-node-not-ready's node
+NAMED_NOT_READY = (
+    "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 2 "
+    "node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 "
+    "Preemption is not helpful for scheduling."
+)
+
+
+@pytest.mark.parametrize("wording", ["1.35", "1.25-1.34"])
+@pytest.mark.parametrize(
+    ("after", "code", "cause"),
+    [
+        (doctor.NODE_READY_PATIENCE, 3, "node-starting"),
+        (doctor.NODE_READY_PATIENCE + timedelta(seconds=1), 1, "node-not-ready"),
+    ],
+)
+def test_a_registering_node_is_waited_for(
+    wording: str, after: timedelta, code: int, cause: str
+) -> None:
+    doc = load("gpu-node-not-ready")
+    if wording != "1.35":
+        for event in items(doc, "Event", "FailedScheduling")[-1:]:
+            event["message"] = NAMED_NOT_READY
+    report = doctor.diagnose(doc, now=NODE_REGISTERED + after)
+    assert findings(report) == [(cause, doctor.CAUSES[cause].fix, f"node/{GPU_NODE}")]
+    assert report.exit_code == code
