@@ -176,17 +176,32 @@ def check_autoscaler(
     reason = latest.get("reason")
     when = event_time(latest)
     age = (diag.now - when) if when else timedelta(0)
+    failures = [e for e in autoscaler if e.get("reason") == "FailedScaleUp"]
     if reason == "TriggeredScaleUp":
         if _node_came(diag):
             return  # the node came: its readiness or its driver is what the pod waits for
+        # After a failed scale-up the autoscaler backs the group off and then tries again, with a
+        # new TriggeredScaleUp: once the failure has repeated, a newer trigger is the same
+        # failure coming round again (quota, stockout), not progress.
+        if failures and _occurrences(failures) > 1:
+            times = _occurrences(failures)
+            _scale_up_failure(
+                diag,
+                pod_name,
+                failures[-1],
+                [_counted(failures[-1]), msg(latest)],
+                f" (it failed {times} times; the autoscaler retried {fmt_duration(age)} ago)",
+            )
+            return
         group = scale_up_group(msg(latest))
         if age <= SCALE_UP_PATIENCE:
+            earlier = [f"an earlier attempt failed: {msg(failures[-1])}"] if failures else []
             diag.add(
                 "gpu-scale-up-in-progress",
                 obj,
                 f"pod {pod_name} waits for a new node: the cluster autoscaler triggered a "
                 f"scale-up {fmt_duration(age)} ago ({group})",
-                [msg(latest)],
+                [msg(latest), *earlier],
                 group=group,
             )
         else:
@@ -233,8 +248,18 @@ def check_autoscaler(
             )
 
 
+def _occurrences(events: list[dict[str, Any]]) -> int:
+    """How many times these events happened (core/v1 count, events.k8s.io series count)."""
+    return sum(int(e.get("count") or get(e, "series", "count") or 1) for e in events)
+
+
+def _counted(event: dict[str, Any]) -> str:
+    times = _occurrences([event])
+    return msg(event) + (f" (x{times})" if times > 1 else "")
+
+
 def _scale_up_failure(
-    diag: Diagnosis, pod_name: str, event: dict[str, Any], evidence: list[str]
+    diag: Diagnosis, pod_name: str, event: dict[str, Any], evidence: list[str], retry: str = ""
 ) -> None:
     obj = f"pod/{pod_name}"
     text = msg(event)
@@ -244,7 +269,8 @@ def _scale_up_failure(
         diag.add(
             "gpu-quota-exceeded",
             obj,
-            f"GKE could not add a GPU node for pod {pod_name} in {zones}: GCE quota exceeded",
+            f"GKE could not add a GPU node for pod {pod_name} in {zones}: GCE quota exceeded"
+            + retry,
             evidence,
         )
     elif "GCE out of resources" in text:
@@ -252,7 +278,7 @@ def _scale_up_failure(
             "gpu-zone-stockout",
             obj,
             f"GKE could not add a GPU node for pod {pod_name}: {zones} is out of capacity "
-            "for this machine or GPU type",
+            "for this machine or GPU type" + retry,
             evidence,
             zones=zones,
         )
@@ -261,7 +287,7 @@ def _scale_up_failure(
         diag.add(
             "gpu-scale-up-failed",
             obj,
-            f"GKE could not add a node for pod {pod_name}: {detail}",
+            f"GKE could not add a node for pod {pod_name}: {detail}{retry}",
             evidence,
             detail=detail,
         )

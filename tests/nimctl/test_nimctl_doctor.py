@@ -48,6 +48,16 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         [("gpu-zone-stockout", "use-other-zones", POD)],
         ["us-central1-a is out of capacity", "a stockout, not a quota"],
     ),
+    "gpu-quota-retry": (
+        1,
+        [("gpu-quota-exceeded", "request-gpu-quota", POD)],
+        [
+            "in us-central1-a: GCE quota exceeded (it failed 4 times; the autoscaler retried "
+            "2m 00s ago)",
+            "Pod is at risk of not being scheduled. (x4)",
+            "NVIDIA_L4_GPUS",
+        ],
+    ),
     "gpu-scaling-up": (
         3,
         [("gpu-scale-up-in-progress", "wait-for-gpu-node", POD)],

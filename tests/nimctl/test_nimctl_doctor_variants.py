@@ -148,3 +148,45 @@ def test_variants(fixture: str, mutate: Any, cause: str, phrase: str) -> None:
     text = doctor.render(report)
     assert phrase in text
     assert f"fix [{doctor.CAUSES[cause][1]}]" in text
+
+
+# The autoscaler's retry cycle (gpu-quota-retry: trigger x5, FailedScaleUp x4, the latest event a
+# trigger): a failure that has repeated makes the newer trigger the same failure; one failure
+# alone may have been transient, so the newer trigger is progress (the failure stays evidence).
+def _failed_once(doc: dict[str, Any]) -> None:
+    (failure,) = items(doc, "Event", "FailedScaleUp")
+    failure.update(count=1, lastTimestamp=failure["firstTimestamp"])
+
+
+def _failed_twice_differently(doc: dict[str, Any]) -> None:
+    _failed_once(doc)
+    (failure,) = items(doc, "Event", "FailedScaleUp")
+    again = copy.deepcopy(failure)
+    again["message"] = again["message"].replace("GCE quota exceeded", "GCE out of resources")
+    again["metadata"]["name"] += "x"
+    again.update(firstTimestamp="2026-11-28T10:20:00Z", lastTimestamp="2026-11-28T10:20:00Z")
+    doc["items"].append(again)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "cause", "code", "phrase"),
+    [
+        (lambda doc: None, "gpu-quota-exceeded", 1, "it failed 4 times"),
+        (
+            _failed_once,
+            "gpu-scale-up-in-progress",
+            3,
+            "seen: an earlier attempt failed: Node scale up in zones us-central1-a",
+        ),
+        (_failed_twice_differently, "gpu-zone-stockout", 1, "it failed 2 times"),
+    ],
+)
+def test_a_trigger_after_repeated_failures_is_the_same_failure(
+    mutate: Any, cause: str, code: int, phrase: str
+) -> None:
+    doc = load("gpu-quota-retry")
+    mutate(doc)
+    report = doctor.diagnose(doc, now=SNAPSHOT)
+    assert [f.cause for f in report.findings] == [cause]
+    assert report.exit_code == code
+    assert phrase in doctor.render(report)
