@@ -3,7 +3,6 @@ it brought (quota, zone stockout, pool maximum, a node without its GPU driver)."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -23,7 +22,12 @@ from nimctl.doctor.kube import (
     parse_time,
     select_nodes,
 )
-from nimctl.doctor.wording import scale_up_group
+from nimctl.doctor.wording import (
+    OUT_OF_RESOURCES,
+    QUOTA_EXCEEDED,
+    parse_failed_scale_up,
+    scale_up_group,
+)
 
 # How long a triggered scale-up may take before "still going" becomes "stuck".
 SCALE_UP_PATIENCE = timedelta(minutes=15)
@@ -261,11 +265,12 @@ def _counted(event: dict[str, Any]) -> str:
 def _scale_up_failure(
     diag: Diagnosis, pod_name: str, event: dict[str, Any], evidence: list[str], retry: str = ""
 ) -> None:
+    """One FailedScaleUp: a finding per cause it names (GKE joins several with ', ')."""
     obj = f"pod/{pod_name}"
-    text = msg(event)
-    zones_match = re.search(r"in zones (.*?) associated with this pod", text)
-    zones = zones_match.group(1) if zones_match else "the pool's zones"
-    if "GCE quota exceeded" in text:
+    failed = parse_failed_scale_up(msg(event))
+    zones = ", ".join(failed.zones) or "the pool's zones"
+    others = [c for c in failed.causes if c not in (QUOTA_EXCEEDED, OUT_OF_RESOURCES)]
+    if QUOTA_EXCEEDED in failed.causes:
         diag.add(
             "gpu-quota-exceeded",
             obj,
@@ -273,17 +278,18 @@ def _scale_up_failure(
             + retry,
             evidence,
         )
-    elif "GCE out of resources" in text:
+    if OUT_OF_RESOURCES in failed.causes:
         diag.add(
             "gpu-zone-stockout",
             obj,
-            f"GKE could not add a GPU node for pod {pod_name}: {zones} is out of capacity "
-            "for this machine or GPU type" + retry,
+            f"GKE could not add a GPU node for pod {pod_name}: {zones} "
+            f"{'are' if len(failed.zones) > 1 else 'is'} out of capacity for this machine or GPU "
+            "type" + retry,
             evidence,
             zones=zones,
         )
-    else:
-        detail = text.split("failed: ", 1)[-1].split(". Pod is at risk")[0]
+    if others or not failed.causes:
+        detail = ", ".join(others) or msg(event)
         diag.add(
             "gpu-scale-up-failed",
             obj,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # --- kube-scheduler: FailedScheduling -------------------------------------------------------
 #
@@ -125,3 +126,40 @@ def scale_up_group(message: str) -> str:
         return re.sub(r"(?i)^pod triggered scale-up: ", "", message)
     group = match.group(1).rstrip("/").rsplit("/", 1)[-1]
     return f"{group} {match.group(2)}"
+
+
+# --- GKE's cluster autoscaler: FailedScaleUp ------------------------------------------------
+#
+# GoogleCloudPlatform/cluster-autoscaler@7d250507339b pkg/visibility/events/
+# failed_scale_up_event_logger.go: "Node scale up in zones %v associated with this pod failed: %v.
+# Pod is at risk of not being scheduled.", the zones and the distinct causes each joined with
+# ", " ("GCE quota exceeded, GCE out of resources" in its _test.go), the whole message cut at 250
+# characters (so the end, even the last cause, may be missing). Other causes: "IP space
+# exhausted", "Service Account was deleted", "Some nodes in node group %q failed to appear in
+# time", "Reservation ...", "Internal error".
+_FAILED_SCALE_UP = re.compile(
+    r"Node scale up in zones ?(.*?) associated with this pod failed: (.*?)"
+    r"(?:\. Pod is at risk of not being scheduled\.?)?$",
+    re.S,
+)
+QUOTA_EXCEEDED = "GCE quota exceeded"
+OUT_OF_RESOURCES = "GCE out of resources"
+
+
+@dataclass(frozen=True)
+class FailedScaleUp:
+    zones: tuple[str, ...]
+    causes: tuple[str, ...]  # empty when the message is not GKE's
+
+
+def parse_failed_scale_up(message: str) -> FailedScaleUp:
+    match = _FAILED_SCALE_UP.search(message.strip())
+    if not match:
+        return FailedScaleUp((), ())
+    zones = tuple(z.strip() for z in match.group(1).split(",") if z.strip())
+    causes = [c.strip() for c in match.group(2).split(", ") if c.strip()]
+    if causes and "Pod is at risk" not in message:  # cut at 250 characters: complete the last
+        causes[-1] = next(
+            (k for k in (QUOTA_EXCEEDED, OUT_OF_RESOURCES) if k.startswith(causes[-1])), causes[-1]
+        )
+    return FailedScaleUp(zones, tuple(causes))

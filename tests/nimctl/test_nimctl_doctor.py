@@ -58,6 +58,19 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
             "NVIDIA_L4_GPUS",
         ],
     ),
+    "gpu-quota-and-stockout": (
+        1,
+        [
+            ("gpu-quota-exceeded", "request-gpu-quota", POD),
+            ("gpu-zone-stockout", "use-other-zones", POD),
+        ],
+        [
+            "in us-central1-a, us-central1-b: GCE quota exceeded",
+            "us-central1-a, us-central1-b are out of capacity for this machine or GPU type",
+            "NVIDIA_L4_GPUS",
+            "a stockout, not a quota",
+        ],
+    ),
     "gpu-scaling-up": (
         3,
         [("gpu-scale-up-in-progress", "wait-for-gpu-node", POD)],

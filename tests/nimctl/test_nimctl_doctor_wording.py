@@ -205,3 +205,38 @@ def test_reasons_in_every_wording(
 )
 def test_scale_up_group(message: str, group: str) -> None:
     assert wording.scale_up_group(message) == group
+
+
+# GKE's FailedScaleUp (GoogleCloudPlatform/cluster-autoscaler failed_scale_up_event_logger.go and
+# its _test.go): zones and causes joined with ", ", the message cut at 250 characters.
+AT_RISK = ". Pod is at risk of not being scheduled."
+
+
+@pytest.mark.parametrize(
+    ("message", "zones", "causes"),
+    [
+        (
+            "Node scale up in zones us-central1-c, us-central1-a associated with this pod failed: "
+            "GCE quota exceeded, GCE out of resources" + AT_RISK,
+            ("us-central1-c", "us-central1-a"),
+            ("GCE quota exceeded", "GCE out of resources"),
+        ),
+        (
+            "Node scale up in zones us-central1 associated with this pod failed: Internal error"
+            + AT_RISK,
+            ("us-central1",),
+            ("Internal error",),
+        ),
+        (
+            "Node scale up in zones us-central1-a associated with this pod failed: Some nodes in "
+            'node group ["ng1"] failed to appear in time, GCE out of resour',
+            ("us-central1-a",),
+            ('Some nodes in node group ["ng1"] failed to appear in time', "GCE out of resources"),
+        ),
+        ("Scale-up failed for group ng1: quota", (), ()),
+    ],
+)
+def test_failed_scale_up_names_each_cause(
+    message: str, zones: tuple[str, ...], causes: tuple[str, ...]
+) -> None:
+    assert wording.parse_failed_scale_up(message) == wording.FailedScaleUp(zones, causes)
