@@ -46,6 +46,7 @@ CAUSES: dict[str, Cause] = {
     "image-pull-unauthorized": Cause(ERROR, "fix-ngc-pull-secret"),
     "image-pull-no-credentials": Cause(ERROR, "create-image-pull-secret"),
     "pull-secret-not-found": Cause(ERROR, "create-image-pull-secret"),
+    "image-pull-not-entitled": Cause(ERROR, "get-nim-entitlement"),
     "image-pull-forbidden": Cause(ERROR, "check-ngc-entitlement"),
     "image-not-found": Cause(ERROR, "fix-image-reference"),
     "image-pull-failed": Cause(ERROR, "check-image-pull"),
@@ -194,6 +195,15 @@ FIXES: dict[str, str] = {
         "the NGC API key) in namespace {ns} with the name the chart's imagePullSecrets uses: "
         "`kubectl -n {ns} create secret docker-registry <name> --docker-server=nvcr.io "
         "--docker-username='$oauthtoken' --docker-password=\"$NGC_API_KEY\"`."
+    ),
+    "get-nim-entitlement": (
+        "nvcr.io accepted the NGC API key of the pull secret ({secrets}) but will not serve "
+        "{image} to its organization (402 Payment Required): the organization has no entitlement "
+        "to this NIM. Open the image in the NGC catalog (ngc.nvidia.com) with the same account "
+        "and organization; get the entitlement there (NVIDIA AI Enterprise, or its evaluation, "
+        "or the NVIDIA Developer Program for development) or create the key in an organization "
+        "that has it, then update the NGC key (`pulumi config set --secret nim-gke:ngcApiKey`, "
+        "`pulumi up`) and delete the pod. A new key of the same organization does not help."
     ),
     "check-ngc-entitlement": (
         "nvcr.io accepted the key but denies {image}: the key's NGC organization is not "

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import event_time, fmt_duration, get, msg, name, quoted
+from nimctl.doctor.wording import registry_status
 
 
 def check_image_pull(
@@ -31,6 +33,7 @@ def check_image_pull(
     detail = failures[-1] if failures else waiting_message
     missing_secret = [e for e in events if e.get("reason") == "FailedToRetrieveImagePullSecret"]
     text = detail.lower()
+    answered = registry_status(detail)
     evidence = [detail]
     if missing_secret:
         diag.add(
@@ -41,7 +44,7 @@ def check_image_pull(
             [msg(missing_secret[-1]), detail],
             secrets=secrets,
         )
-    elif "401" in text or "unauthorized" in text:
+    elif answered == 401 or (answered is None and re.search(r"\b401\b|unauthorized", text)):
         if "anonymous token" in text or secrets == "none":
             diag.add(
                 "image-pull-no-credentials",
@@ -58,7 +61,19 @@ def check_image_pull(
                 evidence,
                 secrets=secrets,
             )
-    elif "403" in text or "forbidden" in text or "denied" in text or "insufficient_scope" in text:
+    elif answered == 402 or "payment required" in text:
+        diag.add(
+            "image-pull-not-entitled",
+            obj,
+            f"nvcr.io answered 402 Payment Required when pulling {image}: the key is valid but "
+            "its organization is not entitled to this NIM",
+            evidence,
+            image=image,
+            secrets=secrets,
+        )
+    elif answered == 403 or (
+        answered is None and re.search(r"\b403\b|forbidden|denied|insufficient_scope", text)
+    ):
         diag.add(
             "image-pull-forbidden",
             obj,
@@ -66,7 +81,7 @@ def check_image_pull(
             evidence,
             image=image,
         )
-    elif "not found" in text or "manifest unknown" in text:
+    elif answered == 404 or "not found" in text or "manifest unknown" in text:
         diag.add("image-not-found", obj, f"image {image} not found", evidence, image=image)
     else:
         diag.add(

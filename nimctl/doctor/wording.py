@@ -163,3 +163,27 @@ def parse_failed_scale_up(message: str) -> FailedScaleUp:
             (k for k in (QUOTA_EXCEEDED, OUT_OF_RESOURCES) if k.startswith(causes[-1])), causes[-1]
         )
     return FailedScaleUp(zones, tuple(causes))
+
+
+# --- image pulls: the registry's HTTP status ------------------------------------------------
+#
+# containerd (core/remotes/errors/errors.go, containerd@301026e58c61): "unexpected status from %s
+# request to %s: %s" with the response's "402 Payment Required"; kubelet prefixes "Failed to pull
+# image %q: " (pkg/kubelet/images/image_manager.go). containers/image (CRI-O, podman): "invalid
+# status code from registry 402 (Payment Required)"; docker: "received unexpected HTTP status:
+# 502 Bad Gateway". nvcr.io answers 401 to a bad key, 402 to a valid key whose organization is
+# not entitled to the image (NVIDIA/k8s-nim-operator#491, NVIDIA-AI-Blueprints/3d-guided-genai-
+# rtx#6), 403 when access is denied.
+_REGISTRY_STATUS = re.compile(
+    r"unexpected status from \w+ request to \S+: (\d{3})\b"
+    r"|invalid status code from registry (\d{3})\b"
+    r"|received unexpected HTTP status: (\d{3})\b"
+)
+
+
+def registry_status(message: str) -> int | None:
+    """The HTTP status a registry answered, as the container runtime reports it."""
+    match = _REGISTRY_STATUS.search(message)
+    if not match:
+        return None
+    return int(next(g for g in match.groups() if g))

@@ -147,6 +147,19 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         [("image-pull-unauthorized", "fix-ngc-pull-secret", POD)],
         ["401 Unauthorized", "failed to fetch oauth token", "--docker-username='$oauthtoken'"],
     ),
+    "image-pull-402": (
+        1,
+        [("image-pull-not-entitled", "get-nim-entitlement", POD)],
+        [
+            "nvcr.io answered 402 Payment Required when pulling "
+            "nvcr.io/nim/meta/llama3-8b-instruct:1.0.3: the key is valid but its organization is "
+            "not entitled to this NIM",
+            "/proxy_auth?scope=repository%3Anim%2Fmeta%2Fllama3-8b-instruct%3Apull&service=nvcr.io:"
+            " 402 Payment Required",
+            "pull secret (ngc-registry)",
+            "A new key of the same organization does not help.",
+        ],
+    ),
     "image-pull-403": (
         1,
         [("image-pull-forbidden", "check-ngc-entitlement", POD)],

@@ -190,3 +190,42 @@ def test_a_trigger_after_repeated_failures_is_the_same_failure(
     assert [f.cause for f in report.findings] == [cause]
     assert report.exit_code == code
     assert phrase in doctor.render(report)
+
+
+def _pull_error(error: str):  # type: ignore[no-untyped-def]
+    def mutate(doc: dict[str, Any]) -> None:
+        for event in items(doc, "Event", "Failed"):
+            if event["message"].startswith("Failed to pull image"):
+                head = event["message"].split(": failed to authorize: ")[0]
+                event["message"] = f"{head}: {error}"
+
+    return mutate
+
+
+POST_402 = (
+    "failed to authorize: failed to fetch oauth token: unexpected status from POST request to "
+    "https://nvcr.io/proxy_auth: 402 Payment Required"
+)
+HEAD_403 = (
+    "unexpected status from HEAD request to "
+    "https://nvcr.io/v2/nim/meta/llama3-8b-instruct/manifests/1.0.3: 403 Forbidden"
+)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "cause"),
+    [
+        (_pull_error(POST_402), "image-pull-not-entitled"),  # the token asked by POST
+        (_pull_error(HEAD_403), "image-pull-forbidden"),  # the manifest refused
+        (
+            _pull_error(
+                "pull access denied, repository does not exist or may require authorization"
+            ),
+            "image-pull-forbidden",
+        ),
+    ],
+)
+def test_registry_answers(mutate: Any, cause: str) -> None:
+    doc = load("image-pull-401")
+    mutate(doc)
+    assert [f.cause for f in doctor.diagnose(doc).findings] == [cause]

@@ -240,3 +240,29 @@ def test_failed_scale_up_names_each_cause(
     message: str, zones: tuple[str, ...], causes: tuple[str, ...]
 ) -> None:
     assert wording.parse_failed_scale_up(message) == wording.FailedScaleUp(zones, causes)
+
+
+NVCR = "https://nvcr.io/proxy_auth?scope=repository%3Anim%2Fmeta%2Fllama3-8b-instruct%3Apull"
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        (
+            f"failed to fetch oauth token: unexpected status from GET request to {NVCR}: 402 Pay",
+            402,
+        ),
+        ("unexpected status from POST request to https://nvcr.io/proxy_auth: 402 Payment Req", 402),
+        (
+            "failed to resolve reference: unexpected status from HEAD request to "
+            "https://nvcr.io/v2/nvidia/gpu-operator/manifests/v24.6.2: 403 Forbidden",
+            403,
+        ),
+        ("Requesting bearer token: invalid status code from registry 402 (Payment Required)", 402),
+        ("received unexpected HTTP status: 502 Bad Gateway", 502),
+        # digits in a digest or URL are not a status
+        ("nvcr.io/nim/meta/llama3-8b@sha256:401403deadbeef: not found", None),
+    ],
+)
+def test_registry_status(message: str, status: int | None) -> None:
+    assert wording.registry_status(message) == status
