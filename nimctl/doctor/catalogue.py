@@ -55,6 +55,7 @@ CAUSES: dict[str, Cause] = {
     "secret-key-not-found": Cause(ERROR, "add-secret-key"),
     "container-config-error": Cause(ERROR, "fix-container-config"),
     "volume-mount-failed": Cause(ERROR, "fix-volume-mount"),
+    "volume-zone-conflict": Cause(ERROR, "use-regional-disk"),
     "pvc-storage-class-not-found": Cause(ERROR, "fix-storage-class"),
     "pvc-no-storage-class": Cause(ERROR, "set-storage-class"),
     "pvc-provisioning-failed": Cause(ERROR, "fix-provisioning"),
@@ -244,6 +245,15 @@ FIXES: dict[str, str] = {
     "fix-volume-mount": (
         "A volume could not be mounted. `kubectl -n {ns} describe pod {pod}` names it; check "
         "the PVC and that its disk is in the node's zone."
+    ),
+    "use-regional-disk": (
+        "PVC {pvc} (StorageClass {storage_class}) is a zonal persistent disk: after its first "
+        "bind it pins its pod to {disk_zone} (`kubectl get pv {volume} -o "
+        "jsonpath='{{.spec.nodeAffinity}}'`), and the GPU pool has no node there now "
+        "({node_zones}). A GPU pool over two zones needs a regional disk for the model cache "
+        "(nim-gke:nim.cacheReplication auto or regional: StorageClass nim-cache-regional-<type>), "
+        "or keep the pool in {disk_zone}. A StatefulSet keeps its claim: delete PVC {pvc} and "
+        "the pod so both are recreated (the model is downloaded again)."
     ),
     "fix-storage-class": (
         "StorageClass {storage_class} does not exist. Set persistence.storageClass to an "

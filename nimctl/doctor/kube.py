@@ -18,6 +18,7 @@ GPU_RESOURCE = "nvidia.com/gpu"
 DEFAULT_NAMESPACE = "nim"  # where this stack installs NIM (config ``namespace``)
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 NODEPOOL_LABEL = "cloud.google.com/gke-nodepool"
+ZONE_LABEL = "topology.kubernetes.io/zone"
 
 
 def get(obj: Mapping[str, Any] | None, *path: str) -> Any:

@@ -34,6 +34,7 @@ from nimctl.doctor.wording import (
     parse_reasons,
     taint_reason,
     taints_named,
+    volume_zone_conflicts,
 )
 
 AUTOSCALER_REASONS = ("TriggeredScaleUp", "NotTriggerScaleUp", "FailedScaleUp")
@@ -50,7 +51,10 @@ def check_scheduling(
     autoscaler = [e for e in events if e.get("reason") in AUTOSCALER_REASONS]
     before = len(diag.findings)
 
-    if re.search(r"PersistentVolumeClaim|VolumeBinding|volume", message):
+    conflicts = volume_zone_conflicts(reasons)
+    if conflicts:
+        storage.check_volume_zone(diag, pod, conflicts, message)
+    elif re.search(r"PersistentVolumeClaim|VolumeBinding|volume", message):
         storage.check_claims_of(diag, pod, message)
 
     _check_taints(diag, pod, reasons, message)

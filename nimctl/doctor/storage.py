@@ -7,7 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 from nimctl.doctor.diagnosis import Diagnosis
-from nimctl.doctor.kube import claim_names, fmt_duration, get, msg, name, parse_time
+from nimctl.doctor.kube import (
+    ZONE_LABEL,
+    claim_names,
+    fmt_duration,
+    get,
+    labels,
+    msg,
+    name,
+    parse_time,
+    select_nodes,
+)
 
 # How long a PVC may wait for its disk before "being provisioned" becomes "stuck".
 PROVISIONING_PATIENCE = timedelta(minutes=10)
@@ -92,11 +102,14 @@ def check_claims_of(diag: Diagnosis, pod: dict[str, Any], message: str) -> None:
     """The scheduler names volumes as the reason the pod waits: diagnose the pod's claims."""
     before = len(diag.findings)
     claims = claim_names(pod)
+    bound = set()
     for pvc in diag.snap.pvcs:
         if name(pvc) in claims:
             check_pvc(diag, pvc, waiting_for_pod=False)
+            if get(pvc, "status", "phase") == "Bound":
+                bound.add(name(pvc))
     if len(diag.findings) == before:
-        for claim in sorted(claims):
+        for claim in sorted(claims - bound):
             diag.add(
                 "pvc-pending",
                 f"pvc/{claim}",
@@ -120,3 +133,46 @@ def check_mount(diag: Diagnosis, pod: dict[str, Any], events: list[dict[str, Any
         pod=pod_name,
     )
     return True
+
+
+def check_volume_zone(diag: Diagnosis, pod: dict[str, Any], conflicts: int, message: str) -> bool:
+    """A bound claim's disk is in a zone where no node of the pod's pool can run; ``conflicts``:
+    how many nodes the scheduler found in the wrong zone. False when some node of the pool is in
+    the disk's zone (then something else, e.g. its GPU being taken, is what stops the pod).
+
+    A PVC on standard-rwo/premium-rwo is a zonal persistent disk: after its first bind its pod
+    can only run in that zone (FACTS 20). The claim's ``volume.kubernetes.io/selected-node``
+    annotation names the node it was first provisioned for, whose zone is the disk's.
+    """
+    pool = select_nodes(diag.snap.nodes, get(pod, "spec", "nodeSelector") or {})
+    pool_zones = {labels(n).get(ZONE_LABEL, "?") for n in pool}
+    node_zones = ", ".join(sorted(pool_zones)) or "none"
+    if conflicts < len(pool):
+        return False
+    found = False
+    for pvc in diag.snap.pvcs:
+        if name(pvc) not in claim_names(pod) or get(pvc, "status", "phase") != "Bound":
+            continue
+        selected = get(pvc, "metadata", "annotations", "volume.kubernetes.io/selected-node")
+        first = next((n for n in diag.snap.nodes if name(n) == selected), None)
+        disk_zone = labels(first).get(ZONE_LABEL) if first else None
+        if disk_zone in pool_zones:
+            continue
+        where = disk_zone or (
+            f"the zone of node {selected}" if selected else "the zone it was created in"
+        )
+        found = True
+        volume = get(pvc, "spec", "volumeName") or "?"
+        diag.add(
+            "volume-zone-conflict",
+            f"pod/{name(pod)}",
+            f"PVC {name(pvc)} is a zonal disk in {where}, and no node of pod {name(pod)}'s pool "
+            f"can run there (its nodes are in {node_zones})",
+            [message],
+            pvc=name(pvc),
+            storage_class=get(pvc, "spec", "storageClassName") or "default",
+            disk_zone=where,
+            node_zones=node_zones,
+            volume=volume,
+        )
+    return found

@@ -53,6 +53,10 @@ _TAINT_KEY = re.compile(r"taint \{([^:}]+):\s?([^}]*)\}")
 # nodeaffinity/node_affinity.go: "node(s) didn't match Pod's node affinity/selector" (k8s 1.25,
 # 1.30); older schedulers said "node(s) didn't match node selector".
 _AFFINITY = re.compile(r"didn't match (?:Pod's node affinity|node selector)")
+# volumebinding/binder.go: "node(s) had volume node affinity conflict" (a bound PV, e.g. a zonal
+# disk, that the node cannot reach); volumezone/volume_zone.go: "node(s) had no available volume
+# zone" (k8s 1.25, 1.30).
+_VOLUME_ZONE = re.compile(r"had volume node affinity conflict|had no available volume zone")
 
 
 def parse_reasons(message: str) -> dict[str, int]:
@@ -108,6 +112,11 @@ def taints_named(reasons: Iterable[str]) -> list[tuple[str, str]]:
 def affinity_mismatch(reasons: Iterable[str]) -> bool:
     """Some node(s) did not match the pod's nodeSelector or node affinity (any wording)."""
     return any(_AFFINITY.search(r) for r in reasons)
+
+
+def volume_zone_conflicts(reasons: dict[str, int]) -> int:
+    """How many nodes (node groups) cannot reach a volume the pod's claims are bound to."""
+    return sum(n or 1 for r, n in reasons.items() if _VOLUME_ZONE.search(r))
 
 
 def is_autoscaler_not_triggered(message: str) -> bool:

@@ -201,6 +201,18 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         [("pvc-provisioner-stuck", "check-csi-driver", PVC)],
         ["Pending for 25m 00s waiting for pd.csi.storage.gke.io", "GcePersistentDiskCsiDriver"],
     ),
+    "volume-zone-conflict": (
+        1,
+        [("volume-zone-conflict", "use-regional-disk", POD)],
+        [
+            "PVC model-store-llama3-8b-nim-llm-0 is a zonal disk in the zone of node "
+            f"{GPU_NODE}, and no node of pod llama3-8b-nim-llm-0's pool can run there (its nodes "
+            "are in us-central1-b)",
+            "1 node(s) had volume node affinity conflict",
+            "nim-gke:nim.cacheReplication auto or regional",
+            "delete PVC model-store-llama3-8b-nim-llm-0 and the pod",
+        ],
+    ),
     "model-loading": (
         3,
         [("model-loading", "wait-for-model-load", POD)],

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from fixtures.doctor.support import SNAPSHOT, items, load
+from fixtures.doctor.support import GPU_NODE, SNAPSHOT, items, load
 
 from nimctl import doctor
 
@@ -229,3 +229,45 @@ def test_registry_answers(mutate: Any, cause: str) -> None:
     doc = load("image-pull-401")
     mutate(doc)
     assert [f.cause for f in doctor.diagnose(doc).findings] == [cause]
+
+
+def _disk_made_for(node_name: str):  # type: ignore[no-untyped-def]
+    def mutate(doc: dict[str, Any]) -> None:
+        (claim,) = items(doc, "PersistentVolumeClaim")
+        claim["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] = node_name
+
+    return mutate
+
+
+def _full_node_in_the_disks_zone(doc: dict[str, Any]) -> None:
+    """The pool also has a node in the disk's zone, whose GPU another pod holds."""
+    node = copy.deepcopy(items(doc, "Node")[-1])
+    node["metadata"]["name"] = GPU_NODE
+    node["metadata"]["labels"]["topology.kubernetes.io/zone"] = "us-central1-a"
+    doc["items"].append(node)
+    for event in items(doc, "Event", "FailedScheduling"):
+        event["message"] = event["message"].replace(
+            "0/3 nodes are available: 1 node(s) had volume",
+            "0/4 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) had volume",
+        )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "causes", "phrase"),
+    [
+        (
+            _disk_made_for("gke-nim-dev-nim-dev-system-9d8e-8e1d2c3b-4jqv"),
+            ["volume-zone-conflict"],
+            "is a zonal disk in us-central1-a, and no node",
+        ),
+        (_full_node_in_the_disks_zone, ["insufficient-gpu"], "no node has a free nvidia.com/gpu"),
+    ],
+)
+def test_volume_zone_conflict_is_the_cause_only_when_no_node_is_in_the_disks_zone(
+    mutate: Any, causes: list[str], phrase: str
+) -> None:
+    doc = load("volume-zone-conflict")
+    mutate(doc)
+    report = doctor.diagnose(doc)
+    assert [f.cause for f in report.findings] == causes
+    assert phrase in doctor.render(report)
