@@ -71,6 +71,7 @@ CAUSES: dict[str, Cause] = {
     "crash-loop": Cause(ERROR, "read-previous-logs"),
     "container-waiting": Cause(ERROR, "describe-pod"),
     "pod-failed": Cause(ERROR, "describe-pod"),
+    "node-shutdown": Cause(WAITING, "wait-for-replacement-pod"),
 }
 
 FIXES: dict[str, str] = {
@@ -317,4 +318,11 @@ FIXES: dict[str, str] = {
         "fsGroup), too little GPU memory for the model."
     ),
     "describe-pod": "See `kubectl -n {ns} describe pod {pod}`.",
+    "wait-for-replacement-pod": (
+        "Wait: the StatefulSet controller deletes a failed pod and creates it again, and the "
+        "cluster autoscaler adds a GPU node if no free one is left; re-run `nimctl doctor` to "
+        "follow the new pod (the model cache PVC survives). A Spot GPU node can be reclaimed at "
+        "any time: if it keeps happening, run the pool on demand (nim-gke:gpuPool.spot false), "
+        "in more zones, or on a reservation."
+    ),
 }

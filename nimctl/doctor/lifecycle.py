@@ -9,10 +9,12 @@ from typing import Any
 
 from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import (
+    condition,
     container_status,
     event_time,
     fmt_duration,
     get,
+    labels,
     msg,
     name,
     parse_time,
@@ -47,8 +49,38 @@ def unhealthy(events: list[dict[str, Any]], probe: str, since: datetime | None =
     return out
 
 
+# kubelet's graceful node shutdown (pkg/kubelet/nodeshutdown/nodeshutdown_manager_linux.go, k8s
+# 1.30 as vendored in kubernetes/autoscaler@55a18a301ee9): phase Failed, reason "Terminated",
+# message "Pod was terminated in response to imminent node shutdown.", and a DisruptionTarget
+# condition with reason TerminationByKubelet; a pod admitted while the node shuts down is
+# rejected with reason "NodeShutdown", "Pod was rejected as the node is shutting down.".
+# The StatefulSet controller deletes a failed pod and creates it again
+# (pkg/controller/statefulset/stateful_set_control.go; its RecreatingFailedPod event is gone
+# since kubernetes/kubernetes#123809).
+SHUTDOWN_REASONS = ("Terminated", "NodeShutdown")
+SPOT_LABEL = "cloud.google.com/gke-spot"
+
+
 def pod_failed(diag: Diagnosis, pod: dict[str, Any]) -> None:
     pod_name = name(pod)
+    reason = str(get(pod, "status", "reason") or "")
+    message = str(get(pod, "status", "message") or "")
+    disruption = condition(pod, "DisruptionTarget") or {}
+    if (reason in SHUTDOWN_REASONS and "shut" in message) or (
+        disruption.get("reason") == "TerminationByKubelet" and "shutdown" in message
+    ):
+        node_name = get(pod, "spec", "nodeName") or "?"
+        node = next((n for n in diag.snap.nodes if name(n) == node_name), None)
+        spot = node is not None and labels(node).get(SPOT_LABEL) == "true"
+        diag.add(
+            "node-shutdown",
+            f"pod/{pod_name}",
+            f"pod {pod_name} was stopped because its node {node_name} shut down"
+            + (" (a Spot VM, which Compute Engine can reclaim at any time)" if spot else "")
+            + "; the StatefulSet recreates it",
+            [f"pod status: {reason}: {message}"],
+        )
+        return
     diag.add(
         "pod-failed",
         f"pod/{pod_name}",

@@ -249,6 +249,17 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
             "logs llama3-8b-nim-llm-0 -c nim-llm --previous",
         ],
     ),
+    "spot-node-shutdown": (
+        3,
+        [("node-shutdown", "wait-for-replacement-pod", POD)],
+        [
+            "pod llama3-8b-nim-llm-0: Failed, 0/1 ready",
+            f"its node {GPU_NODE} shut down (a Spot VM, which Compute Engine can reclaim at "
+            "any time); the StatefulSet recreates it",
+            "Terminated: Pod was terminated in response to imminent node shutdown.",
+            "nim-gke:gpuPool.spot false",
+        ],
+    ),
     "two-releases": (
         1,
         [("crash-loop", "read-previous-logs", "pod/mistral-7b-nim-llm-0")],

@@ -271,3 +271,28 @@ def test_volume_zone_conflict_is_the_cause_only_when_no_node_is_in_the_disks_zon
     report = doctor.diagnose(doc)
     assert [f.cause for f in report.findings] == causes
     assert phrase in doctor.render(report)
+
+
+@pytest.mark.parametrize(
+    ("reason", "message", "cause", "code"),
+    [
+        ("NodeShutdown", "Pod was rejected as the node is shutting down.", "node-shutdown", 3),
+        (
+            "Evicted",
+            "The node was low on resource: ephemeral-storage. Threshold quantity: 4992446729, "
+            "available: 4063212Ki.",
+            "pod-failed",
+            1,
+        ),
+    ],
+)
+def test_only_a_node_shutdown_makes_a_failed_pod_a_wait(
+    reason: str, message: str, cause: str, code: int
+) -> None:
+    doc = load("spot-node-shutdown")
+    (pod,) = items(doc, "Pod")
+    pod["status"].update(reason=reason, message=message)
+    pod["status"]["conditions"] = pod["status"]["conditions"][1:]  # no DisruptionTarget
+    report = doctor.diagnose(doc)
+    assert [f.cause for f in report.findings] == [cause]
+    assert report.exit_code == code
