@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from fixtures.doctor.support import FIXTURES, findings, load
 
 from nimctl import doctor
 from nimctl.doctor import wording
@@ -266,3 +269,33 @@ NVCR = "https://nvcr.io/proxy_auth?scope=repository%3Anim%2Fmeta%2Fllama3-8b-ins
 )
 def test_registry_status(message: str, status: int | None) -> None:
     assert wording.registry_status(message) == status
+
+
+# Every fixture, re-worded as each Kubernetes version and autoscaler would word it, is diagnosed
+# the same: the DRA PostFilter's "no new claims to deallocate, " before "preemption:" (1.34+),
+# the key-less "untolerated taint(s)" (1.35), GKE's capitalised "Pod (didn't) trigger(ed)
+# scale-up". Fixtures already in a newer wording are left as they are by the older rewrites.
+def reword(text: str, version: str) -> str:
+    if version in ("1.34", "1.35") and "no new claims to deallocate" not in text:
+        text = text.replace(". preemption: ", ". no new claims to deallocate, preemption: ")
+    if version == "1.35":
+        text = re.sub(r"untolerated taint \{[^}]*\}", "untolerated taint(s)", text)
+    if version == "gke":
+        text = re.sub(r"^pod (didn't trigger|triggered) scale-up", r"Pod \1 scale-up", text)
+    return text
+
+
+@pytest.mark.parametrize("version", ["1.34", "1.35", "gke"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.json")))
+def test_every_fixture_reads_the_same_in_every_wording(name: str, version: str) -> None:
+    doc = load(name)
+    expected = doctor.diagnose(doc)
+    for item in doc["items"]:
+        if item["kind"] == "Event":
+            item["message"] = reword(item["message"], version)
+        for cond in (item.get("status") or {}).get("conditions") or []:
+            if cond.get("message"):
+                cond["message"] = reword(cond["message"], version)
+    reworded = doctor.diagnose(doc)
+    assert findings(reworded) == findings(expected)
+    assert reworded.exit_code == expected.exit_code
