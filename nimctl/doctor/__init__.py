@@ -3,13 +3,13 @@
 Reads the NIM's namespace (pods labelled ``app.kubernetes.io/name=nim-llm``, their events and
 PVCs, and the nodes) from the current kube context, or offline from the JSON of
 ``kubectl get pods,events,pvc,nodes -n NS -o json``, and reports each problem it recognises with
-its cause and its fix: GPU shortage (pool maximum, quota, zone stockout, missing driver),
-untolerated taints, node selectors that match no pool, image pulls refused by nvcr.io, a missing
-API key Secret or key, Pending PVCs, slow model loads against the startup-probe budget, probe
-failures, OOMKilled, CrashLoopBackOff, and GPU nodes being added by the cluster autoscaler.
+its cause and its fix (the causes are listed in ``catalogue``).
 
 Exit codes: 0 healthy, 1 problems that need a fix, 2 the namespace could not be read,
-3 nothing to fix but not ready yet (a GPU node or the model is still coming up).
+3 nothing to fix but not ready yet (a GPU node or the model is still coming up). What is still
+coming up becomes a problem after its patience: ``SCALE_UP_PATIENCE``, ``NODE_READY_PATIENCE``,
+``GPU_DRIVER_PATIENCE`` (``scaleup``), ``PROVISIONING_PATIENCE`` (``storage``), the startup
+probe's budget (``lifecycle.startup_budget``).
 
 The package, by what a reader looks for:
 
@@ -130,13 +130,15 @@ Why is the NIM not serving, and what fixes it?
 Reads the NIM pods (labelled app.kubernetes.io/name=nim-llm), their events and PVCs, and the
 nodes, from the current kube context or from `kubectl get pods,events,pvc,nodes -n NS -o json`
 output, and reports each problem it recognises with its cause and its fix: GPU shortage (pool
-maximum, quota, zone stockout, missing driver), untolerated taints, node selectors that match no
-pool, image pulls refused by nvcr.io, a missing API key Secret or key, Pending PVCs, model loads
-against the startup-probe budget, probe failures, OOMKilled, CrashLoopBackOff, and GPU nodes
-being added by the cluster autoscaler.
+maximum, quota, zone stockout, the autoscaler retrying a failed scale-up), GPU nodes joining or
+installing their driver, untolerated taints, node selectors that match no pool, image pulls
+refused by nvcr.io (401, 402 not entitled, 403), a missing API key Secret or key, Pending PVCs, a
+zonal disk in the wrong zone, model loads against the startup-probe budget, probe failures,
+OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown.
 
 Exit codes: 0 healthy, 1 problems to fix, 2 the namespace could not be read,
-3 nothing to fix but not ready yet (a GPU node or the model is still coming up)."""
+3 nothing to fix but not ready yet (a node, its GPU driver or the model is still coming up;
+each wait becomes a problem after its patience)."""
 
 
 def _parse_now(text: str) -> datetime:

@@ -8,6 +8,9 @@ the live path have their own ``test_nimctl_doctor_*.py``.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -413,3 +416,62 @@ def test_bad_now(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         doctor.build_parser().parse_args(["doctor", "--now", "yesterday"])
     assert "'yesterday' is not an ISO 8601 time" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# The README's wait loop, run by bash against the real doctor: `python -m nimctl doctor` reads
+# the next fixture of a sequence each time round (a cold start, then a failure, then an
+# unreadable namespace).
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+# `python -m nimctl doctor --from-file FILE`, without importing the other nimctl commands.
+DOCTOR = (
+    "import sys; from nimctl import doctor; "
+    "a = doctor.build_parser().parse_args(['doctor', '--from-file', sys.argv[1]]); "
+    "sys.exit(a.func(a))"
+)
+
+
+def _wait_loop() -> str:
+    (line,) = [ln for ln in README.read_text().splitlines() if ln.startswith("until python -m")]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("sequence", "rounds", "status"),
+    [
+        (
+            ["gpu-scaling-up", "gpu-node-not-ready", "gpu-driver-installing", "model-loading"]
+            + ["healthy", "crashloop"],
+            5,
+            0,
+        ),
+        (["gpu-scaling-up", "gpu-driver-installing", "gpu-quota-retry", "healthy"], 3, 1),
+        (["spot-node-shutdown", "missing-file", "healthy"], 2, 1),
+    ],
+)
+def test_the_readme_wait_loop_ends_when_ready_or_when_something_needs_fixing(
+    sequence: list[str], rounds: int, status: int, tmp_path: Path
+) -> None:
+    script = f"""
+fixtures=({" ".join(sequence)})
+i=0
+python() {{
+    f=${{fixtures[$i]}}; i=$((i + 1))
+    {sys.executable} -c "$DOCTOR" "{FIXTURES}/$f.json" > /dev/null 2>&1
+}}
+sleep() {{ :; }}
+{_wait_loop()}
+echo "status=$? rounds=$i"
+"""
+    done = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=README.parent,
+        env={**os.environ, "DOCTOR": DOCTOR},
+    )
+    assert done.stdout.split() == [f"status={status}", f"rounds={rounds}"], done.stderr
