@@ -45,8 +45,12 @@ def check_scheduling(
 ) -> None:
     """A Pending pod whose PodScheduled condition is False."""
     pod_name = name(pod)
+    # The scheduler writes its message to the PodScheduled condition on every failed attempt and
+    # to a FailedScheduling event cut at 1024 characters, whose events.k8s.io series is written
+    # back only every 30 minutes (pkg/scheduler/schedule_one.go handleSchedulingFailure, client-go
+    # tools/events): the condition is the current, whole message.
     sched = [e for e in events if e.get("reason") == "FailedScheduling"]
-    message = msg(sched[-1]) if sched else str(cond.get("message") or "")
+    message = str(cond.get("message") or "") or (msg(sched[-1]) if sched else "")
     reasons = parse_reasons(message)
     autoscaler = [e for e in events if e.get("reason") in AUTOSCALER_REASONS]
     before = len(diag.findings)

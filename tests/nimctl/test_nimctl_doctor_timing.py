@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from fixtures.doctor.support import FIXTURES, GPU_NODE, POD, SNAPSHOT, findings, items, load
+from fixtures.doctor.support import (
+    FIXTURES,
+    GPU_NODE,
+    POD,
+    SNAPSHOT,
+    findings,
+    items,
+    load,
+    scheduler_says,
+)
 
 from nimctl import doctor
 
@@ -158,8 +167,7 @@ def test_a_registering_node_is_waited_for(
 ) -> None:
     doc = load("gpu-node-not-ready")
     if wording != "1.35":
-        for event in items(doc, "Event", "FailedScheduling")[-1:]:
-            event["message"] = NAMED_NOT_READY
+        scheduler_says(doc, lambda m: NAMED_NOT_READY if "untolerated taint(s)" in m else m)
     report = doctor.diagnose(doc, now=NODE_REGISTERED + after)
     assert findings(report) == [(cause, doctor.CAUSES[cause].fix, f"node/{GPU_NODE}")]
     assert report.exit_code == code

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from fixtures.doctor.support import GPU_NODE, SNAPSHOT, items, load
+from fixtures.doctor.support import GPU_NODE, SNAPSHOT, items, load, scheduler_says
 
 from nimctl import doctor
 
@@ -72,8 +72,7 @@ def _no_storage_class(doc: dict[str, Any]) -> None:
 
 def _scheduler_says(message: str):  # type: ignore[no-untyped-def]
     def mutate(doc: dict[str, Any]) -> None:
-        for event in items(doc, "Event", "FailedScheduling"):
-            event["message"] = message
+        scheduler_says(doc, lambda _: message)
 
     return mutate
 
@@ -245,11 +244,13 @@ def _full_node_in_the_disks_zone(doc: dict[str, Any]) -> None:
     node["metadata"]["name"] = GPU_NODE
     node["metadata"]["labels"]["topology.kubernetes.io/zone"] = "us-central1-a"
     doc["items"].append(node)
-    for event in items(doc, "Event", "FailedScheduling"):
-        event["message"] = event["message"].replace(
+    scheduler_says(
+        doc,
+        lambda m: m.replace(
             "0/3 nodes are available: 1 node(s) had volume",
             "0/4 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) had volume",
-        )
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -296,3 +297,13 @@ def test_only_a_node_shutdown_makes_a_failed_pod_a_wait(
     report = doctor.diagnose(doc)
     assert [f.cause for f in report.findings] == [cause]
     assert report.exit_code == code
+
+
+def test_the_pods_condition_is_the_schedulers_current_word() -> None:
+    """The event is cut at 1024 characters and its series written back late; the PodScheduled
+    condition holds the last attempt's whole message, so it wins over an older event."""
+    doc = load("pod-too-large-k8s134")
+    doc["items"] = [i for i in doc["items"] if i.get("reason") != "NotTriggerScaleUp"]
+    for event in items(doc, "Event", "FailedScheduling"):
+        event["message"] = "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity."
+    assert [f.cause for f in doctor.diagnose(doc).findings] == ["pod-too-large-for-node"]
