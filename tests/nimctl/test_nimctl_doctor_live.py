@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.doctor.support import POD, SNAPSHOT, findings, load
+from fixtures.doctor.support import FIXTURES, POD, SNAPSHOT, findings, load
 
 from nimctl import doctor
 
@@ -79,7 +79,7 @@ class FakeCoreV1:
         return self._list("Node", "V1NodeList")
 
 
-@pytest.mark.parametrize("name", ["gpu-quota", "image-pull-401", "model-loading", "two-releases"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.json")))
 def test_live_path_shares_the_diagnosis(name: str) -> None:
     pytest.importorskip("kubernetes")
     doc = load(name)
