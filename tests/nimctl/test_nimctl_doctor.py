@@ -313,6 +313,35 @@ def test_fixture_diagnosis(name: str, run_cli) -> None:
     for cause, fix, obj in expected:
         assert f"[{cause}] {obj}" in out
         assert f"fix [{fix}]: " in out
+        mark = {doctor.ERROR: "PROBLEM", doctor.WAITING: "WAITING"}[SEVERITY[cause]]
+        assert f"{mark} [{cause}] {obj}" in out
+
+
+# The severity of each cause the fixtures report: what a user's wait loop sees (exit 3 while
+# something is only coming up, 1 once something needs a fix).
+SEVERITY = {
+    **dict.fromkeys(
+        [
+            "gpu-scale-up-in-progress",
+            "gpu-driver-installing",
+            "node-starting",
+            "node-shutdown",
+            "model-loading",
+        ],
+        doctor.WAITING,
+    ),
+    **dict.fromkeys(
+        {c for _, expected, _ in CASES.values() for c, _, _ in expected}
+        - {"gpu-scale-up-in-progress", "gpu-driver-installing", "node-starting"}
+        - {"node-shutdown", "model-loading"},
+        doctor.ERROR,
+    ),
+}
+
+
+@pytest.mark.parametrize("cause", sorted(SEVERITY))
+def test_severity_of_each_cause(cause: str) -> None:
+    assert doctor.CAUSES[cause].severity == SEVERITY[cause]
 
 
 def test_release_filter_selects_pods_by_instance_label(run_cli) -> None:
