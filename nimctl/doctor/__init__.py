@@ -1,0 +1,214 @@
+"""``nimctl doctor``: why is the NIM not serving, and what fixes it?
+
+Reads the NIM's namespace (pods labelled ``app.kubernetes.io/name=nim-llm``, their events and
+PVCs, and the nodes) from the current kube context, or offline from the JSON of
+``kubectl get pods,events,pvc,nodes -n NS -o json``, and reports each problem it recognises with
+its cause and its fix (the causes are listed in ``catalogue``).
+
+Exit codes: 0 healthy, 1 problems that need a fix, 2 the namespace could not be read,
+3 nothing to fix but not ready yet (a GPU node or the model is still coming up). What is still
+coming up becomes a problem after its patience: ``SCALE_UP_PATIENCE``, ``NODE_READY_PATIENCE``,
+``GPU_DRIVER_PATIENCE`` (``scaleup``), ``PROVISIONING_PATIENCE`` (``storage``), the startup
+probe's budget (``lifecycle.startup_budget``).
+
+The package, by what a reader looks for:
+
+- ``snapshot`` (a file or stdin) and ``live`` (the Kubernetes client) read the namespace into
+  one kubectl-shaped v1 List; ``kube`` holds the small helpers over those dicts.
+- ``engine.diagnose`` routes each NIM pod to the area that explains its state, and collects
+  findings in a ``diagnosis.Diagnosis``.
+- One module per area, each holding its rules: ``scheduling`` (taints, selectors, requests),
+  ``scaleup`` (the cluster autoscaler and GPU nodes), ``images``, ``secrets``, ``storage``,
+  ``lifecycle`` (probes, model loading, OOM, crash loops), ``workloads`` (pods never created).
+- ``wording`` parses the components' messages (scheduler, autoscaler, kubelet, containerd).
+- ``catalogue`` is the data: every cause, its severity and its fix text.
+- ``report`` (findings, exit codes) and ``render`` (text and ``--json``) produce the output.
+
+Adding a failure mode: one rule in its area module that calls ``diag.add(cause, ...)``, one
+``catalogue`` entry for the cause and its fix, and one fixture in
+``tests/nimctl/fixtures/doctor/make_fixtures.py`` with its row in the test table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nimctl import _cli
+from nimctl.doctor.catalogue import CAUSES, FIXES
+from nimctl.doctor.engine import diagnose
+from nimctl.doctor.kube import (
+    ACCELERATOR_LABEL,
+    CHART_NAME,
+    DEFAULT_NAMESPACE,
+    GPU_RESOURCE,
+    INSTANCE_LABEL,
+    NAME_LABEL,
+    NODEPOOL_LABEL,
+    event_time,
+    fmt_duration,
+    fmt_quantity,
+    parse_quantity,
+    parse_time,
+    pod_requests,
+    snapshot_time,
+)
+from nimctl.doctor.lifecycle import startup_budget
+from nimctl.doctor.live import collect, read_live
+from nimctl.doctor.render import render, render_json
+from nimctl.doctor.report import (
+    ERROR,
+    EXIT_HEALTHY,
+    EXIT_PROBLEMS,
+    EXIT_UNREADABLE,
+    EXIT_WAITING,
+    WAITING,
+    WARNING,
+    Finding,
+    PodState,
+    Report,
+)
+from nimctl.doctor.scaleup import GPU_DRIVER_PATIENCE, NODE_READY_PATIENCE, SCALE_UP_PATIENCE
+from nimctl.doctor.snapshot import DoctorInputError, Snapshot, is_nim_pod, load_file
+from nimctl.doctor.storage import PROVISIONING_PATIENCE
+from nimctl.doctor.wording import parse_reasons
+
+__all__ = [
+    "ACCELERATOR_LABEL",
+    "CAUSES",
+    "CHART_NAME",
+    "DEFAULT_NAMESPACE",
+    "DESCRIPTION",
+    "ERROR",
+    "EXIT_HEALTHY",
+    "EXIT_PROBLEMS",
+    "EXIT_UNREADABLE",
+    "EXIT_WAITING",
+    "FIXES",
+    "GPU_DRIVER_PATIENCE",
+    "GPU_RESOURCE",
+    "INSTANCE_LABEL",
+    "NAME_LABEL",
+    "NODEPOOL_LABEL",
+    "NODE_READY_PATIENCE",
+    "PROVISIONING_PATIENCE",
+    "SCALE_UP_PATIENCE",
+    "WAITING",
+    "WARNING",
+    "DoctorInputError",
+    "Finding",
+    "PodState",
+    "Report",
+    "Snapshot",
+    "build_parser",
+    "collect",
+    "diagnose",
+    "event_time",
+    "fmt_duration",
+    "fmt_quantity",
+    "is_nim_pod",
+    "load_file",
+    "parse_quantity",
+    "parse_reasons",
+    "parse_time",
+    "pod_requests",
+    "read_live",
+    "register",
+    "render",
+    "render_json",
+    "run",
+    "snapshot_time",
+    "startup_budget",
+]
+
+DESCRIPTION = """\
+Why is the NIM not serving, and what fixes it?
+
+Reads the NIM pods (labelled app.kubernetes.io/name=nim-llm), their events and PVCs, and the
+nodes, from the current kube context or from `kubectl get pods,events,pvc,nodes -n NS -o json`
+output, and reports each problem it recognises with its cause and its fix: GPU shortage (pool
+maximum, quota, zone stockout, the autoscaler retrying a failed scale-up), GPU nodes joining or
+installing their driver, untolerated taints, node selectors that match no pool, image pulls
+refused by nvcr.io (401, 402 not entitled, 403), a missing API key Secret or key, Pending PVCs, a
+zonal disk in the wrong zone, model loads against the startup-probe budget, probe failures,
+OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown.
+
+Exit codes: 0 healthy, 1 problems to fix, 2 the namespace could not be read,
+3 nothing to fix but not ready yet (a node, its GPU driver or the model is still coming up;
+each wait becomes a problem after its patience)."""
+
+
+def _parse_now(text: str) -> datetime:
+    parsed = parse_time(text)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time (2026-01-31T12:00:00Z)")
+    return parsed
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.from_file:
+            doc = load_file(Path(args.from_file))
+            namespace = args.namespace
+        else:
+            doc, namespace = read_live(args.namespace, args.release, args.context)
+        if args.save:
+            Path(args.save).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        # Offline snapshots are judged as of their newest timestamp, live ones as of now.
+        now = args.now or (None if args.from_file else datetime.now(UTC))
+        report = diagnose(doc, namespace=namespace, release=args.release, now=now)
+    except DoctorInputError as exc:
+        print(f"doctor: cannot read the namespace: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(render_json(report) if args.json else render(report))
+    return report.exit_code
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "doctor",
+        help="diagnose a NIM that is not serving (scheduling, GPU, image pull, secrets, probes)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Examples:\n"
+        "  python -m nimctl doctor --namespace nim --release llama3-8b\n"
+        "  kubectl get pods,events,pvc,nodes -n nim -o json > nim.json\n"
+        "  python -m nimctl doctor --from-file nim.json --json",
+    )
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        help=f"namespace of the NIM (default: the kube context's namespace, else "
+        f"{DEFAULT_NAMESPACE})",
+    )
+    parser.add_argument(
+        "--release",
+        help="Helm release name: only pods labelled app.kubernetes.io/instance=RELEASE",
+    )
+    parser.add_argument("--context", help="kube context to use (default: the current one)")
+    parser.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="read `kubectl get pods,events,pvc,nodes -n NS -o json` output instead of the "
+        "cluster ('-' for stdin)",
+    )
+    parser.add_argument(
+        "--save", metavar="FILE", help="also write what was read as a v1 List JSON (to share)"
+    )
+    parser.add_argument(
+        "--now",
+        type=_parse_now,
+        help="evaluate ages as of this ISO time (default: now; for --from-file the newest "
+        "timestamp in the file)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
+    return _cli.standalone_parser(register)

@@ -1,0 +1,83 @@
+"""Reading a live cluster through the official ``kubernetes`` client into the snapshot's shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nimctl.doctor.kube import CHART_NAME, DEFAULT_NAMESPACE, INSTANCE_LABEL, NAME_LABEL, get
+from nimctl.doctor.snapshot import DoctorInputError
+
+
+def collect(core: Any, api_client: Any, namespace: str, release: str | None) -> dict[str, Any]:
+    """Read pods (by label), events, PVCs and nodes into one kubectl-shaped v1 List.
+
+    ``core`` is a ``kubernetes.client.CoreV1Api``; ``api_client.sanitize_for_serialization``
+    turns the client's objects into the same camelCase dicts ``kubectl -o json`` prints.
+    """
+    selector = f"{NAME_LABEL}={CHART_NAME}" + (f",{INSTANCE_LABEL}={release}" if release else "")
+    reads: list[tuple[str, Any]] = [
+        ("Pod", lambda: core.list_namespaced_pod(namespace, label_selector=selector)),
+        ("Event", lambda: core.list_namespaced_event(namespace)),
+        (
+            "PersistentVolumeClaim",
+            lambda: core.list_namespaced_persistent_volume_claim(namespace),
+        ),
+        ("Node", core.list_node),
+    ]
+    items: list[dict[str, Any]] = []
+    for kind, read in reads:
+        try:
+            listed = read()
+        except Exception as exc:  # kubernetes.client.ApiException, urllib3 errors
+            status = getattr(exc, "status", None)
+            if kind == "Node" and status == 403:
+                continue  # RBAC may hide nodes; the rest still diagnoses most problems
+            raise DoctorInputError(_api_error(kind, namespace, exc)) from None
+        for item in api_client.sanitize_for_serialization(listed).get("items", []):
+            item.setdefault("apiVersion", "v1")
+            item.setdefault("kind", kind)
+            items.append(item)
+    return {"apiVersion": "v1", "kind": "List", "items": items}
+
+
+def _api_error(kind: str, namespace: str, exc: Exception) -> str:
+    status = getattr(exc, "status", None)
+    reason = getattr(exc, "reason", None) or str(exc).splitlines()[0][:200]
+    if status in (401, 403):
+        return (
+            f"the cluster refused to list {kind}s in namespace {namespace} (HTTP {status} "
+            f"{reason}); check your credentials: "
+            "gcloud container clusters get-credentials CLUSTER --region REGION"
+        )
+    if status:
+        return f"listing {kind}s in namespace {namespace} failed: HTTP {status} {reason}"
+    return f"cannot reach the cluster API ({reason}); check the kube context and the network"
+
+
+def read_live(
+    namespace: str | None, release: str | None, context: str | None
+) -> tuple[dict[str, Any], str]:
+    try:
+        from kubernetes import client, config  # noqa: PLC0415 - optional dependency
+        from kubernetes.config.config_exception import ConfigException  # noqa: PLC0415
+    except ImportError:
+        raise DoctorInputError(
+            "the Kubernetes Python client is not installed: pip install 'kubernetes>=37,<38' "
+            "(or use --from-file with `kubectl get pods,events,pvc,nodes -n NS -o json`)"
+        ) from None
+    try:
+        config.load_kube_config(context=context)
+        if namespace is None:
+            _, active = config.list_kube_config_contexts()
+            namespace = get(active, "context", "namespace") or DEFAULT_NAMESPACE
+    except (ConfigException, OSError) as exc:
+        try:
+            config.load_incluster_config()
+        except ConfigException:
+            raise DoctorInputError(
+                f"no usable kube context ({exc}); run `gcloud container clusters "
+                "get-credentials CLUSTER --region REGION` or pass --from-file"
+            ) from None
+        namespace = namespace or DEFAULT_NAMESPACE
+    api_client = client.ApiClient()
+    return collect(client.CoreV1Api(api_client), api_client, namespace, release), namespace

@@ -1,0 +1,198 @@
+"""How Kubernetes components word what they report: the parsers of event and status messages.
+
+Every rule that depends on a component's exact wording reads it through this module, so the
+wording, and the source it was checked against, lives in one place. The fixtures quote the same
+sources (``tests/nimctl/fixtures/doctor/make_fixtures.py``, ``SOURCES``). "k8s 1.30" below is
+Kubernetes' code as vendored in kubernetes/autoscaler at tag cluster-autoscaler-1.30.0
+(55a18a301ee9, ``cluster-autoscaler/vendor/k8s.io/kubernetes/pkg/scheduler``); "k8s 1.25" the
+same at tag cluster-autoscaler-1.25.0 (e8d3e9b1d986).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# --- kube-scheduler: FailedScheduling -------------------------------------------------------
+#
+# FitError.Error() (framework/types.go, k8s 1.25 and 1.30) writes
+#   "0/<N> nodes are available: <count> <reason>, <count> <reason>." + " " + <PostFilter message>
+# with the "<count> <reason>" strings sorted; a PreFilter rejection gives one reason without a
+# count ("0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.").
+# The PostFilter message is "preemption: 0/<N> nodes are available: ..." (defaultpreemption),
+# since Kubernetes 1.34 (DRA on by default) preceded by the DynamicResources plugin's
+# "no new claims to deallocate" and joined with ", " (framework/runtime/framework.go
+# RunPostFilterPlugins): "... 2 Insufficient memory. no new claims to deallocate, preemption: ...".
+# So the reasons end at the first ". " (a reason itself holds no ". ": taint keys and values are
+# label-like) or at the final ".".
+_FIT_ERROR = re.compile(r"0/\d+ nodes are available:\s*(.*)", re.S)
+_END_OF_REASONS = re.compile(r"\.(?:\s|$)")
+
+# --- cluster autoscaler: NotTriggerScaleUp --------------------------------------------------
+#
+# Upstream (kubernetes/autoscaler processors/status/eventing_scale_up_processor.go, tag
+# cluster-autoscaler-1.34.0, dd28ada760f0): "pod didn't trigger scale-up: <count> <reason>, ..."
+# (counts are node groups, in no particular order); up to cluster-autoscaler 1.19 (tag
+# cluster-autoscaler-1.18.0, d5c57aeef3a3): "pod didn't trigger scale-up (it wouldn't fit if a new
+# node is added): ..."; GKE's autoscaler (GoogleCloudPlatform/cluster-autoscaler@7d250507339b
+# pkg/processors/scaleup/internal_eventing_scale_up_processor.go): "Pod didn't trigger scale-up:
+# ..." and "Pod triggered scale-up: [...]", capitalised.
+_NOT_TRIGGERED = re.compile(r"didn't trigger scale-up(?: \([^)]*\))?:\s*(.*)", re.S | re.I)
+WOULD_NOT_FIT = "it wouldn't fit if a new node is added"  # cluster-autoscaler <= 1.19 prefix
+
+# --- the reasons themselves -----------------------------------------------------------------
+#
+# noderesources/fit.go: "Insufficient %v" (cpu, memory, nvidia.com/gpu, ...).
+_INSUFFICIENT = re.compile(r"Insufficient (\S+)")
+# tainttoleration/taint_toleration.go: "node(s) had untolerated taint {%s: %s}" (k8s 1.25 to
+# 1.34), "node(s) had untolerated taint(s)" with no key (kubernetes/kubernetes#134740, 1.35 and
+# 1.34 patch releases), "node(s) had taint {%s: %s}, that the pod didn't tolerate" (before 1.25).
+_TAINT = re.compile(r"had untolerated taint|had taints? .*that the pod didn't tolerate")
+_TAINT_KEY = re.compile(r"taint \{([^:}]+):\s?([^}]*)\}")
+# nodeaffinity/node_affinity.go: "node(s) didn't match Pod's node affinity/selector" (k8s 1.25,
+# 1.30); older schedulers said "node(s) didn't match node selector".
+_AFFINITY = re.compile(r"didn't match (?:Pod's node affinity|node selector)")
+# volumebinding/binder.go: "node(s) had volume node affinity conflict" (a bound PV, e.g. a zonal
+# disk, that the node cannot reach); volumezone/volume_zone.go: "node(s) had no available volume
+# zone" (k8s 1.25, 1.30).
+_VOLUME_ZONE = re.compile(r"had volume node affinity conflict|had no available volume zone")
+
+
+def parse_reasons(message: str) -> dict[str, int]:
+    """Scheduler / autoscaler reason list -> {reason: node (or node group) count}.
+
+    ``0/3 nodes are available: 1 Insufficient nvidia.com/gpu, 2 node(s) didn't match Pod's node
+    affinity/selector. preemption: ...`` (with or without ``no new claims to deallocate, `` before
+    ``preemption:``) and ``pod didn't trigger scale-up: 1 max node group size reached`` both have
+    that shape; reasons without a count get 0. Any other message is one reason.
+    """
+    text = message.strip()
+    fit = _FIT_ERROR.search(text)
+    if fit:
+        body = _END_OF_REASONS.split(fit.group(1), maxsplit=1)[0]
+    else:
+        not_triggered = _NOT_TRIGGERED.search(text)
+        body = not_triggered.group(1) if not_triggered else text
+    body = body.strip().rstrip(".")
+    reasons: dict[str, int] = {}
+    for raw in re.split(r", (?=\d+ )", body):
+        part = raw.strip()
+        if not part:
+            continue
+        counted = re.match(r"(\d+) (.*)", part)
+        if counted:
+            reasons[counted.group(2)] = reasons.get(counted.group(2), 0) + int(counted.group(1))
+        else:
+            reasons[part] = 0
+    return reasons
+
+
+def insufficient(reasons: Iterable[str]) -> set[str]:
+    """The resources named by ``Insufficient <resource>`` reasons."""
+    return {m.group(1) for r in reasons for m in [_INSUFFICIENT.fullmatch(r)] if m}
+
+
+def taint_reason(reasons: Iterable[str]) -> bool:
+    """Some node(s) had a taint the pod does not tolerate (any wording)."""
+    return any(_TAINT.search(r) for r in reasons)
+
+
+def taints_named(reasons: Iterable[str]) -> list[tuple[str, str]]:
+    """(key, value) of the taints the reasons name (none since Kubernetes 1.35)."""
+    return [
+        (m.group(1).strip(), m.group(2).strip())
+        for r in reasons
+        if _TAINT.search(r)
+        for m in [_TAINT_KEY.search(r)]
+        if m
+    ]
+
+
+def affinity_mismatch(reasons: Iterable[str]) -> bool:
+    """Some node(s) did not match the pod's nodeSelector or node affinity (any wording)."""
+    return any(_AFFINITY.search(r) for r in reasons)
+
+
+def volume_zone_conflicts(reasons: dict[str, int]) -> int:
+    """How many nodes (node groups) cannot reach a volume the pod's claims are bound to."""
+    return sum(n or 1 for r, n in reasons.items() if _VOLUME_ZONE.search(r))
+
+
+def is_autoscaler_not_triggered(message: str) -> bool:
+    return _NOT_TRIGGERED.search(message) is not None
+
+
+def scale_up_group(message: str) -> str:
+    """``pod triggered scale-up: [{<group> 0->1 (max: 2)}]`` -> ``<group name> 0->1 (max: 2)``.
+
+    ScaleUpInfo.String() is ``{%v %v->%v (max: %v)}`` (kubernetes/autoscaler
+    processors/nodegroupset/nodegroup_set_processor.go, cluster-autoscaler-1.34.0); on GKE the
+    group is the managed instance group's URL.
+    """
+    match = re.search(r"\{(\S+) (\d+->\d+ \(max: \d+\))\}", message)
+    if not match:
+        return re.sub(r"(?i)^pod triggered scale-up: ", "", message)
+    group = match.group(1).rstrip("/").rsplit("/", 1)[-1]
+    return f"{group} {match.group(2)}"
+
+
+# --- GKE's cluster autoscaler: FailedScaleUp ------------------------------------------------
+#
+# GoogleCloudPlatform/cluster-autoscaler@7d250507339b pkg/visibility/events/
+# failed_scale_up_event_logger.go: "Node scale up in zones %v associated with this pod failed: %v.
+# Pod is at risk of not being scheduled.", the zones and the distinct causes each joined with
+# ", " ("GCE quota exceeded, GCE out of resources" in its _test.go), the whole message cut at 250
+# characters (so the end, even the last cause, may be missing). Other causes: "IP space
+# exhausted", "Service Account was deleted", "Some nodes in node group %q failed to appear in
+# time", "Reservation ...", "Internal error".
+_FAILED_SCALE_UP = re.compile(
+    r"Node scale up in zones ?(.*?) associated with this pod failed: (.*?)"
+    r"(?:\. Pod is at risk of not being scheduled\.?)?$",
+    re.S,
+)
+QUOTA_EXCEEDED = "GCE quota exceeded"
+OUT_OF_RESOURCES = "GCE out of resources"
+
+
+@dataclass(frozen=True)
+class FailedScaleUp:
+    zones: tuple[str, ...]
+    causes: tuple[str, ...]  # empty when the message is not GKE's
+
+
+def parse_failed_scale_up(message: str) -> FailedScaleUp:
+    match = _FAILED_SCALE_UP.search(message.strip())
+    if not match:
+        return FailedScaleUp((), ())
+    zones = tuple(z.strip() for z in match.group(1).split(",") if z.strip())
+    causes = [c.strip() for c in match.group(2).split(", ") if c.strip()]
+    if causes and "Pod is at risk" not in message:  # cut at 250 characters: complete the last
+        causes[-1] = next(
+            (k for k in (QUOTA_EXCEEDED, OUT_OF_RESOURCES) if k.startswith(causes[-1])), causes[-1]
+        )
+    return FailedScaleUp(zones, tuple(causes))
+
+
+# --- image pulls: the registry's HTTP status ------------------------------------------------
+#
+# containerd (core/remotes/errors/errors.go, containerd@301026e58c61): "unexpected status from %s
+# request to %s: %s" with the response's "402 Payment Required"; kubelet prefixes "Failed to pull
+# image %q: " (pkg/kubelet/images/image_manager.go). containers/image (CRI-O, podman): "invalid
+# status code from registry 402 (Payment Required)"; docker: "received unexpected HTTP status:
+# 502 Bad Gateway". nvcr.io answers 401 to a bad key, 402 to a valid key whose organization is
+# not entitled to the image (NVIDIA/k8s-nim-operator#491, NVIDIA-AI-Blueprints/3d-guided-genai-
+# rtx#6), 403 when access is denied.
+_REGISTRY_STATUS = re.compile(
+    r"unexpected status from \w+ request to \S+: (\d{3})\b"
+    r"|invalid status code from registry (\d{3})\b"
+    r"|received unexpected HTTP status: (\d{3})\b"
+)
+
+
+def registry_status(message: str) -> int | None:
+    """The HTTP status a registry answered, as the container runtime reports it."""
+    match = _REGISTRY_STATUS.search(message)
+    if not match:
+        return None
+    return int(next(g for g in match.groups() if g))
