@@ -137,3 +137,27 @@ def test_rendered_pods_pass_the_namespace_pod_security_level(stack):
             "ServiceAccount",
             "PersistentVolumeClaim",
         }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_charts_helm_test_pods_cannot_run_in_the_stacks_namespace(stack):
+    """Why the README supports `nimctl smoke`, not `helm test` (issue 9): the chart's test hooks
+    (templates/tests/*.yaml, curlimages/curl) set no securityContext, so the namespace's
+    `restricted` level refuses them at admission (pod-security-admission's
+    check_allowPrivilegeEscalation, check_runAsNonRoot, check_seccompProfile_restricted,
+    check_capabilities_restricted), and the NIM's ingress policy admits no pod of the namespace
+    itself."""
+    for _rel, docs in rendered(stack):
+        hooks = [d for d in docs if chart.is_hook(d) and d["kind"] == "Pod"]
+        assert {d["metadata"]["annotations"]["helm.sh/hook"] for d in hooks} == {"test"}
+        assert len(hooks) == 3  # models, completions, streaming chat
+        for pod in hooks:
+            violations = chart.restricted_violations(chart.pod_spec(pod) or {})
+            assert any("allowPrivilegeEscalation" in v for v in violations), violations
+            assert any("runAsNonRoot" in v for v in violations), violations
+    (policy,) = [
+        unwrap(p.inputs)
+        for p in program(stack).mocks.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if unwrap(p.inputs)["metadata"]["name"].endswith("-allow-clients")
+    ]
+    assert {"podSelector": {}} not in policy["spec"]["ingress"][0]["from"]
