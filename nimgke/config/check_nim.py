@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from nimgke import catalog
 from nimgke.config._base import (
     _DNS_LABEL,
@@ -16,6 +18,7 @@ from nimgke.config._base import (
     _parse_cpu_milli,
     _parse_quantity_gib,
 )
+from nimgke.config.pools import MAIN_POOL, pool_budget, pool_view
 from nimgke.config.resolved import ModelPlan
 from nimgke.config.settings import ModelSettings, StackSettings
 from nimgke.models import (
@@ -25,6 +28,9 @@ from nimgke.models import (
     cache_needed_gib,
     gpu_memory_needed_gb,
 )
+
+# k8s.io/apimachinery validation IsDNS1035Label (Service names): a letter first.
+_DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 
 
 def _check_cache_replication(s: StackSettings) -> list[Problem]:
@@ -163,13 +169,15 @@ def _check_model(
             )
         )
     release = _release_name(m)
-    if not _DNS_LABEL.fullmatch(release) or len(release) > 53:
+    # It names the model's Service (a DNS-1035 label: a letter first) and prefixes the Helm
+    # release of each version; check_rollout limits the length of those.
+    if not _DNS_1035.fullmatch(release) or len(release) > 63:
         problems.append(
             Problem(
                 f"{key}.release",
                 release,
-                "a Helm release name must be a DNS label of at most 53 characters "
-                "(lowercase letters, digits, '-')",
+                "names the model's Service and its releases, so it must be a DNS-1035 label "
+                "(lowercase letters, digits, '-', starting with a letter)",
                 "set release to e.g. 'llama3-8b'",
             )
         )
@@ -278,6 +286,7 @@ def _check_model(
         memory=memory,
         replicas=m.replicas,
         profile=m.profile,
+        pool=m.pool,
     )
 
 
@@ -313,11 +322,10 @@ def check_nim(s: StackSettings) -> tuple[list[Problem], list[ModelPlan]]:
             )
         )
     problems += _check_cache_replication(s)
-    machine = catalog.MACHINE_TYPES.get(s.gpu_pool.machine_type)
-    budget = catalog.workload_budget(machine) if machine else None
     plans: list[ModelPlan] = []
     for i, m in enumerate(nim.models):
-        found, plan = _check_model(i, m, s, budget)
+        # Judged on the machines of the pool the model runs on (gpuPool or greenPool).
+        found, plan = _check_model(i, m, pool_view(s, m.pool), pool_budget(s, m.pool))
         problems += found
         if plan:
             plans.append(plan)
@@ -334,7 +342,9 @@ def check_nim(s: StackSettings) -> tuple[list[Problem], list[ModelPlan]]:
                 )
             )
         first_use.setdefault(release, i)
-    replicas = sum(m.replicas for m in nim.models)
+    # The models on gpuPool (greenPool and canaries: check_rollout).
+    on_main = [m for m in nim.models if m.pool == MAIN_POOL]
+    replicas = sum(m.replicas for m in on_main)
     hpa = s.monitoring.hpa
     if replicas > s.gpu_pool.max_nodes >= 1:
         problems.append(
@@ -348,7 +358,7 @@ def check_nim(s: StackSettings) -> tuple[list[Problem], list[ModelPlan]]:
         )
     elif hpa.enabled and s.gpu_pool.max_nodes >= 1:
         # The chart's HPA scales each release up to max(maxReplicas, replicas).
-        peak = sum(max(hpa.max_replicas, m.replicas) for m in nim.models)
+        peak = sum(max(hpa.max_replicas, m.replicas) for m in on_main)
         if peak > s.gpu_pool.max_nodes:
             problems.append(
                 Problem(

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from nimgke.config._base import NAMESPACE, NGC_KEY, PROJECT_KEY, ConfigError, Problem
 from nimgke.config.check_cluster import check_cluster
 from nimgke.config.check_nim import check_nim
+from nimgke.config.check_rollout import check_rollout
 from nimgke.config.check_security import check_budget, check_security
 from nimgke.config.resolved import ModelPlan, StackConfig
 from nimgke.config.settings import StackSettings
@@ -29,6 +30,7 @@ def _check(
     problems = check_cluster(stack, s)
     found, plans = check_nim(s)
     problems += found
+    problems += check_rollout(s)
     problems += check_security(s, ngc_key)
     problems += check_budget(s)
     return problems, plans

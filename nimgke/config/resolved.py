@@ -25,6 +25,8 @@ class ModelPlan:
     memory: str
     replicas: int
     profile: str | None
+    pool: str = "gpu"
+    """The GPU pool the version runs on (``gpu`` or ``green``)."""
 
 
 @dataclass(frozen=True)

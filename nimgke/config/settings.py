@@ -59,6 +59,23 @@ class GpuPoolSettings(_Settings):
     """Zones for this pool; defaults to the cluster's zones."""
 
 
+class CanarySettings(_Settings):
+    """A second version of a model: its own Helm release, a share of the model's traffic."""
+
+    tag: str
+    """Image tag of the new version (a version is a tag on a pool)."""
+    weight: int
+    """Percent of the model's requests the canary gets, 0-100 (the HTTPRoute's backendRefs)."""
+    image: str | None = None
+    """Image repository; defaults to the model's."""
+    profile: str | None = None
+    """``NIM_MODEL_PROFILE``; defaults to the model's."""
+    replicas: PosInt | None = None
+    """Defaults to the model's."""
+    pool: Literal["gpu", "green"] | None = None
+    """Defaults to the model's pool; ``green`` runs the canary on greenPool (blue/green)."""
+
+
 class ModelSettings(_Settings):
     name: str
     """The OpenAI model id NIM serves, e.g. ``meta/llama3-8b-instruct``."""
@@ -81,6 +98,10 @@ class ModelSettings(_Settings):
     memory: str | None = None
     """Memory request (and limit); defaults like ``cpu``."""
     replicas: PosInt = 1
+    pool: Literal["gpu", "green"] = "gpu"
+    """The GPU pool this model's version runs on: ``gpu`` (gpuPool) or ``green`` (greenPool)."""
+    canary: CanarySettings | None = None
+    """A second version of the model, run as its own release; see README "Rollouts"."""
 
 
 class NimSettings(_Settings):
@@ -93,6 +114,18 @@ class NimSettings(_Settings):
     """``auto``: a regional disk when the GPU pool spans two zones, zonal in one zone."""
     service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     models: Annotated[list[ModelSettings], Field(min_length=1)]
+
+
+class GatewaySettings(_Settings):
+    """A GKE Gateway (internal Application Load Balancer) with one stable path per model."""
+
+    enabled: bool = False
+    proxy_subnet_cidr: str = "10.129.0.0/23"
+    """The region's proxy-only subnet (REGIONAL_MANAGED_PROXY): at least 64 addresses."""
+    timeout_sec: PosInt = 600
+    """Backend timeout (GCPBackendPolicy timeoutSec); GKE's default of 30 s cuts long answers."""
+    draining_timeout_sec: Annotated[int, Field(ge=0, le=3600)] = 60
+    """Connection draining when a version's endpoints leave the load balancer."""
 
 
 class AuthorizedNetwork(_Settings):
@@ -162,8 +195,11 @@ class StackSettings(_Settings):
     region: str
     cluster: ClusterSettings
     gpu_pool: GpuPoolSettings = GpuPoolSettings()
+    green_pool: GpuPoolSettings | None = None
+    """A second GPU pool for blue/green rollouts (versions with ``pool: green``)."""
     nim: NimSettings
     security: SecuritySettings = SecuritySettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     cost: CostSettings = CostSettings()
     budget: BudgetSettings | None = None
+    gateway: GatewaySettings = GatewaySettings()
