@@ -6,11 +6,16 @@ import pulumi_gcp as gcp
 from components.budget import CostGuard, CostGuardArgs
 from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
+from components.gateway import Backend, ModelGateway, ModelGatewayArgs, ModelRoute
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.model_service import ModelService, ModelServiceArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
-from components.nim_release import NimRelease, NimReleaseArgs
+from components.nim_release import READY_TIMEOUT_SECONDS, NimRelease, NimReleaseArgs
 from nimgke.config import NAMESPACE, load_from_pulumi
+from nimgke.config.pools import GREEN_POOL, MAIN_POOL, pool_settings
+from nimgke.config.versions import route_prefix, stable_target
+from nimgke.config.versions import versions as model_versions
 from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
 from nimgke.pricing import PriceError
@@ -55,6 +60,7 @@ cluster = GkeCluster(
         maintenance_start=sec.maintenance_window.start,
         maintenance_hours=sec.maintenance_window.hours,
         maintenance_days=list(sec.maintenance_window.days),
+        gateway_proxy_subnet=s.gateway.proxy_subnet_cidr if s.gateway.enabled else None,
     ),
 )
 
@@ -111,33 +117,60 @@ ngc = NgcSecrets(
 if sec.network_policies:
     NamespacePolicies("netpol", NamespacePoliciesArgs(namespace=ngc.namespace), opts=k8s_opts)
 
-releases = {}
-for model in cfg.models:
-    releases[model.release] = NimRelease(
-        f"nim-{model.release}",
+# Each version of a model (its tag on its pool, and an optional canary) is its own release; the
+# model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
+gw = s.gateway
+pools = {MAIN_POOL: gpu_pool}
+if s.green_pool is not None:
+    green = s.green_pool
+    pools[GREEN_POOL] = GpuNodePool(
+        "green",
+        GpuNodePoolArgs(
+            project=cfg.project,
+            cluster=cluster.cluster_id,
+            location=cfg.cluster_location,
+            node_zones=list(green.zones or s.cluster.zones),
+            service_account=cluster.node_service_account,
+            machine_type=green.machine_type,
+            accelerator_type=green.gpu_type,
+            accelerator_count=green.gpu_count,
+            total_min_nodes=green.min_nodes,
+            total_max_nodes=green.max_nodes,
+            spot=green.spot,
+            gpu_driver_version=green.driver_version,
+            disk_size_gb=green.disk_size_gb,
+            disk_type=green.disk_type,
+        ),
+    )
+versions = model_versions(cfg)
+releases: dict[str, NimRelease] = {}
+for v in versions:
+    on = pool_settings(s, v.pool) or pool_cfg
+    releases[v.release] = NimRelease(
+        f"nim-{v.release}",
         NimReleaseArgs(
-            release=model.release,
+            release=v.release,
             namespace=ngc.namespace,
             chart_version=s.nim.chart_version,
             chart_repo=s.nim.chart_repo,
             ngc_api_key=ngc_api_key,
-            node_selector=gpu_pool.node_selector,
+            node_selector=pools[v.pool].node_selector,
             values=ReleaseValues(
-                model_name=model.name,
-                image=model.image,
-                tag=model.tag,
+                model_name=v.plan.name,
+                image=v.plan.image,
+                tag=v.plan.tag,
                 pull_secret="ngc-registry",
                 api_secret="ngc-api",
-                gpu_count=pool_cfg.gpu_count,
-                cpu=model.cpu,
-                memory=model.memory,
+                gpu_count=on.gpu_count,
+                cpu=v.plan.cpu,
+                memory=v.plan.memory,
                 node_selector={},
-                cache_size=model.cache_size,
+                cache_size=v.plan.cache_size,
                 storage_class=cfg.cache_storage_class,
-                replicas=model.replicas,
+                replicas=v.plan.replicas,
                 service_type=s.nim.service_type,
-                profile=model.profile,
-                spot=pool_cfg.spot,
+                profile=v.plan.profile,
+                spot=on.spot,
                 restricted=sec.pod_security == "restricted",
                 hpa_metric=mon.hpa.metric if mon.hpa.enabled else None,
                 hpa_target_average=mon.hpa.target_average,
@@ -146,10 +179,52 @@ for model in cfg.models:
             pod_monitoring=mon.pod_monitoring,
             network_policy=sec.network_policies,
             allowed_client_namespaces=list(sec.allowed_client_namespaces),
+            await_ready=gw.enabled,
+            timeout_seconds=READY_TIMEOUT_SECONDS if gw.enabled else 600,
         ),
         opts=pulumi.ResourceOptions(
-            providers=[cluster.provider], depends_on=[ngc, gpu_pool, *cache_deps]
+            providers=[cluster.provider], depends_on=[ngc, pools[v.pool], *cache_deps]
         ),
+    )
+by_model: dict[str, list] = {}
+for v in versions:
+    by_model.setdefault(v.model, []).append(v)
+services = {
+    model: ModelService(
+        f"svc-{model}",
+        ModelServiceArgs(
+            model=model, namespace=ngc.namespace, target_release=stable_target(vs).release
+        ),
+        opts=k8s_opts,
+    )
+    for model, vs in by_model.items()
+}
+gateway = None
+if gw.enabled:
+    gateway = ModelGateway(
+        "gateway",
+        ModelGatewayArgs(
+            project=cfg.project,
+            region=cfg.region,
+            subnetwork=cluster.subnet_id,
+            address_name=f"{cfg.cluster_name}-nim-gateway",
+            namespace=ngc.namespace,
+            proxy_subnet_cidr=gw.proxy_subnet_cidr,
+            routes=[
+                ModelRoute(
+                    model=model,
+                    prefix=route_prefix(model),
+                    backends=[Backend(service=v.service, weight=v.weight) for v in vs],
+                    depends_on=[releases[v.release] for v in vs],
+                )
+                for model, vs in by_model.items()
+            ],
+            timeout_sec=gw.timeout_sec,
+            draining_timeout_sec=gw.draining_timeout_sec,
+        ),
+        # The cluster's Gateway API (CRDs, GatewayClasses) first: a change of the cluster does not
+        # change the Kubernetes provider, so nothing else would wait for it.
+        opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[cluster]),
     )
 
 if s.budget is not None:
@@ -168,6 +243,11 @@ pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("gpuPoolName", gpu_pool.node_pool_name)
 pulumi.export("namespace", ngc.namespace)
-pulumi.export("models", {r: rel.url for r, rel in releases.items()})
-pulumi.export("portForward", {r: rel.port_forward_command for r, rel in releases.items()})
+pulumi.export("models", {m: svc.url for m, svc in services.items()})
+pulumi.export("portForward", {m: svc.port_forward_command for m, svc in services.items()})
+pulumi.export("rollout", {m: {v.release: v.weight for v in vs} for m, vs in by_model.items()})
+if gateway is not None:
+    pulumi.export("endpoints", gateway.endpoints)
+if s.green_pool is not None:
+    pulumi.export("greenPoolName", pools[GREEN_POOL].node_pool_name)
 pulumi.export("costEstimate", cost_estimate)

@@ -34,6 +34,9 @@ SUBNET_CIDR = "10.10.0.0/20"
 PODS_CIDR = "10.16.0.0/14"
 SERVICES_CIDR = "10.20.0.0/20"
 SYSTEM_POOL_LABEL = {"nim-gke/pool": "system"}
+# Where Google Cloud's health checks come from (FACTS 24; cloud.google.com/load-balancing/docs/
+# firewall-rules, regional internal Application Load Balancer).
+HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 ADC_FLAG = "--use_application_default_credentials"
 # initial_node_count of a node pool is ForceNew and "Resizing your node pool manually may change
 # this value ... which will trigger destruction and recreation" (terraform-provider-google docs,
@@ -100,6 +103,11 @@ class ClusterArgs:
     maintenance_start: str = "03:00"
     maintenance_hours: int = 6
     maintenance_days: list[str] = field(default_factory=lambda: ["SA", "SU"])
+    gateway_proxy_subnet: str | None = None
+    """A CIDR for the region's proxy-only subnet: turns on the Gateway API (GKE Gateway
+    ``gke-l7-rilb``) and admits the load balancer's proxies and health checks to the nodes."""
+    gateway_backend_port: int = 8000
+    """The port the load balancer reaches the pods on (NIM's OpenAI port)."""
 
     def __post_init__(self) -> None:
         if self.release_channel not in RELEASE_CHANNELS:
@@ -190,6 +198,49 @@ def make_kubeconfig(name: str, server: str, ca_certificate: str | None) -> str:
     )
 
 
+def _gateway_network(
+    name: str,
+    args: ClusterArgs,
+    proxy_subnet: str,
+    network: gcp.compute.Network,
+    node_sa: gcp.serviceaccount.Account,
+    child: pulumi.ResourceOptions,
+) -> None:
+    """The proxy-only subnet of a regional internal Application Load Balancer, and the firewall
+    rule that lets its proxies and Google's health checks reach the NIM port on the nodes."""
+    # One ACTIVE REGIONAL_MANAGED_PROXY subnet per VPC and region serves every regional Envoy-based
+    # load balancer there; its addresses are the source of all traffic to the backends
+    # (cloud.google.com/load-balancing/docs/proxy-only-subnets).
+    gcp.compute.Subnetwork(
+        f"{name}-proxy-only",
+        project=args.project,
+        region=args.region,
+        network=network.id,
+        ip_cidr_range=proxy_subnet,
+        purpose="REGIONAL_MANAGED_PROXY",
+        role="ACTIVE",
+        opts=child,
+    )
+    # Envoy-based load balancers need an ingress allow rule from the proxy-only subnet, every load
+    # balancer one from the health-check ranges (cloud.google.com/load-balancing/docs/
+    # firewall-rules). GKE's controllers create such rules themselves (the open-source Ingress
+    # controller adds the ACTIVE proxy-only range and the NEG ports: kubernetes/ingress-gce
+    # pkg/firewalls/controller.go, pkg/loadbalancers/features/l7ilb.go; the Gateway records its own
+    # in the networking.gke.io/firewalls annotation), but the Gateway controller's code is not
+    # public: this rule does not depend on it. It admits only that port, only to the stack's nodes.
+    gcp.compute.Firewall(
+        f"{name}-allow-gateway",
+        project=args.project,
+        network=network.id,
+        direction="INGRESS",
+        source_ranges=[proxy_subnet, *HEALTH_CHECK_RANGES],
+        allows=[{"protocol": "tcp", "ports": [str(args.gateway_backend_port)]}],
+        target_service_accounts=[node_sa.email],
+        description="nim-gke: the internal Gateway's proxies and health checks to the NIM port",
+        opts=child,
+    )
+
+
 def kubeconfig_server(ip_endpoint: str, dns_endpoint: str | None) -> tuple[str, bool]:
     """``(server URL, uses the DNS endpoint)``: the DNS endpoint when the cluster has one."""
     if dns_endpoint:
@@ -214,6 +265,9 @@ def _maintenance_end(start: str, hours: int) -> str:
 
 class GkeCluster(pulumi.ComponentResource):
     """A hardened GKE Standard cluster with a separate autoscaling system pool."""
+
+    subnet_id: pulumi.Output[str]
+    """The nodes' subnet (the Gateway's internal address is reserved in it)."""
 
     cluster_name: pulumi.Output[str]
     cluster_id: pulumi.Output[str]
@@ -322,6 +376,9 @@ class GkeCluster(pulumi.ComponentResource):
             )
             key_name = key.id
 
+        if args.gateway_proxy_subnet:
+            _gateway_network(name, args, args.gateway_proxy_subnet, network, node_sa, child)
+
         components = [*MONITORING_COMPONENTS, *(["DCGM"] if args.dcgm_metrics else [])]
         # No master_ipv4_cidr_block: that makes a legacy VPC-peering private cluster (FACTS 21).
         # Without it the provider sends enable_private_nodes as network_config.
@@ -397,7 +454,16 @@ class GkeCluster(pulumi.ComponentResource):
                 "managed_prometheus": {"enabled": args.managed_prometheus},
             },
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
-            addons_config={"gce_persistent_disk_csi_driver_config": {"enabled": True}},
+            # HttpLoadBalancing (GKE's default, stated) runs the load balancer controllers the
+            # Gateway needs (FACTS 24; "GKE Gateway controller requirements").
+            addons_config={
+                "gce_persistent_disk_csi_driver_config": {"enabled": True},
+                "http_load_balancing": {"disabled": False},
+            },
+            # The Gateway API CRDs and GKE's GatewayClasses (gke-l7-rilb); VPC-native above.
+            gateway_api_config=(
+                {"channel": "CHANNEL_STANDARD"} if args.gateway_proxy_subnet else None
+            ),
             deletion_protection=args.deletion_protection,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -439,6 +505,7 @@ class GkeCluster(pulumi.ComponentResource):
         self.cluster_name = cluster.name
         self.cluster_id = cluster.id
         self.node_service_account = node_sa.email
+        self.subnet_id = subnet.id
 
         def kubeconfig(name: str, ip: str, auth: object, endpoints: object) -> str:
             dns = _field(_field(endpoints, "dns_endpoint_config"), "endpoint")

@@ -1,8 +1,11 @@
 """One NIM model served by the ``nim-llm`` Helm chart, with its metrics scrape and ingress policy.
 
-Await strategy: the release is installed with ``skip_await`` so ``pulumi up`` returns once Helm has
-applied the manifests; a first NIM start (image pull, model download, engine build) takes 10 to
-30 minutes and is watched by the startup probe, ``nimctl doctor`` and ``nimctl smoke`` instead.
+Await strategy: without a Gateway the release is installed with ``skip_await`` so ``pulumi up``
+returns once Helm has applied the manifests; a first NIM start (image pull, model download, engine
+build) takes 10 to 30 minutes and is watched by the startup probe, ``nimctl doctor`` and ``nimctl
+smoke`` instead. Behind a Gateway (``await_ready``) Helm waits until the StatefulSet's pods are
+Ready, for longer than the chart's startup budget, because the HTTPRoute that sends traffic to a
+version is created only after its release: a new version takes no request before it can answer.
 What would keep the pod from ever starting (GPU type, requests above allocatable, missing Secret
 keys, wrong node selector) is rejected by config validation before anything is created, and the
 selector, Secret names and GPU count are wired from the resources that provide them.
@@ -22,6 +25,10 @@ TYPE = "nim-gke:nim:NimRelease"
 CHART = "nim-llm"
 CHART_REPO = "https://helm.ngc.nvidia.com/nim"
 GMP_NAMESPACE = "gmp-system"
+# How long Helm waits for a version's pods behind a Gateway: more than the chart's startup budget
+# (40 s + 180 x 10 s, FACTS 4) plus a GPU node's scale-up and driver (up to 15 min) and the image
+# pull (10+ GB from nvcr.io, no image streaming: FACTS 11).
+READY_TIMEOUT_SECONDS = 3600
 
 
 def service_name(release: str) -> str:
@@ -49,6 +56,8 @@ class NimReleaseArgs:
     network_policy: bool = True
     allowed_client_namespaces: list[str] = field(default_factory=list)
     timeout_seconds: int = 600
+    await_ready: bool = False
+    """Wait for the pods to be Ready (Helm ``--wait``) up to ``timeout_seconds``."""
 
 
 class NimRelease(pulumi.ComponentResource):
@@ -77,7 +86,7 @@ class NimRelease(pulumi.ComponentResource):
             },
             namespace=args.namespace,
             values=values,
-            skip_await=True,
+            skip_await=not args.await_ready,
             timeout=args.timeout_seconds,
             atomic=False,
             cleanup_on_fail=False,

@@ -27,6 +27,8 @@ PROJECT = "nim-gke"
 SECRET_MANAGER_KEY = "nvapi-FROM-SECRET-MANAGER-0123456789"
 PROJECT_NUMBER = "123456789012"
 DNS_ENDPOINT_ID = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+INTERNAL_ADDRESS = "10.10.0.50"
+"""What the mock cloud reserves for an internal address (inside the cluster subnet 10.10.0.0/20)."""
 
 
 def is_secret(value: Any) -> bool:
@@ -144,6 +146,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "endpoint": f"{DNS_ENDPOINT_ID}-{PROJECT_NUMBER}.{location}.gke.goog",
             }
             outputs["controlPlaneEndpointsConfig"] = endpoints
+        elif args.typ == "gcp:compute/address:Address":
+            # Compute Engine picks a free address of the subnet when none is asked for.
+            outputs.setdefault("address", INTERNAL_ADDRESS)
         elif args.typ == "random:index/randomString:RandomString":
             outputs["result"] = "x7k2qp"
         elif args.typ == "gcp:serviceaccount/account:Account":

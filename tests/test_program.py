@@ -57,10 +57,16 @@ def test_exports(stack):
     assert out["clusterName"] == f"nim-{stack}"
     assert out["gpuPoolName"] == "gpu-pool-a1b2c3"
     assert out["namespace"] == "nim"
-    assert out["models"] == {"llama3-8b": "http://llama3-8b-nim-llm.nim.svc.cluster.local:8000/v1"}
+    # Issue 11: the model's stable Service <release>, in front of its serving version
+    assert out["models"] == {"llama3-8b": "http://llama3-8b.nim.svc.cluster.local:8000/v1"}
     assert out["portForward"] == {
-        "llama3-8b": "kubectl -n nim port-forward svc/llama3-8b-nim-llm 8000:8000"
+        "llama3-8b": "kubectl -n nim port-forward svc/llama3-8b 8000:8000"
     }
+    assert out["rollout"] == {"llama3-8b": {"llama3-8b-1-0-3": 100}}
+    if stack == "prod":  # the Gateway's address is the mock cloud's
+        assert out["endpoints"] == {"llama3-8b": "http://10.10.0.50/llama3-8b/v1"}
+    else:
+        assert "endpoints" not in out
     assert "kubeconfig" in run.secret_outputs
     assert json.loads(out["kubeconfig"])["kind"] == "Config"
 
@@ -130,12 +136,12 @@ def test_each_model_gets_its_own_release():
     config = stack_config("dev", **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
     run = run_program("dev", config, ["nim-gke:ngcApiKey"])
     names = sorted(r.inputs["name"] for r in run.mocks.of_type("kubernetes:helm.sh/v3:Release"))
-    assert names == ["llama-3-2-1b-instruct", "llama3-8b"]
-    assert set(run.outputs["models"]) == set(names)
+    assert names == ["llama-3-2-1b-instruct-1-8-5", "llama3-8b-1-0-3"]
+    assert set(run.outputs["models"]) == {"llama-3-2-1b-instruct", "llama3-8b"}
     small = [
         unwrap(r.inputs["values"])
         for r in run.mocks.of_type("kubernetes:helm.sh/v3:Release")
-        if r.inputs["name"] == "llama-3-2-1b-instruct"
+        if r.inputs["name"] == "llama-3-2-1b-instruct-1-8-5"
     ][0]
     assert small["image"] == {
         "repository": "nvcr.io/nim/meta/llama-3.2-1b-instruct",

@@ -143,7 +143,7 @@ def _check_green_pool(s: StackSettings) -> list[Problem]:
 
 def _versions(s: StackSettings) -> list[tuple[int, str, str, str, int]]:
     """(model index, role, release, pool, replicas) of every version named in the stack file."""
-    out = []
+    out: list[tuple[int, str, str, str, int]] = []
     for i, m in enumerate(s.nim.models):
         release = _release_name(m)
         out.append((i, MAIN, version_release(release, m.tag, m.pool), m.pool, m.replicas))

@@ -137,7 +137,8 @@ def test_dev_plan_shows_the_settings_that_matter():
         'workloadIdentityConfig.workloadPool: "my-nim-dev-project.svc.id.goog"',
     ):
         assert line in cluster
-    release = _block(text, "kubernetes:helm.sh/v3:Release", "nim-llama3-8b-release")
+    # Issue 11: each version is its own release, <release>-<tag>
+    release = _block(text, "kubernetes:helm.sh/v3:Release", "nim-llama3-8b-1-0-3-release")
     for line in (
         'version: "1.3.0"',
         'values.image.tag: "1.0.3"',
@@ -356,20 +357,25 @@ def test_diff_shows_the_resources_a_new_model_adds(tmp_path, run_cli):
     code, out, err = run_cli(plan, "plan", str(path), "--diff", str(base), "--json")
     assert (code, err) == (0, "")
     d = json.loads(out)
+    # Issue 11: the model's version (release <release>-<tag>) and its stable Service <release>
+    version = "nim-llama-3-2-1b-instruct-1-8-5"
     assert sorted((r["type"], r["name"]) for r in d["added"]) == [
-        ("kubernetes:helm.sh/v3:Release", "nim-llama-3-2-1b-instruct-release"),
-        (
-            "kubernetes:monitoring.googleapis.com/v1:PodMonitoring",
-            "nim-llama-3-2-1b-instruct-metrics",
-        ),
-        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "nim-llama-3-2-1b-instruct-ingress"),
-        ("nim-gke:nim:NimRelease", "nim-llama-3-2-1b-instruct"),
+        ("kubernetes:core/v1:Service", "svc-llama-3-2-1b-instruct-service"),
+        ("kubernetes:helm.sh/v3:Release", f"{version}-release"),
+        ("kubernetes:monitoring.googleapis.com/v1:PodMonitoring", f"{version}-metrics"),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{version}-ingress"),
+        ("nim-gke:nim:ModelService", "svc-llama-3-2-1b-instruct"),
+        ("nim-gke:nim:NimRelease", version),
     ]
     assert d["removed"] == []
     added = {c["path"] for c in d["outputs"] if c["change"] == "added"}
-    assert {'models["llama-3-2-1b-instruct"]', 'portForward["llama-3-2-1b-instruct"]'} <= added
+    assert {
+        'models["llama-3-2-1b-instruct"]',
+        'portForward["llama-3-2-1b-instruct"]',
+        'rollout["llama-3-2-1b-instruct"]["llama-3-2-1b-instruct-1-8-5"]',
+    } <= added
     code, out, _ = run_cli(plan, "plan", str(path), "--diff", str(base))
-    assert "  + kubernetes:helm.sh/v3:Release  nim-llama-3-2-1b-instruct-release" in out
+    assert f"  + kubernetes:helm.sh/v3:Release  {version}-release" in out
     assert FAKE_NGC_KEY not in out and plan.PLACEHOLDER_KEY not in out
 
 
@@ -498,20 +504,20 @@ def test_render_shows_the_pod_spec_of_the_real_chart(stack, run_cli):
     doc = json.loads(out)
     (release,) = [r for r in doc["resources"] if r["type"] == plan.HELM_RELEASE]
     (rendered,) = doc["rendered"]
-    assert (rendered["release"], rendered["namespace"]) == ("llama3-8b", "nim")
+    assert (rendered["release"], rendered["namespace"]) == ("llama3-8b-1-0-3", "nim")
     assert rendered["chartVersion"] == rendered["version"] == "1.3.0"
     (workload,) = rendered["workloads"]
-    assert (workload["kind"], workload["name"]) == ("StatefulSet", "llama3-8b-nim-llm")
+    assert (workload["kind"], workload["name"]) == ("StatefulSet", "llama3-8b-1-0-3-nim-llm")
     assert workload["restrictedViolations"] == []
     pod = workload["podSpec"]
     assert pod["nodeSelector"] == release["inputs"]["values"]["nodeSelector"]
     (container,) = pod["containers"]
     assert container["image"] == "nvcr.io/nim/meta/llama3-8b-instruct:1.0.3"
-    assert {"kind": "Service", "name": "llama3-8b-nim-llm"} in rendered["objects"]
+    assert {"kind": "Service", "name": "llama3-8b-1-0-3-nim-llm"} in rendered["objects"]
 
     code, text, _ = run_cli(plan, "plan", stack, "--render", "--chart", str(chart_dir))
     assert code == 0
-    assert "  StatefulSet llama3-8b-nim-llm: Pod Security restricted: admitted" in text
+    assert "  StatefulSet llama3-8b-1-0-3-nim-llm: Pod Security restricted: admitted" in text
     assert "  pod spec:\n" in text
     assert "      image: nvcr.io/nim/meta/llama3-8b-instruct:1.0.3" in text
     assert FAKE_NGC_KEY not in text and plan.PLACEHOLDER_KEY not in text
