@@ -26,13 +26,21 @@ from tests.conftest import (
     unwrap,
 )
 
-STACKS = ("dev", "prod")
+STACKS = ("dev", "prod", "prod-canary")
+"""``prod-canary``: prod with a canary at 10 % (issue 11), whose release must keep the same
+contract as the model's."""
+CANARY = {"tag": "1.1.2", "weight": 10}
 CHART_STARTUP_BUDGET_S = 40 + 180 * 10  # nim-llm 1.1.2 values.yaml, FACTS 4
 SCHEMA = SHARED_REFERENCE / "nim-llm-1.1.2" / "values.schema.json"
 
 
 @cache
 def program(stack: str) -> ProgramRun:
+    if stack == "prod-canary":
+        nim = json.loads(stack_config("prod")["nim-gke:nim"])
+        nim["models"][0]["canary"] = CANARY
+        config = stack_config("prod", **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+        return run_program("prod", config, ["nim-gke:ngcApiKey"])
     config = stack_config(stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY})
     return run_program(stack, config, ["nim-gke:ngcApiKey"])
 
@@ -167,6 +175,14 @@ def test_model_cache_attaches_in_every_zone_of_the_gpu_pool(stack):
         (term,) = sc["allowedTopologies"]
         (expr,) = term["matchLabelExpressions"]
         assert expr == {"key": "topology.gke.io/zone", "values": zones}
+
+
+def test_the_canary_release_differs_from_the_models_only_in_its_version():
+    """The canary keeps every contract above (they run for each release of prod-canary) and,
+    besides its image tag, the model's values: same Secrets, pool, probes, cache, requests."""
+    main, canary = sorted(release_values("prod-canary"), key=lambda v: v["image"]["tag"])
+    assert (main["image"]["tag"], canary["image"]["tag"]) == ("1.0.3", "1.1.2")
+    assert {**canary, "image": main["image"]} == main
 
 
 def test_prod_spans_two_gpu_zones_with_a_regional_ssd_cache():

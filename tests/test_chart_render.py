@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from nimctl import chart
+from nimgke.config.versions import chart_fullname
 from tests.conftest import unwrap
 from tests.helm_env import require_chart
 from tests.test_chart_contract import STACKS, gpu_pool, program, secrets
@@ -114,6 +115,19 @@ def test_rendered_pod_would_start_on_the_stack(stack):
         assert services[f"{release}-nim-llm"]["spec"]["ports"][0]["port"] == 8000
         assert services[f"{release}-nim-llm"]["spec"]["type"] == values["service"]["type"]
 
+        # Issue 11: what the Gateway and the model's Service rely on. The route's backendRef and
+        # both policies name this Service (chart_fullname), port 8000; the model's Service
+        # selects these pod labels and targets the container port named http-openai.
+        assert chart_fullname(release) in services
+        assert services[chart_fullname(release)]["spec"]["ports"][0] == {
+            "port": 8000,
+            "targetPort": "http-openai",
+            "name": "http-openai",
+        }
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports["http-openai"] == 8000
+        assert sts["metadata"]["name"] == chart_fullname(release)
+
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_rendered_pods_pass_the_namespace_pod_security_level(stack):
@@ -155,9 +169,11 @@ def test_the_charts_helm_test_pods_cannot_run_in_the_stacks_namespace(stack):
             violations = chart.restricted_violations(chart.pod_spec(pod) or {})
             assert any("allowPrivilegeEscalation" in v for v in violations), violations
             assert any("runAsNonRoot" in v for v in violations), violations
-    (policy,) = [
+    policies = [
         unwrap(p.inputs)
         for p in program(stack).mocks.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
         if unwrap(p.inputs)["metadata"]["name"].endswith("-allow-clients")
     ]
-    assert {"podSelector": {}} not in policy["spec"]["ingress"][0]["from"]
+    assert len(policies) == len(releases(stack))  # one per version
+    for policy in policies:
+        assert {"podSelector": {}} not in policy["spec"]["ingress"][0]["from"]

@@ -287,3 +287,51 @@ def test_args_reject_invalid_values(overrides, message):
 def test_system_pool_spot_is_a_setting(mocks, spot):
     build(mocks, system_spot=spot)
     assert mocks.one(NODE_POOL).inputs["nodeConfig"]["spot"] is spot
+
+
+# --- issue 11: the Gateway's network --------------------------------------------------------
+
+
+def test_without_a_gateway_no_proxy_subnet_no_firewall_no_gateway_api(mocks):
+    build(mocks)
+    assert [r.name for r in mocks.of_type("gcp:compute/subnetwork:Subnetwork")] == [
+        "cluster-subnet"
+    ]
+    assert mocks.of_type("gcp:compute/firewall:Firewall") == []
+    c = mocks.one(CLUSTER).inputs
+    assert "gatewayApiConfig" not in c
+    # HttpLoadBalancing is GKE's default; stated either way.
+    assert c["addonsConfig"]["httpLoadBalancing"] == {"disabled": False}
+
+
+def test_a_gateway_gets_its_proxy_only_subnet_and_the_gateway_api(mocks):
+    """FACTS 24: Gateway API channel, VPC-native, HttpLoadBalancing, a proxy-only subnet
+    (REGIONAL_MANAGED_PROXY, ACTIVE) in the cluster's region and VPC."""
+    build(mocks, gateway_proxy_subnet="10.129.0.0/23")
+    c = mocks.one(CLUSTER).inputs
+    assert c["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
+    assert c["networkingMode"] == "VPC_NATIVE"
+    assert c["addonsConfig"] == {
+        "gcePersistentDiskCsiDriverConfig": {"enabled": True},
+        "httpLoadBalancing": {"disabled": False},
+    }
+    proxy = mocks.named("cluster-proxy-only").inputs
+    assert proxy == {
+        "project": "my-proj",
+        "region": "us-central1",
+        "network": "cluster-vpc-id",
+        "ipCidrRange": "10.129.0.0/23",
+        "purpose": "REGIONAL_MANAGED_PROXY",
+        "role": "ACTIVE",
+    }
+
+
+def test_only_the_proxies_and_health_checkers_reach_the_nim_port_of_the_stacks_nodes(mocks):
+    out = build(mocks, gateway_proxy_subnet="10.129.0.0/23")
+    fw = mocks.one("gcp:compute/firewall:Firewall").inputs
+    assert fw["direction"] == "INGRESS"
+    assert fw["sourceRanges"] == ["10.129.0.0/23", "35.191.0.0/16", "130.211.0.0/22"]
+    assert fw["allows"] == [{"protocol": "tcp", "ports": ["8000"]}]
+    assert fw["targetServiceAccounts"] == [out["sa"]]
+    assert fw["network"] == "cluster-vpc-id"
+    assert "sourceTags" not in fw and "targetTags" not in fw

@@ -151,3 +151,37 @@ def test_children_parented(mocks):
     build()
     children = {u.rsplit("::", 1)[1] for u in mocks.urns() if "nim-gke:nim:NimRelease$" in u}
     assert children == {"nim-llama3-8b-release", "nim-llama3-8b-metrics", "nim-llama3-8b-ingress"}
+
+
+def test_behind_a_gateway_helm_waits_for_ready_pods(mocks):
+    """Issue 11: a route may only send traffic to a version that answers; Helm --wait, for longer
+    than the chart's startup budget (FACTS 4)."""
+    from components.nim_release import READY_TIMEOUT_SECONDS  # noqa: PLC0415
+
+    build(await_ready=True, timeout_seconds=READY_TIMEOUT_SECONDS)
+    r = mocks.one(RELEASE).inputs
+    assert (r["skipAwait"], r["timeout"]) == (False, 3600)
+    assert READY_TIMEOUT_SECONDS > 40 + 180 * 10
+
+
+def test_the_models_service_selects_one_version_by_the_charts_labels(mocks):
+    from components.model_service import ModelService, ModelServiceArgs  # noqa: PLC0415
+
+    svc = ModelService(
+        "svc-llama3-8b",
+        ModelServiceArgs(model="llama3-8b", namespace="nim", target_release="llama3-8b-1-1-2"),
+    )
+    out = resolve(lambda: {"url": svc.url, "pf": svc.port_forward_command})
+    inputs = mocks.one("kubernetes:core/v1:Service").inputs
+    assert inputs["metadata"]["name"] == "llama3-8b"
+    assert inputs["spec"] == {
+        "type": "ClusterIP",
+        "selector": pod_labels("llama3-8b-1-1-2"),
+        "ports": [
+            {"name": "http-openai", "port": 8000, "targetPort": "http-openai", "protocol": "TCP"}
+        ],
+    }
+    assert out == {
+        "url": "http://llama3-8b.nim.svc.cluster.local:8000/v1",
+        "pf": "kubectl -n nim port-forward svc/llama3-8b 8000:8000",
+    }
