@@ -49,6 +49,15 @@ from typing import Any
 
 from nimgke import catalog
 from nimgke.config import NAMESPACE, StackConfig
+from nimgke.config.pools import MAIN_POOL
+
+# At the end of the imports: nimgke.cost_rollout reads this module's helpers when it runs.
+from nimgke.cost_rollout import (  # noqa: E402
+    replicas_on,
+    rollout_assumptions,
+    rollout_lines,
+    rollout_not_included,
+)
 from nimgke.pricing import HOURS_PER_MONTH, PURCHASE_OPTIONS, PriceError, PriceSheet, load
 
 CURRENCY = "USD"
@@ -91,7 +100,7 @@ NOT_INCLUDED = [
     "network egress (internet, cross-zone, cross-region)",
     "Cloud Logging and Cloud Monitoring ingestion (incl. Managed Prometheus samples)",
     "Artifact Registry storage and transfer",
-    "load balancers and forwarding rules",
+    "load balancers and forwarding rules, other than the Gateway's forwarding rule (a line)",
     "Cloud NAT (private nodes), Cloud KMS keys, Secret Manager, static IPs",
     "taxes, negotiated discounts and credits other than the GKE free tier",
 ]
@@ -269,7 +278,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         region=region,
         option=option,
     )
-    replicas = sum(m.replicas for m in cfg.models)
+    replicas = replicas_on(cfg, MAIN_POOL)  # every version on gpuPool, canaries included
     serving = serving_nodes(pool.min_nodes, replicas)
     hours = gpu_node_hours(pool.min_nodes, serving, pool.max_nodes, s.cost.gpu_hours_per_day)
     if machine.gpu:
@@ -330,6 +339,9 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
             )
         )
 
+    # greenPool, the canaries' caches, the Gateway's forwarding rule (issue 11).
+    lines += rollout_lines(cfg, commitment, prices)
+
     # GKE management fee and the free tier credit.
     regional = s.cluster.regional
     fee, credit = management_fee(regional)
@@ -387,7 +399,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
             commitment=commitment,
             prices=prices,
         ),
-        "notIncluded": list(NOT_INCLUDED),
+        "notIncluded": [*NOT_INCLUDED, *rollout_not_included(cfg)],
     }
 
 
@@ -402,7 +414,7 @@ def _assumptions(
 ) -> list[str]:
     s = cfg.settings
     pool, sp = s.gpu_pool, s.cluster.system_pool
-    replicas = sum(m.replicas for m in cfg.models)
+    replicas = replicas_on(cfg, MAIN_POOL)
     out = [
         f"ESTIMATE from Google Cloud list prices as of {prices.as_of} ({prices.source}); "
         f"not a quote. A month is {HOURS_PER_MONTH} hours.",
@@ -475,6 +487,7 @@ def _assumptions(
             f"tier credit (${GKE_FREE_TIER_CREDIT_MONTHLY:.2f}/month per billing account) "
             "ASSUMING no other zonal or Autopilot cluster on the billing account uses it."
         )
+    out += rollout_assumptions(cfg)
     out.append(
         "No sustained-use discounts (E2, G2, A2 and A3 get none; N1 would get some); the system "
         "pool may grow to maxNodes under load (not in peak)."

@@ -82,7 +82,7 @@ def test_table_shows_the_figures_date_source_and_comparison(capsys):
 def test_prod_table_totals(capsys):
     _, out, _ = run_cli(capsys, "prod")
     total = next(li for li in out.splitlines() if li.startswith("Total per month"))
-    assert total.split()[-4:] == ["831.66", "831.66", "831.66", "1,367.64"]
+    assert total.split()[-4:] == ["849.91", "849.91", "849.91", "1,385.89"]
     assert "on-demand (this stack)" in out
 
 

@@ -78,14 +78,15 @@ def test_prod_figures():
     #   system disks   2 x 50 GB x 0.10 = 10.00
     #   model cache    50 GB x 0.34 (regional pd-ssd: two zones, FACTS 20) = 17.00
     #   GKE fee        regional: 0.10 x 730 = 73.00, no free tier
-    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 17 + 73 = 831.66
-    #   peak = 1031.97 + 40 + 195.67 + 10 + 17 + 73                      = 1367.64
+    #   Gateway        one forwarding rule 730 x 0.025 = 18.25 (issue 11, dated list price)
+    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 17 + 73 + 18.25 = 849.91
+    #   peak = 1031.97 + 40 + 195.67 + 10 + 17 + 73 + 18.25                      = 1385.89
     est = estimate_of("prod")
     assert est["purchaseOption"] == "on-demand"
     assert est["gpuNodeHourly"] == 0.706832
     assert est["clusterType"] == "regional"
-    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 831.66
-    assert est["peakMonthly"] == 1367.64
+    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 849.91
+    assert est["peakMonthly"] == 1385.89
     cache = line(est, "Model cache llama3-8b")
     assert cache["unitPrice"] == 0.34
     assert cache["item"] == (
@@ -221,8 +222,9 @@ def test_neither_spot_pool_takes_a_commitment():
 
 
 def test_prod_shows_its_non_gpu_overhead():
-    # system pool 195.67 + system disks 10.00 + regional cache 17.00 + fee 73.00 = 295.67
-    assert estimate_of("prod")["nonGpuOverheadMonthly"] == 295.67
+    # system pool 195.67 + system disks 10.00 + regional cache 17.00 + fee 73.00
+    # + the Gateway's forwarding rule 18.25 = 313.92
+    assert estimate_of("prod")["nonGpuOverheadMonthly"] == 313.92
 
 
 def test_system_pool_min_zero_still_counts_one_node():

@@ -1,0 +1,169 @@
+"""The cost lines of rollouts and the Gateway (issue 11), for :mod:`nimgke.cost`.
+
+- **Canaries**: a canary on gpuPool adds its replicas to the pool's serving nodes (the main GPU
+  line counts every version on the pool: :func:`replicas_on`); each canary has its own model cache
+  PVC (one per replica, like the model's), a line of its own.
+- **greenPool**: its own GPU node and boot disk lines, priced like gpuPool (its machine, its Spot
+  setting, ``cost.commitment``), serving = max(minNodes, replicas of the versions on it).
+- **The Gateway** (``gateway.enabled``): the internal load balancer's forwarding rule, an hourly
+  charge. ESTIMATE from a dated list price that is not in the price sheet:
+  ``FORWARDING_RULE_HOURLY`` (below). The proxy-only subnet is a subnet: no charge of its own. Not
+  included: the regional internal Application Load Balancer's proxy instances, which its section of
+  the pricing page bills, and its data processing (``DATA_PROCESSING_PER_GIB``, per GiB in and out).
+- Caches of versions removed from the stack file are kept (``Retain``) until their PVC is deleted:
+  not counted (``NOT_INCLUDED``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from nimgke import catalog
+from nimgke.config import NAMESPACE, StackConfig
+from nimgke.config.pools import GREEN_POOL, MAIN_POOL
+from nimgke.config.versions import CANARY, versions
+
+if TYPE_CHECKING:
+    from nimgke.cost import Line
+    from nimgke.pricing import PriceSheet
+
+GATEWAY_PRICES_SOURCE = "https://cloud.google.com/load-balancing/pricing"
+GATEWAY_PRICES_READ = "2026-12-02"
+"""When the figures below were read, from a stored copy of the pricing page (USD, us-central1)."""
+FORWARDING_RULE_HOURLY = 0.025
+"""USD per forwarding-rule hour: "First 5 forwarding rules $0.025 / 1 hour"."""
+DATA_PROCESSING_PER_GIB = 0.008
+"""USD per GiB: "Inbound/Outbound data processed by load balancer $0.008 / 1 gibibyte"."""
+
+GATEWAY_NOT_INCLUDED = (
+    "the Gateway's proxy instances (billed in the pricing page's internal Application Load "
+    f"Balancer section) and its data processing (${DATA_PROCESSING_PER_GIB}/GiB in and out, "
+    f"{GATEWAY_PRICES_SOURCE}, read {GATEWAY_PRICES_READ})"
+)
+RETAINED_CACHES = (
+    "model caches of versions removed from the stack file: kept (Retain) until their PVC is "
+    "deleted (README, Rollouts)"
+)
+
+
+def rollout_not_included(cfg: StackConfig) -> list[str]:
+    return ([GATEWAY_NOT_INCLUDED] if cfg.settings.gateway.enabled else []) + [RETAINED_CACHES]
+
+
+def replicas_on(cfg: StackConfig, pool: str) -> int:
+    """Replicas of every version (main and canary) that runs on ``pool``."""
+    return sum(v.plan.replicas for v in versions(cfg) if v.pool == pool)
+
+
+def rollout_lines(cfg: StackConfig, commitment: str, prices: PriceSheet) -> list[Line]:
+    """greenPool's nodes and disks, the canaries' caches, the Gateway's forwarding rule."""
+    from nimgke.cost import (  # noqa: PLC0415 - nimgke.cost calls this module
+        Line,
+        _fixed,
+        disk_gb_months,
+        gpu_node_hourly,
+        gpu_node_hours,
+        purchase_option,
+        serving_nodes,
+    )
+    from nimgke.pricing import HOURS_PER_MONTH  # noqa: PLC0415
+
+    s = cfg.settings
+    lines: list[Line] = []
+    green = s.green_pool
+    if green is not None:
+        machine = catalog.MACHINE_TYPES[green.machine_type]
+        option = purchase_option(green.spot, commitment)
+        rate = gpu_node_hourly(
+            prices,
+            machine,
+            gpu_type=green.gpu_type,
+            gpu_count=green.gpu_count,
+            region=s.region,
+            option=option,
+        )
+        serving = serving_nodes(green.min_nodes, replicas_on(cfg, GREEN_POOL))
+        hours = gpu_node_hours(green.min_nodes, serving, green.max_nodes, s.cost.gpu_hours_per_day)
+        disk = prices.disk_gb_month(green.disk_type, s.region, f"{NAMESPACE}:greenPool.diskType")
+        carries = (
+            f"{machine.gpu_count} x {machine.gpu} incl."
+            if machine.gpu
+            else f"+ {green.gpu_count} x {green.gpu_type} attached"
+        )
+        lines += [
+            Line(
+                f"Green pool GPU nodes: {machine.name} ({carries}), {option}",
+                "node-hour",
+                rate,
+                hours,
+                gpu=True,
+            ),
+            Line(
+                f"Green pool boot disks: {green.disk_size_gb} GB {green.disk_type} each",
+                "GB-month",
+                disk,
+                {sc: disk_gb_months(green.disk_size_gb, h) for sc, h in hours.items()},
+                gpu=True,
+            ),
+        ]
+    cache_type, regional = cfg.cache_disk_type, cfg.cache_regional
+    cache_price = prices.disk_gb_month(
+        cache_type, s.region, f"{NAMESPACE}:nim.storageClass", regional=regional
+    )
+    replication = "regional " if regional else ""
+    for v in versions(cfg):
+        if v.role != CANARY:
+            continue
+        size_gb = math.ceil(v.plan.cache_gib)
+        pool = "" if v.pool == MAIN_POOL else f", on pool {v.pool}"
+        lines.append(
+            Line(
+                f"Canary cache {v.release} (of {v.model}{pool}): {v.plan.replicas} x {size_gb} GB "
+                f"{replication}{cache_type} ({cfg.cache_storage_class})",
+                "GB-month",
+                cache_price,
+                _fixed(v.plan.replicas * size_gb),
+            )
+        )
+    if s.gateway.enabled:
+        lines.append(
+            Line(
+                "Gateway forwarding rule (internal load balancer), ESTIMATE",
+                "rule-hour",
+                FORWARDING_RULE_HOURLY,
+                _fixed(HOURS_PER_MONTH),
+            )
+        )
+    return lines
+
+
+def rollout_assumptions(cfg: StackConfig) -> list[str]:
+    s = cfg.settings
+    out = []
+    canaries = [v for v in versions(cfg) if v.role == CANARY]
+    if canaries:
+        out.append(
+            "Canaries run beside their model: "
+            + ", ".join(f"{v.release} ({v.plan.replicas} on pool {v.pool})" for v in canaries)
+            + "; each replica is a GPU node of its pool while it exists and has its own cache PVC."
+        )
+    if s.green_pool is not None:
+        g = s.green_pool
+        out.append(
+            f"greenPool: minNodes = {g.min_nodes} node(s) run 24/7; serving = max(minNodes, "
+            f"{replicas_on(cfg, GREEN_POOL)} replica(s) of the versions on it) run "
+            "cost.gpuHoursPerDay hours a day, like gpuPool's."
+        )
+    if s.gateway.enabled:
+        out.append(
+            "Gateway: ESTIMATE of one internal forwarding rule at "
+            f"${FORWARDING_RULE_HOURLY}/h ({GATEWAY_PRICES_SOURCE}, read {GATEWAY_PRICES_READ}: "
+            "the forwarding-rule price the page lists); the proxy-only subnet is a subnet, with no "
+            "charge of its own, and its reserved address counts as a static IP. The page bills the "
+            "regional "
+            "internal Application Load Balancer in its own section (proxy instances, which scale "
+            "with traffic) that this estimate does not include: check it before relying on the "
+            "figure."
+        )
+    return out

@@ -1,0 +1,90 @@
+"""Issue 11: what canaries, greenPool and the Gateway add to the estimate (hand-computed)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from nimgke import cost
+from nimgke.config import parse
+from nimgke.cost_rollout import (
+    DATA_PROCESSING_PER_GIB,
+    FORWARDING_RULE_HOURLY,
+    GATEWAY_PRICES_READ,
+    GATEWAY_PRICES_SOURCE,
+)
+from tests.cost.test_cost_estimate import line
+from tests.test_config_validation import raw_stack
+
+GREEN = {"machineType": "g2-standard-8", "minNodes": 0, "maxNodes": 2, "driverVersion": "LATEST"}
+
+
+def estimate(stack: str, canary: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    raw = copy.deepcopy(raw_stack(stack))
+    if canary is not None:
+        raw["nim-gke:nim"]["models"][0]["canary"] = canary
+    for key, value in extra.items():
+        raw[f"nim-gke:{key}"] = value
+    return cost.estimate(parse(stack, raw, (True, True)))
+
+
+def test_the_gateway_is_one_forwarding_rule_an_hour_labelled_an_estimate():
+    est = estimate("prod")
+    rule = line(est, "Gateway forwarding rule")
+    assert rule["item"] == "Gateway forwarding rule (internal load balancer), ESTIMATE"
+    assert (rule["unitPrice"], rule["unit"]) == (0.025, "rule-hour")
+    assert rule["monthly"] == dict.fromkeys(cost.SCENARIOS, 18.25)  # 730 h x 0.025
+    assert FORWARDING_RULE_HOURLY == 0.025 and DATA_PROCESSING_PER_GIB == 0.008
+    (said,) = [a for a in est["assumptions"] if a.startswith("Gateway: ESTIMATE")]
+    assert GATEWAY_PRICES_SOURCE in said and GATEWAY_PRICES_READ in said
+    assert "proxy-only subnet is a subnet, with no charge of its own" in said
+    assert any("proxy instances" in n and "0.008/GiB" in n for n in est["notIncluded"])
+    # dev has no Gateway: no line, no such exclusion.
+    dev = estimate("dev")
+    assert not [li for li in dev["lines"] if li["item"].startswith("Gateway")]
+    assert not [n for n in dev["notIncluded"] if "proxy instances" in n]
+
+
+def test_a_canary_adds_its_gpu_node_and_its_cache():
+    # prod: minNodes 1, the model 1 replica + the canary 1 replica: serving 2 nodes 24/7.
+    base, est = estimate("prod"), estimate("prod", {"tag": "1.1.2", "weight": 10})
+    assert est["gpuNodes"] == {"min": 1, "serving": 2, "max": 2}
+    gpu = line(est, "GPU nodes")
+    assert gpu["quantity"]["alwaysOn"] == 1460  # 2 x 730
+    assert gpu["monthly"]["alwaysOn"] == 1031.97
+    cache = line(est, "Canary cache")
+    assert cache["item"] == (
+        "Canary cache llama3-8b-1-1-2 (of llama3-8b): 1 x 50 GB regional pd-ssd "
+        "(nim-cache-regional-pd-ssd)"
+    )
+    assert cache["monthly"]["idle"] == 17.00  # 50 GB x 0.34
+    # 24 h/day: expected = always-on; + one node (515.99 + 20 boot disk) + the cache (17.00)
+    assert est["alwaysOnMonthly"] == round(base["alwaysOnMonthly"] + 515.98 + 20 + 17, 2)
+    assert any(
+        a.startswith("Canaries run beside their model: llama3-8b-1-1-2 (1 on pool gpu)")
+        for a in est["assumptions"]
+    )
+
+
+def test_a_canary_on_green_is_priced_on_greens_machines():
+    est = estimate("prod", {"tag": "1.1.2", "weight": 10, "pool": "green"}, greenPool=GREEN)
+    # gpuPool serves only the model again; greenPool: 0 min, 1 serving, 2 max, g2-standard-8
+    assert est["gpuNodes"] == {"min": 1, "serving": 1, "max": 2}
+    nodes = line(est, "Green pool GPU nodes")
+    assert nodes["item"] == "Green pool GPU nodes: g2-standard-8 (1 x nvidia-l4 incl.), on-demand"
+    rate = nodes["unitPrice"]
+    assert nodes["quantity"] == {"idle": 0, "expected": 730, "alwaysOn": 730, "peak": 1460}
+    assert nodes["monthly"]["alwaysOn"] == round(730 * rate, 2)
+    disks = line(est, "Green pool boot disks")
+    assert disks["quantity"]["alwaysOn"] == 200  # one 200 GB disk for a month
+    assert line(est, "Canary cache")["item"].startswith(
+        "Canary cache llama3-8b-1-1-2-green (of llama3-8b, on pool green)"
+    )
+    # The green pool's nodes move with usage: not part of the overhead.
+    assert est["nonGpuOverheadMonthly"] == estimate("prod")["nonGpuOverheadMonthly"] + 17.00
+
+
+def test_retained_caches_of_removed_versions_are_named_as_not_included():
+    assert any(
+        "kept (Retain) until their PVC is deleted" in n for n in estimate("dev")["notIncluded"]
+    )
