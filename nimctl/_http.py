@@ -21,9 +21,14 @@ from typing import Any
 API_KEY_ENV = "NIMCTL_API_KEY"
 DEFAULT_TIMEOUT = 60.0
 PORT_FORWARD_HINT = (
-    "is the port-forward running? kubectl -n nim port-forward svc/<release>-nim-llm 8000:8000 "
-    "(`pulumi stack output portForward` prints it)"
+    "is the port-forward running? kubectl -n nim port-forward svc/<release> 8000:8000 "
+    "(`pulumi stack output portForward` prints it); behind the Gateway use the model's endpoint "
+    "from inside the VPC (`pulumi stack output endpoints`)"
 )
+# Envoy's local reply when a route's backend has no healthy endpoint (the GKE Gateway's proxies
+# are Envoy: cloud.google.com/load-balancing/docs/proxy-only-subnets; envoyproxy/envoy
+# source/common/router/router.cc, "no healthy upstream").
+NO_HEALTHY_UPSTREAM = "no healthy upstream"
 
 
 class HttpProblem(Exception):
@@ -89,6 +94,13 @@ def _http_error(method: str, url: str, status: int, body: bytes, api_key: str | 
         )
     if status == 404:
         return f"{where}{suffix}: not found."
+    if status == 503 and NO_HEALTHY_UPSTREAM in detail:
+        return (
+            f"{where}{suffix}: the load balancer has no healthy backend for this route (its "
+            "health check, /v1/health/ready on port 8000, fails for every pod of the version the "
+            "request went to). Run `nimctl doctor`: it checks the route, its HealthCheckPolicy "
+            "and the pods."
+        )
     if status == 503:
         return (
             f"{where}{suffix}: service unavailable. The model may still be loading "
@@ -188,7 +200,8 @@ def list_models(base: str, *, api_key: str | None, timeout: float) -> list[str]:
         if "HTTP 404" in str(exc):
             raise HttpProblem(
                 f"{exc} {base} does not look like an OpenAI-compatible server: pass the base URL "
-                "(e.g. http://localhost:8000 for a port-forward of svc/<release>-nim-llm)."
+                "(e.g. http://localhost:8000 for a port-forward of svc/<release>, or the Gateway "
+                "endpoint http://<ip>/<release>/v1)."
             ) from None
         raise
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):

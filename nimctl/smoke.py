@@ -273,7 +273,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--url",
         required=True,
         help="base URL of the server, e.g. http://localhost:8000 after "
-        "`kubectl port-forward svc/<release>-nim-llm 8000:8000` (a trailing /v1 is accepted)",
+        "`kubectl port-forward svc/<release> 8000:8000`, or a model's Gateway endpoint "
+        "http://<ip>/<release>/v1 (`pulumi stack output endpoints`); a path prefix is kept, a "
+        "trailing /v1 is accepted",
     )
     parser.add_argument(
         "--model", help="model id to test (must be listed by /v1/models; default: the first one)"
@@ -307,8 +309,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Example:\n"
-        "  kubectl -n nim port-forward svc/llama3-8b-nim-llm 8000:8000 &\n"
-        "  python -m nimctl smoke --url http://localhost:8000",
+        "  kubectl -n nim port-forward svc/llama3-8b 8000:8000 &\n"
+        "  python -m nimctl smoke --url http://localhost:8000\n"
+        "  python -m nimctl smoke --url http://10.10.0.50/llama3-8b/v1   # the Gateway, in the VPC",
     )
     return add_arguments(parser)
 

@@ -27,6 +27,7 @@ MODES = (
     "stream-no-done",  # the stream ends without "data: [DONE]"
     "stream-no-content",  # the stream only carries empty deltas
     "stream-malformed",  # one SSE event is not JSON
+    "no-healthy-upstream",  # behind the Gateway: Envoy's 503 when no backend passes its check
 )
 
 
@@ -47,6 +48,7 @@ class FakeOpenAI:
         models: tuple[str, ...] = (DEFAULT_MODEL,),
         api_key: str | None = None,
         token_delay: float = 0.0,
+        prefix: str = "",
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
@@ -54,6 +56,11 @@ class FakeOpenAI:
         self.models = models
         self.api_key = api_key
         self.token_delay = token_delay
+        self.prefix = prefix.rstrip("/")
+        """Like the Gateway's HTTPRoute (``/<release>/v1`` -> ``/v1``, URLRewrite
+        ReplacePrefixMatch): only paths under it are served, with the prefix removed."""
+        self.received: list[str] = []
+        """The request paths as the client sent them (before the prefix is removed)."""
         self.requests: list[tuple[str, str, dict[str, Any] | None]] = []
         self._httpd = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self._thread = threading.Thread(
@@ -98,6 +105,20 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def _json(self, status: int, obj: Any) -> None:
             self._send(status, json.dumps(obj).encode())
 
+        def _route(self) -> bool:
+            """The Gateway's part: strip the model's prefix, or answer 404 like a route that
+            matches nothing; 503 with Envoy's body when no backend is healthy."""
+            server.received.append(self.path)
+            if server.prefix:
+                if not (self.path == server.prefix or self.path.startswith(server.prefix + "/")):
+                    self._send(404, b"", "text/plain")
+                    return False
+                self.path = self.path[len(server.prefix) :] or "/"
+            if server.mode == "no-healthy-upstream":
+                self._send(503, b"no healthy upstream", "text/plain")
+                return False
+            return True
+
         def _authorized(self) -> bool:
             """With ``api_key`` set, answer 401 unless the request carries that bearer token."""
             if server.api_key and self.headers.get("Authorization") != f"Bearer {server.api_key}":
@@ -107,6 +128,8 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         # -- endpoints ---------------------------------------------------------------------------
         def do_GET(self) -> None:
+            if not self._route():
+                return
             server.requests.append(("GET", self.path, None))
             if not self._authorized():
                 return
@@ -146,6 +169,8 @@ def _make_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw or b"{}")
             except ValueError:
                 body = {}
+            if not self._route():
+                return
             server.requests.append(("POST", self.path, body))
             if not self._authorized():
                 return

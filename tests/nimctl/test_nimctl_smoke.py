@@ -48,7 +48,8 @@ def test_connection_refused(run_cli, free_port: int) -> None:
     code, out, err = run_cli(smoke, "smoke", "--url", f"http://127.0.0.1:{free_port}")
     assert code == 1
     assert f"smoke: FAIL: cannot connect to 127.0.0.1:{free_port}: connection refused" in err
-    assert "port-forward svc/<release>-nim-llm 8000:8000" in err
+    assert "port-forward svc/<release> 8000:8000" in err
+    assert "pulumi stack output endpoints" in err
     assert "pulumi stack output portForward" in err
     assert out == ""
 
@@ -201,3 +202,43 @@ def test_help_describes_the_checks(capsys: pytest.CaptureFixture[str]) -> None:
     assert "GET /v1/models" in text
     assert "time to first token" in text
     assert "--api-key" in text and "NIMCTL_API_KEY" in text
+
+
+# --- issue 11: a model's Gateway endpoint, http://<ip>/<release>/v1 --------------------------
+
+
+@pytest.mark.parametrize(
+    "url_path", ["/llama3-8b/v1", "/llama3-8b/v1/", "/llama3-8b"], ids=["v1", "slash", "bare"]
+)
+def test_passes_against_a_gateway_endpoint_with_a_path_prefix(run_cli, url_path: str) -> None:
+    """The HTTPRoute serves /<release>/v1/... (rewritten to /v1/...): smoke keeps the prefix."""
+    with FakeOpenAI(prefix="/llama3-8b") as server:
+        code, out, err = run_cli(
+            smoke, "smoke", "--url", server.url + url_path, "--max-tokens", "3"
+        )
+    assert code == 0, err
+    assert f"nimctl smoke {server.url}/llama3-8b" in out
+    assert out.rstrip().endswith("smoke: PASS")
+    assert server.received == [
+        "/llama3-8b/v1/models",
+        "/llama3-8b/v1/chat/completions",
+        "/llama3-8b/v1/chat/completions",
+    ]
+
+
+def test_the_gateway_without_the_models_prefix_is_not_found(run_cli) -> None:
+    with FakeOpenAI(prefix="/llama3-8b") as server:
+        code, _, err = run_cli(smoke, "smoke", "--url", server.url)
+    assert code == 1
+    assert f"GET {server.url}/v1/models returned HTTP 404" in err
+    assert "or the Gateway endpoint http://<ip>/<release>/v1" in err
+
+
+def test_no_healthy_backend_behind_the_gateway_points_at_doctor(run_cli) -> None:
+    with FakeOpenAI(prefix="/llama3-8b", mode="no-healthy-upstream") as server:
+        code, _, err = run_cli(smoke, "smoke", "--url", server.url + "/llama3-8b/v1")
+    assert code == 1
+    assert "returned HTTP 503 (server said: no healthy upstream)" in err
+    assert "the load balancer has no healthy backend for this route" in err
+    assert "/v1/health/ready on port 8000" in err
+    assert "nimctl doctor" in err
