@@ -1,9 +1,10 @@
 """``nimctl doctor``: why is the NIM not serving, and what fixes it?
 
 Reads the NIM's namespace (pods labelled ``app.kubernetes.io/name=nim-llm``, their events and
-PVCs, and the nodes) from the current kube context, or offline from the JSON of
-``kubectl get pods,events,pvc,nodes -n NS -o json``, and reports each problem it recognises with
-its cause and its fix (the causes are listed in ``catalogue``).
+PVCs, and the nodes; the Gateway, its HTTPRoutes and GKE policies when there are any) from the
+current kube context, or offline from the JSON of ``kubectl get pods,events,pvc,nodes -n NS -o
+json`` (``live.GATEWAY_GET`` adds the Gateway's kinds), and reports each problem it recognises
+with its cause and its fix (the causes are listed in ``catalogue``).
 
 Exit codes: 0 healthy, 1 problems that need a fix, 2 the namespace could not be read,
 3 nothing to fix but not ready yet (a GPU node or the model is still coming up). What is still
@@ -13,6 +14,7 @@ probe's budget (``lifecycle.startup_budget``).
 
 The package, by what a reader looks for:
 
+- ``gateway``: the Gateway, its routes, policies and backends (issue 11).
 - ``snapshot`` (a file or stdin) and ``live`` (the Kubernetes client) read the namespace into
   one kubectl-shaped v1 List; ``kube`` holds the small helpers over those dicts.
 - ``engine.diagnose`` routes each NIM pod to the area that explains its state, and collects
@@ -57,7 +59,7 @@ from nimctl.doctor.kube import (
     snapshot_time,
 )
 from nimctl.doctor.lifecycle import startup_budget
-from nimctl.doctor.live import collect, read_live
+from nimctl.doctor.live import GATEWAY_GET, collect, read_live
 from nimctl.doctor.render import render, render_json
 from nimctl.doctor.report import (
     ERROR,
@@ -124,7 +126,8 @@ __all__ = [
     "startup_budget",
 ]
 
-DESCRIPTION = """\
+DESCRIPTION = (
+    """\
 Why is the NIM not serving, and what fixes it?
 
 Reads the NIM pods (labelled app.kubernetes.io/name=nim-llm), their events and PVCs, and the
@@ -134,11 +137,19 @@ maximum, quota, zone stockout, the autoscaler retrying a failed scale-up), GPU n
 installing their driver, untolerated taints, node selectors that match no pool, image pulls
 refused by nvcr.io (401, 402 not entitled, 403), a missing API key Secret or key, Pending PVCs, a
 zonal disk in the wrong zone, model loads against the startup-probe budget, probe failures,
-OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown.
+OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown; behind the Gateway: a Gateway
+not accepted or programmed (its address unusable), a route not accepted or with unresolved
+backends, a policy not attached or missing, a version that takes traffic without a ready pod,
+and caches of removed versions. For a snapshot with the Gateway's objects:
+  kubectl get pods,events,pvc,nodes,GATEWAY_KINDS -n NS -o json
+with GATEWAY_KINDS = """
+    + GATEWAY_GET
+    + """
 
 Exit codes: 0 healthy, 1 problems to fix, 2 the namespace could not be read,
 3 nothing to fix but not ready yet (a node, its GPU driver or the model is still coming up;
 each wait becomes a problem after its patience)."""
+)
 
 
 def _parse_now(text: str) -> datetime:

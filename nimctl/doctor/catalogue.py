@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from nimctl.doctor.report import ERROR, WAITING
+from nimctl.doctor.report import ERROR, WAITING, WARNING
 
 
 class Cause(NamedTuple):
@@ -72,6 +72,23 @@ CAUSES: dict[str, Cause] = {
     "container-waiting": Cause(ERROR, "describe-pod"),
     "pod-failed": Cause(ERROR, "describe-pod"),
     "node-shutdown": Cause(WAITING, "wait-for-replacement-pod"),
+    # The Gateway in front of the releases (issue 11): nimctl/doctor/gateway.py
+    "gateway-programming": Cause(WAITING, "wait-for-gateway"),
+    "route-pending": Cause(WAITING, "wait-for-gateway"),
+    "policy-pending": Cause(WAITING, "wait-for-gateway"),
+    "gateway-not-accepted": Cause(ERROR, "check-gateway-class"),
+    "gateway-address-not-usable": Cause(ERROR, "fix-gateway-address"),
+    "gateway-not-programmed": Cause(ERROR, "read-gateway-status"),
+    "gateway-no-address": Cause(ERROR, "read-gateway-status"),
+    "route-not-accepted": Cause(ERROR, "fix-route-parent"),
+    "route-backend-not-found": Cause(ERROR, "create-route-backend"),
+    "route-ref-not-permitted": Cause(ERROR, "keep-backends-in-namespace"),
+    "route-refs-unresolved": Cause(ERROR, "read-route-status"),
+    "route-backend-not-ready": Cause(ERROR, "drain-or-fix-version"),
+    "health-check-policy-missing": Cause(ERROR, "add-health-check-policy"),
+    "backend-policy-missing": Cause(WARNING, "add-backend-policy"),
+    "policy-not-attached": Cause(ERROR, "fix-policy-target"),
+    "cache-of-removed-version": Cause(WARNING, "delete-retained-cache"),
 }
 
 FIXES: dict[str, str] = {
@@ -324,5 +341,72 @@ FIXES: dict[str, str] = {
         "follow the new pod (the model cache PVC survives). A Spot GPU node can be reclaimed at "
         "any time: if it keeps happening, run the pool on demand (nim-gke:gpuPool.spot false), "
         "in more zones, or on a reservation."
+    ),
+    "wait-for-gateway": (
+        "Wait: GKE's Gateway controller is building the internal load balancer (forwarding rule, "
+        "proxies, URL map, backend services, health checks), a few minutes; doctor calls it stuck "
+        "after {patience}. `kubectl -n {ns} describe gateway {gateway}` shows its conditions and "
+        "events."
+    ),
+    "check-gateway-class": (
+        "GatewayClass {gateway_class} did not accept the Gateway ({reason}). It needs the "
+        "cluster's Gateway API (nim-gke:gateway.enabled sets gateway_api_config "
+        "CHANNEL_STANDARD: `kubectl get gatewayclass` lists gke-l7-rilb) and an ACTIVE proxy-only "
+        "subnet in the region (`gcloud compute networks subnets list "
+        "--filter=purpose=REGIONAL_MANAGED_PROXY`); `pulumi up` creates both."
+    ),
+    "fix-gateway-address": (
+        "The Gateway names the reserved internal address {address}, which it cannot use: it does "
+        "not exist in the region, is not in the nodes' subnet, or another forwarding rule holds "
+        "it. `gcloud compute addresses describe {address} --region REGION` shows it (status "
+        "RESERVED, or IN_USE by this Gateway's rule); `pulumi up` recreates a deleted one."
+    ),
+    "read-gateway-status": (
+        "`kubectl -n {ns} describe gateway {gateway}` shows the controller's conditions and "
+        "events; the load balancer parts it made are named in its networking.gke.io/* "
+        "annotations (forwarding-rules, backend-services, health-checks, url-maps)."
+    ),
+    "fix-route-parent": (
+        "HTTPRoute {route} must name Gateway {parent} and its listener (sectionName http) in its "
+        "own namespace, and the listener must admit HTTPRoutes from it (allowedRoutes from Same). "
+        "The stack writes both: `pulumi up` puts back a route or Gateway edited by hand."
+    ),
+    "create-route-backend": (
+        "The route names a Service that does not exist ({services}): a version's release is "
+        "missing or failed (`helm -n {ns} list`, `kubectl -n {ns} get svc`). `pulumi up` installs "
+        "it; or remove the version from the stack file (the canary block) so the route stops "
+        "naming it."
+    ),
+    "keep-backends-in-namespace": (
+        "A backendRef of {route} points into another namespace without a ReferenceGrant; the "
+        "stack keeps every version's Service in {ns} beside the route."
+    ),
+    "read-route-status": (
+        "`kubectl -n {ns} describe httproute {route}` shows each parent's conditions and the "
+        "controller's message."
+    ),
+    "drain-or-fix-version": (
+        "{share}% of the requests of route {route} go to {service} and fail (the load balancer "
+        "answers 503 'no healthy upstream'). Drain that version now (canary.weight: 0 in the "
+        "stack file, `pulumi up`), fix its pod (its own finding), then raise the weight again."
+    ),
+    "add-health-check-policy": (
+        "Create the HealthCheckPolicy for Service {service} (`pulumi up` does, for every version "
+        "behind the Gateway): networking.gke.io/v1, targetRef Service {service}, type HTTP, "
+        "requestPath /v1/health/ready, port 8000 (portSpecification USE_FIXED_PORT)."
+    ),
+    "add-backend-policy": (
+        "Create the GCPBackendPolicy for Service {service} (`pulumi up` does: "
+        "nim-gke:gateway.timeoutSec and drainingTimeoutSec)."
+    ),
+    "fix-policy-target": (
+        "{kind} {policy} is not attached to Service {target}. TargetNotFound: that Service does "
+        "not exist (yet), see `kubectl -n {ns} get svc {target}`; Conflicted: another {kind} "
+        "targets it (keep one per Service: `kubectl -n {ns} get {plural}`); Invalid: its spec "
+        "breaks a rule of the CRD (`kubectl -n {ns} describe {plural} {policy}`)."
+    ),
+    "delete-retained-cache": (
+        "If release {release} will not come back: `kubectl -n {ns} delete pvc {pvc}` (its "
+        "StorageClass deletes the disk). A version added again later downloads the model anew."
     ),
 }

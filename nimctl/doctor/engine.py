@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from nimctl.doctor import images, lifecycle, scheduling, secrets, storage, workloads
+from nimctl.doctor import gateway, images, lifecycle, scheduling, secrets, storage, workloads
 from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import (
     CHART_NAME,
@@ -55,6 +55,7 @@ def diagnose(
         check_pod(diag, pod)
         if len(diag.findings) == before and not pod_ready(pod):
             diag.add("pod-not-ready", f"pod/{name(pod)}", f"pod {name(pod)} is not ready yet")
+    gateway.check_gateway(diag, release)
     claimed = {c for p in pods for c in claim_names(p)}
     claimed_by_scheduled = {c for p in pods if get(p, "spec", "nodeName") for c in claim_names(p)}
     for pvc in snap.pvcs:

@@ -7,12 +7,27 @@ from typing import Any
 from nimctl.doctor.kube import CHART_NAME, DEFAULT_NAMESPACE, INSTANCE_LABEL, NAME_LABEL, get
 from nimctl.doctor.snapshot import DoctorInputError
 
+# The Gateway's objects (issue 11): (kind, group, version, plural). A cluster without the Gateway
+# API answers 404 for them, an identity that may not read them 403: both mean "no Gateway here".
+CUSTOM_READS = (
+    ("Gateway", "gateway.networking.k8s.io", "v1", "gateways"),
+    ("HTTPRoute", "gateway.networking.k8s.io", "v1", "httproutes"),
+    ("HealthCheckPolicy", "networking.gke.io", "v1", "healthcheckpolicies"),
+    ("GCPBackendPolicy", "networking.gke.io", "v1", "gcpbackendpolicies"),
+)
+GATEWAY_GET = ",".join(f"{plural}.{group}" for _, group, _, plural in CUSTOM_READS)
+"""What to add to ``kubectl get pods,events,pvc,nodes`` for a snapshot with the Gateway."""
 
-def collect(core: Any, api_client: Any, namespace: str, release: str | None) -> dict[str, Any]:
-    """Read pods (by label), events, PVCs and nodes into one kubectl-shaped v1 List.
+
+def collect(
+    core: Any, api_client: Any, namespace: str, release: str | None, custom: Any = None
+) -> dict[str, Any]:
+    """Read pods (by label), events, PVCs and nodes into one kubectl-shaped v1 List, and with
+    ``custom`` (a ``kubernetes.client.CustomObjectsApi``) the Gateway's objects.
 
     ``core`` is a ``kubernetes.client.CoreV1Api``; ``api_client.sanitize_for_serialization``
-    turns the client's objects into the same camelCase dicts ``kubectl -o json`` prints.
+    turns the client's objects into the same camelCase dicts ``kubectl -o json`` prints; custom
+    objects come back as those dicts already.
     """
     selector = f"{NAME_LABEL}={CHART_NAME}" + (f",{INSTANCE_LABEL}={release}" if release else "")
     reads: list[tuple[str, Any]] = [
@@ -35,6 +50,17 @@ def collect(core: Any, api_client: Any, namespace: str, release: str | None) -> 
             raise DoctorInputError(_api_error(kind, namespace, exc)) from None
         for item in api_client.sanitize_for_serialization(listed).get("items", []):
             item.setdefault("apiVersion", "v1")
+            item.setdefault("kind", kind)
+            items.append(item)
+    for kind, group, version, plural in CUSTOM_READS if custom is not None else ():
+        try:
+            listed = custom.list_namespaced_custom_object(group, version, namespace, plural)
+        except Exception as exc:  # kubernetes.client.ApiException, urllib3 errors
+            if getattr(exc, "status", None) in (403, 404):
+                continue
+            raise DoctorInputError(_api_error(kind, namespace, exc)) from None
+        for item in listed.get("items", []):
+            item.setdefault("apiVersion", f"{group}/{version}")
             item.setdefault("kind", kind)
             items.append(item)
     return {"apiVersion": "v1", "kind": "List", "items": items}
@@ -80,4 +106,5 @@ def read_live(
             ) from None
         namespace = namespace or DEFAULT_NAMESPACE
     api_client = client.ApiClient()
-    return collect(client.CoreV1Api(api_client), api_client, namespace, release), namespace
+    core, custom = client.CoreV1Api(api_client), client.CustomObjectsApi(api_client)
+    return collect(core, api_client, namespace, release, custom), namespace

@@ -1,6 +1,7 @@
 """The snapshot a diagnosis reads: a kubectl-shaped v1 List split by kind, from a file or stdin.
 
-``kubectl get pods,events,pvc,nodes -n NS -o json`` prints exactly this List; the live path
+``kubectl get pods,events,pvc,nodes -n NS -o json`` prints exactly this List (with the Gateway's
+objects when they are asked for too: ``GATEWAY_KINDS``, README "Rollouts"); the live path
 (:mod:`nimctl.doctor.live`) builds the same shape from the Kubernetes client, so both share one
 diagnosis.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,26 @@ class DoctorInputError(Exception):
     """The namespace could not be read (bad file, no kube context, API refused)."""
 
 
+# The Gateway's objects a snapshot may carry (issue 11), by kind and the API group that owns the
+# kind (another project's "Gateway", e.g. Istio's networking.istio.io, is not ours).
+GATEWAY_KINDS = {
+    "Gateway": "gateway.networking.k8s.io",
+    "HTTPRoute": "gateway.networking.k8s.io",
+    "HealthCheckPolicy": "networking.gke.io",
+    "GCPBackendPolicy": "networking.gke.io",
+}
+
+
 @dataclass(frozen=True)
 class Snapshot:
     pods: list[dict[str, Any]]
     events: list[dict[str, Any]]
     pvcs: list[dict[str, Any]]
     nodes: list[dict[str, Any]]
+    gateways: list[dict[str, Any]] = field(default_factory=list)
+    routes: list[dict[str, Any]] = field(default_factory=list)
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    """HealthCheckPolicies and GCPBackendPolicies."""
 
     @classmethod
     def from_document(cls, doc: Any) -> Snapshot:
@@ -41,18 +56,30 @@ class Snapshot:
             "Event": [],
             "PersistentVolumeClaim": [],
             "Node": [],
+            **{kind: [] for kind in GATEWAY_KINDS},
         }
         list_kind = str(doc.get("kind", ""))
         for item in doc["items"]:
             if not isinstance(item, dict):
                 continue
             kind = item.get("kind") or list_kind.removesuffix("List")
+            group = str(item.get("apiVersion", "")).rpartition("/")[0]
+            if kind in GATEWAY_KINDS and group != GATEWAY_KINDS[kind]:
+                continue
             if kind in buckets:
                 buckets[kind].append(item)
         events = sorted(
             buckets["Event"], key=lambda e: event_time(e) or datetime.min.replace(tzinfo=UTC)
         )
-        return cls(buckets["Pod"], events, buckets["PersistentVolumeClaim"], buckets["Node"])
+        return cls(
+            buckets["Pod"],
+            events,
+            buckets["PersistentVolumeClaim"],
+            buckets["Node"],
+            gateways=buckets["Gateway"],
+            routes=buckets["HTTPRoute"],
+            policies=buckets["HealthCheckPolicy"] + buckets["GCPBackendPolicy"],
+        )
 
     def events_for(self, kind: str, obj: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Events about this object (same uid when both carry one), oldest first."""

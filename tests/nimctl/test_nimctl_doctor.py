@@ -271,6 +271,113 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
             "logs mistral-7b-nim-llm-0 -c nim-llm --previous",
         ],
     ),
+    # Issue 11: the Gateway in front of two versions of the model
+    "gateway-healthy": (
+        0,
+        [],
+        [
+            "pod llama3-8b-1-0-3-nim-llm-0: Running, 1/1 ready",
+            "pod llama3-8b-1-1-2-nim-llm-0: Running, 1/1 ready",
+            "healthy: every NIM pod is ready",
+        ],
+    ),
+    "gateway-programming": (
+        3,
+        [
+            ("gateway-programming", "wait-for-gateway", "gateway/nim-internal"),
+            ("policy-pending", "wait-for-gateway", "gcpbackendpolicy/llama3-8b-1-0-3-nim-llm"),
+            ("policy-pending", "wait-for-gateway", "healthcheckpolicy/llama3-8b-1-0-3-nim-llm"),
+            ("route-pending", "wait-for-gateway", "httproute/llama3-8b"),
+        ],
+        [
+            "Gateway nim-internal was created 3m 30s ago and its load balancer is not programmed",
+            "seen: Accepted=Unknown: Pending Waiting for controller",
+            "doctor calls it stuck after 15m 00s",
+            "HTTPRoute llama3-8b was created 3m 00s ago and no Gateway has reported on it yet",
+        ],
+    ),
+    "gateway-address-not-usable": (
+        1,
+        [("gateway-address-not-usable", "fix-gateway-address", "gateway/nim-internal")],
+        [
+            "cannot use the address it names (nim-prod-nim-gateway)",
+            "seen: Programmed=False: AddressNotUsable",
+            "gcloud compute addresses describe nim-prod-nim-gateway --region REGION",
+        ],
+    ),
+    "route-backend-not-found": (
+        1,
+        [
+            (
+                "policy-not-attached",
+                "fix-policy-target",
+                "gcpbackendpolicy/llama3-8b-1-1-2-nim-llm",
+            ),
+            (
+                "policy-not-attached",
+                "fix-policy-target",
+                "healthcheckpolicy/llama3-8b-1-1-2-nim-llm",
+            ),
+            ("route-backend-not-found", "create-route-backend", "httproute/llama3-8b"),
+        ],
+        [
+            "names a backend Gateway nim-internal cannot resolve (BackendNotFound)",
+            "seen: ResolvedRefs=False: BackendNotFound",
+            "is not attached to Service llama3-8b-1-1-2-nim-llm (TargetNotFound)",
+            "helm -n nim list",
+        ],
+    ),
+    "route-not-accepted": (
+        1,
+        [("route-not-accepted", "fix-route-parent", "httproute/llama3-8b")],
+        [
+            "is not attached to Gateway nim-internal (NoMatchingParent)",
+            "its listener (sectionName http)",
+        ],
+    ),
+    "canary-not-ready": (
+        1,
+        [
+            ("route-backend-not-ready", "drain-or-fix-version", "httproute/llama3-8b"),
+            ("model-loading", "wait-for-model-load", "pod/llama3-8b-1-1-2-nim-llm-0"),
+        ],
+        [
+            "sends 10% of its requests to llama3-8b-1-1-2-nim-llm, and no pod of llama3-8b-1-1-2 "
+            "is ready",
+            "Drain that version now (canary.weight: 0 in the stack file, `pulumi up`)",
+            "no healthy upstream",
+        ],
+    ),
+    "health-check-policy-missing": (
+        1,
+        [
+            (
+                "health-check-policy-missing",
+                "add-health-check-policy",
+                "service/llama3-8b-1-0-3-nim-llm",
+            ),
+            (
+                "health-check-policy-missing",
+                "add-health-check-policy",
+                "service/llama3-8b-1-1-2-nim-llm",
+            ),
+        ],
+        ["checks GET / on its pods, which NIM answers with 404", "requestPath /v1/health/ready"],
+    ),
+    "retained-cache": (
+        0,
+        [
+            (
+                "cache-of-removed-version",
+                "delete-retained-cache",
+                "pvc/model-store-llama3-8b-1-0-3-nim-llm-0",
+            )
+        ],
+        [
+            "is the model cache of release llama3-8b-1-0-3, which has no pod",
+            "kubectl -n nim delete pvc model-store-llama3-8b-1-0-3-nim-llm-0",
+        ],
+    ),
 }
 
 
@@ -313,7 +420,9 @@ def test_fixture_diagnosis(name: str, run_cli) -> None:
     for cause, fix, obj in expected:
         assert f"[{cause}] {obj}" in out
         assert f"fix [{fix}]: " in out
-        mark = {doctor.ERROR: "PROBLEM", doctor.WAITING: "WAITING"}[SEVERITY[cause]]
+        mark = {doctor.ERROR: "PROBLEM", doctor.WAITING: "WAITING", doctor.WARNING: "WARNING"}[
+            SEVERITY[cause]
+        ]
         assert f"{mark} [{cause}] {obj}" in out
 
 
@@ -327,13 +436,20 @@ SEVERITY = {
             "node-starting",
             "node-shutdown",
             "model-loading",
+            "gateway-programming",
+            "route-pending",
+            "policy-pending",
         ],
         doctor.WAITING,
     ),
+    # Worth knowing, nothing to fix now (the exit code stays 0).
+    **dict.fromkeys(["cache-of-removed-version", "backend-policy-missing"], doctor.WARNING),
     **dict.fromkeys(
         {c for _, expected, _ in CASES.values() for c, _, _ in expected}
         - {"gpu-scale-up-in-progress", "gpu-driver-installing", "node-starting"}
-        - {"node-shutdown", "model-loading"},
+        - {"node-shutdown", "model-loading"}
+        - {"gateway-programming", "route-pending", "policy-pending"}
+        - {"cache-of-removed-version", "backend-policy-missing"},
         doctor.ERROR,
     ),
 }

@@ -79,14 +79,44 @@ class FakeCoreV1:
         return self._list("Node", "V1NodeList")
 
 
+class FakeCustomObjects:
+    """Answers like CustomObjectsApi.list_namespaced_custom_object: the API server's JSON list
+    (custom objects are not deserialised into models), for the Gateway's kinds (issue 11)."""
+
+    PLURALS = {
+        "gateways": "Gateway",
+        "httproutes": "HTTPRoute",
+        "healthcheckpolicies": "HealthCheckPolicy",
+        "gcpbackendpolicies": "GCPBackendPolicy",
+    }
+
+    def __init__(self, doc: dict[str, Any], fail: Exception | None = None) -> None:
+        self.doc = doc
+        self.fail = fail
+        self.calls: list[tuple[str, str, str, str]] = []
+
+    def list_namespaced_custom_object(
+        self, group: str, version: str, namespace: str, plural: str
+    ) -> dict[str, Any]:
+        self.calls.append((group, version, namespace, plural))
+        if self.fail is not None:
+            raise self.fail
+        kind = self.PLURALS[plural]
+        items = [i for i in self.doc["items"] if i["kind"] == kind]
+        return {"apiVersion": f"{group}/{version}", "kind": f"{kind}List", "items": items}
+
+
+GATEWAY_KINDS = {"Gateway", "HTTPRoute", "HealthCheckPolicy", "GCPBackendPolicy"}
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.json")))
 def test_live_path_shares_the_diagnosis(name: str) -> None:
     pytest.importorskip("kubernetes")
     doc = load(name)
     core = FakeCoreV1(doc)
-    collected = doctor.collect(core, core.api, "nim", None)
+    collected = doctor.collect(core, core.api, "nim", None, FakeCustomObjects(doc))
     kinds = {i["kind"] for i in collected["items"]}
-    assert kinds <= {"Pod", "Event", "PersistentVolumeClaim", "Node"}
+    assert kinds <= {"Pod", "Event", "PersistentVolumeClaim", "Node"} | GATEWAY_KINDS
     live = doctor.diagnose(collected, now=SNAPSHOT)
     offline = doctor.diagnose(doc, now=SNAPSHOT)
     assert findings(live) == findings(offline)
@@ -150,3 +180,34 @@ def test_live_run_uses_the_current_time_and_can_save_the_snapshot(
     assert json.loads(saved.read_text()) == doc
     assert code == doctor.EXIT_WAITING
     assert "started 17m 00s ago" in out  # judged as of now, not the newest timestamp
+
+
+@pytest.mark.parametrize("status", [404, 403])
+def test_a_cluster_without_the_gateway_api_is_read_as_before(status: int) -> None:
+    """404: the CRDs are not installed (no Gateway API on the cluster); 403: the identity may not
+    read them. Either way the namespace is diagnosed from its pods, events, PVCs and nodes."""
+    kubernetes = pytest.importorskip("kubernetes")
+    doc = load("healthy")
+    core = FakeCoreV1(doc)
+    missing = FakeCustomObjects(doc, kubernetes.client.ApiException(status=status, reason="x"))
+    collected = doctor.collect(core, core.api, "nim", None, missing)
+    assert len(missing.calls) == 4
+    assert missing.calls[0] == ("gateway.networking.k8s.io", "v1", "nim", "gateways")
+    assert doctor.diagnose(collected, now=SNAPSHOT).status == "healthy"
+
+
+def test_the_gateways_objects_are_read_from_their_api_groups() -> None:
+    pytest.importorskip("kubernetes")
+    doc = load("canary-not-ready")
+    core = FakeCoreV1(doc)
+    custom = FakeCustomObjects(doc)
+    collected = doctor.collect(core, core.api, "nim", None, custom)
+    assert custom.calls == [
+        ("gateway.networking.k8s.io", "v1", "nim", "gateways"),
+        ("gateway.networking.k8s.io", "v1", "nim", "httproutes"),
+        ("networking.gke.io", "v1", "nim", "healthcheckpolicies"),
+        ("networking.gke.io", "v1", "nim", "gcpbackendpolicies"),
+    ]
+    assert ("route-backend-not-ready", "drain-or-fix-version", "httproute/llama3-8b") in findings(
+        doctor.diagnose(collected, now=SNAPSHOT)
+    )
