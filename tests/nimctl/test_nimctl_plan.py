@@ -151,6 +151,38 @@ def test_dev_plan_shows_the_settings_that_matter():
     assert 'metadata.labels["pod-security.kubernetes.io/enforce"]: "restricted"' in ns
 
 
+def test_prod_plan_lists_the_gateway_and_its_network():
+    """Issue 11: `nimctl plan prod` shows the Gateway's resources with their settings."""
+    text = plan_text("prod")
+    assert "nim-gke:net:ModelGateway  gateway" in text
+    gateway = _block(text, "kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
+    assert 'spec.gatewayClassName: "gke-l7-rilb"' in gateway
+    assert 'spec.addresses[0].type: "NamedAddress"' in gateway
+    route = _block(
+        text, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "gateway-llama3-8b-route"
+    )
+    assert 'spec.rules[0].matches[0].path.value: "/llama3-8b/v1"' in route
+    assert "spec.rules[0].backendRefs[0].weight: 100" in route
+    health = _block(
+        text,
+        "kubernetes:networking.gke.io/v1:HealthCheckPolicy",
+        "gateway-llama3-8b-1-0-3-nim-llm-health",
+    )
+    assert 'spec.default.config.httpHealthCheck.requestPath: "/v1/health/ready"' in health
+    backend = _block(
+        text,
+        "kubernetes:networking.gke.io/v1:GCPBackendPolicy",
+        "gateway-llama3-8b-1-0-3-nim-llm-backend",
+    )
+    assert "spec.default.timeoutSec: 600" in backend
+    proxy = _block(text, "gcp:compute/subnetwork:Subnetwork", "cluster-proxy-only")
+    assert 'purpose: "REGIONAL_MANAGED_PROXY"' in proxy
+    assert "+ gcp:compute/firewall:Firewall  cluster-allow-gateway" in text
+    assert 'endpoints["llama3-8b"]: "http://10.10.0.50/llama3-8b/v1"' in text
+    # dev has none of it
+    assert "ModelGateway" not in plan_text("dev")
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_outputs_and_cost_are_the_programs(stack):
     doc = json.loads(plan_json(stack))
