@@ -40,6 +40,16 @@ SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 POD_MONITORING = "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+
+# GKE's GatewayClasses whose load balancer has only internal addresses (GKE "GatewayClass
+# capabilities": gke-l7-rilb, gke-l7-rilb-mc, gke-l7-cross-regional-internal-managed-mc); every
+# other class, GKE's external ones included, is judged public.
+INTERNAL_GATEWAY_CLASSES = (
+    "gke-l7-rilb",
+    "gke-l7-rilb-mc",
+    "gke-l7-cross-regional-internal-managed-mc",
+)
 
 # The label the program puts on the NIM namespace; namespace rules apply only to it.
 PART_OF_LABEL = "app.kubernetes.io/part-of"
@@ -581,6 +591,19 @@ def check_no_public_load_balancer(resource: Resource, config: Config) -> Finding
     if config_value(_LB_SCHEMA, config, "allowPublicLoadBalancer") is True:
         return f
     p = resource.props
+    if resource.type == GATEWAY:
+        gateway_class = dig(p, "spec", "gatewayClassName")
+        if isinstance(gateway_class, Unknown):
+            f.unknown("spec.gatewayClassName")
+        elif gateway_class not in INTERNAL_GATEWAY_CLASSES:
+            f.fail(
+                f"spec.gatewayClassName is {show(gateway_class)}, not one of GKE's internal "
+                f"classes ({', '.join(INTERNAL_GATEWAY_CLASSES)}): its load balancer gets a "
+                "public IP and the NIM OpenAI endpoint, which has no authentication, is on the "
+                "internet. Use gke-l7-rilb, or set policy config allowPublicLoadBalancer=true for "
+                "this stack."
+            )
+        return f
     if resource.type == HELM_RELEASE:
         if not is_nim_chart(dig(p, "chart")):
             return f
@@ -989,12 +1012,13 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
         name="no-public-load-balancer",
         description=(
             "No Service, and no nim-llm release service, of type LoadBalancer unless it is an "
-            "internal load balancer (networking.gke.io/load-balancer-type: Internal) or the "
-            "stack's policy config sets allowPublicLoadBalancer."
+            "internal load balancer (networking.gke.io/load-balancer-type: Internal), and no "
+            "Gateway of a class other than GKE's internal ones, unless the stack's policy config "
+            "sets allowPublicLoadBalancer."
         ),
         severity="critical",
-        remediation="Use ClusterIP or an internal load balancer.",
-        resource_types=frozenset({SERVICE, HELM_RELEASE}),
+        remediation="Use ClusterIP, an internal load balancer or the gke-l7-rilb GatewayClass.",
+        resource_types=frozenset({SERVICE, HELM_RELEASE, GATEWAY}),
         check=check_no_public_load_balancer,
         config_schema=_LB_SCHEMA,
     ),

@@ -782,6 +782,66 @@ def test_no_public_load_balancer_service(props, messages, unknowns, config):
     )
 
 
+# --- no-public-load-balancer: the Gateway (issue 11) -------------------------------------------
+
+GATEWAY = {
+    "apiVersion": "gateway.networking.k8s.io/v1",
+    "kind": "Gateway",
+    "metadata": {"name": "nim-internal", "namespace": "nim"},
+    "spec": {
+        "gatewayClassName": "gke-l7-rilb",
+        "addresses": [{"type": "NamedAddress", "value": "nim-prod-nim-gateway"}],
+        "listeners": [{"name": "http", "protocol": "HTTP", "port": 80.0}],
+    },
+}
+
+
+def _public_gateway(name: str) -> str:
+    return (
+        f'spec.gatewayClassName is "{name}", not one of GKE\'s internal classes (gke-l7-rilb, '
+        "gke-l7-rilb-mc, gke-l7-cross-regional-internal-managed-mc): its load balancer gets a "
+        "public IP and the NIM OpenAI endpoint, which has no authentication, is on the internet. "
+        "Use gke-l7-rilb, or set policy config allowPublicLoadBalancer=true for this stack."
+    )
+
+
+EXTERNAL = edit(GATEWAY, (("spec", "gatewayClassName"), "gke-l7-global-external-managed"))
+
+
+@pytest.mark.parametrize(
+    PARAMS,
+    [
+        case("the stack's internal Gateway", GATEWAY),
+        case(
+            "GKE's external class",
+            EXTERNAL,
+            (_public_gateway("gke-l7-global-external-managed"),),
+        ),
+        case(
+            "GKE's regional external class",
+            edit(GATEWAY, (("spec", "gatewayClassName"), "gke-l7-regional-external-managed")),
+            (_public_gateway("gke-l7-regional-external-managed"),),
+        ),
+        case(
+            "an unknown class is not assumed internal",
+            edit(GATEWAY, (("spec", "gatewayClassName"), "istio")),
+            (_public_gateway("istio"),),
+        ),
+        case("public allowed by config", EXTERNAL, config={"allowPublicLoadBalancer": True}),
+        case(
+            "class unknown during preview",
+            edit(GATEWAY, (("spec", "gatewayClassName"), UNKNOWN)),
+            (),
+            ("spec.gatewayClassName",),
+        ),
+    ],
+)
+def test_no_public_gateway(props, messages, unknowns, config):
+    assert_findings(
+        "no-public-load-balancer", props, messages, unknowns, config, type_=rules.GATEWAY
+    )
+
+
 # --- no-public-load-balancer: the NIM Helm release ----------------------------------------------
 
 PUBLIC_RELEASE = (
