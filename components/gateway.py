@@ -90,6 +90,9 @@ class ModelGatewayArgs:
     timeout_sec: int = 600
     draining_timeout_sec: int = 60
     gateway_name: str = "nim-internal"
+    network_policy: bool = True
+    """Admit the load balancer through the namespace's default deny (``security.networkPolicies``;
+    without that deny an allow policy would isolate the pods from everything else)."""
 
 
 def _target(service: str) -> dict[str, str]:
@@ -208,18 +211,19 @@ class ModelGateway(pulumi.ComponentResource):
         sources: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [
             {"ip_block": {"cidr": cidr}} for cidr in (args.proxy_subnet_cidr, *HEALTH_CHECK_RANGES)
         ]
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-ingress",
-            metadata={"name": "nim-allow-gateway", "namespace": args.namespace},
-            spec={
-                "pod_selector": {"match_labels": NIM_POD_LABELS},
-                "policy_types": ["Ingress"],
-                "ingress": [
-                    {"from_": sources, "ports": [{"protocol": "TCP", "port": OPENAI_PORT}]}
-                ],
-            },
-            opts=child,
-        )
+        if args.network_policy:
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-ingress",
+                metadata={"name": "nim-allow-gateway", "namespace": args.namespace},
+                spec={
+                    "pod_selector": {"match_labels": NIM_POD_LABELS},
+                    "policy_types": ["Ingress"],
+                    "ingress": [
+                        {"from_": sources, "ports": [{"protocol": "TCP", "port": OPENAI_PORT}]}
+                    ],
+                },
+                opts=child,
+            )
         for route in args.routes:
             after_releases = pulumi.ResourceOptions(parent=self, depends_on=route.depends_on)
             policies: list[pulumi.Resource] = []

@@ -184,6 +184,17 @@ def test_only_the_proxy_subnet_and_the_health_checkers_reach_the_nim_port(mocks)
     }
 
 
+def test_without_the_namespaces_default_deny_no_allow_policy_isolates_the_pods():
+    """An allow policy would make the pods reachable only from the load balancer, shutting out
+    the in-cluster clients that security.networkPolicies: false leaves in."""
+    sec = json.loads(stack_config("prod")["nim-gke:security"])
+    sec["networkPolicies"] = False
+    config = stack_config("prod", **{"nim-gke:security": sec, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    run = run_program("prod", config, ["nim-gke:ngcApiKey"])
+    assert run.mocks.of_type(NETPOL) == []
+    assert run.mocks.of_type(GATEWAY)
+
+
 def test_weights_must_add_up_to_100():
     with pytest.raises(ValueError, match="must add up to 100"):
         _route("llama3-8b", ("a", 90), ("b", 20))
