@@ -206,6 +206,7 @@ def _check_route(diag: Diagnosis, route: Mapping[str, Any], release: str | None)
             [f"parentRefs: {_parent_names(route)}"],
         )
         return
+    unresolved = False
     for parent in parents:
         gw = get(parent, "parentRef", "name")
         conditions = parent.get("conditions")
@@ -221,6 +222,7 @@ def _check_route(diag: Diagnosis, route: Mapping[str, Any], release: str | None)
                 parent=gw,
             )
         if resolved is not None and resolved.get("status") == "False":
+            unresolved = True
             reason = resolved.get("reason")
             cause = {
                 "BackendNotFound": "route-backend-not-found",
@@ -235,7 +237,7 @@ def _check_route(diag: Diagnosis, route: Mapping[str, Any], release: str | None)
                 gateway=gw,
                 services=", ".join(_backends(route)),
             )
-    _check_backends(diag, route, release)
+    _check_backends(diag, route, release, resolved=not unresolved)
 
 
 def _backends(route: Mapping[str, Any]) -> dict[str, int]:
@@ -249,7 +251,9 @@ def _backends(route: Mapping[str, Any]) -> dict[str, int]:
     return out
 
 
-def _check_backends(diag: Diagnosis, route: Mapping[str, Any], release: str | None) -> None:
+def _check_backends(
+    diag: Diagnosis, route: Mapping[str, Any], release: str | None, *, resolved: bool
+) -> None:
     route_name = name(route)
     backends = _backends(route)
     total = sum(backends.values()) or 1
@@ -261,12 +265,14 @@ def _check_backends(diag: Diagnosis, route: Mapping[str, Any], release: str | No
             continue
         pods = [p for p in nim_pods if labels(p).get(INSTANCE_LABEL) == version]
         share = round(100 * weight / total)
-        if weight > 0 and pods and not any(pod_ready(p) for p in pods):
+        # No pod at all: a missing Service is the route's own finding (BackendNotFound).
+        if weight > 0 and (pods or resolved) and not any(pod_ready(p) for p in pods):
+            state = "is ready" if pods else "exists"
             diag.add(
                 "route-backend-not-ready",
                 f"httproute/{route_name}",
                 f"HTTPRoute {route_name} sends {share}% of its requests to {service}, and no pod "
-                f"of {version} is ready: those requests fail",
+                f"of {version} {state}: those requests fail",
                 [f"backendRef {service} weight {weight} of {total}"]
                 + [f"pod {name(p)}: not ready" for p in pods],
                 share=share,

@@ -8,6 +8,8 @@ stack file without the Pulumi CLI (:func:`load_stack_file`). Both run the same t
 2. meaning: the rules of each area against the hardware and model catalogs, one module each:
    :mod:`~nimgke.config.check_cluster` (project, region, zones, pools),
    :mod:`~nimgke.config.check_nim` (chart, model cache, models, replicas),
+   :mod:`~nimgke.config.check_rollout` (canaries, greenPool, version names, headroom, Gateway;
+   versions resolved in :mod:`~nimgke.config.versions`),
    :mod:`~nimgke.config.check_security` (control plane, NGC key, maintenance, budget),
    run in that order by :func:`~nimgke.config.loading.parse`.
 

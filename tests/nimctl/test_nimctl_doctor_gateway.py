@@ -186,3 +186,15 @@ def test_a_young_route_without_status_waits_an_old_one_does_not() -> None:
 def test_the_release_behind_a_chart_service() -> None:
     assert release_of("llama3-8b-1-1-2-nim-llm") == "llama3-8b-1-1-2"
     assert release_of("my-nim-llm-1-0-3") == "my-nim-llm-1-0-3"  # nim-llm.fullname
+
+
+def test_a_version_without_any_pod_that_takes_traffic() -> None:
+    doc = load("gateway-healthy")
+    doc["items"] = [
+        i
+        for i in doc["items"]
+        if not (i["kind"] == "Pod" and i["metadata"]["name"].startswith("llama3-8b-1-1-2"))
+    ]
+    report = doctor.diagnose(doc, now=SNAPSHOT)
+    (finding,) = [f for f in report.findings if f.cause == "route-backend-not-ready"]
+    assert "no pod of llama3-8b-1-1-2 exists" in finding.summary
