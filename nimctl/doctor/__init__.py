@@ -185,7 +185,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n"
-        "  python -m nimctl doctor --namespace nim --release llama3-8b\n"
+        "  python -m nimctl doctor --namespace nim --release llama3-8b-1-0-3\n"
         "  kubectl get pods,events,pvc,nodes -n nim -o json > nim.json\n"
         "  python -m nimctl doctor --from-file nim.json --json",
     )
@@ -197,7 +197,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
     )
     parser.add_argument(
         "--release",
-        help="Helm release name: only pods labelled app.kubernetes.io/instance=RELEASE",
+        help="Helm release name of one model version (<release>-<tag>, `pulumi stack output "
+        "rollout`): only pods labelled app.kubernetes.io/instance=RELEASE",
     )
     parser.add_argument("--context", help="kube context to use (default: the current one)")
     parser.add_argument(
