@@ -553,3 +553,64 @@ def test_render_shows_the_pod_spec_of_the_real_chart(stack, run_cli):
     assert "  pod spec:\n" in text
     assert "      image: nvcr.io/nim/meta/llama3-8b-instruct:1.0.3" in text
     assert FAKE_NGC_KEY not in text and plan.PLACEHOLDER_KEY not in text
+
+
+# --- issue 11: the README's walk-through, as `nimctl plan --diff` shows each edit --------------
+
+MODEL = "        release: llama3-8b\n        cacheSize: 50Gi\n"
+
+
+def _edited(tmp_path: Path, name: str, tag: str, canary: str = "") -> Path:
+    text = stack_file("prod").read_text()
+    assert text.count(MODEL) == 1 and text.count('tag: "1.0.3"') == 1
+    text = text.replace('tag: "1.0.3"', f'tag: "{tag}"').replace(MODEL, MODEL + canary)
+    folder = tmp_path / name
+    folder.mkdir()
+    path = folder / "Pulumi.prod.yaml"
+    path.write_text(text)
+    return path
+
+
+def _plan(path: Path) -> dict:
+    return plan.plan(plan.stack_input(path))
+
+
+def test_the_walk_through_edits_change_what_the_readme_says(tmp_path):
+    at = {
+        w: _edited(
+            tmp_path,
+            f"w{w}",
+            "1.0.3",
+            f'        canary:\n          tag: "1.1.2"\n          weight: {w}\n',
+        )
+        for w in (10, 50, 100)
+    }
+    promoted = _plan(_edited(tmp_path, "promoted", "1.1.2"))
+    base, ten, fifty, hundred = _plan(stack_file("prod")), *(_plan(at[w]) for w in (10, 50, 100))
+    # 1. the canary at 10 %: a new release, its policies; the route and the rollout change
+    d = plan.diff(base, ten)
+    added = {(r["type"], r["name"]) for r in d["added"]}
+    assert ("kubernetes:helm.sh/v3:Release", "nim-llama3-8b-1-1-2-release") in added
+    assert (
+        "kubernetes:networking.gke.io/v1:HealthCheckPolicy",
+        "gateway-llama3-8b-1-1-2-nim-llm-health",
+    ) in added
+    assert d["removed"] == []
+    assert {c["name"] for c in d["changed"]} == {"gateway-llama3-8b-route"}
+    # 2. 50 %: only the route
+    d = plan.diff(ten, fifty)
+    assert (d["added"], d["removed"]) == ([], [])
+    assert [c["name"] for c in d["changed"]] == ["gateway-llama3-8b-route"]
+    # 3a. 100 %: the route, and the model's Service follows the canary
+    d = plan.diff(fifty, hundred)
+    assert sorted(c["name"] for c in d["changed"]) == [
+        "gateway-llama3-8b-route",
+        "svc-llama3-8b-service",
+    ]
+    # 3b. promote: nothing of the new version changes; the old one goes; the route drops it
+    d = plan.diff(hundred, promoted)
+    assert d["added"] == []
+    assert [c["name"] for c in d["changed"]] == ["gateway-llama3-8b-route"]
+    removed = {r["name"] for r in d["removed"]}
+    assert "nim-llama3-8b-1-0-3-release" in removed
+    assert not [n for n in removed if "1-1-2" in n]
