@@ -614,3 +614,8 @@ def test_the_walk_through_edits_change_what_the_readme_says(tmp_path):
     removed = {r["name"] for r in d["removed"]}
     assert "nim-llama3-8b-1-0-3-release" in removed
     assert not [n for n in removed if "1-1-2" in n]
+    # roll back (at 10 %): the canary's resources go, the route is 100 % the model's again
+    d = plan.diff(ten, base)
+    assert d["added"] == []
+    assert [c["name"] for c in d["changed"]] == ["gateway-llama3-8b-route"]
+    assert {r["name"] for r in d["removed"]} and all("1-1-2" in r["name"] for r in d["removed"])
