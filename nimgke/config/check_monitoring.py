@@ -22,6 +22,11 @@ _NEEDS_NIM_SCRAPE = ("requestsWaiting", "kvCacheUsage", "ttftP95Seconds", "error
 _FRACTIONS = ("kvCacheUsage", "errorRate")
 
 
+def _as_written(x: float) -> float | int:
+    """A number as the stack file most likely wrote it (pydantic reads 90 as 90.0)."""
+    return int(x) if x.is_integer() else x
+
+
 def _rules(s: StackSettings) -> dict[str, AlertRule]:
     a = s.monitoring.alerts
     return {
@@ -90,7 +95,7 @@ def check_monitoring(s: StackSettings) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{at}.threshold",
-                    rule.threshold,
+                    _as_written(rule.threshold),
                     "is a fraction (0-1), and this one could never be reached",
                     "write e.g. 0.9 for 90%",
                 )
