@@ -7,12 +7,16 @@ from components.budget import CostGuard, CostGuardArgs
 from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.metrics_adapter import MetricsAdapter, MetricsAdapterArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
 from components.nim_release import NimRelease, NimReleaseArgs
+from components.observability import Observability, ObservabilityArgs
+from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
 from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
+from nimgke.observability import Scope
 from nimgke.pricing import PriceError
 
 cfg = load_from_pulumi()
@@ -111,6 +115,40 @@ ngc = NgcSecrets(
 if sec.network_policies:
     NamespacePolicies("netpol", NamespacePoliciesArgs(namespace=ngc.namespace), opts=k8s_opts)
 
+# Observability: the dashboard and alert policies (Cloud Monitoring), and for an HPA on a NIM
+# metric the Custom Metrics Stackdriver Adapter that serves that metric to it.
+scope = Scope(
+    stack=cfg.stack,
+    cluster=cfg.cluster_name,
+    namespace=s.nim.namespace,
+    gpu_min_nodes=pool_cfg.min_nodes,
+    gpu_max_nodes=pool_cfg.max_nodes,
+)
+if mon.dashboard or mon.alerts.enabled:
+    Observability(
+        "observability",
+        ObservabilityArgs(
+            project=cfg.project,
+            scope=scope,
+            dashboard=mon.dashboard,
+            alerts=alert_specs(scope, mon.alerts),
+            notification_emails=list(mon.alerts.notification_emails),
+        ),
+    )
+adapter_deps: list[pulumi.Resource] = []
+if mon.hpa.enabled:
+    adapter_deps.append(
+        MetricsAdapter(
+            "metrics-adapter",
+            MetricsAdapterArgs(
+                project=cfg.project,
+                pod_security=sec.pod_security,
+                network_policies=sec.network_policies,
+            ),
+            opts=k8s_opts,
+        )
+    )
+
 releases = {}
 for model in cfg.models:
     releases[model.release] = NimRelease(
@@ -148,7 +186,8 @@ for model in cfg.models:
             allowed_client_namespaces=list(sec.allowed_client_namespaces),
         ),
         opts=pulumi.ResourceOptions(
-            providers=[cluster.provider], depends_on=[ngc, gpu_pool, *cache_deps]
+            providers=[cluster.provider],
+            depends_on=[ngc, gpu_pool, *cache_deps, *adapter_deps],
         ),
     )
 

@@ -8,6 +8,7 @@ wrapped, so callers can assert both exact inputs and secretness.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import runpy
@@ -27,6 +28,11 @@ PROJECT = "nim-gke"
 SECRET_MANAGER_KEY = "nvapi-FROM-SECRET-MANAGER-0123456789"
 PROJECT_NUMBER = "123456789012"
 DNS_ENDPOINT_ID = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+
+def _num(name: str) -> int:
+    """A stable numeric id for a mock resource (the Monitoring API's ids are numbers)."""
+    return int(hashlib.sha1(name.encode()).hexdigest()[:12], 16)
 
 
 def is_secret(value: Any) -> bool:
@@ -148,6 +154,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["result"] = "x7k2qp"
         elif args.typ == "gcp:serviceaccount/account:Account":
             outputs["email"] = f"{args.inputs['accountId']}@p.iam.gserviceaccount.com"
+        elif args.typ == "gcp:monitoring/notificationChannel:NotificationChannel":
+            # The API names a channel projects/P/notificationChannels/<numeric id>.
+            outputs["name"] = f"projects/{args.inputs['project']}/notificationChannels/{_num(name)}"
+        elif args.typ == "gcp:monitoring/alertPolicy:AlertPolicy":
+            outputs["name"] = f"projects/{args.inputs['project']}/alertPolicies/{_num(name)}"
         elif args.typ == "gcp:kms/cryptoKey:CryptoKey":
             return f"{args.inputs['keyRing']}/cryptoKeys/{name}", outputs
         elif args.typ == "gcp:kms/keyRing:KeyRing":

@@ -49,6 +49,7 @@ from typing import Any
 
 from nimgke import catalog
 from nimgke.config import NAMESPACE, StackConfig
+from nimgke.cost_monitoring import monitoring_estimate
 from nimgke.pricing import HOURS_PER_MONTH, PURCHASE_OPTIONS, PriceError, PriceSheet, load
 
 CURRENCY = "USD"
@@ -89,7 +90,8 @@ DEFINITIONS = {
 
 NOT_INCLUDED = [
     "network egress (internet, cross-zone, cross-region)",
-    "Cloud Logging and Cloud Monitoring ingestion (incl. Managed Prometheus samples)",
+    "Cloud Logging ingestion (Cloud Monitoring's Managed Prometheus samples and alerting are "
+    "estimated separately under 'monitoring', not in the totals above)",
     "Artifact Registry storage and transfer",
     "load balancers and forwarding rules",
     "Cloud NAT (private nodes), Cloud KMS keys, Secret Manager, static IPs",
@@ -388,7 +390,35 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
             prices=prices,
         ),
         "notIncluded": list(NOT_INCLUDED),
+        "monitoring": _monitoring(cfg, hours, totals),
     }
+
+
+def _monitoring(
+    cfg: StackConfig, hours: dict[str, float], totals: dict[str, float]
+) -> dict[str, Any]:
+    """What monitoring adds (issue 12), beside the totals: see :mod:`nimgke.cost_monitoring`."""
+    from nimgke.alerts import alert_specs  # noqa: PLC0415 - avoids a cycle through config
+    from nimgke.observability import Scope  # noqa: PLC0415
+
+    s = cfg.settings
+    scope = Scope(
+        stack=cfg.stack,
+        cluster=cfg.cluster_name,
+        namespace=s.nim.namespace,
+        gpu_min_nodes=s.gpu_pool.min_nodes,
+        gpu_max_nodes=s.gpu_pool.max_nodes,
+    )
+    mon = monitoring_estimate(
+        system_nodes=max(1, s.cluster.system_pool.min_nodes),
+        gpu_node_hours=hours,
+        alert_conditions=len(alert_specs(scope, s.monitoring.alerts)),
+        managed_prometheus=s.monitoring.managed_prometheus,
+    )
+    mon["withMonitoringMonthly"] = {
+        sc: round(totals[sc] + mon["monthly"][sc], 2) + 0.0 for sc in SCENARIOS
+    }
+    return mon
 
 
 def _assumptions(

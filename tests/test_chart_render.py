@@ -60,7 +60,16 @@ def test_rendered_pod_would_start_on_the_stack(stack):
         assert sts["metadata"]["name"] == workload_name(release)
         labels = {"app.kubernetes.io/name": "nim-llm", "app.kubernetes.io/instance": release}
         assert sts["spec"]["selector"]["matchLabels"] == labels
-        assert sts["spec"]["replicas"] == values["replicaCount"]
+        if values["autoscaling"]["enabled"]:
+            # With an HPA the chart leaves replicas to it (no spec.replicas, which every
+            # `helm upgrade` would otherwise reset); its minimum is the configured count.
+            assert "replicas" not in sts["spec"]
+            (hpa,) = [d for d in docs if d.get("kind") == "HorizontalPodAutoscaler"]
+            assert hpa["spec"]["minReplicas"] == values["replicaCount"]
+            assert hpa["spec"]["scaleTargetRef"]["name"] == sts["metadata"]["name"]
+            assert hpa["spec"]["metrics"] == values["autoscaling"]["metrics"]
+        else:
+            assert sts["spec"]["replicas"] == values["replicaCount"]
         pod = sts["spec"]["template"]["spec"]
         assert labels.items() <= sts["spec"]["template"]["metadata"]["labels"].items()
         (container,) = [c for c in pod["containers"] if c["name"] == "nim-llm"]
@@ -119,7 +128,7 @@ def test_rendered_pod_would_start_on_the_stack(stack):
 def test_rendered_pods_pass_the_namespace_pod_security_level(stack):
     """The namespace enforces Pod Security "restricted" (ngc-namespace labels): a workload that
     breaks it is refused at admission and never gets a pod."""
-    (namespace,) = program(stack).mocks.of_type("kubernetes:core/v1:Namespace")
+    namespace = program(stack).mocks.named("ngc-namespace")
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     for _rel, docs in rendered(stack):

@@ -134,7 +134,8 @@ maximum, quota, zone stockout, the autoscaler retrying a failed scale-up), GPU n
 installing their driver, untolerated taints, node selectors that match no pool, image pulls
 refused by nvcr.io (401, 402 not entitled, 403), a missing API key Secret or key, Pending PVCs, a
 zonal disk in the wrong zone, model loads against the startup-probe budget, probe failures,
-OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown.
+OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown, an HPA that cannot read its
+metric (ScalingActive False) and a metrics adapter whose APIService is not available.
 
 Exit codes: 0 healthy, 1 problems to fix, 2 the namespace could not be read,
 3 nothing to fix but not ready yet (a node, its GPU driver or the model is still coming up;
@@ -175,7 +176,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n"
         "  python -m nimctl doctor --namespace nim --release llama3-8b\n"
-        "  kubectl get pods,events,pvc,nodes -n nim -o json > nim.json\n"
+        "  kubectl get pods,events,pvc,nodes,hpa,apiservices -n nim -o json > nim.json\n"
         "  python -m nimctl doctor --from-file nim.json --json",
     )
     parser.add_argument(
@@ -192,8 +193,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
     parser.add_argument(
         "--from-file",
         metavar="FILE",
-        help="read `kubectl get pods,events,pvc,nodes -n NS -o json` output instead of the "
-        "cluster ('-' for stdin)",
+        help="read `kubectl get pods,events,pvc,nodes,hpa,apiservices -n NS -o json` output "
+        "instead of the cluster ('-' for stdin; hpa and apiservices may be left out)",
     )
     parser.add_argument(
         "--save", metavar="FILE", help="also write what was read as a v1 List JSON (to share)"

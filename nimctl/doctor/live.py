@@ -7,11 +7,24 @@ from typing import Any
 from nimctl.doctor.kube import CHART_NAME, DEFAULT_NAMESPACE, INSTANCE_LABEL, NAME_LABEL, get
 from nimctl.doctor.snapshot import DoctorInputError
 
+OPTIONAL_KINDS = ("Node", "HorizontalPodAutoscaler", "APIService")
+"""Read when allowed: a 403 (RBAC) or 404 (no such API) leaves them out of the snapshot."""
 
-def collect(core: Any, api_client: Any, namespace: str, release: str | None) -> dict[str, Any]:
-    """Read pods (by label), events, PVCs and nodes into one kubectl-shaped v1 List.
 
-    ``core`` is a ``kubernetes.client.CoreV1Api``; ``api_client.sanitize_for_serialization``
+def collect(
+    core: Any,
+    api_client: Any,
+    namespace: str,
+    release: str | None,
+    *,
+    autoscaling: Any = None,
+    apiregistration: Any = None,
+) -> dict[str, Any]:
+    """Read pods (by label), events, PVCs and nodes into one kubectl-shaped v1 List, and when
+    given the autoscaling/v2 HPAs of the namespace and the metrics APIServices.
+
+    ``core`` is a ``kubernetes.client.CoreV1Api``, ``autoscaling`` an ``AutoscalingV2Api``,
+    ``apiregistration`` an ``ApiregistrationV1Api``; ``api_client.sanitize_for_serialization``
     turns the client's objects into the same camelCase dicts ``kubectl -o json`` prints.
     """
     selector = f"{NAME_LABEL}={CHART_NAME}" + (f",{INSTANCE_LABEL}={release}" if release else "")
@@ -24,14 +37,23 @@ def collect(core: Any, api_client: Any, namespace: str, release: str | None) -> 
         ),
         ("Node", core.list_node),
     ]
+    if autoscaling is not None:
+        reads.append(
+            (
+                "HorizontalPodAutoscaler",
+                lambda: autoscaling.list_namespaced_horizontal_pod_autoscaler(namespace),
+            )
+        )
+    if apiregistration is not None:
+        reads.append(("APIService", apiregistration.list_api_service))
     items: list[dict[str, Any]] = []
     for kind, read in reads:
         try:
             listed = read()
         except Exception as exc:  # kubernetes.client.ApiException, urllib3 errors
             status = getattr(exc, "status", None)
-            if kind == "Node" and status == 403:
-                continue  # RBAC may hide nodes; the rest still diagnoses most problems
+            if kind in OPTIONAL_KINDS and status in (403, 404):
+                continue  # RBAC may hide these; the rest still diagnoses most problems
             raise DoctorInputError(_api_error(kind, namespace, exc)) from None
         for item in api_client.sanitize_for_serialization(listed).get("items", []):
             item.setdefault("apiVersion", "v1")
@@ -80,4 +102,12 @@ def read_live(
             ) from None
         namespace = namespace or DEFAULT_NAMESPACE
     api_client = client.ApiClient()
-    return collect(client.CoreV1Api(api_client), api_client, namespace, release), namespace
+    doc = collect(
+        client.CoreV1Api(api_client),
+        api_client,
+        namespace,
+        release,
+        autoscaling=client.AutoscalingV2Api(api_client),
+        apiregistration=client.ApiregistrationV1Api(api_client),
+    )
+    return doc, namespace

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,11 @@ class Snapshot:
     events: list[dict[str, Any]]
     pvcs: list[dict[str, Any]]
     nodes: list[dict[str, Any]]
+    hpas: list[dict[str, Any]] = field(default_factory=list)
+    """autoscaling/v2 HorizontalPodAutoscalers (``kubectl get hpa`` prints v2; older snapshots
+    have none)."""
+    apiservices: list[dict[str, Any]] = field(default_factory=list)
+    """The metrics APIServices (``kubectl get apiservices``), when the snapshot holds them."""
 
     @classmethod
     def from_document(cls, doc: Any) -> Snapshot:
@@ -41,6 +46,8 @@ class Snapshot:
             "Event": [],
             "PersistentVolumeClaim": [],
             "Node": [],
+            "HorizontalPodAutoscaler": [],
+            "APIService": [],
         }
         list_kind = str(doc.get("kind", ""))
         for item in doc["items"]:
@@ -52,7 +59,14 @@ class Snapshot:
         events = sorted(
             buckets["Event"], key=lambda e: event_time(e) or datetime.min.replace(tzinfo=UTC)
         )
-        return cls(buckets["Pod"], events, buckets["PersistentVolumeClaim"], buckets["Node"])
+        return cls(
+            buckets["Pod"],
+            events,
+            buckets["PersistentVolumeClaim"],
+            buckets["Node"],
+            buckets["HorizontalPodAutoscaler"],
+            buckets["APIService"],
+        )
 
     def events_for(self, kind: str, obj: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Events about this object (same uid when both carry one), oldest first."""

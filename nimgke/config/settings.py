@@ -136,11 +136,51 @@ class HpaSettings(_Settings):
     max_replicas: PosInt = 2
 
 
+class AlertRule(_Settings):
+    """One alert policy: on or off, the value it fires above, how long it must hold."""
+
+    enabled: bool = True
+    """``false`` creates no policy (mute it for good); a snooze in Cloud Monitoring mutes it for a
+    while without a deployment (README, "Mute an alert")."""
+    threshold: Annotated[float, Field(gt=0)]
+    for_minutes: Annotated[int, Field(ge=1, le=1440)]
+    """How long the condition must hold before the alert fires (the PromQL condition's duration)."""
+
+
+def _rule(threshold: float, for_minutes: int) -> AlertRule:
+    return AlertRule.model_validate({"threshold": threshold, "forMinutes": for_minutes})
+
+
+class AlertsSettings(_Settings):
+    """Cloud Monitoring alert policies (PromQL over Managed Prometheus), one per rule below."""
+
+    enabled: bool = True
+    notification_emails: list[str] = []
+    """E-mail notification channels; with none, the policies exist but notify nobody (warned)."""
+    nim_not_ready: AlertRule = _rule(1, 35)
+    """Fires when at least ``threshold`` NIM pods of a release stay not ready for ``forMinutes``,
+    which must exceed the startup probe's budget (40 s + 180 x 10 s, FACTS 4)."""
+    requests_waiting: AlertRule = _rule(10, 5)
+    """Requests queued per pod (``num_requests_waiting``)."""
+    kv_cache_usage: AlertRule = _rule(0.9, 10)
+    """KV-cache usage as a fraction, 0-1 (``gpu_cache_usage_perc``)."""
+    ttft_p95_seconds: AlertRule = _rule(2, 10)
+    """Time-to-first-token p95 SLO in seconds."""
+    error_rate: AlertRule = _rule(0.05, 10)
+    """Failed requests as a fraction of finished ones, 0-1."""
+    gpu_pool_at_max: AlertRule = _rule(1, 15)
+    """GPU pool at ``gpuPool.maxNodes`` while at least ``threshold`` NIM pods are Pending."""
+    gpu_temperature_celsius: AlertRule = _rule(85, 5)
+
+
 class MonitoringSettings(_Settings):
     managed_prometheus: bool = True
     dcgm: bool = True
     pod_monitoring: bool = True
     hpa: HpaSettings = HpaSettings()
+    dashboard: bool = True
+    """A Cloud Monitoring dashboard of the NIMs, the GPUs and the GPU pool (one per stack)."""
+    alerts: AlertsSettings = AlertsSettings()
 
 
 class CostSettings(_Settings):

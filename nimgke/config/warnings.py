@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nimgke import catalog, system_pods
 from nimgke.config._base import NAMESPACE, _parse_quantity_gib
+from nimgke.config.check_monitoring import alert_warnings
 from nimgke.config.resolved import ModelPlan
 from nimgke.config.settings import StackSettings
 from nimgke.models import MODELS
@@ -20,6 +21,7 @@ def stack_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
             "or set dnsEndpoint: true (IAM-authorised, no address list)."
         )
     found += _system_pool_warnings(s)
+    found += alert_warnings(s)
     for i, plan in enumerate(plans):
         known = MODELS.get(plan.name)
         mem_gib = _parse_quantity_gib(plan.memory) or 0.0

@@ -78,15 +78,31 @@ class FakeCoreV1:
     def list_node(self) -> Any:
         return self._list("Node", "V1NodeList")
 
+    # AutoscalingV2Api and ApiregistrationV1Api, answered from the same fixture.
+    def list_namespaced_horizontal_pod_autoscaler(self, namespace: str) -> Any:
+        return self._list(
+            "HorizontalPodAutoscaler", "V2HorizontalPodAutoscalerList", namespace=namespace
+        )
+
+    def list_api_service(self) -> Any:
+        return self._list("APIService", "V1APIServiceList")
+
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in FIXTURES.glob("*.json")))
 def test_live_path_shares_the_diagnosis(name: str) -> None:
     pytest.importorskip("kubernetes")
     doc = load(name)
     core = FakeCoreV1(doc)
-    collected = doctor.collect(core, core.api, "nim", None)
+    collected = doctor.collect(core, core.api, "nim", None, autoscaling=core, apiregistration=core)
     kinds = {i["kind"] for i in collected["items"]}
-    assert kinds <= {"Pod", "Event", "PersistentVolumeClaim", "Node"}
+    assert kinds <= {
+        "Pod",
+        "Event",
+        "PersistentVolumeClaim",
+        "Node",
+        "HorizontalPodAutoscaler",
+        "APIService",
+    }
     live = doctor.diagnose(collected, now=SNAPSHOT)
     offline = doctor.diagnose(doc, now=SNAPSHOT)
     assert findings(live) == findings(offline)

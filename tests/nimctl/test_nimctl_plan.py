@@ -315,11 +315,22 @@ def test_diff_shows_exactly_the_changed_pool_bound(tmp_path, run_cli):
     assert (code, err) == (0, "")
     d = json.loads(out)
     assert (d["added"], d["removed"]) == ([], [])
-    (changed,) = d["changed"]
+    # The pool's bound, and the dashboard's line for it (the GPU-pool panel draws maxNodes).
+    changed, board = sorted(
+        d["changed"], key=lambda c: c["type"] != "gcp:container/nodePool:NodePool"
+    )
     assert (changed["type"], changed["name"]) == ("gcp:container/nodePool:NodePool", "gpu-pool")
     assert changed["changes"] == [
         {"path": "autoscaling.totalMaxNodeCount", "change": "changed", "before": 2, "after": 3}
     ]
+    assert (board["type"], board["name"]) == (
+        "gcp:monitoring/dashboard:Dashboard",
+        "observability-dashboard",
+    )
+    (line,) = board["changes"]
+    assert line["path"] == "dashboardJson"
+    assert '"label": "gpuPool.maxNodes",\n' in line["before"]
+    assert '"value": 2.0' in line["before"] and '"value": 3.0' in line["after"]
     # Only the cost estimate's peak (the pool at maxNodes) follows among the outputs.
     assert {c["path"].split(".")[0] for c in d["outputs"]} == {"costEstimate"}
     peak = [c for c in d["outputs"] if c["path"] == "costEstimate.peakMonthly"]
@@ -329,7 +340,7 @@ def test_diff_shows_exactly_the_changed_pool_bound(tmp_path, run_cli):
     assert code == 0
     assert "  ~ gcp:container/nodePool:NodePool  gpu-pool\n" in out
     assert "      ~ autoscaling.totalMaxNodeCount: 2 => 3\n" in out
-    assert "0 to add, 0 to remove, 1 to change" in out
+    assert "0 to add, 0 to remove, 2 to change" in out
 
 
 def test_diff_of_an_unchanged_stack_is_empty(tmp_path, run_cli):
