@@ -7,6 +7,7 @@ from components.budget import CostGuard, CostGuardArgs
 from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
 from components.nim_release import NimRelease, NimReleaseArgs
@@ -75,19 +76,47 @@ gpu_pool = GpuNodePool(
         gpu_driver_version=pool_cfg.driver_version,
         disk_size_gb=pool_cfg.disk_size_gb,
         disk_type=pool_cfg.disk_type,
+        image_streaming=pool_cfg.image_streaming,
+        image_cache_disk=pool_cfg.image_cache_disk.disk_image
+        if pool_cfg.image_cache_disk
+        else None,
     ),
 )
 
+ngc_access = None
 if sec.ngc_key_source == "secretManager":
     # get_secret_version_access needs only secretmanager.versions.access (secretAccessor);
     # get_secret_version also reads version metadata (versions.get) (FACTS 23).
-    ngc_api_key = pulumi.Output.secret(
-        gcp.secretmanager.get_secret_version_access_output(
-            project=cfg.project, secret=sec.ngc_secret
-        ).secret_data
+    ngc_access = gcp.secretmanager.get_secret_version_access_output(
+        project=cfg.project, secret=sec.ngc_secret
     )
+    ngc_api_key = pulumi.Output.secret(ngc_access.secret_data)
 else:
     ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+
+# Issue 13: the NIM image through an Artifact Registry remote repository in front of nvcr.io.
+registry_url: str | None = None
+mirror_deps: list[pulumi.Resource] = []
+if s.registry.mirror:
+    project_number = gcp.organizations.get_project_output(project_id=cfg.project).number
+    key_source: dict = (
+        {"existing_secret": sec.ngc_secret, "existing_version": ngc_access.name}
+        if ngc_access is not None
+        else {"ngc_api_key": ngc_api_key, "secret_id": f"{cfg.cluster_name}-ngc-api-key"}
+    )
+    mirror_deps.append(
+        ImageMirror(
+            "registry",
+            ImageMirrorArgs(
+                project=cfg.project,
+                region=cfg.region,
+                repository_id=s.registry.repository_id,
+                project_number=project_number,
+                **key_source,
+            ),
+        )
+    )
+    registry_url = repository_url(cfg.region, cfg.project, s.registry.repository_id)
 
 k8s_opts = pulumi.ResourceOptions(providers=[cluster.provider])
 cache_deps: list[pulumi.Resource] = []
@@ -142,13 +171,14 @@ for model in cfg.models:
                 hpa_metric=mon.hpa.metric if mon.hpa.enabled else None,
                 hpa_target_average=mon.hpa.target_average,
                 hpa_max_replicas=mon.hpa.max_replicas,
+                registry=registry_url,
             ),
             pod_monitoring=mon.pod_monitoring,
             network_policy=sec.network_policies,
             allowed_client_namespaces=list(sec.allowed_client_namespaces),
         ),
         opts=pulumi.ResourceOptions(
-            providers=[cluster.provider], depends_on=[ngc, gpu_pool, *cache_deps]
+            providers=[cluster.provider], depends_on=[ngc, gpu_pool, *cache_deps, *mirror_deps]
         ),
     )
 

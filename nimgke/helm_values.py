@@ -34,6 +34,17 @@ SPOT_TOLERATION = {
 # Prometheus metric names NIM exposes on /v1/metrics (FACTS 5), as Managed Prometheus names them
 # for the Custom Metrics Stackdriver Adapter.
 GMP_METRIC = "prometheus.googleapis.com|{metric}|gauge"
+NVCR = "nvcr.io"
+
+
+def image_repository(image: str, registry: str | None) -> str:
+    """The repository the pod pulls: ``image`` with ``nvcr.io`` replaced by the Artifact Registry
+    remote repository in front of it (``components/image_mirror.py``), which keeps nvcr.io's path:
+    ``nvcr.io/nim/meta/x`` -> ``<region>-docker.pkg.dev/<project>/<repo>/nim/meta/x``. Images on
+    other registries are pulled as they are."""
+    if registry and image.startswith(f"{NVCR}/"):
+        return f"{registry.rstrip('/')}/{image.removeprefix(f'{NVCR}/')}"
+    return image
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +71,8 @@ class ReleaseValues:
     hpa_metric: str | None = None
     hpa_target_average: float = 10
     hpa_max_replicas: int = 1
+    registry: str | None = None
+    """The nvcr.io mirror (``<region>-docker.pkg.dev/<project>/<repo>``); None pulls nvcr.io."""
 
 
 def startup_budget_seconds(values: dict[str, Any]) -> int:
@@ -84,9 +97,13 @@ def build_values(v: ReleaseValues) -> dict[str, Any]:
     """The chart values for one release. Contains names of Secrets, never their contents."""
     env = [{"name": "NIM_MODEL_PROFILE", "value": v.profile}] if v.profile else []
     tolerations = [GPU_TOLERATION] + ([SPOT_TOLERATION] if v.spot else [])
+    repository = image_repository(v.image, v.registry)
+    # Through the mirror the node's service account authenticates (roles/artifactregistry.reader):
+    # the nvcr.io pull Secret is only for images pulled from nvcr.io itself.
+    pull_secrets = [{"name": v.pull_secret}] if repository.startswith(f"{NVCR}/") else []
     values: dict[str, Any] = {
-        "image": {"repository": v.image, "tag": v.tag, "pullPolicy": "IfNotPresent"},
-        "imagePullSecrets": [{"name": v.pull_secret}],
+        "image": {"repository": repository, "tag": v.tag, "pullPolicy": "IfNotPresent"},
+        "imagePullSecrets": pull_secrets,
         "model": {
             "name": v.model_name,
             "ngcAPISecret": v.api_secret,

@@ -75,9 +75,18 @@ def test_rendered_pod_would_start_on_the_stack(stack):
             e["name"] == "NGC_API_KEY" and e["valueFrom"]["secretKeyRef"]["key"] == "NGC_API_KEY"
             for e in container["env"]
         )
-        assert [r["name"] for r in pod["imagePullSecrets"]] == ["ngc-registry"]
-        for ref in pod["imagePullSecrets"]:
-            assert secrets(stack)[ref["name"]]["type"] == "kubernetes.io/dockerconfigjson"
+        # Issue 13: pulled through the stack's Artifact Registry mirror of nvcr.io (nvcr.io's
+        # path kept), authenticated by the node's service account: the pod names no pull Secret.
+        assert container["image"] == (
+            f"us-central1-docker.pkg.dev/my-nim-{stack}-project/nvcr-remote/"
+            "nim/meta/llama3-8b-instruct:1.0.3"
+        )
+        assert "imagePullSecrets" not in pod
+        # No wasted start-up work: the catalog's L4 profile is pinned (nimgke/models.py).
+        assert {
+            "name": "NIM_MODEL_PROFILE",
+            "value": "8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d",
+        } in container["env"]
 
         # Scheduling matches the pool.
         assert pod["nodeSelector"] == {

@@ -138,7 +138,9 @@ def test_each_model_gets_its_own_release():
         if r.inputs["name"] == "llama-3-2-1b-instruct"
     ][0]
     assert small["image"] == {
-        "repository": "nvcr.io/nim/meta/llama-3.2-1b-instruct",
+        # through the stack's nvcr.io mirror (issue 13), nvcr.io's path kept
+        "repository": "us-central1-docker.pkg.dev/my-nim-dev-project/nvcr-remote/nim/meta/"
+        "llama-3.2-1b-instruct",
         "tag": "1.8.5",
         "pullPolicy": "IfNotPresent",
     }
@@ -218,3 +220,84 @@ def test_a_vpc_only_control_plane_is_a_warning_in_preview(caplog):
         "the control plane is reachable only from inside the VPC" in r.getMessage()
         for r in caplog.records
     )
+
+
+# --- issue 13: the nvcr.io mirror, streaming, the pinned profile -------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_both_stacks_pull_nim_through_an_artifact_registry_mirror_of_nvcr(stack):
+    m = program(stack).mocks
+    repo = m.one("gcp:artifactregistry/repository:Repository").inputs
+    assert (repo["mode"], repo["format"], repo["location"]) == (
+        "REMOTE_REPOSITORY",
+        "DOCKER",
+        "us-central1",
+    )
+    creds = repo["remoteRepositoryConfig"]["upstreamCredentials"]["usernamePasswordCredentials"]
+    grant = m.one("gcp:secretmanager/secretIamMember:SecretIamMember").inputs
+    agent = "service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com"
+    assert grant["member"] == f"serviceAccount:{agent}"
+    assert grant["role"] == "roles/secretmanager.secretAccessor"
+    if stack == "prod":
+        # The existing secret (security.ngcSecret) at the version Secret Manager resolved.
+        assert grant["secretId"] == "ngc-api-key"
+        assert m.of_type("gcp:secretmanager/secret:Secret") == []
+        assert (
+            creds["passwordSecretVersion"] == "projects/123456789012/secrets/ngc-api-key/versions/3"
+        )
+    else:
+        secret = m.one("gcp:secretmanager/secret:Secret").inputs
+        assert grant["secretId"] == secret["secretId"] == "nim-dev-ngc-api-key"
+        assert creds["passwordSecretVersion"] == (
+            "projects/123456789012/secrets/nim-dev-ngc-api-key/versions/1"
+        )
+    # The agent's access is to that one secret: no project-level Secret Manager role for anyone.
+    roles = [r.inputs["role"] for r in m.of_type("gcp:projects/iAMMember:IAMMember")]
+    assert not [r for r in roles if r.startswith("roles/secretmanager.")]
+    assert "roles/artifactregistry.reader" in roles  # the nodes' own pull permission
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_gpu_pool_streams_images(stack):
+    m = program(stack).mocks
+    assert m.named("gpu-pool").inputs["nodeConfig"]["gcfsConfig"] == {"enabled": True}
+    assert "secondaryBootDisks" not in m.named("gpu-pool").inputs["nodeConfig"]
+    usage = m.named("gpu-streaming-usage").inputs
+    assert usage["role"] == "roles/serviceusage.serviceUsageConsumer"
+    assert usage["member"] == "serviceAccount:nim-nodes-x7k2qp@p.iam.gserviceaccount.com"
+
+
+def test_dev_key_in_secret_manager_is_secret_in_inputs_and_in_state():
+    run = program("dev")
+    version = run.mocks.one("gcp:secretmanager/secretVersion:SecretVersion")
+    assert is_secret(version.inputs["secretData"])
+    assert unwrap(version.inputs["secretData"]) == FAKE_NGC_KEY
+    assert "secretData" in run.mocks.options[version.name]["additionalSecretOutputs"]
+
+
+def test_a_configured_boot_disk_reaches_the_pool():
+    pool = json.loads(stack_config("dev")["nim-gke:gpuPool"])
+    pool["imageCacheDisk"] = {"diskImage": "global/images/nim-llama3-8b-1-0-3"}
+    config = stack_config("dev", **{"nim-gke:gpuPool": pool, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    node = run_program("dev", config, ["nim-gke:ngcApiKey"]).mocks.named("gpu-pool").inputs
+    assert node["nodeConfig"]["secondaryBootDisks"] == [
+        {"diskImage": "global/images/nim-llama3-8b-1-0-3", "mode": "CONTAINER_IMAGE_CACHE"}
+    ]
+
+
+def test_preview_says_when_a_model_runs_without_a_pinned_profile(caplog):
+    nim = json.loads(stack_config("dev")["nim-gke:nim"])
+    nim["models"][0]["tag"] = "1.0.0"  # no pin known for this tag
+    config = stack_config("dev", **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    with caplog.at_level("WARNING"):
+        run = run_program("dev", config, ["nim-gke:ngcApiKey"])
+    assert any(
+        r.getMessage().startswith(
+            "nim-gke:nim.models[0].profile: meta/llama3-8b-instruct:1.0.0 runs without a pinned "
+            "NIM_MODEL_PROFILE"
+        )
+        for r in caplog.records
+    )
+    values = unwrap(run.mocks.one("kubernetes:helm.sh/v3:Release").inputs["values"])
+    assert values["env"] == []
