@@ -11,6 +11,7 @@ from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
 from components.nim_release import NimRelease, NimReleaseArgs
+from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
 from nimgke.config import NAMESPACE, load_from_pulumi
 from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
@@ -56,6 +57,7 @@ cluster = GkeCluster(
         maintenance_start=sec.maintenance_window.start,
         maintenance_hours=sec.maintenance_window.hours,
         maintenance_days=list(sec.maintenance_window.days),
+        gcs_fuse_csi=s.nim.shared_cache.enabled,
     ),
 )
 
@@ -97,8 +99,8 @@ else:
 # Issue 13: the NIM image through an Artifact Registry remote repository in front of nvcr.io.
 registry_url: str | None = None
 mirror_deps: list[pulumi.Resource] = []
+project_number = gcp.organizations.get_project_output(project_id=cfg.project).number
 if s.registry.mirror:
-    project_number = gcp.organizations.get_project_output(project_id=cfg.project).number
     key_source: dict = (
         {"existing_secret": sec.ngc_secret, "existing_version": ngc_access.name}
         if ngc_access is not None
@@ -140,6 +142,22 @@ ngc = NgcSecrets(
 if sec.network_policies:
     NamespacePolicies("netpol", NamespacePoliciesArgs(namespace=ngc.namespace), opts=k8s_opts)
 
+# Issue 13: one model cache every replica shares (a bucket through the Cloud Storage FUSE driver).
+shared_cache: SharedModelCache | None = None
+if s.nim.shared_cache.enabled:
+    shared_cache = SharedModelCache(
+        "model-cache",
+        SharedModelCacheArgs(
+            project=cfg.project,
+            region=cfg.region,
+            project_number=project_number,
+            namespace=ngc.namespace,
+            bucket_prefix=f"{cfg.cluster_name}-model-cache",
+            volumes=[CacheVolume(release=m.release, size=m.cache_size) for m in cfg.models],
+        ),
+        opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
+    )
+
 releases = {}
 for model in cfg.models:
     releases[model.release] = NimRelease(
@@ -172,13 +190,22 @@ for model in cfg.models:
                 hpa_target_average=mon.hpa.target_average,
                 hpa_max_replicas=mon.hpa.max_replicas,
                 registry=registry_url,
+                shared_cache_claim=shared_cache.claims[model.release] if shared_cache else None,
+                service_account=shared_cache.service_account_name if shared_cache else None,
             ),
             pod_monitoring=mon.pod_monitoring,
             network_policy=sec.network_policies,
             allowed_client_namespaces=list(sec.allowed_client_namespaces),
         ),
         opts=pulumi.ResourceOptions(
-            providers=[cluster.provider], depends_on=[ngc, gpu_pool, *cache_deps, *mirror_deps]
+            providers=[cluster.provider],
+            depends_on=[
+                ngc,
+                gpu_pool,
+                *cache_deps,
+                *mirror_deps,
+                *([shared_cache] if shared_cache else []),
+            ],
         ),
     )
 

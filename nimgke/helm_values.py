@@ -73,6 +73,40 @@ class ReleaseValues:
     hpa_max_replicas: int = 1
     registry: str | None = None
     """The nvcr.io mirror (``<region>-docker.pkg.dev/<project>/<repo>``); None pulls nvcr.io."""
+    shared_cache_claim: str | None = None
+    """A ReadWriteMany claim on the shared model cache bucket (``components/shared_cache.py``):
+    every replica mounts it instead of a disk of its own."""
+    service_account: str | None = None
+    """The Kubernetes service account the pods run as (the one the bucket trusts)."""
+
+
+# The gcsfuse sidecar's resources, by pod annotation (GoogleCloudPlatform/gcs-fuse-csi-driver
+# pkg/webhook/config.go: gke-gcsfuse/cpu-limit, memory-limit, ephemeral-storage-limit; a zero
+# limit means none, and the request then stays the driver's default). Unlimited, so a 16 GB
+# first read is not throttled; the default requests are counted by config validation.
+GCSFUSE_ANNOTATIONS = {
+    "gke-gcsfuse/volumes": "true",
+    "gke-gcsfuse/cpu-limit": "0",
+    "gke-gcsfuse/memory-limit": "0",
+    "gke-gcsfuse/ephemeral-storage-limit": "0",
+}
+
+
+def shared_cache_values(claim: str, size: str, service_account: str | None) -> dict[str, Any]:
+    """The chart's model cache on one shared claim: nim-llm 1.3.0 mounts
+    ``persistence.existingClaim`` as ``model-store`` in every replica (templates/deployment.yaml:
+    no volumeClaimTemplate when ``existingClaim`` is set), ``podAnnotations`` reach the pod and
+    ``serviceAccount.name`` is its service account."""
+    return {
+        "persistence": {
+            "enabled": True,
+            "existingClaim": claim,
+            "accessMode": "ReadWriteMany",
+            "size": size,
+        },
+        "podAnnotations": dict(GCSFUSE_ANNOTATIONS),
+        "serviceAccount": {"create": False, "name": service_account or ""},
+    }
 
 
 def startup_budget_seconds(values: dict[str, Any]) -> int:
@@ -156,6 +190,8 @@ def build_values(v: ReleaseValues) -> dict[str, Any]:
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         }
+    if v.shared_cache_claim:
+        values.update(shared_cache_values(v.shared_cache_claim, v.cache_size, v.service_account))
     if v.hpa_metric:
         values["autoscaling"] = {
             "enabled": True,

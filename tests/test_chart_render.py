@@ -170,3 +170,40 @@ def test_the_charts_helm_test_pods_cannot_run_in_the_stacks_namespace(stack):
         if unwrap(p.inputs)["metadata"]["name"].endswith("-allow-clients")
     ]
     assert {"podSelector": {}} not in policy["spec"]["ingress"][0]["from"]
+
+
+# --- issue 13: the shared model cache, as the real chart renders it ----------------------------
+
+
+def test_the_shared_cache_is_one_claim_every_replica_mounts():
+    """nim.sharedCache.enabled with two replicas: the chart (1.3.0) mounts the stack's
+    ReadWriteMany claim on the bucket as model-store in the pod template, makes no per-replica
+    claim, runs the pods as the service account the bucket trusts and carries the annotation that
+    makes GKE inject the gcsfuse sidecar; the pod still passes Pod Security restricted."""
+    import json  # noqa: PLC0415
+
+    from tests.conftest import run_program, stack_config  # noqa: PLC0415
+
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["sharedCache"] = {"enabled": True}
+    nim["models"][0]["replicas"] = 2
+    run = run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+    claim = unwrap(run.mocks.one("kubernetes:core/v1:PersistentVolumeClaim").inputs)
+    ksa = unwrap(run.mocks.one("kubernetes:core/v1:ServiceAccount").inputs)
+    rel = unwrap(run.mocks.one("kubernetes:helm.sh/v3:Release").inputs)
+    docs = chart.template(HELM, rel["name"], CHART, rel["namespace"], rel["values"])
+    (sts,) = chart.workloads(docs)
+    assert sts["spec"]["replicas"] == 2
+    assert "volumeClaimTemplates" not in sts["spec"]
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    pod = sts["spec"]["template"]
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes["model-store"]["persistentVolumeClaim"] == {
+        "claimName": claim["metadata"]["name"]
+    }
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert pod["spec"]["serviceAccountName"] == ksa["metadata"]["name"] == "nim-model-cache"
+    assert pod["metadata"]["annotations"]["gke-gcsfuse/volumes"] == "true"
+    (container,) = [c for c in pod["spec"]["containers"] if c["name"] == "nim-llm"]
+    assert {"mountPath": "/model-store", "name": "model-store"} in container["volumeMounts"]
+    assert chart.restricted_violations(pod["spec"]) == []

@@ -453,6 +453,19 @@ def test_boot_disk_images_the_nodes_can_read_are_accepted(disk: dict, stack: str
     assert cfg.settings.gpu_pool.image_cache_disk.disk_image == disk["diskImage"]
 
 
+def test_the_shared_cache_sidecar_must_fit_beside_the_model() -> None:
+    raw = set_path(raw_stack("dev"), "nim-gke:nim.sharedCache", {"enabled": True})
+    assert parse("dev", raw, (True, True)).settings.nim.shared_cache.enabled  # defaults fit
+    raw = set_path(raw, "nim-gke:nim.models[0].memory", "12.3Gi")  # fits alone (12597 MiB)
+    problems, _ = problems_of(raw)
+    assert [str(p) for p in problems] == [
+        "nim-gke:nim.sharedCache.enabled = true: the shared cache's gcsfuse sidecar requests 250m "
+        "CPU and 256 MiB beside nim.models[0] (3000m, 12.3Gi), more than a g2-standard-4 node "
+        "gives a pod (3420m, 12597 MiB). Fix: lower nim.models[0].cpu to 3170m or less and "
+        "memory to 12Gi or less, or use a larger machine"
+    ]
+
+
 def test_no_mirror_and_no_streaming_is_a_valid_stack() -> None:
     raw = set_path(raw_stack("dev"), "nim-gke:registry.mirror", False)
     raw = set_path(raw, "nim-gke:gpuPool.imageStreaming", False)

@@ -301,3 +301,62 @@ def test_preview_says_when_a_model_runs_without_a_pinned_profile(caplog):
     )
     values = unwrap(run.mocks.one("kubernetes:helm.sh/v3:Release").inputs["values"])
     assert values["env"] == []
+
+
+def test_replicas_without_a_shared_cache_are_a_preview_warning(caplog):
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["models"][0]["replicas"] = 2
+    with caplog.at_level("WARNING"):
+        run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+    assert any(
+        r.getMessage().startswith(
+            "nim-gke:nim.sharedCache.enabled = false with 2 replicas for llama3-8b: every replica "
+            "has its own cache disk and downloads the model from NGC on its first start."
+        )
+        for r in caplog.records
+    )
+
+
+def test_the_shared_cache_is_wired_from_cluster_to_release(caplog):
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["models"][0]["replicas"] = 2
+    nim["sharedCache"] = {"enabled": True}
+    with caplog.at_level("WARNING"):
+        run = run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+    assert not any("sharedCache" in r.getMessage() for r in caplog.records)
+    m = run.mocks
+    addons = m.one("gcp:container/cluster:Cluster").inputs["addonsConfig"]
+    assert addons["gcsFuseCsiDriverConfig"] == {"enabled": True}
+    values = unwrap(m.one("kubernetes:helm.sh/v3:Release").inputs["values"])
+    assert values["persistence"] == {
+        "enabled": True,
+        "existingClaim": "llama3-8b-model-cache",
+        "accessMode": "ReadWriteMany",
+        "size": "50Gi",
+    }
+    assert values["serviceAccount"] == {"create": False, "name": "nim-model-cache"}
+    assert values["podAnnotations"]["gke-gcsfuse/volumes"] == "true"
+    (claim,) = m.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+    assert claim.inputs["metadata"]["name"] == values["persistence"]["existingClaim"]
+    # The release waits for the cache (its claim must exist before the pods mount it).
+    release_deps = m.options["nim-llama3-8b-release"]["dependencies"]
+    assert any(d.endswith("::model-cache-llama3-8b-claim") for d in release_deps)
+
+
+def test_stacks_as_shipped_have_no_shared_cache():
+    for stack in ("dev", "prod"):
+        m = program(stack).mocks
+        assert m.of_type("gcp:storage/bucket:Bucket") == []
+        assert (
+            "gcsFuseCsiDriverConfig"
+            not in m.one("gcp:container/cluster:Cluster").inputs["addonsConfig"]
+        )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_helm_release_waits_for_the_image_mirror_and_the_pool(stack):
+    """depends_on given to the NimRelease component reaches its Helm release (a component's
+    depends_on is not inherited by its children)."""
+    deps = program(stack).mocks.options["nim-llama3-8b-release"]["dependencies"]
+    names = {d.split("::")[-1] for d in deps}
+    assert {"registry-repository", "registry-agent-reads-key", "gpu-pool"} <= names

@@ -27,8 +27,15 @@ from __future__ import annotations
 
 import re
 
-from nimgke.config._base import NAMESPACE, Problem
+from nimgke import catalog
+from nimgke.config._base import NAMESPACE, Problem, _parse_cpu_milli, _parse_quantity_gib
 from nimgke.config.settings import StackSettings
+
+# What the gcsfuse sidecar of the shared model cache requests beside NIM: the driver's defaults,
+# 250m CPU and 256 MiB (GKE docs, "Configure resources for the sidecar container"; the driver's
+# own test config, pkg/webhook/config.go FakeConfig, uses the same).
+SIDECAR_CPU_MILLI = 250
+SIDECAR_MEMORY_MIB = 256
 
 _REPOSITORY_ID = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 # global/images/NAME or projects/PROJECT/global/images/NAME (image names: RFC 1035 labels).
@@ -68,6 +75,7 @@ def check_images(s: StackSettings) -> list[Problem]:
                 "set registry.mirror: true (the default), or imageStreaming: false",
             )
         )
+    problems += _check_shared_cache(s)
     disk = pool.image_cache_disk
     if disk is None:
         return problems
@@ -108,4 +116,35 @@ def check_images(s: StackSettings) -> list[Problem]:
                 "otherProjectAccess: true",
             )
         )
+    return problems
+
+
+def _check_shared_cache(s: StackSettings) -> list[Problem]:
+    """With the shared cache each NIM pod also runs the gcsfuse sidecar: its requests must fit the
+    node beside the model's (else the pod never schedules)."""
+    machine = catalog.MACHINE_TYPES.get(s.gpu_pool.machine_type)
+    if not s.nim.shared_cache.enabled or machine is None:
+        return []
+    budget = catalog.workload_budget(machine)
+    problems = []
+    for i, m in enumerate(s.nim.models):
+        cpu = _parse_cpu_milli(m.cpu) if m.cpu else budget.cpu_milli // 1000 * 1000
+        mem = _parse_quantity_gib(m.memory) if m.memory else float(budget.memory_mib // 1024)
+        if cpu is None or mem is None:
+            continue  # reported by the model's own rules
+        cpu_left = budget.cpu_milli - SIDECAR_CPU_MILLI
+        mem_left = budget.memory_mib - SIDECAR_MEMORY_MIB
+        if cpu > cpu_left or mem * 1024 > mem_left:
+            problems.append(
+                Problem(
+                    f"{NAMESPACE}:nim.sharedCache.enabled",
+                    True,
+                    f"the shared cache's gcsfuse sidecar requests {SIDECAR_CPU_MILLI}m CPU and "
+                    f"{SIDECAR_MEMORY_MIB} MiB beside nim.models[{i}] ({m.cpu or f'{cpu}m'}, "
+                    f"{m.memory or f'{mem:g}Gi'}), more than a {machine.name} node gives a pod "
+                    f"({budget.cpu_milli}m, {budget.memory_mib} MiB)",
+                    f"lower nim.models[{i}].cpu to {cpu_left}m or less and memory to "
+                    f"{mem_left // 1024}Gi or less, or use a larger machine",
+                )
+            )
     return problems
