@@ -75,6 +75,11 @@ def test_ngc_key_never_appears_unmarked(stack):
         assert key not in json.dumps(
             {k: v for k, v in run.outputs.items() if k not in run.secret_outputs}
         )
+        # Nor in what the (mock) provider returned for each resource, i.e. what state would hold,
+        # the Secret Manager version of the image mirror included (issue 13).
+        for res_name, outputs in run.mocks.state.items():
+            leaked = [p for p, s in plain_strings(outputs) if key in s]
+            assert leaked == [], f"{res_name} outputs carry the key unmarked at {leaked}"
     # The key does reach the Secrets, as a secret.
     api = run.mocks.named("ngc-api-key").inputs
     assert is_secret(api["stringData"]) or all(is_secret(v) for v in api["stringData"].values())
