@@ -315,7 +315,11 @@ def pod_timeline(snap: Snapshot, pod: Mapping[str, Any]) -> PodTimeline:
     elif node_name and node_created:
         phases.append(
             Phase(
-                "scale-up triggered", MISSING, None, f"no TriggeredScaleUp event ({EVENT_TTL_NOTE})"
+                "scale-up triggered",
+                MISSING,
+                None,
+                f"no TriggeredScaleUp event for this pod ({EVENT_TTL_NOTE}; or another pod's "
+                "scale-up brought the node)",
             )
         )
     else:

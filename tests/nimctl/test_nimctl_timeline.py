@@ -113,7 +113,10 @@ def test_expired_events_make_phases_missing_not_guessed():
     assert got[6][:3] == ("container started", "done", "2026-11-28T07:34:00Z")
     assert got[7][:3] == ("ready", "done", "2026-11-28T07:36:30Z")
     (pod,) = timeline.report(load("events-expired"), "nim", None)["pods"]
-    assert "no TriggeredScaleUp event (events are kept about 1 h" in pod["phases"][1]["evidence"]
+    assert pod["phases"][1]["evidence"] == (
+        "no TriggeredScaleUp event for this pod (events are kept about 1 h, kube-apiserver "
+        "--event-ttl; or another pod's scale-up brought the node)"
+    )
 
 
 def test_a_pod_still_waiting_for_its_node():
