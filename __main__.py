@@ -7,11 +7,13 @@ from components.budget import CostGuard, CostGuardArgs
 from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
 from components.metrics_adapter import MetricsAdapter, MetricsAdapterArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
 from components.nim_release import NimRelease, NimReleaseArgs
 from components.observability import Observability, ObservabilityArgs
+from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
 from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
 from nimgke.cost import estimate
@@ -59,6 +61,7 @@ cluster = GkeCluster(
         maintenance_start=sec.maintenance_window.start,
         maintenance_hours=sec.maintenance_window.hours,
         maintenance_days=list(sec.maintenance_window.days),
+        gcs_fuse_csi=s.nim.shared_cache.enabled,
     ),
 )
 
@@ -79,19 +82,47 @@ gpu_pool = GpuNodePool(
         gpu_driver_version=pool_cfg.driver_version,
         disk_size_gb=pool_cfg.disk_size_gb,
         disk_type=pool_cfg.disk_type,
+        image_streaming=pool_cfg.image_streaming,
+        image_cache_disk=pool_cfg.image_cache_disk.disk_image
+        if pool_cfg.image_cache_disk
+        else None,
     ),
 )
 
+ngc_access = None
 if sec.ngc_key_source == "secretManager":
     # get_secret_version_access needs only secretmanager.versions.access (secretAccessor);
     # get_secret_version also reads version metadata (versions.get) (FACTS 23).
-    ngc_api_key = pulumi.Output.secret(
-        gcp.secretmanager.get_secret_version_access_output(
-            project=cfg.project, secret=sec.ngc_secret
-        ).secret_data
+    ngc_access = gcp.secretmanager.get_secret_version_access_output(
+        project=cfg.project, secret=sec.ngc_secret
     )
+    ngc_api_key = pulumi.Output.secret(ngc_access.secret_data)
 else:
     ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+
+# Issue 13: the NIM image through an Artifact Registry remote repository in front of nvcr.io.
+registry_url: str | None = None
+mirror_deps: list[pulumi.Resource] = []
+project_number = gcp.organizations.get_project_output(project_id=cfg.project).number
+if s.registry.mirror:
+    key_source: dict = (
+        {"existing_secret": sec.ngc_secret, "existing_version": ngc_access.name}
+        if ngc_access is not None
+        else {"ngc_api_key": ngc_api_key, "secret_id": f"{cfg.cluster_name}-ngc-api-key"}
+    )
+    mirror_deps.append(
+        ImageMirror(
+            "registry",
+            ImageMirrorArgs(
+                project=cfg.project,
+                region=cfg.region,
+                repository_id=s.registry.repository_id,
+                project_number=project_number,
+                **key_source,
+            ),
+        )
+    )
+    registry_url = repository_url(cfg.region, cfg.project, s.registry.repository_id)
 
 k8s_opts = pulumi.ResourceOptions(providers=[cluster.provider])
 cache_deps: list[pulumi.Resource] = []
@@ -149,6 +180,22 @@ if mon.hpa.enabled:
         )
     )
 
+# Issue 13: one model cache every replica shares (a bucket through the Cloud Storage FUSE driver).
+shared_cache: SharedModelCache | None = None
+if s.nim.shared_cache.enabled:
+    shared_cache = SharedModelCache(
+        "model-cache",
+        SharedModelCacheArgs(
+            project=cfg.project,
+            region=cfg.region,
+            project_number=project_number,
+            namespace=ngc.namespace,
+            bucket_prefix=f"{cfg.cluster_name}-model-cache",
+            volumes=[CacheVolume(release=m.release, size=m.cache_size) for m in cfg.models],
+        ),
+        opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
+    )
+
 releases = {}
 for model in cfg.models:
     releases[model.release] = NimRelease(
@@ -180,6 +227,9 @@ for model in cfg.models:
                 hpa_metric=mon.hpa.metric if mon.hpa.enabled else None,
                 hpa_target_average=mon.hpa.target_average,
                 hpa_max_replicas=mon.hpa.max_replicas,
+                registry=registry_url,
+                shared_cache_claim=shared_cache.claims[model.release] if shared_cache else None,
+                service_account=shared_cache.service_account_name if shared_cache else None,
             ),
             pod_monitoring=mon.pod_monitoring,
             network_policy=sec.network_policies,
@@ -187,7 +237,14 @@ for model in cfg.models:
         ),
         opts=pulumi.ResourceOptions(
             providers=[cluster.provider],
-            depends_on=[ngc, gpu_pool, *cache_deps, *adapter_deps],
+            depends_on=[
+                ngc,
+                gpu_pool,
+                *cache_deps,
+                *adapter_deps,
+                *mirror_deps,
+                *([shared_cache] if shared_cache else []),
+            ],
         ),
     )
 

@@ -100,6 +100,8 @@ class ClusterArgs:
     maintenance_start: str = "03:00"
     maintenance_hours: int = 6
     maintenance_days: list[str] = field(default_factory=lambda: ["SA", "SU"])
+    gcs_fuse_csi: bool = False
+    """GKE's Cloud Storage FUSE CSI driver add-on (the shared model cache, issue 13)."""
 
     def __post_init__(self) -> None:
         if self.release_channel not in RELEASE_CHANNELS:
@@ -397,7 +399,10 @@ class GkeCluster(pulumi.ComponentResource):
                 "managed_prometheus": {"enabled": args.managed_prometheus},
             },
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
-            addons_config={"gce_persistent_disk_csi_driver_config": {"enabled": True}},
+            addons_config={
+                "gce_persistent_disk_csi_driver_config": {"enabled": True},
+                **({"gcs_fuse_csi_driver_config": {"enabled": True}} if args.gcs_fuse_csi else {}),
+            },
             deletion_protection=args.deletion_protection,
             opts=pulumi.ResourceOptions(
                 parent=self,

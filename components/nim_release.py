@@ -82,7 +82,12 @@ class NimRelease(pulumi.ComponentResource):
             atomic=False,
             cleanup_on_fail=False,
             max_history=10,
-            opts=pulumi.ResourceOptions(parent=self),
+            # A component's depends_on does not reach its children: hand it to the release, so
+            # Helm installs after what the pods need (cache StorageClass or claim, the image
+            # mirror, the Secrets).
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=(opts.depends_on if opts else None)
+            ),
         )
         selector = pod_labels(args.release)
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])

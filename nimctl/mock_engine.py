@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "nim-gke"
 SECRET_MANAGER_KEY = "nvapi-FROM-SECRET-MANAGER-0123456789"
+SECRET_MANAGER_VERSION = "3"
 PROJECT_NUMBER = "123456789012"
 DNS_ENDPOINT_ID = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
@@ -104,6 +105,7 @@ class RecordingMonitor(MockMonitor):
             "deleteBeforeReplace": request.deleteBeforeReplace,
             "protect": request.protect,
             "dependencies": list(request.dependencies),
+            "additionalSecretOutputs": list(request.additionalSecretOutputs),
         }
         return self._serve(request, super().RegisterResource)
 
@@ -161,6 +163,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["name"] = f"projects/{args.inputs['project']}/alertPolicies/{_num(name)}"
         elif args.typ == "gcp:kms/cryptoKey:CryptoKey":
             return f"{args.inputs['keyRing']}/cryptoKeys/{name}", outputs
+        elif args.typ == "gcp:secretmanager/secret:Secret":
+            # The provider's id is the secret's resource name.
+            rid = f"projects/{args.inputs['project']}/secrets/{args.inputs['secretId']}"
+            return rid, {**outputs, "name": rid}
+        elif args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
+            # name: projects/<number>/secrets/<id>/versions/<n> as Secret Manager returns it.
+            secret_id = str(args.inputs["secret"]).rsplit("/", 1)[-1]
+            vname = f"projects/{PROJECT_NUMBER}/secrets/{secret_id}/versions/1"
+            return vname, {**outputs, "name": vname, "version": "1"}
         elif args.typ == "gcp:kms/keyRing:KeyRing":
             rid = f"projects/p/locations/{args.inputs['location']}/keyRings/{args.inputs['name']}"
             return rid, outputs
@@ -171,7 +182,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": PROJECT_NUMBER, "projectId": args.args.get("projectId")}
         if args.token == "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess":
-            return {"secretData": SECRET_MANAGER_KEY, "secret": args.args.get("secret")}
+            secret = args.args.get("secret")
+            name = f"projects/{PROJECT_NUMBER}/secrets/{secret}/versions/{SECRET_MANAGER_VERSION}"
+            return {
+                "secretData": SECRET_MANAGER_KEY,
+                "secret": secret,
+                "name": name,
+                "version": SECRET_MANAGER_VERSION,
+            }
         if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
             # The identity this stack documents (deployer and CI) holds only
             # roles/secretmanager.secretAccessor, which lacks secretmanager.versions.get: the data

@@ -19,6 +19,10 @@ What is counted:
   (:attr:`StackConfig.cache_disk_type`), at the regional-disk price when the cache is a regional
   disk (:attr:`StackConfig.cache_regional`, a GPU pool over two zones). They persist while the
   GPU pool is at zero.
+- **Images close to the nodes** (issue 13, :func:`image_lines`): the NIM images cached in the
+  Artifact Registry mirror of nvcr.io (an ESTIMATE of ``NIM_IMAGE_GB`` each), dev's NGC key
+  version in Secret Manager, the shared model cache bucket when ``nim.sharedCache`` is on; dated
+  list prices outside the sheet, each with its source.
 - **GKE management fee**: $0.10 per cluster-hour. The free tier credit ($74.40 a month per
   billing account) covers one zonal cluster, so a zonal stack pays 0 and a regional one $73.00,
   ASSUMING no other cluster on the billing account already uses the credit.
@@ -78,23 +82,26 @@ __all__ = [
 ]
 
 DEFINITIONS = {
-    "idleMonthly": "GPU pool at minNodes 24/7 + system pool + model caches + GKE fee",
+    "idleMonthly": "GPU pool at minNodes 24/7 + system pool + model caches + cached images + GKE "
+    "fee",
     "expectedMonthly": "GPU pool at minNodes 24/7 + (serving - minNodes) nodes for "
     "cost.gpuHoursPerDay hours a day + the same fixed costs",
     "alwaysOnMonthly": "serving GPU nodes (max of minNodes and model replicas) 24/7 + the same "
     "fixed costs",
     "peakMonthly": "GPU pool at maxNodes 24/7 + the same fixed costs",
     "nonGpuOverheadMonthly": "what every scenario pays besides the GPU pool: system pool and its "
-    "disks, model caches, GKE fee (after the free tier)",
+    "disks, model caches, cached images, GKE fee (after the free tier)",
 }
 
 NOT_INCLUDED = [
     "network egress (internet, cross-zone, cross-region)",
     "Cloud Logging ingestion (Cloud Monitoring's Managed Prometheus samples and alerting are "
     "estimated separately under 'monitoring', not in the totals above)",
-    "Artifact Registry storage and transfer",
+    "Artifact Registry transfer (pulls by nodes in the repository's region) and the remote "
+    "repository's download from nvcr.io",
     "load balancers and forwarding rules",
-    "Cloud NAT (private nodes), Cloud KMS keys, Secret Manager, static IPs",
+    "Cloud NAT (private nodes), Cloud KMS keys, Secret Manager access operations and prod's "
+    "existing NGC secret, static IPs",
     "taxes, negotiated discounts and credits other than the GKE free tier",
 ]
 
@@ -196,6 +203,61 @@ class Line:
 
 def _fixed(quantity: float) -> dict[str, float]:
     return dict.fromkeys(SCENARIOS, float(quantity))
+
+
+# --- issue 13: images close to the nodes --------------------------------------------------------
+
+# List prices that the dated sheet (nimgke/prices.yaml) does not hold: labelled, with their source.
+AR_STORAGE_GB_MONTH = 0.10
+"""USD per GB-month of Artifact Registry storage (list price, cloud.google.com/artifact-registry/
+pricing, as quoted 2026-11-28; the first 0.5 GB a month are free, not deducted here)."""
+SECRET_VERSION_MONTH = 0.06
+"""USD per active secret version per month (list price, cloud.google.com/secret-manager/pricing,
+as quoted 2026-11-28; 6 free versions per billing account, not deducted here)."""
+GCS_STANDARD_GB_MONTH = 0.020
+"""USD per GB-month of Cloud Storage Standard in a region such as us-central1 (list price,
+cloud.google.com/storage/pricing, as quoted 2026-11-28)."""
+NIM_IMAGE_GB = 15.0
+"""ESTIMATE of one NIM LLM image as Artifact Registry stores it: the top of the 10-15 GB NIM images
+take (issue 13; the doctor fixtures' Pulled message reports 12.9 GB for llama3-8b-instruct)."""
+
+
+def image_lines(cfg: StackConfig) -> list[Line]:
+    """What the nvcr.io mirror (and the shared model cache) add: the cached images in Artifact
+    Registry, the stack's own NGC secret version (dev), the shared cache bucket."""
+    s = cfg.settings
+    lines: list[Line] = []
+    if s.registry.mirror:
+        images = sorted({f"{m.image}:{m.tag}" for m in cfg.models})
+        lines.append(
+            Line(
+                f"Artifact Registry: {len(images)} cached NIM image(s) x {NIM_IMAGE_GB:g} GB "
+                "(estimate) in the nvcr.io mirror",
+                "GB-month",
+                AR_STORAGE_GB_MONTH,
+                _fixed(len(images) * NIM_IMAGE_GB),
+            )
+        )
+        if s.security.ngc_key_source == "config":
+            lines.append(
+                Line(
+                    "Secret Manager: the NGC key version the mirror reads",
+                    "version-month",
+                    SECRET_VERSION_MONTH,
+                    _fixed(1),
+                )
+            )
+    if s.nim.shared_cache.enabled:
+        size = sum(math.ceil(m.cache_gib) for m in cfg.models)
+        lines.append(
+            Line(
+                f"Shared model cache bucket: up to {size} GB Standard storage",
+                "GB-month",
+                GCS_STANDARD_GB_MONTH,
+                _fixed(size),
+            )
+        )
+    return lines
 
 
 # --- the estimate -------------------------------------------------------------------------------
@@ -331,6 +393,8 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
                 _fixed(m.replicas * size_gb),
             )
         )
+
+    lines += image_lines(cfg)
 
     # GKE management fee and the free tier credit.
     regional = s.cluster.regional
@@ -504,6 +568,14 @@ def _assumptions(
             f"GKE management fee ${GKE_FEE_PER_CLUSTER_HOUR:.2f}/cluster-hour, covered by the free "
             f"tier credit (${GKE_FREE_TIER_CREDIT_MONTHLY:.2f}/month per billing account) "
             "ASSUMING no other zonal or Autopilot cluster on the billing account uses it."
+        )
+    if s.registry.mirror or s.nim.shared_cache.enabled:
+        out.append(
+            f"Images close to the nodes: each NIM image cached in Artifact Registry counts "
+            f"{NIM_IMAGE_GB:g} GB (ESTIMATE, the top of 10-15 GB); list prices outside the dated "
+            f"sheet, quoted 2026-11-28: Artifact Registry ${AR_STORAGE_GB_MONTH:.2f}/GB-month, "
+            f"Secret Manager ${SECRET_VERSION_MONTH:.2f}/version-month, Cloud Storage Standard "
+            f"${GCS_STANDARD_GB_MONTH:.3f}/GB-month; free tiers not deducted."
         )
     out.append(
         "No sustained-use discounts (E2, G2, A2 and A3 get none; N1 would get some); the system "

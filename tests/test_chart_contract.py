@@ -74,10 +74,37 @@ def test_api_key_secret_exists_with_the_key_the_chart_reads(stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_pull_secret_is_valid_for_nvcr(stack):
+def test_the_image_comes_through_the_stacks_nvcr_mirror_without_a_pull_secret(stack):
+    """Issue 13: the NIM image is pulled through the Artifact Registry remote repository the same
+    run creates (same region, project and repository id), keeping nvcr.io's path; the node's
+    service account authenticates there, so no nvcr.io pull Secret is named."""
+    (repo,) = program(stack).mocks.of_type("gcp:artifactregistry/repository:Repository")
+    r = unwrap(repo.inputs)
+    prefix = f"{r['location']}-docker.pkg.dev/{r['project']}/{r['repositoryId']}/"
+    assert r["remoteRepositoryConfig"]["commonRepository"]["uri"] == "https://nvcr.io"
     for values in release_values(stack):
+        assert values["image"]["repository"] == prefix + "nim/meta/llama3-8b-instruct"
+        assert values["imagePullSecrets"] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pull_secret_is_valid_for_nvcr_when_the_mirror_is_off(stack):
+    config = stack_config(
+        stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY, "nim-gke:registry": {"mirror": False}}
+    )
+    pool = json.loads(config["nim-gke:gpuPool"])
+    pool["imageStreaming"] = False  # streaming serves nothing from nvcr.io (FACTS 11)
+    config["nim-gke:gpuPool"] = json.dumps(pool)
+    run = run_program(stack, config, ["nim-gke:ngcApiKey"])
+    assert run.mocks.of_type("gcp:artifactregistry/repository:Repository") == []
+    found = {
+        unwrap(s.inputs)["metadata"]["name"]: unwrap(s.inputs)
+        for s in run.mocks.of_type("kubernetes:core/v1:Secret")
+    }
+    for release in run.mocks.of_type("kubernetes:helm.sh/v3:Release"):
+        values = unwrap(release.inputs["values"])
         (ref,) = values["imagePullSecrets"]
-        secret = secrets(stack)[ref["name"]]
+        secret = found[ref["name"]]
         assert secret["type"] == "kubernetes.io/dockerconfigjson"
         auth = json.loads(secret["stringData"][".dockerconfigjson"])["auths"]["nvcr.io"]
         assert (auth["username"], auth["password"]) == ("$oauthtoken", stack_key(stack))

@@ -84,9 +84,18 @@ def test_rendered_pod_would_start_on_the_stack(stack):
             e["name"] == "NGC_API_KEY" and e["valueFrom"]["secretKeyRef"]["key"] == "NGC_API_KEY"
             for e in container["env"]
         )
-        assert [r["name"] for r in pod["imagePullSecrets"]] == ["ngc-registry"]
-        for ref in pod["imagePullSecrets"]:
-            assert secrets(stack)[ref["name"]]["type"] == "kubernetes.io/dockerconfigjson"
+        # Issue 13: pulled through the stack's Artifact Registry mirror of nvcr.io (nvcr.io's
+        # path kept), authenticated by the node's service account: the pod names no pull Secret.
+        assert container["image"] == (
+            f"us-central1-docker.pkg.dev/my-nim-{stack}-project/nvcr-remote/"
+            "nim/meta/llama3-8b-instruct:1.0.3"
+        )
+        assert "imagePullSecrets" not in pod
+        # No wasted start-up work: the catalog's L4 profile is pinned (nimgke/models.py).
+        assert {
+            "name": "NIM_MODEL_PROFILE",
+            "value": "8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d",
+        } in container["env"]
 
         # Scheduling matches the pool.
         assert pod["nodeSelector"] == {
@@ -170,3 +179,42 @@ def test_the_charts_helm_test_pods_cannot_run_in_the_stacks_namespace(stack):
         if unwrap(p.inputs)["metadata"]["name"].endswith("-allow-clients")
     ]
     assert {"podSelector": {}} not in policy["spec"]["ingress"][0]["from"]
+
+
+# --- issue 13: the shared model cache, as the real chart renders it ----------------------------
+
+
+def test_the_shared_cache_is_one_claim_every_replica_mounts():
+    """nim.sharedCache.enabled with two replicas: the chart (1.3.0) mounts the stack's
+    ReadWriteMany claim on the bucket as model-store in the pod template, makes no per-replica
+    claim, runs the pods as the service account the bucket trusts and carries the annotation that
+    makes GKE inject the gcsfuse sidecar; the pod still passes Pod Security restricted."""
+    import json  # noqa: PLC0415
+
+    from tests.conftest import run_program, stack_config  # noqa: PLC0415
+
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["sharedCache"] = {"enabled": True}
+    nim["models"][0]["replicas"] = 2
+    run = run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+    claim = unwrap(run.mocks.one("kubernetes:core/v1:PersistentVolumeClaim").inputs)
+    ksa = unwrap(run.mocks.named("model-cache-sa").inputs)
+    rel = unwrap(run.mocks.one("kubernetes:helm.sh/v3:Release").inputs)
+    docs = chart.template(HELM, rel["name"], CHART, rel["namespace"], rel["values"])
+    (sts,) = chart.workloads(docs)
+    # prod runs the HPA, which the chart then leaves the replica count to (no spec.replicas).
+    assert "replicas" not in sts["spec"]
+    assert rel["values"]["autoscaling"]["enabled"] is True
+    assert "volumeClaimTemplates" not in sts["spec"]
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    pod = sts["spec"]["template"]
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes["model-store"]["persistentVolumeClaim"] == {
+        "claimName": claim["metadata"]["name"]
+    }
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert pod["spec"]["serviceAccountName"] == ksa["metadata"]["name"] == "nim-model-cache"
+    assert pod["metadata"]["annotations"]["gke-gcsfuse/volumes"] == "true"
+    (container,) = [c for c in pod["spec"]["containers"] if c["name"] == "nim-llm"]
+    assert {"mountPath": "/model-store", "name": "model-store"} in container["volumeMounts"]
+    assert chart.restricted_violations(pod["spec"]) == []

@@ -436,8 +436,82 @@ MEANING_CASES = [
     ("alert-threshold-zero", "prod", "nim-gke:monitoring.alerts.requestsWaiting.threshold", 0,
      "nim-gke:monitoring.alerts.requestsWaiting.threshold", SAME, "must be greater than 0",
      "use a number above 0"),
+    # issue 13: images close to the nodes (nimgke/config/check_images.py)
+    ("registry-repository-id", "dev", "nim-gke:registry.repositoryId", "NVCR_Remote",
+     "nim-gke:registry.repositoryId", SAME, "is not an Artifact Registry repository id",
+     "repositoryId: nvcr-remote"),
+    ("registry-repository-id-too-long", "prod", "nim-gke:registry.repositoryId", "n" * 64,
+     "nim-gke:registry.repositoryId", SAME, "at most 63", "repositoryId: nvcr-remote"),
+    ("streaming-without-mirror", "dev", "nim-gke:registry.mirror", False,
+     "nim-gke:gpuPool.imageStreaming", "true", "only serves images from Artifact Registry",
+     "set registry.mirror: true (the default), or imageStreaming: false"),
+    ("boot-disk-not-an-image-path", "dev", "nim-gke:gpuPool.imageCacheDisk",
+     {"diskImage": "nim-llama3-8b"}, "nim-gke:gpuPool.imageCacheDisk.diskImage",
+     "'nim-llama3-8b'", "is not a Compute Engine image path", "write global/images/NAME"),
+    ("boot-disk-image-url", "dev", "nim-gke:gpuPool.imageCacheDisk",
+     {"diskImage": "https://www.googleapis.com/compute/v1/projects/p-12345/global/images/x"},
+     "nim-gke:gpuPool.imageCacheDisk.diskImage",
+     "'https://www.googleapis.com/compute/v1/projects/p-12345/global/images/x'",
+     "is not a Compute Engine image path", "projects/PROJECT/global/images/NAME"),
+    ("boot-disk-other-project", "prod", "nim-gke:gpuPool.imageCacheDisk",
+     {"diskImage": "projects/shared-images-1/global/images/nim"},
+     "nim-gke:gpuPool.imageCacheDisk.diskImage", "'projects/shared-images-1/global/images/nim'",
+     "is an image of project shared-images-1, not of the stack's project my-nim-prod-project",
+     "set otherProjectAccess: true"),
+    ("boot-disk-without-image", "dev", "nim-gke:gpuPool.imageCacheDisk", {},
+     "nim-gke:gpuPool.imageCacheDisk.diskImage", NOT_SET, "is required", "config table"),
 ]
 # fmt: on
+
+
+def test_a_boot_disk_needs_image_streaming() -> None:
+    raw = set_path(raw_stack("dev"), "nim-gke:gpuPool.imageStreaming", False)
+    raw = set_path(raw, "nim-gke:gpuPool.imageCacheDisk", {"diskImage": "global/images/nim"})
+    problems, _ = problems_of(raw)
+    assert [str(p) for p in problems] == [
+        "nim-gke:gpuPool.imageCacheDisk.diskImage = 'global/images/nim': a secondary boot disk "
+        "needs image streaming on the pool (GKE reads the preloaded image through it: "
+        "gcfs_config must be enabled). Fix: set gpuPool.imageStreaming: true, or remove "
+        "imageCacheDisk"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("disk", "stack"),
+    [
+        ({"diskImage": "global/images/nim-llama3-8b-1-0-3"}, "dev"),
+        ({"diskImage": "projects/my-nim-prod-project/global/images/nim"}, "prod"),
+        (
+            {"diskImage": "projects/shared-images-1/global/images/nim", "otherProjectAccess": True},
+            "prod",
+        ),
+    ],
+)
+def test_boot_disk_images_the_nodes_can_read_are_accepted(disk: dict, stack: str) -> None:
+    cfg = parse(
+        stack, set_path(raw_stack(stack), "nim-gke:gpuPool.imageCacheDisk", disk), (True, True)
+    )
+    assert cfg.settings.gpu_pool.image_cache_disk is not None
+    assert cfg.settings.gpu_pool.image_cache_disk.disk_image == disk["diskImage"]
+
+
+def test_the_shared_cache_sidecar_must_fit_beside_the_model() -> None:
+    raw = set_path(raw_stack("dev"), "nim-gke:nim.sharedCache", {"enabled": True})
+    assert parse("dev", raw, (True, True)).settings.nim.shared_cache.enabled  # defaults fit
+    raw = set_path(raw, "nim-gke:nim.models[0].memory", "12.3Gi")  # fits alone (12597 MiB)
+    problems, _ = problems_of(raw)
+    assert [str(p) for p in problems] == [
+        "nim-gke:nim.sharedCache.enabled = true: the shared cache's gcsfuse sidecar requests 250m "
+        "CPU and 256 MiB beside nim.models[0] (3000m, 12.3Gi), more than a g2-standard-4 node "
+        "gives a pod (3420m, 12597 MiB). Fix: lower nim.models[0].cpu to 3170m or less and "
+        "memory to 12Gi or less, or use a larger machine"
+    ]
+
+
+def test_no_mirror_and_no_streaming_is_a_valid_stack() -> None:
+    raw = set_path(raw_stack("dev"), "nim-gke:registry.mirror", False)
+    raw = set_path(raw, "nim-gke:gpuPool.imageStreaming", False)
+    assert parse("dev", raw, (True, True)).settings.registry.mirror is False
 
 
 def _params(cases: list[tuple]) -> list:
@@ -707,7 +781,9 @@ def test_the_stack_files_are_valid(stack: str) -> None:
         cpu="3",  # g2-standard-4: 3420m left after reservations and system pods
         memory="12Gi",  # about 12.3Gi left
         replicas=1,
-        profile=None,
+        # The catalog's L4 pin for llama3-8b-instruct 1.0.3 (nimgke/models.py, FACTS 16).
+        profile="8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d",
+        profile_from="catalog",
     )
     assert cfg.cluster_name == f"nim-{stack}"
     assert cfg.gpu_machine.name == "g2-standard-4"

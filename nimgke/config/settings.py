@@ -40,6 +40,17 @@ class ClusterSettings(_Settings):
     system_pool: SystemPoolSettings = SystemPoolSettings()
 
 
+class ImageCacheDiskSettings(_Settings):
+    """A disk image built with GKE's ``gke-disk-image-builder`` holding the NIM image, attached to
+    every new GPU node as a secondary boot disk in ``CONTAINER_IMAGE_CACHE`` mode."""
+
+    disk_image: str
+    """``global/images/NAME`` (this project) or ``projects/PROJECT/global/images/NAME``."""
+    other_project_access: bool = False
+    """Set true only once the GKE service agent of this project may use images of the disk
+    image's project (see README, "Preloading the image on a secondary boot disk")."""
+
+
 class GpuPoolSettings(_Settings):
     machine_type: str = "g2-standard-4"
     gpu_type: str = "nvidia-l4"
@@ -57,6 +68,11 @@ class GpuPoolSettings(_Settings):
     disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
     zones: list[str] | None = None
     """Zones for this pool; defaults to the cluster's zones."""
+    image_streaming: bool = True
+    """GKE image streaming (``gcfs_config``) on the GPU pool; needs the image in Artifact Registry
+    (``registry.mirror``), see :mod:`nimgke.config.check_images`."""
+    image_cache_disk: ImageCacheDiskSettings | None = None
+    """A secondary boot disk with the NIM image preloaded (off unless set)."""
 
 
 class ModelSettings(_Settings):
@@ -83,6 +99,14 @@ class ModelSettings(_Settings):
     replicas: PosInt = 1
 
 
+class SharedCacheSettings(_Settings):
+    """One model cache for every replica of a model (issue 13), instead of a disk per replica."""
+
+    enabled: bool = False
+    """A Cloud Storage bucket mounted through the Cloud Storage FUSE CSI driver as the model
+    cache of every replica (README, "A model cache the replicas share")."""
+
+
 class NimSettings(_Settings):
     namespace: str = "nim"
     chart_repo: str = "https://helm.ngc.nvidia.com/nim"
@@ -93,6 +117,7 @@ class NimSettings(_Settings):
     """``auto``: a regional disk when the GPU pool spans two zones, zonal in one zone."""
     service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     models: Annotated[list[ModelSettings], Field(min_length=1)]
+    shared_cache: SharedCacheSettings = SharedCacheSettings()
 
 
 class AuthorizedNetwork(_Settings):
@@ -189,6 +214,16 @@ class CostSettings(_Settings):
     commitment: Literal["none", "1y", "3y"] = "none"
 
 
+class RegistrySettings(_Settings):
+    """Where the nodes pull the NIM image from (issue 13: images close to the nodes)."""
+
+    mirror: bool = True
+    """An Artifact Registry remote repository in front of nvcr.io, in the stack's region; the
+    NIM image is pulled through it (no image pull Secret for it)."""
+    repository_id: str = "nvcr-remote"
+    """The Artifact Registry repository id."""
+
+
 class BudgetSettings(_Settings):
     billing_account: str
     monthly_usd: Annotated[float, Field(gt=0)]
@@ -207,3 +242,4 @@ class StackSettings(_Settings):
     monitoring: MonitoringSettings = MonitoringSettings()
     cost: CostSettings = CostSettings()
     budget: BudgetSettings | None = None
+    registry: RegistrySettings = RegistrySettings()

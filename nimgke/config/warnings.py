@@ -22,6 +22,7 @@ def stack_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
         )
     found += _system_pool_warnings(s)
     found += alert_warnings(s)
+    found += cold_start_warnings(s, plans)
     for i, plan in enumerate(plans):
         known = MODELS.get(plan.name)
         mem_gib = _parse_quantity_gib(plan.memory) or 0.0
@@ -65,3 +66,31 @@ def _system_pool_warnings(s: StackSettings) -> list[str]:
             "larger machine, or raise minNodes."
         ]
     return []
+
+
+def cold_start_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
+    """Start-up work the stack cannot save (issue 13): an unpinned profile, and replicas that each
+    download the model from NGC because they do not share a cache."""
+    found = []
+    hpa = s.monitoring.hpa
+    for i, plan in enumerate(plans):
+        key = f"{NAMESPACE}:nim.models[{i}].profile"
+        if plan.profile_from == "none":
+            found.append(
+                f"{key}: {plan.name}:{plan.tag} runs without a pinned NIM_MODEL_PROFILE: the "
+                f"catalog (nimgke/models.py) knows no profile of this tag for "
+                f"{s.gpu_pool.gpu_count} x {s.gpu_pool.gpu_type}, so NIM selects one at every "
+                "start (FACTS 16). Once it runs, read `kubectl -n "
+                f"{s.nim.namespace} exec {plan.release}-nim-llm-0 -- list-model-profiles` and set "
+                "the profile id."
+            )
+        several = plan.replicas > 1 or hpa.enabled
+        if several and not s.nim.shared_cache.enabled:
+            found.append(
+                f"{NAMESPACE}:nim.sharedCache.enabled = false with "
+                + (f"{plan.replicas} replicas" if plan.replicas > 1 else "the HPA on")
+                + f" for {plan.release}: every replica has its own cache disk and downloads the "
+                "model from NGC on its first start. Set nim.sharedCache.enabled: true for one "
+                "cache they share (README, 'A model cache the replicas share')."
+            )
+    return found

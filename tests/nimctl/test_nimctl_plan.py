@@ -517,12 +517,16 @@ def test_render_shows_the_pod_spec_of_the_real_chart(stack, run_cli):
     pod = workload["podSpec"]
     assert pod["nodeSelector"] == release["inputs"]["values"]["nodeSelector"]
     (container,) = pod["containers"]
-    assert container["image"] == "nvcr.io/nim/meta/llama3-8b-instruct:1.0.3"
+    image = (
+        f"us-central1-docker.pkg.dev/my-nim-{stack}-project/nvcr-remote/"
+        "nim/meta/llama3-8b-instruct:1.0.3"
+    )
+    assert container["image"] == image  # through the stack's nvcr.io mirror (issue 13)
     assert {"kind": "Service", "name": "llama3-8b-nim-llm"} in rendered["objects"]
 
     code, text, _ = run_cli(plan, "plan", stack, "--render", "--chart", str(chart_dir))
     assert code == 0
     assert "  StatefulSet llama3-8b-nim-llm: Pod Security restricted: admitted" in text
     assert "  pod spec:\n" in text
-    assert "      image: nvcr.io/nim/meta/llama3-8b-instruct:1.0.3" in text
+    assert f"      image: {image}" in text
     assert FAKE_NGC_KEY not in text and plan.PLACEHOLDER_KEY not in text
