@@ -8,16 +8,22 @@ from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
 from components.gateway import Backend, ModelGateway, ModelGatewayArgs, ModelRoute
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
+from components.metrics_adapter import MetricsAdapter, MetricsAdapterArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
 from components.nim_release import READY_TIMEOUT_SECONDS, NimRelease, NimReleaseArgs
+from components.observability import Observability, ObservabilityArgs
+from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
+from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
 from nimgke.config.pools import GREEN_POOL, MAIN_POOL, pool_settings
 from nimgke.config.versions import route_prefix, stable_target
 from nimgke.config.versions import versions as model_versions
 from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
+from nimgke.observability import Scope
 from nimgke.pricing import PriceError
 
 cfg = load_from_pulumi()
@@ -61,6 +67,7 @@ cluster = GkeCluster(
         maintenance_hours=sec.maintenance_window.hours,
         maintenance_days=list(sec.maintenance_window.days),
         gateway_proxy_subnet=s.gateway.proxy_subnet_cidr if s.gateway.enabled else None,
+        gcs_fuse_csi=s.nim.shared_cache.enabled,
     ),
 )
 
@@ -81,19 +88,47 @@ gpu_pool = GpuNodePool(
         gpu_driver_version=pool_cfg.driver_version,
         disk_size_gb=pool_cfg.disk_size_gb,
         disk_type=pool_cfg.disk_type,
+        image_streaming=pool_cfg.image_streaming,
+        image_cache_disk=pool_cfg.image_cache_disk.disk_image
+        if pool_cfg.image_cache_disk
+        else None,
     ),
 )
 
+ngc_access = None
 if sec.ngc_key_source == "secretManager":
     # get_secret_version_access needs only secretmanager.versions.access (secretAccessor);
     # get_secret_version also reads version metadata (versions.get) (FACTS 23).
-    ngc_api_key = pulumi.Output.secret(
-        gcp.secretmanager.get_secret_version_access_output(
-            project=cfg.project, secret=sec.ngc_secret
-        ).secret_data
+    ngc_access = gcp.secretmanager.get_secret_version_access_output(
+        project=cfg.project, secret=sec.ngc_secret
     )
+    ngc_api_key = pulumi.Output.secret(ngc_access.secret_data)
 else:
     ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+
+# Issue 13: the NIM image through an Artifact Registry remote repository in front of nvcr.io.
+registry_url: str | None = None
+mirror_deps: list[pulumi.Resource] = []
+project_number = gcp.organizations.get_project_output(project_id=cfg.project).number
+if s.registry.mirror:
+    key_source: dict = (
+        {"existing_secret": sec.ngc_secret, "existing_version": ngc_access.name}
+        if ngc_access is not None
+        else {"ngc_api_key": ngc_api_key, "secret_id": f"{cfg.cluster_name}-ngc-api-key"}
+    )
+    mirror_deps.append(
+        ImageMirror(
+            "registry",
+            ImageMirrorArgs(
+                project=cfg.project,
+                region=cfg.region,
+                repository_id=s.registry.repository_id,
+                project_number=project_number,
+                **key_source,
+            ),
+        )
+    )
+    registry_url = repository_url(cfg.region, cfg.project, s.registry.repository_id)
 
 k8s_opts = pulumi.ResourceOptions(providers=[cluster.provider])
 cache_deps: list[pulumi.Resource] = []
@@ -116,6 +151,40 @@ ngc = NgcSecrets(
 )
 if sec.network_policies:
     NamespacePolicies("netpol", NamespacePoliciesArgs(namespace=ngc.namespace), opts=k8s_opts)
+
+# Observability: the dashboard and alert policies (Cloud Monitoring), and for an HPA on a NIM
+# metric the Custom Metrics Stackdriver Adapter that serves that metric to it.
+scope = Scope(
+    stack=cfg.stack,
+    cluster=cfg.cluster_name,
+    namespace=s.nim.namespace,
+    gpu_min_nodes=pool_cfg.min_nodes,
+    gpu_max_nodes=pool_cfg.max_nodes,
+)
+if mon.dashboard or mon.alerts.enabled:
+    Observability(
+        "observability",
+        ObservabilityArgs(
+            project=cfg.project,
+            scope=scope,
+            dashboard=mon.dashboard,
+            alerts=alert_specs(scope, mon.alerts),
+            notification_emails=list(mon.alerts.notification_emails),
+        ),
+    )
+adapter_deps: list[pulumi.Resource] = []
+if mon.hpa.enabled:
+    adapter_deps.append(
+        MetricsAdapter(
+            "metrics-adapter",
+            MetricsAdapterArgs(
+                project=cfg.project,
+                pod_security=sec.pod_security,
+                network_policies=sec.network_policies,
+            ),
+            opts=k8s_opts,
+        )
+    )
 
 # Each version of a model (its tag on its pool, and an optional canary) is its own release; the
 # model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
@@ -140,9 +209,29 @@ if s.green_pool is not None:
             gpu_driver_version=green.driver_version,
             disk_size_gb=green.disk_size_gb,
             disk_type=green.disk_type,
+            image_streaming=green.image_streaming,
+            image_cache_disk=green.image_cache_disk.disk_image if green.image_cache_disk else None,
         ),
     )
 versions = model_versions(cfg)
+
+# Issue 13: one model cache every replica shares (a bucket through the Cloud Storage FUSE driver),
+# a claim (and a directory of the bucket) per version: a version's model files are its own.
+shared_cache: SharedModelCache | None = None
+if s.nim.shared_cache.enabled:
+    shared_cache = SharedModelCache(
+        "model-cache",
+        SharedModelCacheArgs(
+            project=cfg.project,
+            region=cfg.region,
+            project_number=project_number,
+            namespace=ngc.namespace,
+            bucket_prefix=f"{cfg.cluster_name}-model-cache",
+            volumes=[CacheVolume(release=v.release, size=v.plan.cache_size) for v in versions],
+        ),
+        opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
+    )
+
 releases: dict[str, NimRelease] = {}
 for v in versions:
     on = pool_settings(s, v.pool) or pool_cfg
@@ -175,6 +264,9 @@ for v in versions:
                 hpa_metric=mon.hpa.metric if mon.hpa.enabled else None,
                 hpa_target_average=mon.hpa.target_average,
                 hpa_max_replicas=mon.hpa.max_replicas,
+                registry=registry_url,
+                shared_cache_claim=shared_cache.claims[v.release] if shared_cache else None,
+                service_account=shared_cache.service_account_name if shared_cache else None,
             ),
             pod_monitoring=mon.pod_monitoring,
             network_policy=sec.network_policies,
@@ -183,7 +275,15 @@ for v in versions:
             timeout_seconds=READY_TIMEOUT_SECONDS if gw.enabled else 600,
         ),
         opts=pulumi.ResourceOptions(
-            providers=[cluster.provider], depends_on=[ngc, pools[v.pool], *cache_deps]
+            providers=[cluster.provider],
+            depends_on=[
+                ngc,
+                pools[v.pool],
+                *cache_deps,
+                *adapter_deps,
+                *mirror_deps,
+                *([shared_cache] if shared_cache else []),
+            ],
         ),
     )
 by_model: dict[str, list] = {}

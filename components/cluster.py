@@ -108,6 +108,8 @@ class ClusterArgs:
     ``gke-l7-rilb``) and admits the load balancer's proxies and health checks to the nodes."""
     gateway_backend_port: int = 8000
     """The port the load balancer reaches the pods on (NIM's OpenAI port)."""
+    gcs_fuse_csi: bool = False
+    """GKE's Cloud Storage FUSE CSI driver add-on (the shared model cache, issue 13)."""
 
     def __post_init__(self) -> None:
         if self.release_channel not in RELEASE_CHANNELS:
@@ -459,6 +461,7 @@ class GkeCluster(pulumi.ComponentResource):
             addons_config={
                 "gce_persistent_disk_csi_driver_config": {"enabled": True},
                 "http_load_balancing": {"disabled": False},
+                **({"gcs_fuse_csi_driver_config": {"enabled": True}} if args.gcs_fuse_csi else {}),
             },
             # The Gateway API CRDs and GKE's GatewayClasses (gke-l7-rilb); VPC-native above.
             gateway_api_config=(

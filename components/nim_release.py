@@ -27,7 +27,8 @@ CHART_REPO = "https://helm.ngc.nvidia.com/nim"
 GMP_NAMESPACE = "gmp-system"
 # How long Helm waits for a version's pods behind a Gateway: more than the chart's startup budget
 # (40 s + 180 x 10 s, FACTS 4) plus a GPU node's scale-up and driver (up to 15 min) and the image
-# pull (10+ GB from nvcr.io, no image streaming: FACTS 11).
+# pull (10+ GB: the Artifact Registry mirror fetches a new tag from nvcr.io on its first pull, and
+# without the mirror nvcr.io allows no image streaming, FACTS 11).
 READY_TIMEOUT_SECONDS = 3600
 
 
@@ -91,7 +92,12 @@ class NimRelease(pulumi.ComponentResource):
             atomic=False,
             cleanup_on_fail=False,
             max_history=10,
-            opts=pulumi.ResourceOptions(parent=self),
+            # A component's depends_on does not reach its children: hand it to the release, so
+            # Helm installs after what the pods need (cache StorageClass or claim, the image
+            # mirror, the Secrets).
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=(opts.depends_on if opts else None)
+            ),
         )
         selector = pod_labels(args.release)
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])

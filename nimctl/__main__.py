@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("plan", "cost", "smoke", "bench", "doctor")
+COMMANDS = ("plan", "cost", "smoke", "bench", "doctor", "timeline")
 
 
 def build_parser() -> argparse.ArgumentParser:

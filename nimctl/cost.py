@@ -169,6 +169,7 @@ def render(est: dict[str, Any], alts: list[dict[str, Any]]) -> str:
         right={2, 3, 4, 5, 6, 7},
     )
     out += notes
+    out += _monitoring_section(est.get("monitoring"))
     out += ["", "Assumptions:"]
     for a in est["assumptions"]:
         out += _wrap(a, "  - ")
@@ -176,6 +177,41 @@ def render(est: dict[str, Any], alts: list[dict[str, Any]]) -> str:
     for n in est["notIncluded"]:
         out += _wrap(n, "  - ")
     return "\n".join(out)
+
+
+def _monitoring_section(mon: dict[str, Any] | None) -> list[str]:
+    """What monitoring adds: Managed Prometheus samples and alerting, beside the totals above."""
+    if not mon:
+        return []
+    out = ["", "What monitoring adds (ESTIMATE, not in the totals above):"]
+    rows = [
+        [
+            "Managed Prometheus samples (millions)",
+            *(
+                f"{v['cluster'] + v['gpuNodesAndNim']:,.1f}"
+                for v in (mon["samplesMillion"][s] for s in SCENARIOS)
+            ),
+        ],
+        [
+            f"Alert policies ({mon['alertConditions']} conditions)",
+            *[_money(mon["alertingMonthly"])] * 4,
+        ],
+        ["Dashboard", *[_money(mon["dashboardsMonthly"])] * 4],
+        ["Monitoring per month", *(_money(mon["monthly"][s]) for s in SCENARIOS)],
+        ["Total with monitoring", *(_money(mon["withMonitoringMonthly"][s]) for s in SCENARIOS)],
+    ]
+    out += _table(["item", *(_HEADINGS[s] for s in SCENARIOS)], rows, right={1, 2, 3, 4})
+    series = mon["assumedSeries"]
+    out += _wrap(
+        f"samples: one per series every {mon['scrapeIntervalSeconds']} s; assumed series: "
+        f"{series['cluster']} cluster-wide (kube-state, cAdvisor), {series['per_system_node']} per "
+        f"system node (kubelet), {series['per_gpu_node']} per GPU node (DCGM, its daemonsets) "
+        f"and {series['per_nim_pod']} per NIM pod (/v1/metrics) (nimgke/cost_monitoring.py)",
+        "  ",
+        "    ",
+    )
+    out += _wrap(f"prices: {mon['source']}", "  ", "    ")
+    return out
 
 
 # --- command ----------------------------------------------------------------------------------

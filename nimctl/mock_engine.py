@@ -8,6 +8,7 @@ wrapped, so callers can assert both exact inputs and secretness.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import runpy
@@ -25,10 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "nim-gke"
 SECRET_MANAGER_KEY = "nvapi-FROM-SECRET-MANAGER-0123456789"
+SECRET_MANAGER_VERSION = "3"
 PROJECT_NUMBER = "123456789012"
 DNS_ENDPOINT_ID = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 INTERNAL_ADDRESS = "10.10.0.50"
 """What the mock cloud reserves for an internal address (inside the cluster subnet 10.10.0.0/20)."""
+
+
+def _num(name: str) -> int:
+    """A stable numeric id for a mock resource (the Monitoring API's ids are numbers)."""
+    return int(hashlib.sha1(name.encode()).hexdigest()[:12], 16)
 
 
 def is_secret(value: Any) -> bool:
@@ -100,6 +107,7 @@ class RecordingMonitor(MockMonitor):
             "deleteBeforeReplace": request.deleteBeforeReplace,
             "protect": request.protect,
             "dependencies": list(request.dependencies),
+            "additionalSecretOutputs": list(request.additionalSecretOutputs),
         }
         return self._serve(request, super().RegisterResource)
 
@@ -153,8 +161,22 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["result"] = "x7k2qp"
         elif args.typ == "gcp:serviceaccount/account:Account":
             outputs["email"] = f"{args.inputs['accountId']}@p.iam.gserviceaccount.com"
+        elif args.typ == "gcp:monitoring/notificationChannel:NotificationChannel":
+            # The API names a channel projects/P/notificationChannels/<numeric id>.
+            outputs["name"] = f"projects/{args.inputs['project']}/notificationChannels/{_num(name)}"
+        elif args.typ == "gcp:monitoring/alertPolicy:AlertPolicy":
+            outputs["name"] = f"projects/{args.inputs['project']}/alertPolicies/{_num(name)}"
         elif args.typ == "gcp:kms/cryptoKey:CryptoKey":
             return f"{args.inputs['keyRing']}/cryptoKeys/{name}", outputs
+        elif args.typ == "gcp:secretmanager/secret:Secret":
+            # The provider's id is the secret's resource name.
+            rid = f"projects/{args.inputs['project']}/secrets/{args.inputs['secretId']}"
+            return rid, {**outputs, "name": rid}
+        elif args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
+            # name: projects/<number>/secrets/<id>/versions/<n> as Secret Manager returns it.
+            secret_id = str(args.inputs["secret"]).rsplit("/", 1)[-1]
+            vname = f"projects/{PROJECT_NUMBER}/secrets/{secret_id}/versions/1"
+            return vname, {**outputs, "name": vname, "version": "1"}
         elif args.typ == "gcp:kms/keyRing:KeyRing":
             rid = f"projects/p/locations/{args.inputs['location']}/keyRings/{args.inputs['name']}"
             return rid, outputs
@@ -165,7 +187,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": PROJECT_NUMBER, "projectId": args.args.get("projectId")}
         if args.token == "gcp:secretmanager/getSecretVersionAccess:getSecretVersionAccess":
-            return {"secretData": SECRET_MANAGER_KEY, "secret": args.args.get("secret")}
+            secret = args.args.get("secret")
+            name = f"projects/{PROJECT_NUMBER}/secrets/{secret}/versions/{SECRET_MANAGER_VERSION}"
+            return {
+                "secretData": SECRET_MANAGER_KEY,
+                "secret": secret,
+                "name": name,
+                "version": SECRET_MANAGER_VERSION,
+            }
         if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
             # The identity this stack documents (deployer and CI) holds only
             # roles/secretmanager.secretAccessor, which lacks secretmanager.versions.get: the data

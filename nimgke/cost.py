@@ -18,7 +18,14 @@ What is counted:
   as Compute Engine provisions disks), disk type from the storage class
   (:attr:`StackConfig.cache_disk_type`), at the regional-disk price when the cache is a regional
   disk (:attr:`StackConfig.cache_regional`, a GPU pool over two zones). They persist while the
-  GPU pool is at zero.
+  GPU pool is at zero. With ``nim.sharedCache`` on there is no disk per replica: the bucket is
+  the cache (below).
+- **Rollouts** (issue 11, :mod:`nimgke.cost_rollout`): every version on a pool counts in its
+  serving nodes, a canary's cache, greenPool's nodes and disks, the Gateway's forwarding rule.
+- **Images close to the nodes** (issue 13, :func:`image_lines`): the NIM image of every version
+  cached in the Artifact Registry mirror of nvcr.io (an ESTIMATE of ``NIM_IMAGE_GB`` each), dev's
+  NGC key version in Secret Manager, the shared model cache bucket (a directory per version) when
+  ``nim.sharedCache`` is on; dated list prices outside the sheet, each with its source.
 - **GKE management fee**: $0.10 per cluster-hour. The free tier credit ($74.40 a month per
   billing account) covers one zonal cluster, so a zonal stack pays 0 and a regional one $73.00,
   ASSUMING no other cluster on the billing account already uses the credit.
@@ -50,6 +57,8 @@ from typing import Any
 from nimgke import catalog
 from nimgke.config import NAMESPACE, StackConfig
 from nimgke.config.pools import MAIN_POOL
+from nimgke.config.versions import versions
+from nimgke.cost_monitoring import monitoring_estimate
 
 # At the end of the imports: nimgke.cost_rollout reads this module's helpers when it runs.
 from nimgke.cost_rollout import (  # noqa: E402
@@ -86,22 +95,26 @@ __all__ = [
 ]
 
 DEFINITIONS = {
-    "idleMonthly": "GPU pool at minNodes 24/7 + system pool + model caches + GKE fee",
+    "idleMonthly": "GPU pool at minNodes 24/7 + system pool + model caches + cached images + "
+    "Gateway forwarding rule (if on) + GKE fee",
     "expectedMonthly": "GPU pool at minNodes 24/7 + (serving - minNodes) nodes for "
     "cost.gpuHoursPerDay hours a day + the same fixed costs",
     "alwaysOnMonthly": "serving GPU nodes (max of minNodes and model replicas) 24/7 + the same "
     "fixed costs",
     "peakMonthly": "GPU pool at maxNodes 24/7 + the same fixed costs",
-    "nonGpuOverheadMonthly": "what every scenario pays besides the GPU pool: system pool and its "
-    "disks, model caches, GKE fee (after the free tier)",
+    "nonGpuOverheadMonthly": "what every scenario pays besides the GPU pools: system pool and its "
+    "disks, model caches, cached images, Gateway forwarding rule, GKE fee (after the free tier)",
 }
 
 NOT_INCLUDED = [
     "network egress (internet, cross-zone, cross-region)",
-    "Cloud Logging and Cloud Monitoring ingestion (incl. Managed Prometheus samples)",
-    "Artifact Registry storage and transfer",
+    "Cloud Logging ingestion (Cloud Monitoring's Managed Prometheus samples and alerting are "
+    "estimated separately under 'monitoring', not in the totals above)",
+    "Artifact Registry transfer (pulls by nodes in the repository's region) and the remote "
+    "repository's download from nvcr.io",
     "load balancers and forwarding rules, other than the Gateway's forwarding rule (a line)",
-    "Cloud NAT (private nodes), Cloud KMS keys, Secret Manager, static IPs",
+    "Cloud NAT (private nodes), Cloud KMS keys, Secret Manager access operations and prod's "
+    "existing NGC secret, static IPs",
     "taxes, negotiated discounts and credits other than the GKE free tier",
 ]
 
@@ -203,6 +216,63 @@ class Line:
 
 def _fixed(quantity: float) -> dict[str, float]:
     return dict.fromkeys(SCENARIOS, float(quantity))
+
+
+# --- issue 13: images close to the nodes --------------------------------------------------------
+
+# List prices that the dated sheet (nimgke/prices.yaml) does not hold: labelled, with their source.
+AR_STORAGE_GB_MONTH = 0.10
+"""USD per GB-month of Artifact Registry storage (list price, cloud.google.com/artifact-registry/
+pricing, as quoted 2026-11-28; the first 0.5 GB a month are free, not deducted here)."""
+SECRET_VERSION_MONTH = 0.06
+"""USD per active secret version per month (list price, cloud.google.com/secret-manager/pricing,
+as quoted 2026-11-28; 6 free versions per billing account, not deducted here)."""
+GCS_STANDARD_GB_MONTH = 0.020
+"""USD per GB-month of Cloud Storage Standard in a region such as us-central1 (list price,
+cloud.google.com/storage/pricing, as quoted 2026-11-28)."""
+NIM_IMAGE_GB = 15.0
+"""ESTIMATE of one NIM LLM image as Artifact Registry stores it: the top of the 10-15 GB NIM images
+take (issue 13; the doctor fixtures' Pulled message reports 12.9 GB for llama3-8b-instruct)."""
+
+
+def image_lines(cfg: StackConfig) -> list[Line]:
+    """What the nvcr.io mirror (and the shared model cache) add: the cached images in Artifact
+    Registry, the stack's own NGC secret version (dev), the shared cache bucket."""
+    s = cfg.settings
+    lines: list[Line] = []
+    if s.registry.mirror:
+        # Every version's image (a canary's tag is an image of its own in the mirror).
+        images = sorted({f"{v.plan.image}:{v.plan.tag}" for v in versions(cfg)})
+        lines.append(
+            Line(
+                f"Artifact Registry: {len(images)} cached NIM image(s) x {NIM_IMAGE_GB:g} GB "
+                "(estimate) in the nvcr.io mirror",
+                "GB-month",
+                AR_STORAGE_GB_MONTH,
+                _fixed(len(images) * NIM_IMAGE_GB),
+            )
+        )
+        if s.security.ngc_key_source == "config":
+            lines.append(
+                Line(
+                    "Secret Manager: the NGC key version the mirror reads",
+                    "version-month",
+                    SECRET_VERSION_MONTH,
+                    _fixed(1),
+                )
+            )
+    if s.nim.shared_cache.enabled:
+        # One directory per version release (components/shared_cache.py): each version's files.
+        size = sum(math.ceil(v.plan.cache_gib) for v in versions(cfg))
+        lines.append(
+            Line(
+                f"Shared model cache bucket: up to {size} GB Standard storage",
+                "GB-month",
+                GCS_STANDARD_GB_MONTH,
+                _fixed(size),
+            )
+        )
+    return lines
 
 
 # --- the estimate -------------------------------------------------------------------------------
@@ -327,7 +397,9 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         cache_type, region, f"{NAMESPACE}:nim.storageClass", regional=regional
     )
     replication = "regional " if regional else ""
-    for m in cfg.models:
+    # With the shared cache the chart mounts its claim instead of a disk per replica: the bucket
+    # (image_lines) is the cache.
+    for m in [] if s.nim.shared_cache.enabled else cfg.models:
         size_gb = math.ceil(m.cache_gib)
         lines.append(
             Line(
@@ -341,6 +413,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
 
     # greenPool, the canaries' caches, the Gateway's forwarding rule (issue 11).
     lines += rollout_lines(cfg, commitment, prices)
+    lines += image_lines(cfg)
 
     # GKE management fee and the free tier credit.
     regional = s.cluster.regional
@@ -400,7 +473,39 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
             prices=prices,
         ),
         "notIncluded": [*NOT_INCLUDED, *rollout_not_included(cfg)],
+        "monitoring": _monitoring(cfg, lines, totals),
     }
+
+
+def _monitoring(cfg: StackConfig, lines: list[Line], totals: dict[str, float]) -> dict[str, Any]:
+    """What monitoring adds (issue 12), beside the totals: see :mod:`nimgke.cost_monitoring`.
+    The GPU node-hours are those of every GPU pool (gpuPool and greenPool): each node runs one
+    NIM pod and is scraped alike."""
+    from nimgke.alerts import alert_specs  # noqa: PLC0415 - avoids a cycle through config
+    from nimgke.observability import Scope  # noqa: PLC0415
+
+    s = cfg.settings
+    scope = Scope(
+        stack=cfg.stack,
+        cluster=cfg.cluster_name,
+        namespace=s.nim.namespace,
+        gpu_min_nodes=s.gpu_pool.min_nodes,
+        gpu_max_nodes=s.gpu_pool.max_nodes,
+    )
+    hours = {
+        sc: sum(li.quantity[sc] for li in lines if li.gpu and li.unit == "node-hour")
+        for sc in SCENARIOS
+    }
+    mon = monitoring_estimate(
+        system_nodes=max(1, s.cluster.system_pool.min_nodes),
+        gpu_node_hours=hours,
+        alert_conditions=len(alert_specs(scope, s.monitoring.alerts)),
+        managed_prometheus=s.monitoring.managed_prometheus,
+    )
+    mon["withMonitoringMonthly"] = {
+        sc: round(totals[sc] + mon["monthly"][sc], 2) + 0.0 for sc in SCENARIOS
+    }
+    return mon
 
 
 def _assumptions(
@@ -488,6 +593,14 @@ def _assumptions(
             "ASSUMING no other zonal or Autopilot cluster on the billing account uses it."
         )
     out += rollout_assumptions(cfg)
+    if s.registry.mirror or s.nim.shared_cache.enabled:
+        out.append(
+            f"Images close to the nodes: each NIM image cached in Artifact Registry counts "
+            f"{NIM_IMAGE_GB:g} GB (ESTIMATE, the top of 10-15 GB); list prices outside the dated "
+            f"sheet, quoted 2026-11-28: Artifact Registry ${AR_STORAGE_GB_MONTH:.2f}/GB-month, "
+            f"Secret Manager ${SECRET_VERSION_MONTH:.2f}/version-month, Cloud Storage Standard "
+            f"${GCS_STANDARD_GB_MONTH:.3f}/GB-month; free tiers not deducted."
+        )
     out.append(
         "No sustained-use discounts (E2, G2, A2 and A3 get none; N1 would get some); the system "
         "pool may grow to maxNodes under load (not in peak)."

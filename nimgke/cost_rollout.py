@@ -113,7 +113,7 @@ def rollout_lines(cfg: StackConfig, commitment: str, prices: PriceSheet) -> list
     )
     replication = "regional " if regional else ""
     for v in versions(cfg):
-        if v.role != CANARY:
+        if v.role != CANARY or s.nim.shared_cache.enabled:  # shared: a directory of the bucket
             continue
         size_gb = math.ceil(v.plan.cache_gib)
         pool = "" if v.pool == MAIN_POOL else f", on pool {v.pool}"

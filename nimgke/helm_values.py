@@ -34,6 +34,17 @@ SPOT_TOLERATION = {
 # Prometheus metric names NIM exposes on /v1/metrics (FACTS 5), as Managed Prometheus names them
 # for the Custom Metrics Stackdriver Adapter.
 GMP_METRIC = "prometheus.googleapis.com|{metric}|gauge"
+NVCR = "nvcr.io"
+
+
+def image_repository(image: str, registry: str | None) -> str:
+    """The repository the pod pulls: ``image`` with ``nvcr.io`` replaced by the Artifact Registry
+    remote repository in front of it (``components/image_mirror.py``), which keeps nvcr.io's path:
+    ``nvcr.io/nim/meta/x`` -> ``<region>-docker.pkg.dev/<project>/<repo>/nim/meta/x``. Images on
+    other registries are pulled as they are."""
+    if registry and image.startswith(f"{NVCR}/"):
+        return f"{registry.rstrip('/')}/{image.removeprefix(f'{NVCR}/')}"
+    return image
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +71,42 @@ class ReleaseValues:
     hpa_metric: str | None = None
     hpa_target_average: float = 10
     hpa_max_replicas: int = 1
+    registry: str | None = None
+    """The nvcr.io mirror (``<region>-docker.pkg.dev/<project>/<repo>``); None pulls nvcr.io."""
+    shared_cache_claim: str | None = None
+    """A ReadWriteMany claim on the shared model cache bucket (``components/shared_cache.py``):
+    every replica mounts it instead of a disk of its own."""
+    service_account: str | None = None
+    """The Kubernetes service account the pods run as (the one the bucket trusts)."""
+
+
+# The gcsfuse sidecar's resources, by pod annotation (GoogleCloudPlatform/gcs-fuse-csi-driver
+# pkg/webhook/config.go: gke-gcsfuse/cpu-limit, memory-limit, ephemeral-storage-limit; a zero
+# limit means none, and the request then stays the driver's default). Unlimited, so a 16 GB
+# first read is not throttled; the default requests are counted by config validation.
+GCSFUSE_ANNOTATIONS = {
+    "gke-gcsfuse/volumes": "true",
+    "gke-gcsfuse/cpu-limit": "0",
+    "gke-gcsfuse/memory-limit": "0",
+    "gke-gcsfuse/ephemeral-storage-limit": "0",
+}
+
+
+def shared_cache_values(claim: str, size: str, service_account: str | None) -> dict[str, Any]:
+    """The chart's model cache on one shared claim: nim-llm 1.3.0 mounts
+    ``persistence.existingClaim`` as ``model-store`` in every replica (templates/deployment.yaml:
+    no volumeClaimTemplate when ``existingClaim`` is set), ``podAnnotations`` reach the pod and
+    ``serviceAccount.name`` is its service account."""
+    return {
+        "persistence": {
+            "enabled": True,
+            "existingClaim": claim,
+            "accessMode": "ReadWriteMany",
+            "size": size,
+        },
+        "podAnnotations": dict(GCSFUSE_ANNOTATIONS),
+        "serviceAccount": {"create": False, "name": service_account or ""},
+    }
 
 
 def startup_budget_seconds(values: dict[str, Any]) -> int:
@@ -84,9 +131,13 @@ def build_values(v: ReleaseValues) -> dict[str, Any]:
     """The chart values for one release. Contains names of Secrets, never their contents."""
     env = [{"name": "NIM_MODEL_PROFILE", "value": v.profile}] if v.profile else []
     tolerations = [GPU_TOLERATION] + ([SPOT_TOLERATION] if v.spot else [])
+    repository = image_repository(v.image, v.registry)
+    # Through the mirror the node's service account authenticates (roles/artifactregistry.reader):
+    # the nvcr.io pull Secret is only for images pulled from nvcr.io itself.
+    pull_secrets = [{"name": v.pull_secret}] if repository.startswith(f"{NVCR}/") else []
     values: dict[str, Any] = {
-        "image": {"repository": v.image, "tag": v.tag, "pullPolicy": "IfNotPresent"},
-        "imagePullSecrets": [{"name": v.pull_secret}],
+        "image": {"repository": repository, "tag": v.tag, "pullPolicy": "IfNotPresent"},
+        "imagePullSecrets": pull_secrets,
         "model": {
             "name": v.model_name,
             "ngcAPISecret": v.api_secret,
@@ -139,6 +190,8 @@ def build_values(v: ReleaseValues) -> dict[str, Any]:
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         }
+    if v.shared_cache_claim:
+        values.update(shared_cache_values(v.shared_cache_claim, v.cache_size, v.service_account))
     if v.hpa_metric:
         values["autoscaling"] = {
             "enabled": True,

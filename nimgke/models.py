@@ -102,3 +102,52 @@ def model_for_image(image: str) -> NimModel | None:
         if model.image == image:
             return model
     return None
+
+
+# --- NIM_MODEL_PROFILE on one L4 ----------------------------------------------------------------
+#
+# NIM ships prebuilt TensorRT-LLM engines for H100/A100/L40S/A10G, not L4; on an L4 it falls back
+# to a vLLM ("non-optimized") profile, which NIM picks at start unless NIM_MODEL_PROFILE pins one
+# (FACTS 16). A profile id belongs to an image version's model manifest, so a pin is keyed by
+# (model, tag) and only applies to exactly that tag. Where nothing is known, the stack runs
+# without a pin and `pulumi preview` says so (nimgke/config/warnings.py).
+
+
+@dataclass(frozen=True)
+class PinnedProfile:
+    profile_id: str
+    name: str
+    """The profile's name as ``list-model-profiles`` prints it."""
+    gpu: str
+    """The GPU type the pin is for (the pool's ``gpuType``)."""
+    gpus: int
+    """GPUs per node it runs on (the ``tp`` of the profile)."""
+    source: str
+
+
+L4_PROFILES: dict[tuple[str, str], PinnedProfile] = {
+    ("meta/llama3-8b-instruct", "1.0.3"): PinnedProfile(
+        profile_id="8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d",
+        name="vllm-fp16-tp1",
+        gpu="nvidia-l4",
+        gpus=1,
+        source=(
+            "`list-model-profiles` of nvcr.io/nim/meta/llama3-8b-instruct 1.0.3 (chart nim-llm "
+            "appVersion 1.0.3) on a single 24 GB A10: the only profile 'Compatible with system' "
+            "is 8835c317... (vllm-fp16-tp1), every tensorrt_llm profile is for H100/A100/L40S/A10G "
+            "(public NIM-on-Kubernetes walkthrough quoting the output, and NIM 1.0 logs 'Selected "
+            "profile: 8835c317... (vllm-fp16-tp1)'); the vLLM profile names no GPU, so it is the "
+            "one an L4 (24 GB) selects too. NVIDIA, NIM for LLMs 1.0 docs, 'Model Profiles': "
+            "NIM_MODEL_PROFILE takes a profile id or name printed by list-model-profiles. "
+            "Read 2026-11-28; check it with list-model-profiles on your node."
+        ),
+    ),
+}
+
+
+def pinned_profile(name: str, tag: str, gpu: str, gpus: int) -> PinnedProfile | None:
+    """The known profile for this model, tag and GPU (None: let NIM select, and warn)."""
+    pin = L4_PROFILES.get((name, tag))
+    if pin is None or pin.gpu != gpu or pin.gpus != gpus:
+        return None
+    return pin

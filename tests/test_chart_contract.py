@@ -16,6 +16,7 @@ import pytest
 from nimgke import catalog
 from nimgke.config import _parse_cpu_milli, _parse_quantity_gib
 from nimgke.helm_values import startup_budget_seconds
+from nimgke.models import L4_PROFILES
 from tests.conftest import (
     FAKE_NGC_KEY,
     SECRET_MANAGER_KEY,
@@ -30,19 +31,37 @@ STACKS = ("dev", "prod", "prod-canary")
 """``prod-canary``: prod with a canary at 10 % (issue 11), whose release must keep the same
 contract as the model's."""
 CANARY = {"tag": "1.1.2", "weight": 10}
+L4_PROFILE_103 = L4_PROFILES[("meta/llama3-8b-instruct", "1.0.3")].profile_id
 CHART_STARTUP_BUDGET_S = 40 + 180 * 10  # nim-llm 1.1.2 values.yaml, FACTS 4
 SCHEMA = SHARED_REFERENCE / "nim-llm-1.1.2" / "values.schema.json"
 
 
+def config_of(stack: str, **overrides: Any) -> dict[str, str]:
+    """The stack file's config (``prod-canary``: prod's, with the canary) plus ``overrides``."""
+    if stack != "prod-canary":
+        return stack_config(stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY, **overrides})
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["models"][0]["canary"] = CANARY
+    # Room for both versions at their HPA maximum (README "Rollouts", step 1).
+    pool = {**json.loads(stack_config("prod")["nim-gke:gpuPool"]), "maxNodes": 4}
+    return stack_config(
+        "prod",
+        **{
+            "nim-gke:nim": nim,
+            "nim-gke:gpuPool": pool,
+            "nim-gke:ngcApiKey": FAKE_NGC_KEY,
+            **overrides,
+        },
+    )
+
+
+def stack_name(stack: str) -> str:
+    return "prod" if stack == "prod-canary" else stack
+
+
 @cache
 def program(stack: str) -> ProgramRun:
-    if stack == "prod-canary":
-        nim = json.loads(stack_config("prod")["nim-gke:nim"])
-        nim["models"][0]["canary"] = CANARY
-        config = stack_config("prod", **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
-        return run_program("prod", config, ["nim-gke:ngcApiKey"])
-    config = stack_config(stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY})
-    return run_program(stack, config, ["nim-gke:ngcApiKey"])
+    return run_program(stack_name(stack), config_of(stack), ["nim-gke:ngcApiKey"])
 
 
 def stack_key(stack: str) -> str:
@@ -82,10 +101,35 @@ def test_api_key_secret_exists_with_the_key_the_chart_reads(stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_pull_secret_is_valid_for_nvcr(stack):
+def test_the_image_comes_through_the_stacks_nvcr_mirror_without_a_pull_secret(stack):
+    """Issue 13: the NIM image is pulled through the Artifact Registry remote repository the same
+    run creates (same region, project and repository id), keeping nvcr.io's path; the node's
+    service account authenticates there, so no nvcr.io pull Secret is named."""
+    (repo,) = program(stack).mocks.of_type("gcp:artifactregistry/repository:Repository")
+    r = unwrap(repo.inputs)
+    prefix = f"{r['location']}-docker.pkg.dev/{r['project']}/{r['repositoryId']}/"
+    assert r["remoteRepositoryConfig"]["commonRepository"]["uri"] == "https://nvcr.io"
     for values in release_values(stack):
+        assert values["image"]["repository"] == prefix + "nim/meta/llama3-8b-instruct"
+        assert values["imagePullSecrets"] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pull_secret_is_valid_for_nvcr_when_the_mirror_is_off(stack):
+    config = config_of(stack, **{"nim-gke:registry": {"mirror": False}})
+    pool = json.loads(config["nim-gke:gpuPool"])
+    pool["imageStreaming"] = False  # streaming serves nothing from nvcr.io (FACTS 11)
+    config["nim-gke:gpuPool"] = json.dumps(pool)
+    run = run_program(stack_name(stack), config, ["nim-gke:ngcApiKey"])
+    assert run.mocks.of_type("gcp:artifactregistry/repository:Repository") == []
+    found = {
+        unwrap(s.inputs)["metadata"]["name"]: unwrap(s.inputs)
+        for s in run.mocks.of_type("kubernetes:core/v1:Secret")
+    }
+    for release in run.mocks.of_type("kubernetes:helm.sh/v3:Release"):
+        values = unwrap(release.inputs["values"])
         (ref,) = values["imagePullSecrets"]
-        secret = secrets(stack)[ref["name"]]
+        secret = found[ref["name"]]
         assert secret["type"] == "kubernetes.io/dockerconfigjson"
         auth = json.loads(secret["stringData"][".dockerconfigjson"])["auths"]["nvcr.io"]
         assert (auth["username"], auth["password"]) == ("$oauthtoken", stack_key(stack))
@@ -179,10 +223,18 @@ def test_model_cache_attaches_in_every_zone_of_the_gpu_pool(stack):
 
 def test_the_canary_release_differs_from_the_models_only_in_its_version():
     """The canary keeps every contract above (they run for each release of prod-canary) and,
-    besides its image tag, the model's values: same Secrets, pool, probes, cache, requests."""
+    besides its version, the model's values: same Secrets, pool, probes, cache, requests, HPA.
+    Its version is its image tag (through the mirror) and its profile: a NIM_MODEL_PROFILE id
+    belongs to one tag's manifest (nimgke/models.py), so 1.0.3's catalog pin does not follow the
+    canary to 1.1.2, for which the catalog knows none (NIM selects; preview warns)."""
     main, canary = sorted(release_values("prod-canary"), key=lambda v: v["image"]["tag"])
     assert (main["image"]["tag"], canary["image"]["tag"]) == ("1.0.3", "1.1.2")
-    assert {**canary, "image": main["image"]} == main
+    assert main["image"]["repository"] == canary["image"]["repository"]
+    assert main["image"]["repository"].startswith("us-central1-docker.pkg.dev/")
+    assert main["env"] == [{"name": "NIM_MODEL_PROFILE", "value": L4_PROFILE_103}]
+    assert canary["env"] == []
+    assert main["autoscaling"] == canary["autoscaling"] and main["autoscaling"]["enabled"]
+    assert {**canary, "image": main["image"], "env": main["env"]} == main
 
 
 def test_prod_spans_two_gpu_zones_with_a_regional_ssd_cache():

@@ -18,7 +18,7 @@ from nimctl import chart
 from nimgke.config.versions import chart_fullname
 from tests.conftest import unwrap
 from tests.helm_env import require_chart
-from tests.test_chart_contract import STACKS, gpu_pool, program, secrets
+from tests.test_chart_contract import STACKS, gpu_pool, program, secrets, stack_name
 
 pytestmark = pytest.mark.helm
 HELM, CHART = require_chart()
@@ -61,7 +61,16 @@ def test_rendered_pod_would_start_on_the_stack(stack):
         assert sts["metadata"]["name"] == workload_name(release)
         labels = {"app.kubernetes.io/name": "nim-llm", "app.kubernetes.io/instance": release}
         assert sts["spec"]["selector"]["matchLabels"] == labels
-        assert sts["spec"]["replicas"] == values["replicaCount"]
+        if values["autoscaling"]["enabled"]:
+            # With an HPA the chart leaves replicas to it (no spec.replicas, which every
+            # `helm upgrade` would otherwise reset); its minimum is the configured count.
+            assert "replicas" not in sts["spec"]
+            (hpa,) = [d for d in docs if d.get("kind") == "HorizontalPodAutoscaler"]
+            assert hpa["spec"]["minReplicas"] == values["replicaCount"]
+            assert hpa["spec"]["scaleTargetRef"]["name"] == sts["metadata"]["name"]
+            assert hpa["spec"]["metrics"] == values["autoscaling"]["metrics"]
+        else:
+            assert sts["spec"]["replicas"] == values["replicaCount"]
         pod = sts["spec"]["template"]["spec"]
         assert labels.items() <= sts["spec"]["template"]["metadata"]["labels"].items()
         (container,) = [c for c in pod["containers"] if c["name"] == "nim-llm"]
@@ -76,9 +85,25 @@ def test_rendered_pod_would_start_on_the_stack(stack):
             e["name"] == "NGC_API_KEY" and e["valueFrom"]["secretKeyRef"]["key"] == "NGC_API_KEY"
             for e in container["env"]
         )
-        assert [r["name"] for r in pod["imagePullSecrets"]] == ["ngc-registry"]
-        for ref in pod["imagePullSecrets"]:
-            assert secrets(stack)[ref["name"]]["type"] == "kubernetes.io/dockerconfigjson"
+        # Issue 13: pulled through the stack's Artifact Registry mirror of nvcr.io (nvcr.io's
+        # path kept), authenticated by the node's service account: the pod names no pull Secret.
+        # Each version pulls its own tag (prod-canary: 1.0.3 and the canary's 1.1.2).
+        tag = values["image"]["tag"]
+        assert container["image"] == (
+            f"us-central1-docker.pkg.dev/my-nim-{stack_name(stack)}-project/nvcr-remote/"
+            f"nim/meta/llama3-8b-instruct:{tag}"
+        )
+        assert "imagePullSecrets" not in pod
+        # No wasted start-up work: the catalog's L4 profile is pinned (nimgke/models.py) for the
+        # tag it was read for; a profile id belongs to one tag, so 1.1.2 runs unpinned (warned).
+        pin = {
+            "name": "NIM_MODEL_PROFILE",
+            "value": "8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d",
+        }
+        if tag == "1.0.3":
+            assert pin in container["env"]
+        else:
+            assert not [e for e in container["env"] if e["name"] == "NIM_MODEL_PROFILE"]
 
         # Scheduling matches the pool.
         assert pod["nodeSelector"] == {
@@ -133,7 +158,7 @@ def test_rendered_pod_would_start_on_the_stack(stack):
 def test_rendered_pods_pass_the_namespace_pod_security_level(stack):
     """The namespace enforces Pod Security "restricted" (ngc-namespace labels): a workload that
     breaks it is refused at admission and never gets a pod."""
-    (namespace,) = program(stack).mocks.of_type("kubernetes:core/v1:Namespace")
+    namespace = program(stack).mocks.named("ngc-namespace")
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     for _rel, docs in rendered(stack):
@@ -177,3 +202,42 @@ def test_the_charts_helm_test_pods_cannot_run_in_the_stacks_namespace(stack):
     assert len(policies) == len(releases(stack))  # one per version
     for policy in policies:
         assert {"podSelector": {}} not in policy["spec"]["ingress"][0]["from"]
+
+
+# --- issue 13: the shared model cache, as the real chart renders it ----------------------------
+
+
+def test_the_shared_cache_is_one_claim_every_replica_mounts():
+    """nim.sharedCache.enabled with two replicas: the chart (1.3.0) mounts the stack's
+    ReadWriteMany claim on the bucket as model-store in the pod template, makes no per-replica
+    claim, runs the pods as the service account the bucket trusts and carries the annotation that
+    makes GKE inject the gcsfuse sidecar; the pod still passes Pod Security restricted."""
+    import json  # noqa: PLC0415
+
+    from tests.conftest import run_program, stack_config  # noqa: PLC0415
+
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["sharedCache"] = {"enabled": True}
+    nim["models"][0]["replicas"] = 2
+    run = run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+    claim = unwrap(run.mocks.one("kubernetes:core/v1:PersistentVolumeClaim").inputs)
+    ksa = unwrap(run.mocks.named("model-cache-sa").inputs)
+    rel = unwrap(run.mocks.one("kubernetes:helm.sh/v3:Release").inputs)
+    docs = chart.template(HELM, rel["name"], CHART, rel["namespace"], rel["values"])
+    (sts,) = chart.workloads(docs)
+    # prod runs the HPA, which the chart then leaves the replica count to (no spec.replicas).
+    assert "replicas" not in sts["spec"]
+    assert rel["values"]["autoscaling"]["enabled"] is True
+    assert "volumeClaimTemplates" not in sts["spec"]
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    pod = sts["spec"]["template"]
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes["model-store"]["persistentVolumeClaim"] == {
+        "claimName": claim["metadata"]["name"]
+    }
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert pod["spec"]["serviceAccountName"] == ksa["metadata"]["name"] == "nim-model-cache"
+    assert pod["metadata"]["annotations"]["gke-gcsfuse/volumes"] == "true"
+    (container,) = [c for c in pod["spec"]["containers"] if c["name"] == "nim-llm"]
+    assert {"mountPath": "/model-store", "name": "model-store"} in container["volumeMounts"]
+    assert chart.restricted_violations(pod["spec"]) == []

@@ -26,7 +26,16 @@ NOT_SET = "(not set)"
 DEV_MODEL = {"name": "meta/llama3-8b-instruct", "tag": "1.0.3", "release": "llama3-8b"}
 
 
+ROOMY = "prod-room"
+"""prod with ``gpuPool.maxNodes: 4``: room for a canary beside the model, since prod's HPA may
+scale each version to ``monitoring.hpa.maxReplicas`` (2) GPU nodes (README, "Rollouts", step 1)."""
+
+
 def raw_stack(stack: str = "dev") -> dict[str, Any]:
+    if stack == ROOMY:
+        raw = copy.deepcopy(read_stack_file(ROOT / "Pulumi.prod.yaml"))
+        raw["nim-gke:gpuPool"]["maxNodes"] = 4
+        return raw
     return copy.deepcopy(read_stack_file(ROOT / f"Pulumi.{stack}.yaml"))
 
 
@@ -416,11 +425,11 @@ MEANING_CASES = [
      "nim-gke:security.maintenanceWindow", '{"days": ["SA", "SU"], "hours": 4}',
      "at least 48 hours of maintenance availability in 32 days", "add days or hours"),
     # Issue 11: canaries, pools, versions, the Gateway
-    ("canary-weight-over-100", "prod", "nim-gke:nim.models[0].canary",
+    ("canary-weight-over-100", ROOMY, "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": 150},
      "nim-gke:nim.models[0].canary.weight", "150",
      "is the percent of the model's requests the canary gets, 0 to 100", "weight: 10"),
-    ("canary-weight-negative", "prod", "nim-gke:nim.models[0].canary",
+    ("canary-weight-negative", ROOMY, "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": -5},
      "nim-gke:nim.models[0].canary.weight", "-5", "0 to 100", "0 to drain it"),
     ("canary-split-without-gateway", "dev", "nim-gke:nim.models[0].canary",
@@ -428,33 +437,42 @@ MEANING_CASES = [
      "nim-gke:nim.models[0].canary.weight", "10",
      "without the Gateway nothing can split the traffic",
      "set gateway.enabled: true (the HTTPRoute splits by weight), or weight 0"),
-    ("canary-same-version", "prod", "nim-gke:nim.models[0].canary",
+    ("canary-same-version", ROOMY, "nim-gke:nim.models[0].canary",
      {"tag": "1.0.3", "weight": 10},
      "nim-gke:nim.models[0].canary.tag", "'1.0.3'",
      "is the model's own version (tag '1.0.3' on pool gpu)", "pool: green"),
-    ("canary-same-version-other-spelling", "prod", "nim-gke:nim.models[0].canary",
+    ("canary-same-version-other-spelling", ROOMY, "nim-gke:nim.models[0].canary",
      {"tag": "1-0-3", "weight": 10},
      "nim-gke:nim.models[0].canary.tag", "'1-0-3'", "is the model's own version",
      "give the canary the new tag"),
-    ("canary-tag-latest", "prod", "nim-gke:nim.models[0].canary",
+    ("canary-tag-latest", ROOMY, "nim-gke:nim.models[0].canary",
      {"tag": "latest", "weight": 10},
      "nim-gke:nim.models[0].canary.tag", "'latest'", "must pin an image version", "'1.0.3'"),
-    ("canary-on-undeclared-green-pool", "prod", "nim-gke:nim.models[0].canary",
+    ("canary-on-undeclared-green-pool", ROOMY, "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": 10, "pool": "green"},
      "nim-gke:nim.models[0].canary.pool", "'green'",
      "names greenPool, which the stack file does not declare", "add a nim-gke:greenPool block"),
     ("model-on-undeclared-green-pool", "prod", "nim-gke:nim.models[0].pool", "green",
      "nim-gke:nim.models[0].pool", SAME, "names greenPool", "or use pool: gpu"),
-    ("canary-pool-typo", "prod", "nim-gke:nim.models[0].canary",
+    ("canary-pool-typo", ROOMY, "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": 10, "pool": "gren"},
      "nim-gke:nim.models[0].canary.pool", "'gren'", "not an allowed value",
      "did you mean 'green'"),
-    ("canary-without-gpu-headroom", "prod", "nim-gke:nim.models[0].canary",
-     {"tag": "1.1.2", "weight": 10, "replicas": 2},
+    ("canary-without-gpu-headroom", "dev", "nim-gke:nim.models[0].canary",
+     {"tag": "1.1.2", "weight": 0, "replicas": 2},
      "nim-gke:gpuPool.maxNodes", "2",
      "the versions on pool gpu run 3 replicas, one GPU node each (llama3-8b-1-0-3: 1, "
-     "llama3-8b-1-1-2: 2)", "set maxNodes: 3 or more, or run the canary on another pool"),
-    ("canary-release-too-long", "prod", "nim-gke:nim.models[0]",
+     "llama3-8b-1-1-2: 2)",
+     "set maxNodes: 3 or more, or run the canary on another pool or with fewer replicas"),
+    # prod runs the HPA (maxReplicas 2): each version may scale to 2 GPU nodes.
+    ("canary-without-gpu-headroom-hpa", "prod", "nim-gke:nim.models[0].canary",
+     {"tag": "1.1.2", "weight": 10},
+     "nim-gke:gpuPool.maxNodes", "2",
+     "the versions on pool gpu run 4 replicas (up to hpa.maxReplicas each), one GPU node each "
+     "(llama3-8b-1-0-3: 2, llama3-8b-1-1-2: 2)",
+     "set maxNodes: 4 or more, or run the canary on another pool, or lower "
+     "monitoring.hpa.maxReplicas"),
+    ("canary-release-too-long", ROOMY, "nim-gke:nim.models[0]",
      {**DEV_MODEL, "release": "r" * 36, "canary": {"tag": "1.1.2-rc1", "weight": 10}},
      "nim-gke:nim.models[0].release", "'" + "r" * 36 + "'",
      "makes the canary version's StatefulSet '" + "r" * 36 + "-1-1-2-rc1-nim-llm' 54 "
@@ -496,8 +514,124 @@ MEANING_CASES = [
     ("billing-account", "dev", "nim-gke:budget",
      {"billingAccount": "my-account", "monthlyUsd": 300}, "nim-gke:budget.billingAccount",
      "'my-account'", "not a billing account id", "012345-6789AB-CDEF01"),
+    # monitoring: dashboard, alerts, HPA (nimgke/config/check_monitoring.py)
+    ("monitoring-without-managed-prometheus", "prod", "nim-gke:monitoring.managedPrometheus",
+     False, "nim-gke:monitoring.managedPrometheus", SAME,
+     "monitoring.dashboard, monitoring.alerts, monitoring.hpa read(s) Managed Prometheus",
+     "set managedPrometheus: true"),
+    ("hpa-without-pod-monitoring", "dev", "nim-gke:monitoring",
+     {"podMonitoring": False, "hpa": {"enabled": True}, "alerts": {"enabled": False}},
+     "nim-gke:monitoring.hpa.enabled", "true", "only the PodMonitoring (podMonitoring) sends",
+     "set podMonitoring: true, or hpa.enabled: false"),
+    ("alert-email", "prod", "nim-gke:monitoring.alerts.notificationEmails", ["oncall"],
+     "nim-gke:monitoring.alerts.notificationEmails[0]", "'oncall'", "is not an e-mail address",
+     "oncall@example.com"),
+    ("kv-cache-threshold-as-percent", "prod", "nim-gke:monitoring.alerts.kvCacheUsage.threshold",
+     90, "nim-gke:monitoring.alerts.kvCacheUsage.threshold", SAME, "is a fraction (0-1)",
+     "0.9 for 90%"),
+    ("error-rate-threshold-as-percent", "prod", "nim-gke:monitoring.alerts.errorRate.threshold",
+     5, "nim-gke:monitoring.alerts.errorRate.threshold", SAME, "is a fraction (0-1)",
+     "0.9 for 90%"),
+    ("gpu-alert-without-dcgm", "dev", "nim-gke:monitoring",
+     {"dcgm": False, "alerts": {"gpuPoolAtMax": {"enabled": False, "threshold": 1,
+                                                 "forMinutes": 15}}},
+     "nim-gke:monitoring.alerts.gpuTemperatureCelsius.enabled", "true",
+     "reads DCGM GPU metrics", "set monitoring.dcgm: true, or alerts.gpuTemperatureCelsius"),
+    ("nim-alert-without-scrape", "dev", "nim-gke:monitoring",
+     {"podMonitoring": False, "alerts": {
+         k: {"enabled": k == "ttftP95Seconds", "threshold": 1, "forMinutes": 40}
+         for k in ("requestsWaiting", "kvCacheUsage", "ttftP95Seconds", "errorRate")}},
+     "nim-gke:monitoring.alerts.ttftP95Seconds.enabled", "true", "reads NIM's /v1/metrics",
+     "set monitoring.podMonitoring: true, or alerts.ttftP95Seconds.enabled: false"),
+    ("not-ready-within-startup-budget", "prod",
+     "nim-gke:monitoring.alerts.nimNotReady.forMinutes", 30,
+     "nim-gke:monitoring.alerts.nimNotReady.forMinutes", SAME,
+     "startup probe's budget (31 min: 40 s + 180 x 10 s, FACTS 4)", "set forMinutes: 35 or more"),
+    ("not-ready-fraction-of-a-pod", "prod", "nim-gke:monitoring.alerts.nimNotReady.threshold",
+     1.5, "nim-gke:monitoring.alerts.nimNotReady.threshold", SAME, "counts pods",
+     "write e.g. 1"),
+    ("alert-for-minutes-zero", "prod", "nim-gke:monitoring.alerts.errorRate.forMinutes", 0,
+     "nim-gke:monitoring.alerts.errorRate.forMinutes", SAME, "must be greater than or equal to 1",
+     "use 1 or more"),
+    ("alert-threshold-zero", "prod", "nim-gke:monitoring.alerts.requestsWaiting.threshold", 0,
+     "nim-gke:monitoring.alerts.requestsWaiting.threshold", SAME, "must be greater than 0",
+     "use a number above 0"),
+    # issue 13: images close to the nodes (nimgke/config/check_images.py)
+    ("registry-repository-id", "dev", "nim-gke:registry.repositoryId", "NVCR_Remote",
+     "nim-gke:registry.repositoryId", SAME, "is not an Artifact Registry repository id",
+     "repositoryId: nvcr-remote"),
+    ("registry-repository-id-too-long", "prod", "nim-gke:registry.repositoryId", "n" * 64,
+     "nim-gke:registry.repositoryId", SAME, "at most 63", "repositoryId: nvcr-remote"),
+    ("streaming-without-mirror", "dev", "nim-gke:registry.mirror", False,
+     "nim-gke:gpuPool.imageStreaming", "true", "only serves images from Artifact Registry",
+     "set registry.mirror: true (the default), or imageStreaming: false"),
+    ("boot-disk-not-an-image-path", "dev", "nim-gke:gpuPool.imageCacheDisk",
+     {"diskImage": "nim-llama3-8b"}, "nim-gke:gpuPool.imageCacheDisk.diskImage",
+     "'nim-llama3-8b'", "is not a Compute Engine image path", "write global/images/NAME"),
+    ("boot-disk-image-url", "dev", "nim-gke:gpuPool.imageCacheDisk",
+     {"diskImage": "https://www.googleapis.com/compute/v1/projects/p-12345/global/images/x"},
+     "nim-gke:gpuPool.imageCacheDisk.diskImage",
+     "'https://www.googleapis.com/compute/v1/projects/p-12345/global/images/x'",
+     "is not a Compute Engine image path", "projects/PROJECT/global/images/NAME"),
+    ("boot-disk-other-project", "prod", "nim-gke:gpuPool.imageCacheDisk",
+     {"diskImage": "projects/shared-images-1/global/images/nim"},
+     "nim-gke:gpuPool.imageCacheDisk.diskImage", "'projects/shared-images-1/global/images/nim'",
+     "is an image of project shared-images-1, not of the stack's project my-nim-prod-project",
+     "set otherProjectAccess: true"),
+    ("boot-disk-without-image", "dev", "nim-gke:gpuPool.imageCacheDisk", {},
+     "nim-gke:gpuPool.imageCacheDisk.diskImage", NOT_SET, "is required", "config table"),
 ]
 # fmt: on
+
+
+def test_a_boot_disk_needs_image_streaming() -> None:
+    raw = set_path(raw_stack("dev"), "nim-gke:gpuPool.imageStreaming", False)
+    raw = set_path(raw, "nim-gke:gpuPool.imageCacheDisk", {"diskImage": "global/images/nim"})
+    problems, _ = problems_of(raw)
+    assert [str(p) for p in problems] == [
+        "nim-gke:gpuPool.imageCacheDisk.diskImage = 'global/images/nim': a secondary boot disk "
+        "needs image streaming on the pool (GKE reads the preloaded image through it: "
+        "gcfs_config must be enabled). Fix: set gpuPool.imageStreaming: true, or remove "
+        "imageCacheDisk"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("disk", "stack"),
+    [
+        ({"diskImage": "global/images/nim-llama3-8b-1-0-3"}, "dev"),
+        ({"diskImage": "projects/my-nim-prod-project/global/images/nim"}, "prod"),
+        (
+            {"diskImage": "projects/shared-images-1/global/images/nim", "otherProjectAccess": True},
+            "prod",
+        ),
+    ],
+)
+def test_boot_disk_images_the_nodes_can_read_are_accepted(disk: dict, stack: str) -> None:
+    cfg = parse(
+        stack, set_path(raw_stack(stack), "nim-gke:gpuPool.imageCacheDisk", disk), (True, True)
+    )
+    assert cfg.settings.gpu_pool.image_cache_disk is not None
+    assert cfg.settings.gpu_pool.image_cache_disk.disk_image == disk["diskImage"]
+
+
+def test_the_shared_cache_sidecar_must_fit_beside_the_model() -> None:
+    raw = set_path(raw_stack("dev"), "nim-gke:nim.sharedCache", {"enabled": True})
+    assert parse("dev", raw, (True, True)).settings.nim.shared_cache.enabled  # defaults fit
+    raw = set_path(raw, "nim-gke:nim.models[0].memory", "12.3Gi")  # fits alone (12597 MiB)
+    problems, _ = problems_of(raw)
+    assert [str(p) for p in problems] == [
+        "nim-gke:nim.sharedCache.enabled = true: the shared cache's gcsfuse sidecar requests 250m "
+        "CPU and 256 MiB beside nim.models[0] (3000m, 12.3Gi), more than a g2-standard-4 node "
+        "gives a pod (3420m, 12597 MiB). Fix: lower nim.models[0].cpu to 3170m or less and "
+        "memory to 12Gi or less, or use a larger machine"
+    ]
+
+
+def test_no_mirror_and_no_streaming_is_a_valid_stack() -> None:
+    raw = set_path(raw_stack("dev"), "nim-gke:registry.mirror", False)
+    raw = set_path(raw, "nim-gke:gpuPool.imageStreaming", False)
+    assert parse("dev", raw, (True, True)).settings.registry.mirror is False
 
 
 def _params(cases: list[tuple]) -> list:
@@ -767,7 +901,9 @@ def test_the_stack_files_are_valid(stack: str) -> None:
         cpu="3",  # g2-standard-4: 3420m left after reservations and system pods
         memory="12Gi",  # about 12.3Gi left
         replicas=1,
-        profile=None,
+        # The catalog's L4 pin for llama3-8b-instruct 1.0.3 (nimgke/models.py, FACTS 16).
+        profile="8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d",
+        profile_from="catalog",
     )
     assert cfg.cluster_name == f"nim-{stack}"
     assert cfg.gpu_machine.name == "g2-standard-4"
@@ -939,3 +1075,35 @@ def test_a_system_pool_too_small_for_gke_is_a_warning(machine, max_nodes, expect
     assert "GKE's own pods request about 1198m CPU" in warning
     assert "one e2-medium node offers 940m" in warning
     assert expected in warning
+
+
+def test_green_pool_is_held_to_the_image_rules_of_gpu_pool() -> None:
+    """greenPool shares gpuPool's settings (imageStreaming on by default, imageCacheDisk): the
+    same rules, under greenPool's own keys and fixes."""
+    green = {"machineType": "g2-standard-8", "maxNodes": 1, "driverVersion": "LATEST"}
+    raw = set_path(raw_stack("dev"), "nim-gke:registry.mirror", False)
+    raw = set_path(raw, "nim-gke:gpuPool.imageStreaming", False)
+    raw = set_path(raw, "nim-gke:greenPool", green)
+    problems, _ = problems_of(raw)
+    assert [str(p) for p in problems] == [
+        "nim-gke:greenPool.imageStreaming = true: image streaming only serves images from "
+        "Artifact Registry (or public Docker Hub), and with registry.mirror: false the NIM image "
+        "comes from nvcr.io (FACTS 11). Fix: set registry.mirror: true (the default), or "
+        "imageStreaming: false"
+    ]
+    raw = set_path(
+        raw_stack("dev"),
+        "nim-gke:greenPool",
+        {
+            **green,
+            "imageStreaming": False,
+            "imageCacheDisk": {"diskImage": "global/images/nim"},
+        },
+    )
+    problems, _ = problems_of(raw)
+    assert [str(p) for p in problems] == [
+        "nim-gke:greenPool.imageCacheDisk.diskImage = 'global/images/nim': a secondary boot disk "
+        "needs image streaming on the pool (GKE reads the preloaded image through it: "
+        "gcfs_config must be enabled). Fix: set greenPool.imageStreaming: true, or remove "
+        "imageCacheDisk"
+    ]

@@ -220,9 +220,17 @@ CANARY = {"tag": "1.1.2", "weight": 10}
 
 @cache
 def with_canary(stack: str = "prod", canary: str = json.dumps(CANARY)) -> ProgramRun:
+    """The stack with a canary; prod also with gpuPool.maxNodes 4, room for both versions at
+    their HPA maximum (README "Rollouts", step 1)."""
     nim = json.loads(stack_config(stack)["nim-gke:nim"])
     nim["models"][0]["canary"] = json.loads(canary)
-    config = stack_config(stack, **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    pool = json.loads(stack_config(stack)["nim-gke:gpuPool"])
+    if stack == "prod":
+        pool["maxNodes"] = 4
+    config = stack_config(
+        stack,
+        **{"nim-gke:nim": nim, "nim-gke:gpuPool": pool, "nim-gke:ngcApiKey": FAKE_NGC_KEY},
+    )
     return run_program(stack, config, ["nim-gke:ngcApiKey"])
 
 
@@ -307,7 +315,11 @@ def test_the_stacks_network_for_the_gateway():
         "10.129.0.0/23",
         "us-central1",
     )
-    netpols = {p["metadata"]["name"]: p["spec"] for p in _inputs(run, NETPOL)}
+    netpols = {  # the NIM namespace's (the metrics adapter has its own namespace and policies)
+        p["metadata"]["name"]: p["spec"]
+        for p in _inputs(run, NETPOL)
+        if p["metadata"]["namespace"] == "nim"
+    }
     assert set(netpols) == {
         "default-deny",
         "allow-dns-and-ngc-egress",
@@ -344,7 +356,7 @@ def test_a_canary_on_the_green_pool_runs_on_greens_nodes():
     green = {
         "machineType": "g2-standard-8",
         "minNodes": 0,
-        "maxNodes": 1,
+        "maxNodes": 2,  # the canary's HPA may scale it to monitoring.hpa.maxReplicas (prod: 2)
         "driverVersion": "LATEST",
     }
     nim = json.loads(stack_config("prod")["nim-gke:nim"])
@@ -356,7 +368,9 @@ def test_a_canary_on_the_green_pool_runs_on_greens_nodes():
     run = run_program("prod", config, ["nim-gke:ngcApiKey"])
     pool = run.mocks.named("green-pool").inputs
     assert pool["nodeConfig"]["machineType"] == "g2-standard-8"
-    assert pool["autoscaling"]["totalMaxNodeCount"] == 1
+    assert pool["autoscaling"]["totalMaxNodeCount"] == 2
+    # greenPool shares gpuPool's settings: image streaming from the mirror there too.
+    assert pool["nodeConfig"]["gcfsConfig"] == {"enabled": True}
     assert pool["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     values = {r["name"]: r["values"] for r in _inputs(run, RELEASE)}
     green_name = run.mocks.state["green-pool"]["name"]

@@ -113,3 +113,44 @@ def test_child_is_parented_to_the_component(mocks):
 def test_args_reject_invalid_values(overrides, message):
     with pytest.raises(ValueError, match=message):
         make_args(**overrides)
+
+
+# --- issue 13: image streaming and the preloaded image ---------------------------------------
+
+
+def test_streaming_off_by_default_in_the_component_and_nothing_extra_granted(mocks):
+    build()
+    node = mocks.one(NODE_POOL).inputs["nodeConfig"]
+    assert "gcfsConfig" not in node and "secondaryBootDisks" not in node
+    assert mocks.of_type("gcp:projects/iAMMember:IAMMember") == []
+
+
+def test_image_streaming_enables_gcfs_and_grants_the_node_account_service_usage(mocks):
+    """GKE's image-streaming requirements: a node service account other than the default one
+    needs roles/serviceusage.serviceUsageConsumer on the project hosting the image."""
+    build(image_streaming=True)
+    node = mocks.one(NODE_POOL).inputs["nodeConfig"]
+    assert node["gcfsConfig"] == {"enabled": True}
+    assert "secondaryBootDisks" not in node
+    (grant,) = mocks.of_type("gcp:projects/iAMMember:IAMMember")
+    assert grant.name == "gpu-streaming-usage"
+    assert grant.inputs == {
+        "project": "p",
+        "role": "roles/serviceusage.serviceUsageConsumer",
+        "member": "serviceAccount:nodes@p.iam.gserviceaccount.com",
+    }
+
+
+def test_a_preloaded_image_is_a_secondary_boot_disk_in_image_cache_mode(mocks):
+    build(image_streaming=True, image_cache_disk="global/images/nim-llama3-8b-1-0-3")
+    node = mocks.one(NODE_POOL).inputs["nodeConfig"]
+    assert node["secondaryBootDisks"] == [
+        {"diskImage": "global/images/nim-llama3-8b-1-0-3", "mode": "CONTAINER_IMAGE_CACHE"}
+    ]
+    assert node["gcfsConfig"] == {"enabled": True}
+
+
+def test_a_boot_disk_without_streaming_is_refused():
+    # pulumi-gcp 9: "`gcfs_config` must be `enabled=true` for this feature to work".
+    with pytest.raises(ValueError, match="image_cache_disk needs image_streaming"):
+        make_args(image_cache_disk="global/images/x")

@@ -81,6 +81,11 @@ def test_ngc_key_never_appears_unmarked(stack):
         assert key not in json.dumps(
             {k: v for k, v in run.outputs.items() if k not in run.secret_outputs}
         )
+        # Nor in what the (mock) provider returned for each resource, i.e. what state would hold,
+        # the Secret Manager version of the image mirror included (issue 13).
+        for res_name, outputs in run.mocks.state.items():
+            leaked = [p for p, s in plain_strings(outputs) if key in s]
+            assert leaked == [], f"{res_name} outputs carry the key unmarked at {leaked}"
     # The key does reach the Secrets, as a secret.
     api = run.mocks.named("ngc-api-key").inputs
     assert is_secret(api["stringData"]) or all(is_secret(v) for v in api["stringData"].values())
@@ -144,7 +149,9 @@ def test_each_model_gets_its_own_release():
         if r.inputs["name"] == "llama-3-2-1b-instruct-1-8-5"
     ][0]
     assert small["image"] == {
-        "repository": "nvcr.io/nim/meta/llama-3.2-1b-instruct",
+        # through the stack's nvcr.io mirror (issue 13), nvcr.io's path kept
+        "repository": "us-central1-docker.pkg.dev/my-nim-dev-project/nvcr-remote/nim/meta/"
+        "llama-3.2-1b-instruct",
         "tag": "1.8.5",
         "pullPolicy": "IfNotPresent",
     }
@@ -224,3 +231,178 @@ def test_a_vpc_only_control_plane_is_a_warning_in_preview(caplog):
         "the control plane is reachable only from inside the VPC" in r.getMessage()
         for r in caplog.records
     )
+
+
+# --- issue 13: the nvcr.io mirror, streaming, the pinned profile -------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_both_stacks_pull_nim_through_an_artifact_registry_mirror_of_nvcr(stack):
+    m = program(stack).mocks
+    repo = m.one("gcp:artifactregistry/repository:Repository").inputs
+    assert (repo["mode"], repo["format"], repo["location"]) == (
+        "REMOTE_REPOSITORY",
+        "DOCKER",
+        "us-central1",
+    )
+    creds = repo["remoteRepositoryConfig"]["upstreamCredentials"]["usernamePasswordCredentials"]
+    grant = m.one("gcp:secretmanager/secretIamMember:SecretIamMember").inputs
+    agent = "service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com"
+    assert grant["member"] == f"serviceAccount:{agent}"
+    assert grant["role"] == "roles/secretmanager.secretAccessor"
+    if stack == "prod":
+        # The existing secret (security.ngcSecret) at the version Secret Manager resolved.
+        assert grant["secretId"] == "ngc-api-key"
+        assert m.of_type("gcp:secretmanager/secret:Secret") == []
+        assert (
+            creds["passwordSecretVersion"] == "projects/123456789012/secrets/ngc-api-key/versions/3"
+        )
+    else:
+        secret = m.one("gcp:secretmanager/secret:Secret").inputs
+        assert grant["secretId"] == secret["secretId"] == "nim-dev-ngc-api-key"
+        assert creds["passwordSecretVersion"] == (
+            "projects/123456789012/secrets/nim-dev-ngc-api-key/versions/1"
+        )
+    # The agent's access is to that one secret: no project-level Secret Manager role for anyone.
+    roles = [r.inputs["role"] for r in m.of_type("gcp:projects/iAMMember:IAMMember")]
+    assert not [r for r in roles if r.startswith("roles/secretmanager.")]
+    assert "roles/artifactregistry.reader" in roles  # the nodes' own pull permission
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_gpu_pool_streams_images(stack):
+    m = program(stack).mocks
+    assert m.named("gpu-pool").inputs["nodeConfig"]["gcfsConfig"] == {"enabled": True}
+    assert "secondaryBootDisks" not in m.named("gpu-pool").inputs["nodeConfig"]
+    usage = m.named("gpu-streaming-usage").inputs
+    assert usage["role"] == "roles/serviceusage.serviceUsageConsumer"
+    assert usage["member"] == "serviceAccount:nim-nodes-x7k2qp@p.iam.gserviceaccount.com"
+
+
+def test_dev_key_in_secret_manager_is_secret_in_inputs_and_in_state():
+    run = program("dev")
+    version = run.mocks.one("gcp:secretmanager/secretVersion:SecretVersion")
+    assert is_secret(version.inputs["secretData"])
+    assert unwrap(version.inputs["secretData"]) == FAKE_NGC_KEY
+    assert "secretData" in run.mocks.options[version.name]["additionalSecretOutputs"]
+
+
+def test_a_configured_boot_disk_reaches_the_pool():
+    pool = json.loads(stack_config("dev")["nim-gke:gpuPool"])
+    pool["imageCacheDisk"] = {"diskImage": "global/images/nim-llama3-8b-1-0-3"}
+    config = stack_config("dev", **{"nim-gke:gpuPool": pool, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    node = run_program("dev", config, ["nim-gke:ngcApiKey"]).mocks.named("gpu-pool").inputs
+    assert node["nodeConfig"]["secondaryBootDisks"] == [
+        {"diskImage": "global/images/nim-llama3-8b-1-0-3", "mode": "CONTAINER_IMAGE_CACHE"}
+    ]
+
+
+def test_preview_says_when_a_model_runs_without_a_pinned_profile(caplog):
+    nim = json.loads(stack_config("dev")["nim-gke:nim"])
+    nim["models"][0]["tag"] = "1.0.0"  # no pin known for this tag
+    config = stack_config("dev", **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    with caplog.at_level("WARNING"):
+        run = run_program("dev", config, ["nim-gke:ngcApiKey"])
+    assert any(
+        r.getMessage().startswith(
+            "nim-gke:nim.models[0].profile: meta/llama3-8b-instruct:1.0.0 runs without a pinned "
+            "NIM_MODEL_PROFILE"
+        )
+        for r in caplog.records
+    )
+    values = unwrap(run.mocks.one("kubernetes:helm.sh/v3:Release").inputs["values"])
+    assert values["env"] == []
+
+
+def test_replicas_without_a_shared_cache_are_a_preview_warning(caplog):
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["models"][0]["replicas"] = 2
+    with caplog.at_level("WARNING"):
+        run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+    assert any(
+        r.getMessage().startswith(
+            "nim-gke:nim.sharedCache.enabled = false with 2 replicas for llama3-8b: every replica "
+            "has its own cache disk and downloads the model from NGC on its first start."
+        )
+        for r in caplog.records
+    )
+
+
+def test_the_shared_cache_is_wired_from_cluster_to_release(caplog):
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["models"][0]["replicas"] = 2
+    nim["sharedCache"] = {"enabled": True}
+    with caplog.at_level("WARNING"):
+        run = run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+    assert not any("sharedCache" in r.getMessage() for r in caplog.records)
+    m = run.mocks
+    addons = m.one("gcp:container/cluster:Cluster").inputs["addonsConfig"]
+    assert addons["gcsFuseCsiDriverConfig"] == {"enabled": True}
+    values = unwrap(m.one("kubernetes:helm.sh/v3:Release").inputs["values"])
+    assert values["persistence"] == {
+        "enabled": True,
+        "existingClaim": "llama3-8b-1-0-3-model-cache",  # one claim per version release
+        "accessMode": "ReadWriteMany",
+        "size": "50Gi",
+    }
+    assert values["serviceAccount"] == {"create": False, "name": "nim-model-cache"}
+    assert values["podAnnotations"]["gke-gcsfuse/volumes"] == "true"
+    (claim,) = m.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+    assert claim.inputs["metadata"]["name"] == values["persistence"]["existingClaim"]
+    # The release waits for the cache (its claim must exist before the pods mount it).
+    release_deps = m.options["nim-llama3-8b-1-0-3-release"]["dependencies"]
+    assert any(d.endswith("::model-cache-llama3-8b-1-0-3-claim") for d in release_deps)
+
+
+def test_stacks_as_shipped_have_no_shared_cache():
+    for stack in ("dev", "prod"):
+        m = program(stack).mocks
+        assert m.of_type("gcp:storage/bucket:Bucket") == []
+        assert (
+            "gcsFuseCsiDriverConfig"
+            not in m.one("gcp:container/cluster:Cluster").inputs["addonsConfig"]
+        )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_helm_release_waits_for_the_image_mirror_and_the_pool(stack):
+    """depends_on given to the NimRelease component reaches its Helm release (a component's
+    depends_on is not inherited by its children)."""
+    deps = program(stack).mocks.options["nim-llama3-8b-1-0-3-release"]["dependencies"]
+    names = {d.split("::")[-1] for d in deps}
+    assert {"registry-repository", "registry-agent-reads-key", "gpu-pool"} <= names
+
+
+def test_each_version_gets_its_own_shared_cache_claim_and_mirrored_image():
+    """prod with a canary and the shared cache: one claim (and bucket directory, only-dir) per
+    version release, since a version's model files are its own; each release mounts its own,
+    pulls its own tag through the mirror, and waits for its claim and the metrics adapter."""
+    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim["sharedCache"] = {"enabled": True}
+    nim["models"][0]["canary"] = {"tag": "1.1.2", "weight": 10}
+    pool = {**json.loads(stack_config("prod")["nim-gke:gpuPool"]), "maxNodes": 4}
+    m = run_program(
+        "prod", stack_config("prod", **{"nim-gke:nim": nim, "nim-gke:gpuPool": pool})
+    ).mocks
+    claims = {
+        unwrap(c.inputs)["metadata"]["name"]
+        for c in m.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+    }
+    assert claims == {"llama3-8b-1-0-3-model-cache", "llama3-8b-1-1-2-model-cache"}
+    dirs = {
+        unwrap(v.inputs)["spec"]["mountOptions"][1]
+        for v in m.of_type("kubernetes:core/v1:PersistentVolume")
+    }
+    assert dirs == {"only-dir=llama3-8b-1-0-3", "only-dir=llama3-8b-1-1-2"}
+    for rel in m.of_type("kubernetes:helm.sh/v3:Release"):
+        name, values = unwrap(rel.inputs["name"]), unwrap(rel.inputs["values"])
+        assert values["persistence"]["existingClaim"] == f"{name}-model-cache"
+        tag = name.removeprefix("llama3-8b-").replace("-", ".")
+        assert values["image"] == {
+            "repository": "us-central1-docker.pkg.dev/my-nim-prod-project/nvcr-remote/"
+            "nim/meta/llama3-8b-instruct",
+            "tag": tag,
+            "pullPolicy": values["image"]["pullPolicy"],
+        }
+        deps = {d.split("::")[-1] for d in m.options[f"nim-{name}-release"]["dependencies"]}
+        assert {f"model-cache-{name}-claim", "metrics-adapter-v1beta2-custom"} <= deps

@@ -25,7 +25,7 @@ from nimgke.config.versions import (
     versions,
 )
 from nimgke.helm_values import ReleaseValues, build_values
-from tests.test_config_validation import raw_stack
+from tests.test_config_validation import ROOMY, raw_stack
 
 CANARY = {"tag": "1.1.2", "weight": 10}
 GREEN = {
@@ -38,7 +38,8 @@ GREEN = {
 }
 
 
-def stack(name: str = "prod", **changes: Any) -> dict[str, Any]:
+def stack(name: str = ROOMY, **changes: Any) -> dict[str, Any]:
+    """prod (with room for a canary beside the model unless ``name`` says otherwise), changed."""
     raw = raw_stack(name)
     model = raw["nim-gke:nim"]["models"][0]
     for key, value in changes.items():
@@ -173,22 +174,26 @@ def test_the_green_pool_must_hold_its_versions():
         stack(canary={**CANARY, "pool": "green", "replicas": 2}, green={**GREEN, "maxNodes": 1})
     )
     assert found == [
-        "nim-gke:greenPool.maxNodes = 1: the versions on pool green run 2 replicas, one GPU node "
-        "each (llama3-8b-1-1-2-green: 2), so one of them could never schedule. Fix: set "
-        "maxNodes: 2 or more, or run the canary on another pool or with fewer replicas"
+        "nim-gke:greenPool.maxNodes = 1: the versions on pool green run 2 replicas (up to "
+        "hpa.maxReplicas each), one GPU node each (llama3-8b-1-1-2-green: 2), so one of them "
+        "could never schedule. Fix: set maxNodes: 2 or more, or run the canary on another pool, "
+        "or lower monitoring.hpa.maxReplicas"
     ]
 
 
 def test_headroom_counts_each_versions_autoscaler_maximum():
-    # prod: maxNodes 2, hpa.maxReplicas 2: the model alone fits (check_nim), the canary does not.
-    assert of(stack(hpa={"enabled": True}))
-    found = problems(stack(canary=CANARY, hpa={"enabled": True}))
+    # prod as shipped: maxNodes 2, hpa.maxReplicas 2: the model alone fits (check_nim), the
+    # canary does not, and fewer canary replicas would not help (its HPA scales to 2 anyway).
+    assert of(stack("prod", hpa={"enabled": True}))
+    found = problems(stack("prod", canary={**CANARY, "replicas": 1}, hpa={"enabled": True}))
     assert found == [
         "nim-gke:gpuPool.maxNodes = 2: the versions on pool gpu run 4 replicas (up to "
         "hpa.maxReplicas each), one GPU node each (llama3-8b-1-0-3: 2, llama3-8b-1-1-2: 2), so one "
         "of them could never schedule. Fix: set maxNodes: 4 or more, or run the canary on another "
-        "pool or with fewer replicas"
+        "pool, or lower monitoring.hpa.maxReplicas"
     ]
+    # Without the HPA each version counts its replicas: the model and a canary fit 2 nodes.
+    assert len(of(stack("prod", canary=CANARY, hpa={"enabled": False}))) == 2
 
 
 def test_a_canary_on_green_does_not_count_against_gpu_pool():
@@ -209,7 +214,7 @@ def test_two_canaries_of_two_models_are_judged_each():
         name="meta/llama-3.1-8b-instruct", release="llama31", canary={"tag": "x", "weight": 101}
     )
     raw["nim-gke:nim"]["models"].append(second)
-    raw["nim-gke:gpuPool"]["maxNodes"] = 4
+    raw["nim-gke:gpuPool"]["maxNodes"] = 8  # two models and two canaries, HPA maxima of 2
     assert [p.split(" = ")[0] for p in problems(raw)] == [
         "nim-gke:nim.models[0].canary.tag",
         "nim-gke:nim.models[1].canary.weight",
@@ -235,3 +240,32 @@ def test_the_proxy_subnet_rule_knows_the_stacks_own_ranges():
         "the pods range": cluster.PODS_CIDR,
         "the services range": cluster.SERVICES_CIDR,
     }
+
+
+def test_a_canary_of_a_new_tag_does_not_inherit_the_models_profile():
+    """A NIM_MODEL_PROFILE id belongs to one tag's model manifest (nimgke/models.py L4_PROFILES):
+    the model's profile follows the canary only for the same tag (a move to greenPool); a new
+    tag takes canary.profile, else the catalog's pin for that tag, else none, and preview says
+    so for the canary's own key and pod."""
+    pinned = "8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d"
+    main, canary = of(stack(profile="my-1-0-3-profile", canary=CANARY))
+    assert (main.plan.profile, main.plan.profile_from) == ("my-1-0-3-profile", "config")
+    assert (canary.plan.profile, canary.plan.profile_from) == (None, "none")
+    cfg = parse("prod", stack(canary=CANARY), (True, True))
+    main, canary = versions(cfg)
+    assert (main.plan.profile, main.plan.profile_from) == (pinned, "catalog")
+    assert canary.plan.profile is None
+    assert (
+        "nim-gke:nim.models[0].canary.profile: meta/llama3-8b-instruct:1.1.2 runs without a pinned "
+        "NIM_MODEL_PROFILE: the catalog (nimgke/models.py) knows no profile of this tag for 1 x "
+        "nvidia-l4, so NIM selects one at every start (FACTS 16). Once it runs, read `kubectl -n "
+        "nim exec llama3-8b-1-1-2-nim-llm-0 -- list-model-profiles` and set the profile id."
+    ) in cfg.warnings
+    assert not [w for w in cfg.warnings if w.startswith("nim-gke:nim.models[0].profile:")]
+    # The same tag on greenPool keeps the model's profile (and the catalog's pin).
+    _, moved = of(stack(canary={"tag": "1.0.3", "weight": 10, "pool": "green"}, green=GREEN))
+    assert (moved.plan.profile, moved.plan.profile_from) == (pinned, "catalog")
+    _, moved = of(
+        stack(profile="p", canary={"tag": "1.0.3", "weight": 10, "pool": "green"}, green=GREEN)
+    )
+    assert moved.plan.profile == "p"

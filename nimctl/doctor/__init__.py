@@ -137,11 +137,12 @@ maximum, quota, zone stockout, the autoscaler retrying a failed scale-up), GPU n
 installing their driver, untolerated taints, node selectors that match no pool, image pulls
 refused by nvcr.io (401, 402 not entitled, 403), a missing API key Secret or key, Pending PVCs, a
 zonal disk in the wrong zone, model loads against the startup-probe budget, probe failures,
-OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown; behind the Gateway: a Gateway
-not accepted or programmed (its address unusable), a route not accepted or with unresolved
-backends, a policy not attached or missing, a version that takes traffic without a ready pod,
-and caches of removed versions. For a snapshot with the Gateway's objects:
-  kubectl get pods,events,pvc,nodes,GATEWAY_KINDS -n NS -o json
+OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown, an HPA that cannot read its
+metric (ScalingActive False) and a metrics adapter whose APIService is not available; behind the
+Gateway: a Gateway not accepted or programmed (its address unusable), a route not accepted or with
+unresolved backends, a policy not attached or missing, a version that takes traffic without a
+ready pod, and caches of removed versions. For a snapshot with the Gateway's objects:
+  kubectl get pods,events,pvc,nodes,hpa,apiservices,GATEWAY_KINDS -n NS -o json
 with GATEWAY_KINDS = """
     + GATEWAY_GET
     + """
@@ -186,7 +187,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n"
         "  python -m nimctl doctor --namespace nim --release llama3-8b-1-0-3\n"
-        "  kubectl get pods,events,pvc,nodes -n nim -o json > nim.json\n"
+        "  kubectl get pods,events,pvc,nodes,hpa,apiservices -n nim -o json > nim.json\n"
         "  python -m nimctl doctor --from-file nim.json --json",
     )
     parser.add_argument(
@@ -204,8 +205,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
     parser.add_argument(
         "--from-file",
         metavar="FILE",
-        help="read `kubectl get pods,events,pvc,nodes -n NS -o json` output instead of the "
-        "cluster ('-' for stdin)",
+        help="read `kubectl get pods,events,pvc,nodes,hpa,apiservices -n NS -o json` output "
+        "instead of the cluster ('-' for stdin; hpa and apiservices may be left out)",
     )
     parser.add_argument(
         "--save", metavar="FILE", help="also write what was read as a v1 List JSON (to share)"

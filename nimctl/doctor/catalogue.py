@@ -72,6 +72,8 @@ CAUSES: dict[str, Cause] = {
     "container-waiting": Cause(ERROR, "describe-pod"),
     "pod-failed": Cause(ERROR, "describe-pod"),
     "node-shutdown": Cause(WAITING, "wait-for-replacement-pod"),
+    "hpa-metric-unavailable": Cause(ERROR, "fix-hpa-metric"),
+    "metrics-api-unavailable": Cause(ERROR, "fix-metrics-adapter"),
     # The Gateway in front of the releases (issue 11): nimctl/doctor/gateway.py
     "gateway-programming": Cause(WAITING, "wait-for-gateway"),
     "route-pending": Cause(WAITING, "wait-for-gateway"),
@@ -341,6 +343,22 @@ FIXES: dict[str, str] = {
         "follow the new pod (the model cache PVC survives). A Spot GPU node can be reclaimed at "
         "any time: if it keeps happening, run the pool on demand (nim-gke:gpuPool.spot false), "
         "in more zones, or on a reservation."
+    ),
+    "fix-hpa-metric": (
+        "The HPA {hpa} cannot read {metric}, so it never scales. Check the metrics adapter "
+        "(`kubectl get apiservice v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io`, "
+        "`kubectl -n custom-metrics logs deploy/custom-metrics-stackdriver-adapter`), that NIM's "
+        "metrics reach Cloud Monitoring (the PodMonitoring in {ns}; nim-gke:monitoring."
+        "podMonitoring true), and that the NIM has served a request since it started (a gauge "
+        "has no series before). `kubectl get --raw /apis/custom.metrics.k8s.io/v1beta2` lists "
+        "what the adapter serves."
+    ),
+    "fix-metrics-adapter": (
+        "The API server cannot reach the Custom Metrics Stackdriver Adapter behind {apiservice} "
+        "({reason}). `kubectl -n custom-metrics get pods,endpoints` and its logs; a pod that is "
+        "not ready, a NetworkPolicy that blocks port 8443, or a missing Workload Identity binding "
+        "(the adapter's logs show Cloud Monitoring refusing it) are the usual causes. "
+        "With nim-gke:monitoring.hpa.enabled the stack installs it: `pulumi up` restores it."
     ),
     "wait-for-gateway": (
         "Wait: GKE's Gateway controller is building the internal load balancer (forwarding rule, "

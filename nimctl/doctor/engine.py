@@ -9,7 +9,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from nimctl.doctor import gateway, images, lifecycle, scheduling, secrets, storage, workloads
+from nimctl.doctor import (
+    autoscaling,
+    gateway,
+    images,
+    lifecycle,
+    scheduling,
+    secrets,
+    storage,
+    workloads,
+)
 from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import (
     CHART_NAME,
@@ -68,6 +77,7 @@ def diagnose(
             storage.check_pvc(
                 diag, pvc, waiting_for_pod=not selected and name(pvc) not in claimed_by_scheduled
             )
+    autoscaling.check_autoscaling(diag, release)
     findings = sorted(diag.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.object))
     return Report(
         namespace=ns,

@@ -41,11 +41,33 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def event_time(event: Mapping[str, Any]) -> datetime | None:
+    """When the event last happened. core/v1 events carry ``lastTimestamp``; events.k8s.io/v1
+    ones (``kubectl get events.events.k8s.io``) ``series.lastObservedTime`` or ``eventTime``, and
+    for events recorded through the old API ``deprecatedLastTimestamp`` (k8s.io/api
+    events/v1 types.go)."""
     for value in (
         get(event, "series", "lastObservedTime"),
         event.get("lastTimestamp"),
+        event.get("deprecatedLastTimestamp"),
         event.get("eventTime"),
         event.get("firstTimestamp"),
+        event.get("deprecatedFirstTimestamp"),
+        get(event, "metadata", "creationTimestamp"),
+    ):
+        parsed = parse_time(value)
+        if parsed:
+            return parsed
+    return None
+
+
+def event_first_time(event: Mapping[str, Any]) -> datetime | None:
+    """When the event first happened (the start of a series, or of an aggregated core/v1 event)."""
+    for value in (
+        event.get("firstTimestamp"),
+        event.get("deprecatedFirstTimestamp"),
+        event.get("eventTime"),
+        event.get("lastTimestamp"),
+        event.get("deprecatedLastTimestamp"),
         get(event, "metadata", "creationTimestamp"),
     ):
         parsed = parse_time(value)

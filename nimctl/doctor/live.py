@@ -16,18 +16,30 @@ CUSTOM_READS = (
     ("GCPBackendPolicy", "networking.gke.io", "v1", "gcpbackendpolicies"),
 )
 GATEWAY_GET = ",".join(f"{plural}.{group}" for _, group, _, plural in CUSTOM_READS)
-"""What to add to ``kubectl get pods,events,pvc,nodes`` for a snapshot with the Gateway."""
+"""What to add to ``kubectl get pods,events,pvc,nodes,hpa,apiservices`` for a snapshot with the
+Gateway."""
+OPTIONAL_KINDS = ("Node", "HorizontalPodAutoscaler", "APIService")
+"""Read when allowed: a 403 (RBAC) or 404 (no such API) leaves them out of the snapshot."""
 
 
 def collect(
-    core: Any, api_client: Any, namespace: str, release: str | None, custom: Any = None
+    core: Any,
+    api_client: Any,
+    namespace: str,
+    release: str | None,
+    custom: Any = None,
+    *,
+    autoscaling: Any = None,
+    apiregistration: Any = None,
 ) -> dict[str, Any]:
-    """Read pods (by label), events, PVCs and nodes into one kubectl-shaped v1 List, and with
-    ``custom`` (a ``kubernetes.client.CustomObjectsApi``) the Gateway's objects.
+    """Read pods (by label), events, PVCs and nodes into one kubectl-shaped v1 List, and when
+    given the autoscaling/v2 HPAs of the namespace, the metrics APIServices, and (``custom``) the
+    Gateway's objects.
 
-    ``core`` is a ``kubernetes.client.CoreV1Api``; ``api_client.sanitize_for_serialization``
-    turns the client's objects into the same camelCase dicts ``kubectl -o json`` prints; custom
-    objects come back as those dicts already.
+    ``core`` is a ``kubernetes.client.CoreV1Api``, ``autoscaling`` an ``AutoscalingV2Api``,
+    ``apiregistration`` an ``ApiregistrationV1Api``, ``custom`` a ``CustomObjectsApi``;
+    ``api_client.sanitize_for_serialization`` turns the client's objects into the same camelCase
+    dicts ``kubectl -o json`` prints; custom objects come back as those dicts already.
     """
     selector = f"{NAME_LABEL}={CHART_NAME}" + (f",{INSTANCE_LABEL}={release}" if release else "")
     reads: list[tuple[str, Any]] = [
@@ -39,14 +51,23 @@ def collect(
         ),
         ("Node", core.list_node),
     ]
+    if autoscaling is not None:
+        reads.append(
+            (
+                "HorizontalPodAutoscaler",
+                lambda: autoscaling.list_namespaced_horizontal_pod_autoscaler(namespace),
+            )
+        )
+    if apiregistration is not None:
+        reads.append(("APIService", apiregistration.list_api_service))
     items: list[dict[str, Any]] = []
     for kind, read in reads:
         try:
             listed = read()
         except Exception as exc:  # kubernetes.client.ApiException, urllib3 errors
             status = getattr(exc, "status", None)
-            if kind == "Node" and status == 403:
-                continue  # RBAC may hide nodes; the rest still diagnoses most problems
+            if kind in OPTIONAL_KINDS and status in (403, 404):
+                continue  # RBAC may hide these; the rest still diagnoses most problems
             raise DoctorInputError(_api_error(kind, namespace, exc)) from None
         for item in api_client.sanitize_for_serialization(listed).get("items", []):
             item.setdefault("apiVersion", "v1")
@@ -106,5 +127,13 @@ def read_live(
             ) from None
         namespace = namespace or DEFAULT_NAMESPACE
     api_client = client.ApiClient()
-    core, custom = client.CoreV1Api(api_client), client.CustomObjectsApi(api_client)
-    return collect(core, api_client, namespace, release, custom), namespace
+    doc = collect(
+        client.CoreV1Api(api_client),
+        api_client,
+        namespace,
+        release,
+        client.CustomObjectsApi(api_client),
+        autoscaling=client.AutoscalingV2Api(api_client),
+        apiregistration=client.ApiregistrationV1Api(api_client),
+    )
+    return doc, namespace

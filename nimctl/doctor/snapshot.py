@@ -43,6 +43,11 @@ class Snapshot:
     routes: list[dict[str, Any]] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
     """HealthCheckPolicies and GCPBackendPolicies."""
+    hpas: list[dict[str, Any]] = field(default_factory=list)
+    """autoscaling/v2 HorizontalPodAutoscalers (``kubectl get hpa`` prints v2; older snapshots
+    have none)."""
+    apiservices: list[dict[str, Any]] = field(default_factory=list)
+    """The metrics APIServices (``kubectl get apiservices``), when the snapshot holds them."""
 
     @classmethod
     def from_document(cls, doc: Any) -> Snapshot:
@@ -56,6 +61,8 @@ class Snapshot:
             "Event": [],
             "PersistentVolumeClaim": [],
             "Node": [],
+            "HorizontalPodAutoscaler": [],
+            "APIService": [],
             **{kind: [] for kind in GATEWAY_KINDS},
         }
         list_kind = str(doc.get("kind", ""))
@@ -79,6 +86,8 @@ class Snapshot:
             gateways=buckets["Gateway"],
             routes=buckets["HTTPRoute"],
             policies=buckets["HealthCheckPolicy"] + buckets["GCPBackendPolicy"],
+            hpas=buckets["HorizontalPodAutoscaler"],
+            apiservices=buckets["APIService"],
         )
 
     def events_for(self, kind: str, obj: Mapping[str, Any]) -> list[dict[str, Any]]:

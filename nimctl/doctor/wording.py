@@ -196,3 +196,60 @@ def registry_status(message: str) -> int | None:
     if not match:
         return None
     return int(next(g for g in match.groups() if g))
+
+
+# --- kubelet: Pulled ------------------------------------------------------------------------
+#
+# kubernetes/kubernetes pkg/kubelet/images/image_manager.go (EnsureImageExists), reason
+# "Pulled" (events.PulledImage) in both cases:
+#   "Successfully pulled image %q in %v (%v including waiting). Image size: %v bytes."
+#   (the pull itself, then the time including waiting in the kubelet's pull queue; Go durations
+#   such as "1m28.512s", truncated to milliseconds; the image size since Kubernetes 1.30)
+#   "Container image %q already present on machine" (no pull), since Kubernetes 1.33 with
+#   " and can be accessed by the pod" appended (as kubectl describe shows it on 1.33+ nodes).
+# Older kubelets wrote "Successfully pulled image %q in %v" alone: the extras are optional.
+_PULLED = re.compile(
+    r'Successfully pulled image "(?P<image>[^"]+)" in (?P<pull>[0-9.hmsuµn]+)'
+    r"(?: \((?P<waiting>[0-9.hmsuµn]+) including waiting\))?"
+    r"(?:\. Image size: (?P<size>\d+) bytes)?"
+)
+_PRESENT = re.compile(r'Container image "(?P<image>[^"]+)" already present on machine')
+_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def go_duration_seconds(text: str) -> float | None:
+    """Go's ``time.Duration.String()`` ("1h2m3.5s", "850ms", "0s") in seconds."""
+    parts = _GO_DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _GO_UNITS[u] for n, u in parts)
+
+
+@dataclass(frozen=True)
+class Pulled:
+    image: str
+    present: bool
+    """The image was already on the node: no pull."""
+    pull_seconds: float | None = None
+    waiting_seconds: float | None = None
+    """The pull including the time it waited in the kubelet's queue."""
+    size_bytes: int | None = None
+
+
+def parse_pulled(message: str) -> Pulled | None:
+    """kubelet's Pulled message, or None when it is not one."""
+    present = _PRESENT.search(message)
+    if present:
+        return Pulled(present.group("image"), present=True)
+    m = _PULLED.search(message)
+    if not m:
+        return None
+    waiting = m.group("waiting")
+    return Pulled(
+        m.group("image"),
+        present=False,
+        pull_seconds=go_duration_seconds(m.group("pull")),
+        waiting_seconds=go_duration_seconds(waiting) if waiting else None,
+        size_bytes=int(m.group("size")) if m.group("size") else None,
+    )

@@ -27,6 +27,7 @@ from nimgke.models import (
     MODELS,
     cache_needed_gib,
     gpu_memory_needed_gb,
+    pinned_profile,
 )
 
 # k8s.io/apimachinery validation IsDNS1035Label (Service names): a letter first.
@@ -273,6 +274,7 @@ def _check_model(
         )
     if problems or image is None or budget is None or cpu is None or memory is None:
         return problems, None
+    profile, profile_from = _profile(m, tag, s, machine)
     return problems, ModelPlan(
         name=m.name,
         image=image,
@@ -285,9 +287,24 @@ def _check_model(
         cpu=cpu,
         memory=memory,
         replicas=m.replicas,
-        profile=m.profile,
+        profile=profile,
+        profile_from=profile_from,
         pool=m.pool,
     )
+
+
+def _profile(
+    m: ModelSettings, tag: str, s: StackSettings, machine: catalog.MachineType | None
+) -> tuple[str | None, str]:
+    """NIM_MODEL_PROFILE: as configured, else the catalog's pin for this tag and GPU (FACTS 16)."""
+    if m.profile:
+        return m.profile, "config"
+    gpus = machine.gpu_count if machine and machine.gpu else s.gpu_pool.gpu_count
+    gpu = machine.gpu if machine and machine.gpu else s.gpu_pool.gpu_type
+    pin = pinned_profile(m.name, tag, gpu or "", gpus)
+    if pin is None:
+        return None, "none"
+    return pin.profile_id, "catalog"
 
 
 def check_nim(s: StackSettings) -> tuple[list[Problem], list[ModelPlan]]:

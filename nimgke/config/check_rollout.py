@@ -227,14 +227,16 @@ def _check_headroom(s: StackSettings) -> list[Problem]:
             continue  # check_nim reports the models of gpuPool alone
         listing = ", ".join(f"{release}: {peak}" for _, _, release, peak in versions)
         what = "replicas (up to hpa.maxReplicas each)" if hpa.enabled else "replicas"
+        # With the HPA on, fewer replicas do not help: each version's HPA scales to maxReplicas.
+        fewer = "lower monitoring.hpa.maxReplicas" if hpa.enabled else "with fewer replicas"
         problems.append(
             Problem(
                 f"{POOL_KEYS[pool]}.maxNodes",
                 settings.max_nodes,
                 f"the versions on pool {pool} run {need} {what}, one GPU node each ({listing}), "
                 "so one of them could never schedule",
-                f"set maxNodes: {need} or more, or run the canary on another pool or with fewer "
-                "replicas",
+                f"set maxNodes: {need} or more, or run the canary on another pool"
+                + (f", or {fewer}" if hpa.enabled else f" or {fewer}"),
             )
         )
     return problems

@@ -14,6 +14,8 @@ from pydantic import ValidationError
 
 from nimgke.config._base import NAMESPACE, NGC_KEY, PROJECT_KEY, ConfigError, Problem
 from nimgke.config.check_cluster import check_cluster
+from nimgke.config.check_images import check_images
+from nimgke.config.check_monitoring import check_monitoring
 from nimgke.config.check_nim import check_nim
 from nimgke.config.check_rollout import check_rollout
 from nimgke.config.check_security import check_budget, check_security
@@ -33,6 +35,8 @@ def _check(
     problems += check_rollout(s)
     problems += check_security(s, ngc_key)
     problems += check_budget(s)
+    problems += check_monitoring(s)
+    problems += check_images(s)
     return problems, plans
 
 

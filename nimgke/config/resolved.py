@@ -25,6 +25,9 @@ class ModelPlan:
     memory: str
     replicas: int
     profile: str | None
+    profile_from: str = "config"
+    """Where ``profile`` comes from: ``config`` (``models[].profile``), ``catalog`` (a known L4
+    profile, :data:`nimgke.models.L4_PROFILES`), or ``none`` (NIM selects one at start)."""
     pool: str = "gpu"
     """The GPU pool the version runs on (``gpu`` or ``green``)."""
 

@@ -40,6 +40,17 @@ class ClusterSettings(_Settings):
     system_pool: SystemPoolSettings = SystemPoolSettings()
 
 
+class ImageCacheDiskSettings(_Settings):
+    """A disk image built with GKE's ``gke-disk-image-builder`` holding the NIM image, attached to
+    every new GPU node as a secondary boot disk in ``CONTAINER_IMAGE_CACHE`` mode."""
+
+    disk_image: str
+    """``global/images/NAME`` (this project) or ``projects/PROJECT/global/images/NAME``."""
+    other_project_access: bool = False
+    """Set true only once the GKE service agent of this project may use images of the disk
+    image's project (see README, "Preloading the image on a secondary boot disk")."""
+
+
 class GpuPoolSettings(_Settings):
     machine_type: str = "g2-standard-4"
     gpu_type: str = "nvidia-l4"
@@ -57,6 +68,11 @@ class GpuPoolSettings(_Settings):
     disk_type: Literal["pd-balanced", "pd-standard", "pd-ssd"] = "pd-balanced"
     zones: list[str] | None = None
     """Zones for this pool; defaults to the cluster's zones."""
+    image_streaming: bool = True
+    """GKE image streaming (``gcfs_config``) on the GPU pool; needs the image in Artifact Registry
+    (``registry.mirror``), see :mod:`nimgke.config.check_images`."""
+    image_cache_disk: ImageCacheDiskSettings | None = None
+    """A secondary boot disk with the NIM image preloaded (off unless set)."""
 
 
 class CanarySettings(_Settings):
@@ -104,6 +120,14 @@ class ModelSettings(_Settings):
     """A second version of the model, run as its own release; see README "Rollouts"."""
 
 
+class SharedCacheSettings(_Settings):
+    """One model cache for every replica of a model (issue 13), instead of a disk per replica."""
+
+    enabled: bool = False
+    """A Cloud Storage bucket mounted through the Cloud Storage FUSE CSI driver as the model
+    cache of every replica (README, "A model cache the replicas share")."""
+
+
 class NimSettings(_Settings):
     namespace: str = "nim"
     chart_repo: str = "https://helm.ngc.nvidia.com/nim"
@@ -114,6 +138,7 @@ class NimSettings(_Settings):
     """``auto``: a regional disk when the GPU pool spans two zones, zonal in one zone."""
     service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     models: Annotated[list[ModelSettings], Field(min_length=1)]
+    shared_cache: SharedCacheSettings = SharedCacheSettings()
 
 
 class GatewaySettings(_Settings):
@@ -169,17 +194,67 @@ class HpaSettings(_Settings):
     max_replicas: PosInt = 2
 
 
+class AlertRule(_Settings):
+    """One alert policy: on or off, the value it fires above, how long it must hold."""
+
+    enabled: bool = True
+    """``false`` creates no policy (mute it for good); a snooze in Cloud Monitoring mutes it for a
+    while without a deployment (README, "Mute an alert")."""
+    threshold: Annotated[float, Field(gt=0)]
+    for_minutes: Annotated[int, Field(ge=1, le=1440)]
+    """How long the condition must hold before the alert fires (the PromQL condition's duration)."""
+
+
+def _rule(threshold: float, for_minutes: int) -> AlertRule:
+    return AlertRule.model_validate({"threshold": threshold, "forMinutes": for_minutes})
+
+
+class AlertsSettings(_Settings):
+    """Cloud Monitoring alert policies (PromQL over Managed Prometheus), one per rule below."""
+
+    enabled: bool = True
+    notification_emails: list[str] = []
+    """E-mail notification channels; with none, the policies exist but notify nobody (warned)."""
+    nim_not_ready: AlertRule = _rule(1, 35)
+    """Fires when at least ``threshold`` NIM pods of a release stay not ready for ``forMinutes``,
+    which must exceed the startup probe's budget (40 s + 180 x 10 s, FACTS 4)."""
+    requests_waiting: AlertRule = _rule(10, 5)
+    """Requests queued per pod (``num_requests_waiting``)."""
+    kv_cache_usage: AlertRule = _rule(0.9, 10)
+    """KV-cache usage as a fraction, 0-1 (``gpu_cache_usage_perc``)."""
+    ttft_p95_seconds: AlertRule = _rule(2, 10)
+    """Time-to-first-token p95 SLO in seconds."""
+    error_rate: AlertRule = _rule(0.05, 10)
+    """Failed requests as a fraction of finished ones, 0-1."""
+    gpu_pool_at_max: AlertRule = _rule(1, 15)
+    """GPU pool at ``gpuPool.maxNodes`` while at least ``threshold`` NIM pods are Pending."""
+    gpu_temperature_celsius: AlertRule = _rule(85, 5)
+
+
 class MonitoringSettings(_Settings):
     managed_prometheus: bool = True
     dcgm: bool = True
     pod_monitoring: bool = True
     hpa: HpaSettings = HpaSettings()
+    dashboard: bool = True
+    """A Cloud Monitoring dashboard of the NIMs, the GPUs and the GPU pool (one per stack)."""
+    alerts: AlertsSettings = AlertsSettings()
 
 
 class CostSettings(_Settings):
     gpu_hours_per_day: Annotated[float, Field(ge=0, le=24)] = 24
     """Expected hours per day the GPU pool runs above its minimum (one node per model replica)."""
     commitment: Literal["none", "1y", "3y"] = "none"
+
+
+class RegistrySettings(_Settings):
+    """Where the nodes pull the NIM image from (issue 13: images close to the nodes)."""
+
+    mirror: bool = True
+    """An Artifact Registry remote repository in front of nvcr.io, in the stack's region; the
+    NIM image is pulled through it (no image pull Secret for it)."""
+    repository_id: str = "nvcr-remote"
+    """The Artifact Registry repository id."""
 
 
 class BudgetSettings(_Settings):
@@ -203,3 +278,4 @@ class StackSettings(_Settings):
     cost: CostSettings = CostSettings()
     budget: BudgetSettings | None = None
     gateway: GatewaySettings = GatewaySettings()
+    registry: RegistrySettings = RegistrySettings()

@@ -87,16 +87,20 @@ class Version:
 
 
 def canary_model(m: ModelSettings) -> ModelSettings | None:
-    """The model as its canary runs it: the canary's tag, and its image, profile, replicas and
-    pool where it sets them (the model's otherwise)."""
+    """The model as its canary runs it: the canary's tag, and its image, replicas and pool where
+    it sets them (the model's otherwise). A profile id belongs to one tag's model manifest
+    (:data:`nimgke.models.L4_PROFILES`): the canary inherits the model's ``profile`` only for the
+    same tag (a move to greenPool); for a new tag it is ``canary.profile``, else the catalog's pin
+    for that tag, else none (and ``pulumi preview`` warns)."""
     c = m.canary
     if c is None:
         return None
+    inherited = m.profile if c.tag.strip() == m.tag.strip() else None
     return m.model_copy(
         update={
             "tag": c.tag,
             "image": c.image if c.image is not None else m.image,
-            "profile": c.profile if c.profile is not None else m.profile,
+            "profile": c.profile if c.profile is not None else inherited,
             "replicas": c.replicas if c.replicas is not None else m.replicas,
             "pool": c.pool if c.pool is not None else m.pool,
             "canary": None,

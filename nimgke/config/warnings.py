@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from nimgke import catalog, system_pods
 from nimgke.config._base import NAMESPACE, _parse_quantity_gib
+from nimgke.config.check_monitoring import alert_warnings
 from nimgke.config.check_rollout import rollout_warnings
+from nimgke.config.pools import pool_settings
 from nimgke.config.resolved import ModelPlan
 from nimgke.config.settings import StackSettings
+from nimgke.config.versions import chart_fullname, plan_canary, version_release
 from nimgke.models import MODELS
 
 
@@ -22,6 +25,8 @@ def stack_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
         )
     found += _system_pool_warnings(s)
     found += rollout_warnings(s)
+    found += alert_warnings(s)
+    found += cold_start_warnings(s, plans)
     for i, plan in enumerate(plans):
         known = MODELS.get(plan.name)
         mem_gib = _parse_quantity_gib(plan.memory) or 0.0
@@ -29,9 +34,9 @@ def stack_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
             found.append(
                 f"{NAMESPACE}:nim.models[{i}].memory = {plan.memory!r}: NVIDIA's rough guide asks "
                 f"about {known.host_memory_gb:g} GB of host memory for {plan.name} (NIM 1.3.0 "
-                f"support matrix); a {s.gpu_pool.machine_type} node can give the pod "
-                f"{plan.memory}. If `nimctl doctor` reports OOMKilled while loading, use a larger "
-                "machine (e.g. gpuPool.machineType: g2-standard-8)."
+                f"support matrix); a {(pool_settings(s, plan.pool) or s.gpu_pool).machine_type} "
+                f"node can give the pod {plan.memory}. If `nimctl doctor` reports OOMKilled while "
+                "loading, use a larger machine (e.g. gpuPool.machineType: g2-standard-8)."
             )
     return found
 
@@ -65,3 +70,35 @@ def _system_pool_warnings(s: StackSettings) -> list[str]:
             "larger machine, or raise minNodes."
         ]
     return []
+
+
+def cold_start_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
+    """Start-up work the stack cannot save (issue 13): an unpinned profile (of each version: a
+    profile belongs to one tag), and replicas that each download the model from NGC because they
+    do not share a cache."""
+    found = []
+    hpa = s.monitoring.hpa
+    for i, plan in enumerate(plans):
+        canary = plan_canary(i, s.nim.models[i], s)[1]
+        for field, v in (("profile", plan), ("canary.profile", canary)):
+            if v is None or v.profile_from != "none":
+                continue
+            pool = pool_settings(s, v.pool) or s.gpu_pool
+            pod = f"{chart_fullname(version_release(v.release, v.tag, v.pool))}-0"
+            found.append(
+                f"{NAMESPACE}:nim.models[{i}].{field}: {v.name}:{v.tag} runs without a pinned "
+                f"NIM_MODEL_PROFILE: the catalog (nimgke/models.py) knows no profile of this tag "
+                f"for {pool.gpu_count} x {pool.gpu_type}, so NIM selects one at every start "
+                f"(FACTS 16). Once it runs, read `kubectl -n {s.nim.namespace} exec {pod} -- "
+                "list-model-profiles` and set the profile id."
+            )
+        several = plan.replicas > 1 or hpa.enabled
+        if several and not s.nim.shared_cache.enabled:
+            found.append(
+                f"{NAMESPACE}:nim.sharedCache.enabled = false with "
+                + (f"{plan.replicas} replicas" if plan.replicas > 1 else "the HPA on")
+                + f" for {plan.release}: every replica has its own cache disk and downloads the "
+                "model from NGC on its first start. Set nim.sharedCache.enabled: true for one "
+                "cache they share (README, 'A model cache the replicas share')."
+            )
+    return found

@@ -680,9 +680,14 @@ def check_nim_ngc_credentials(resource: Resource, config: Config) -> Findings:
         )
 
     pull = dig(p, "values", "imagePullSecrets")
+    # Only nvcr.io needs the pull Secret: through the Artifact Registry mirror in front of it
+    # (components/image_mirror.py) the node's service account authenticates. An unset or unknown
+    # repository counts as nvcr.io (the chart's default image is there).
+    repository = dig(p, "values", "image", "repository")
+    from_nvcr = not isinstance(repository, str) or repository.startswith("nvcr.io/")
     if pull is UNKNOWN_ANCESTOR:
         f.unknown("values.imagePullSecrets")
-    elif not _nonempty(pull):
+    elif not _nonempty(pull) and from_nvcr:
         f.fail(
             f"values.imagePullSecrets is {show(pull)}: nvcr.io images cannot be pulled (the chart "
             'default names a Secret "ngc-secret" that this program does not create). Set it to '

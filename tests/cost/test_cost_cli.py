@@ -68,12 +68,12 @@ def test_table_shows_the_figures_date_source_and_comparison(capsys):
     assert "Cyclenerd/google-cloud-pricing-cost-calculator" in out
     assert "$0.397336/h" in out
     total = next(li for li in out.splitlines() if li.startswith("Total per month"))
-    assert total.split()[-4:] == ["39.35", "142.71", "349.41", "659.46"]
+    assert total.split()[-4:] == ["40.91", "144.27", "350.97", "661.02"]
     overhead = next(li for li in out.splitlines() if "of which non-GPU overhead" in li)
-    assert overhead.split()[-4:] == ["39.35"] * 4
+    assert overhead.split()[-4:] == ["40.91"] * 4
     rows = {li.split()[0]: li for li in out.splitlines() if li.split()[:1] in (["on-demand"],)}
     assert "0.706832" in rows["on-demand"]
-    assert "+75.31" in rows["on-demand"]  # 218.02 - 142.71
+    assert "+75.31" in rows["on-demand"]  # 219.58 - 144.27
     assert "spot (this stack)" in out
     assert "Not included:" in out
     assert "network egress" in out
@@ -82,7 +82,7 @@ def test_table_shows_the_figures_date_source_and_comparison(capsys):
 def test_prod_table_totals(capsys):
     _, out, _ = run_cli(capsys, "prod")
     total = next(li for li in out.splitlines() if li.startswith("Total per month"))
-    assert total.split()[-4:] == ["849.91", "849.91", "849.91", "1,385.89"]
+    assert total.split()[-4:] == ["851.41", "851.41", "851.41", "1,387.39"]
     assert "on-demand (this stack)" in out
 
 

@@ -41,24 +41,33 @@ def test_dev_figures():
     #   system pool    730 x 0.040212 = 29.35476 -> 29.35
     #   system disk    50 GB x 0.10 = 5.00
     #   model cache    50 GB x 0.10 = 5.00
+    #   AR mirror      1 image x 15 GB (estimate) x 0.10 = 1.50   (issue 13)
+    #   NGC key        1 Secret Manager version x 0.06  = 0.06   (dev's own secret, issue 13)
     #   GKE fee        73.00 - free tier credit 73.00 = 0
-    #   idle     = 29.35 + 5.00 + 5.00                  = 39.35   (issue 14: at most 60)
-    #   expected = 39.35 + 96.69 + 6.67                 = 142.71
-    #   alwaysOn = 39.35 + 290.06 + 20.00               = 349.41
-    #   peak     = 39.35 + 580.11 + 40.00               = 659.46
+    #   idle     = 29.35 + 5.00 + 5.00 + 1.50 + 0.06    = 40.91   (issue 14: at most 60)
+    #   expected = 40.91 + 96.69 + 6.67                 = 144.27
+    #   alwaysOn = 40.91 + 290.06 + 20.00               = 350.97
+    #   peak     = 40.91 + 580.11 + 40.00               = 661.02
     est = estimate_of("dev")
     assert est["purchaseOption"] == "spot"
     assert est["gpuNodeHourly"] == 0.397336
     assert est["gpuNodes"] == {"min": 0, "serving": 1, "max": 2}
     assert (est["idleMonthly"], est["expectedMonthly"], est["alwaysOnMonthly"]) == (
-        39.35,
-        142.71,
-        349.41,
+        40.91,
+        144.27,
+        350.97,
     )
-    assert est["peakMonthly"] == 659.46
+    assert est["peakMonthly"] == 661.02
     assert est["idleMonthly"] <= 60
     assert est["systemPoolPurchaseOption"] == "spot"
-    assert est["nonGpuOverheadMonthly"] == 39.35
+    assert est["nonGpuOverheadMonthly"] == 40.91
+    mirror = line(est, "Artifact Registry:")
+    assert mirror["item"] == (
+        "Artifact Registry: 1 cached NIM image(s) x 15 GB (estimate) in the nvcr.io mirror"
+    )
+    assert (mirror["unitPrice"], mirror["quantity"]["idle"]) == (0.10, 15.0)
+    assert mirror["monthly"] == dict.fromkeys(("idle", "expected", "alwaysOn", "peak"), 1.50)
+    assert line(est, "Secret Manager:")["monthly"]["idle"] == 0.06
     assert line(est, "GPU nodes")["monthly"] == {
         "idle": 0.0,
         "expected": 96.69,
@@ -77,16 +86,20 @@ def test_prod_figures():
     #   system pool    2 x 730 x 0.134023 = 195.67358 -> 195.67
     #   system disks   2 x 50 GB x 0.10 = 10.00
     #   model cache    50 GB x 0.34 (regional pd-ssd: two zones, FACTS 20) = 17.00
+    #   AR mirror      1 image x 15 GB (estimate) x 0.10 = 1.50 (issue 13; prod's NGC secret
+    #                  exists already, no version of the stack's own)
     #   GKE fee        regional: 0.10 x 730 = 73.00, no free tier
     #   Gateway        one forwarding rule 730 x 0.025 = 18.25 (issue 11, dated list price)
-    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 17 + 73 + 18.25 = 849.91
-    #   peak = 1031.97 + 40 + 195.67 + 10 + 17 + 73 + 18.25                      = 1385.89
+    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 17 + 1.50 + 73 + 18.25 = 851.41
+    #   peak = 1031.97 + 40 + 195.67 + 10 + 17 + 1.50 + 73 + 18.25                      = 1387.39
     est = estimate_of("prod")
     assert est["purchaseOption"] == "on-demand"
     assert est["gpuNodeHourly"] == 0.706832
     assert est["clusterType"] == "regional"
-    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 849.91
-    assert est["peakMonthly"] == 1385.89
+    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 851.41
+    assert est["peakMonthly"] == 1387.39
+    assert line(est, "Artifact Registry:")["monthly"]["idle"] == 1.50
+    assert not [li for li in est["lines"] if li["item"].startswith("Secret Manager")]
     cache = line(est, "Model cache llama3-8b")
     assert cache["unitPrice"] == 0.34
     assert cache["item"] == (
@@ -222,9 +235,25 @@ def test_neither_spot_pool_takes_a_commitment():
 
 
 def test_prod_shows_its_non_gpu_overhead():
-    # system pool 195.67 + system disks 10.00 + regional cache 17.00 + fee 73.00
-    # + the Gateway's forwarding rule 18.25 = 313.92
-    assert estimate_of("prod")["nonGpuOverheadMonthly"] == 313.92
+    # system pool 195.67 + system disks 10.00 + regional cache 17.00 + mirror 1.50 + fee 73.00
+    # + the Gateway's forwarding rule 18.25 = 315.42
+    assert estimate_of("prod")["nonGpuOverheadMonthly"] == 315.42
+
+
+def test_no_mirror_no_image_lines_and_a_shared_cache_bucket_is_priced():
+    est = cost.estimate(
+        config_with("dev", {"registry.mirror": False, "gpuPool.imageStreaming": False})
+    )
+    assert not [li for li in est["lines"] if li["item"].startswith(("Artifact", "Secret"))]
+    assert est["idleMonthly"] == 39.35
+    est = cost.estimate(config_with("dev", {"nim.sharedCache.enabled": True}))
+    bucket = line(est, "Shared model cache bucket:")
+    # 50 GiB cacheSize -> 50 GB (rounded up, as the disks) x 0.020 = 1.00
+    assert (bucket["unitPrice"], bucket["quantity"]["idle"], bucket["monthly"]["idle"]) == (
+        0.02,
+        50.0,
+        1.00,
+    )
 
 
 def test_system_pool_min_zero_still_counts_one_node():

@@ -14,7 +14,7 @@ from nimgke.cost_rollout import (
     GATEWAY_PRICES_SOURCE,
 )
 from tests.cost.test_cost_estimate import line
-from tests.test_config_validation import raw_stack
+from tests.test_config_validation import ROOMY, raw_stack
 
 GREEN = {"machineType": "g2-standard-8", "minNodes": 0, "maxNodes": 2, "driverVersion": "LATEST"}
 
@@ -45,10 +45,11 @@ def test_the_gateway_is_one_forwarding_rule_an_hour_labelled_an_estimate():
     assert not [n for n in dev["notIncluded"] if "proxy instances" in n]
 
 
-def test_a_canary_adds_its_gpu_node_and_its_cache():
-    # prod: minNodes 1, the model 1 replica + the canary 1 replica: serving 2 nodes 24/7.
-    base, est = estimate("prod"), estimate("prod", {"tag": "1.1.2", "weight": 10})
-    assert est["gpuNodes"] == {"min": 1, "serving": 2, "max": 2}
+def test_a_canary_adds_its_gpu_node_its_cache_and_its_image():
+    # prod with maxNodes 4 (room for both versions at their HPA maximum of 2): minNodes 1, the
+    # model 1 replica + the canary 1 replica: serving 2 nodes 24/7.
+    base, est = estimate(ROOMY), estimate(ROOMY, {"tag": "1.1.2", "weight": 10})
+    assert est["gpuNodes"] == {"min": 1, "serving": 2, "max": 4}
     gpu = line(est, "GPU nodes")
     assert gpu["quantity"]["alwaysOn"] == 1460  # 2 x 730
     assert gpu["monthly"]["alwaysOn"] == 1031.97
@@ -58,8 +59,28 @@ def test_a_canary_adds_its_gpu_node_and_its_cache():
         "(nim-cache-regional-pd-ssd)"
     )
     assert cache["monthly"]["idle"] == 17.00  # 50 GB x 0.34
-    # 24 h/day: expected = always-on; + one node (515.99 + 20 boot disk) + the cache (17.00)
-    assert est["alwaysOnMonthly"] == round(base["alwaysOnMonthly"] + 515.98 + 20 + 17, 2)
+    # The canary's tag is a second image in the nvcr.io mirror: 2 x 15 GB x 0.10 = 3.00.
+    mirror = line(est, "Artifact Registry:")
+    assert mirror["item"].startswith("Artifact Registry: 2 cached NIM image(s) x 15 GB")
+    assert mirror["monthly"]["idle"] == 3.00
+    # 24 h/day: expected = always-on; + one node (1031.97 - 515.99 = 515.98, the rounded lines),
+    # its boot disk (20.00), the cache (17.00) and the image (1.50)
+    assert est["alwaysOnMonthly"] == round(base["alwaysOnMonthly"] + 515.98 + 20 + 17 + 1.50, 2)
+    # The whole month, by hand (prod, canary of 1 replica, maxNodes 4):
+    #   GPU nodes   idle 730 h x 0.706832 = 515.99; always-on 1460 h = 1031.97;
+    #               peak 2920 h = 2063.94944 -> 2063.95
+    #   boot disks  200 GB x 0.10 per node-month: 20.00 / 40.00 / 80.00
+    #   fixed       system 195.67 + disks 10.00 + caches 2 x 17.00 + Gateway 18.25 + mirror 3.00
+    #               + fee 73.00 = 333.92
+    #   idle     = 515.99 + 20.00 + 333.92   = 869.91
+    #   alwaysOn = 1031.97 + 40.00 + 333.92  = 1405.89 (= expected at 24 h/day)
+    #   peak     = 2063.95 + 80.00 + 333.92  = 2477.87
+    assert est["nonGpuOverheadMonthly"] == 333.92
+    assert (est["idleMonthly"], est["alwaysOnMonthly"], est["peakMonthly"]) == (
+        869.91,
+        1405.89,
+        2477.87,
+    )
     assert any(
         a.startswith("Canaries run beside their model: llama3-8b-1-1-2 (1 on pool gpu)")
         for a in est["assumptions"]
@@ -80,8 +101,10 @@ def test_a_canary_on_green_is_priced_on_greens_machines():
     assert line(est, "Canary cache")["item"].startswith(
         "Canary cache llama3-8b-1-1-2-green (of llama3-8b, on pool green)"
     )
-    # The green pool's nodes move with usage: not part of the overhead.
-    assert est["nonGpuOverheadMonthly"] == estimate("prod")["nonGpuOverheadMonthly"] + 17.00
+    # The green pool's nodes move with usage: not part of the overhead; the canary's cache
+    # (17.00) and its image in the mirror (1.50) are.
+    base = estimate("prod")["nonGpuOverheadMonthly"]
+    assert est["nonGpuOverheadMonthly"] == round(base + 17.00 + 1.50, 2)
 
 
 def test_retained_caches_of_removed_versions_are_named_as_not_included():

@@ -21,6 +21,37 @@ from nimctl import doctor
 
 # fixture -> exit code, (cause, fix, object) in report order, phrases the text must contain
 CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
+    # The NIM serves, but its HPA reads no metric (issue 12): a problem, exit 1.
+    "hpa-metric-unavailable": (
+        1,
+        [("hpa-metric-unavailable", "fix-hpa-metric", "hpa/llama3-8b-nim-llm")],
+        [
+            "cannot read prometheus.googleapis.com|num_requests_waiting|gauge "
+            "(FailedGetPodsMetric): it will not scale",
+            "the server could not find the metric prometheus.googleapis.com|"
+            "num_requests_waiting|gauge for pods",
+        ],
+    ),
+    "metrics-adapter-unavailable": (
+        1,
+        [
+            (
+                "metrics-api-unavailable",
+                "fix-metrics-adapter",
+                "apiservice/v1beta1.custom.metrics.k8s.io",
+            ),
+            (
+                "metrics-api-unavailable",
+                "fix-metrics-adapter",
+                "apiservice/v1beta2.custom.metrics.k8s.io",
+            ),
+            ("hpa-metric-unavailable", "fix-hpa-metric", "hpa/llama3-8b-nim-llm"),
+        ],
+        [
+            "FailedDiscoveryCheck: failing or missing response from https://10.8.0.12:8443/",
+            "the server is currently unable to handle the request (get pods.custom.metrics",
+        ],
+    ),
     "healthy": (
         0,
         [],

@@ -7,6 +7,7 @@ messages, which the fixtures leave empty: ``test_the_message_is_not_what_is_judg
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from typing import Any
 
@@ -198,3 +199,36 @@ def test_a_version_without_any_pod_that_takes_traffic() -> None:
     report = doctor.diagnose(doc, now=SNAPSHOT)
     (finding,) = [f for f in report.findings if f.cause == "route-backend-not-ready"]
     assert "no pod of llama3-8b-1-1-2 exists" in finding.summary
+
+
+def _version_hpa(version: str, *, failing: bool) -> dict[str, Any]:
+    """prod's HPA is on (issue 12): the chart renders one per version release, named and
+    targeting that version's StatefulSet ``<version>-nim-llm`` (nim-llm.fullname)."""
+    from fixtures.doctor import make_fixtures as mf  # noqa: PLC0415
+
+    hpa = copy.deepcopy(load("hpa-metric-unavailable"))
+    (obj,) = items(hpa, "HorizontalPodAutoscaler")
+    assert obj["spec"]["scaleTargetRef"]["name"] == mf.STS  # the fixture's single release
+    sts = f"{version}-nim-llm"
+    obj["metadata"]["name"] = obj["spec"]["scaleTargetRef"]["name"] = sts
+    obj["metadata"]["labels"]["app.kubernetes.io/instance"] = version
+    obj["metadata"]["annotations"]["meta.helm.sh/release-name"] = version
+    obj["metadata"]["uid"] = f"hpa-{version}"
+    if not failing:
+        _set(obj["status"]["conditions"], "ScalingActive", "True", "ValidMetricFound")
+    return obj
+
+
+def test_each_versions_hpa_is_judged_with_its_release() -> None:
+    """With the HPA on, the canary's HPA failing is the canary's finding: ``--release`` of the
+    model's version does not report it, the canary's does, no ``--release`` reports it once."""
+    doc = load("gateway-healthy")
+    doc["items"] += [
+        _version_hpa("llama3-8b-1-0-3", failing=False),
+        _version_hpa("llama3-8b-1-1-2", failing=True),
+    ]
+    hpa = ("hpa-metric-unavailable", "hpa/llama3-8b-1-1-2-nim-llm")
+    assert hpa in causes(doc)
+    assert [c for c in causes(doc) if c[0] == "hpa-metric-unavailable"] == [hpa]
+    assert hpa in causes(doc, release="llama3-8b-1-1-2")
+    assert not [c for c in causes(doc, release="llama3-8b-1-0-3") if c[0].startswith("hpa-")]

@@ -78,6 +78,15 @@ class FakeCoreV1:
     def list_node(self) -> Any:
         return self._list("Node", "V1NodeList")
 
+    # AutoscalingV2Api and ApiregistrationV1Api, answered from the same fixture.
+    def list_namespaced_horizontal_pod_autoscaler(self, namespace: str) -> Any:
+        return self._list(
+            "HorizontalPodAutoscaler", "V2HorizontalPodAutoscalerList", namespace=namespace
+        )
+
+    def list_api_service(self) -> Any:
+        return self._list("APIService", "V1APIServiceList")
+
 
 class FakeCustomObjects:
     """Answers like CustomObjectsApi.list_namespaced_custom_object: the API server's JSON list
@@ -114,9 +123,18 @@ def test_live_path_shares_the_diagnosis(name: str) -> None:
     pytest.importorskip("kubernetes")
     doc = load(name)
     core = FakeCoreV1(doc)
-    collected = doctor.collect(core, core.api, "nim", None, FakeCustomObjects(doc))
+    collected = doctor.collect(
+        core, core.api, "nim", None, FakeCustomObjects(doc), autoscaling=core, apiregistration=core
+    )
     kinds = {i["kind"] for i in collected["items"]}
-    assert kinds <= {"Pod", "Event", "PersistentVolumeClaim", "Node"} | GATEWAY_KINDS
+    assert kinds <= {
+        "Pod",
+        "Event",
+        "PersistentVolumeClaim",
+        "Node",
+        "HorizontalPodAutoscaler",
+        "APIService",
+    } | set(GATEWAY_KINDS)
     live = doctor.diagnose(collected, now=SNAPSHOT)
     offline = doctor.diagnose(doc, now=SNAPSHOT)
     assert findings(live) == findings(offline)

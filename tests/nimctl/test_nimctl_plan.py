@@ -348,11 +348,22 @@ def test_diff_shows_exactly_the_changed_pool_bound(tmp_path, run_cli):
     assert (code, err) == (0, "")
     d = json.loads(out)
     assert (d["added"], d["removed"]) == ([], [])
-    (changed,) = d["changed"]
+    # The pool's bound, and the dashboard's line for it (the GPU-pool panel draws maxNodes).
+    changed, board = sorted(
+        d["changed"], key=lambda c: c["type"] != "gcp:container/nodePool:NodePool"
+    )
     assert (changed["type"], changed["name"]) == ("gcp:container/nodePool:NodePool", "gpu-pool")
     assert changed["changes"] == [
         {"path": "autoscaling.totalMaxNodeCount", "change": "changed", "before": 2, "after": 3}
     ]
+    assert (board["type"], board["name"]) == (
+        "gcp:monitoring/dashboard:Dashboard",
+        "observability-dashboard",
+    )
+    (line,) = board["changes"]
+    assert line["path"] == "dashboardJson"
+    assert '"label": "gpuPool.maxNodes",\n' in line["before"]
+    assert '"value": 2.0' in line["before"] and '"value": 3.0' in line["after"]
     # Only the cost estimate's peak (the pool at maxNodes) follows among the outputs.
     assert {c["path"].split(".")[0] for c in d["outputs"]} == {"costEstimate"}
     peak = [c for c in d["outputs"] if c["path"] == "costEstimate.peakMonthly"]
@@ -362,7 +373,7 @@ def test_diff_shows_exactly_the_changed_pool_bound(tmp_path, run_cli):
     assert code == 0
     assert "  ~ gcp:container/nodePool:NodePool  gpu-pool\n" in out
     assert "      ~ autoscaling.totalMaxNodeCount: 2 => 3\n" in out
-    assert "0 to add, 0 to remove, 1 to change" in out
+    assert "0 to add, 0 to remove, 2 to change" in out
 
 
 def test_diff_of_an_unchanged_stack_is_empty(tmp_path, run_cli):
@@ -544,26 +555,39 @@ def test_render_shows_the_pod_spec_of_the_real_chart(stack, run_cli):
     pod = workload["podSpec"]
     assert pod["nodeSelector"] == release["inputs"]["values"]["nodeSelector"]
     (container,) = pod["containers"]
-    assert container["image"] == "nvcr.io/nim/meta/llama3-8b-instruct:1.0.3"
+    image = (
+        f"us-central1-docker.pkg.dev/my-nim-{stack}-project/nvcr-remote/"
+        "nim/meta/llama3-8b-instruct:1.0.3"
+    )
+    assert container["image"] == image  # through the stack's nvcr.io mirror (issue 13)
     assert {"kind": "Service", "name": "llama3-8b-1-0-3-nim-llm"} in rendered["objects"]
 
     code, text, _ = run_cli(plan, "plan", stack, "--render", "--chart", str(chart_dir))
     assert code == 0
     assert "  StatefulSet llama3-8b-1-0-3-nim-llm: Pod Security restricted: admitted" in text
     assert "  pod spec:\n" in text
-    assert "      image: nvcr.io/nim/meta/llama3-8b-instruct:1.0.3" in text
+    assert f"      image: {image}" in text
     assert FAKE_NGC_KEY not in text and plan.PLACEHOLDER_KEY not in text
 
 
 # --- issue 11: the README's walk-through, as `nimctl plan --diff` shows each edit --------------
 
 MODEL = "        release: llama3-8b\n        cacheSize: 50Gi\n"
+AT_POOL_MAX = {"gpu-pool", "observability-dashboard", "observability-alert-gpupoolatmax"}
+"""What gpuPool.maxNodes changes: the pool, the dashboard's line at it, the alert that compares."""
 
 
-def _edited(tmp_path: Path, name: str, tag: str, canary: str = "") -> Path:
+POOL_MAX = "    maxNodes: 2\n"
+
+
+def _edited(tmp_path: Path, name: str, tag: str, canary: str = "", max_nodes: int = 4) -> Path:
+    """prod with the README's edits: the tag, the canary block, and gpuPool.maxNodes (4 while two
+    versions run: each version's HPA may scale to monitoring.hpa.maxReplicas, 2)."""
     text = stack_file("prod").read_text()
     assert text.count(MODEL) == 1 and text.count('tag: "1.0.3"') == 1
+    assert text.count(POOL_MAX) == 1
     text = text.replace('tag: "1.0.3"', f'tag: "{tag}"').replace(MODEL, MODEL + canary)
+    text = text.replace(POOL_MAX, f"    maxNodes: {max_nodes}\n")
     folder = tmp_path / name
     folder.mkdir()
     path = folder / "Pulumi.prod.yaml"
@@ -586,8 +610,10 @@ def test_the_walk_through_edits_change_what_the_readme_says(tmp_path):
         for w in (10, 50, 100)
     }
     promoted = _plan(_edited(tmp_path, "promoted", "1.1.2"))
+    shrunk = _plan(_edited(tmp_path, "shrunk", "1.1.2", max_nodes=2))
     base, ten, fifty, hundred = _plan(stack_file("prod")), *(_plan(at[w]) for w in (10, 50, 100))
-    # 1. the canary at 10 %: a new release, its policies; the route and the rollout change
+    # 1. the canary at 10 % and room for it: a new release, its policies; the route, the pool's
+    # bound and what follows it (the dashboard's line, the gpuPoolAtMax alert) change
     d = plan.diff(base, ten)
     added = {(r["type"], r["name"]) for r in d["added"]}
     assert ("kubernetes:helm.sh/v3:Release", "nim-llama3-8b-1-1-2-release") in added
@@ -596,7 +622,11 @@ def test_the_walk_through_edits_change_what_the_readme_says(tmp_path):
         "gateway-llama3-8b-1-1-2-nim-llm-health",
     ) in added
     assert d["removed"] == []
-    assert {c["name"] for c in d["changed"]} == {"gateway-llama3-8b-route"}
+    assert {c["name"] for c in d["changed"]} == {"gateway-llama3-8b-route"} | AT_POOL_MAX
+    (pool,) = [c for c in d["changed"] if c["name"] == "gpu-pool"]
+    assert pool["changes"] == [
+        {"path": "autoscaling.totalMaxNodeCount", "change": "changed", "before": 2, "after": 4}
+    ]
     # 2. 50 %: only the route
     d = plan.diff(ten, fifty)
     assert (d["added"], d["removed"]) == ([], [])
@@ -614,8 +644,12 @@ def test_the_walk_through_edits_change_what_the_readme_says(tmp_path):
     removed = {r["name"] for r in d["removed"]}
     assert "nim-llama3-8b-1-0-3-release" in removed
     assert not [n for n in removed if "1-1-2" in n]
+    # 3c. back to maxNodes 2 once one version runs: the pool's bound and what follows it
+    d = plan.diff(promoted, shrunk)
+    assert (d["added"], d["removed"]) == ([], [])
+    assert {c["name"] for c in d["changed"]} == AT_POOL_MAX
     # roll back (at 10 %): the canary's resources go, the route is 100 % the model's again
-    d = plan.diff(ten, base)
+    d = plan.diff(ten, _plan(_edited(tmp_path, "rolled-back", "1.0.3")))
     assert d["added"] == []
     assert [c["name"] for c in d["changed"]] == ["gateway-llama3-8b-route"]
     assert {r["name"] for r in d["removed"]} and all("1-1-2" in r["name"] for r in d["removed"])

@@ -972,6 +972,30 @@ KEY_IN_VALUES = (
             ),
         ),
         case(
+            "no pull secret, image through the Artifact Registry mirror of nvcr.io",
+            edit(
+                RELEASE,
+                (("values", "imagePullSecrets"), []),
+                (
+                    ("values", "image", "repository"),
+                    "us-central1-docker.pkg.dev/p/nvcr-remote/nim/meta/llama3-8b-instruct",
+                ),
+            ),
+        ),
+        case(
+            "no pull secret and no image repository (the chart defaults to nvcr.io)",
+            edit(
+                RELEASE,
+                (("values", "imagePullSecrets"), []),
+                (("values", "image", "repository"), DELETE),
+            ),
+            (
+                "values.imagePullSecrets is []: nvcr.io images cannot be pulled (the chart default "
+                'names a Secret "ngc-secret" that this program does not create). Set it to '
+                '[{"name": <the kubernetes.io/dockerconfigjson Secret>}].',
+            ),
+        ),
+        case(
             "pull secret entry without a name",
             edit(RELEASE, (("values", "imagePullSecrets"), [{}])),
             ("values.imagePullSecrets[0].name is unset: name the pull Secret.",),

@@ -1,0 +1,149 @@
+"""One model cache every replica of a model shares: a Cloud Storage bucket mounted through GKE's
+Cloud Storage FUSE CSI driver, so the second replica (or the HPA's next one) finds the model
+instead of downloading it from NGC again.
+
+The pattern is NVIDIA's own GKE deployment (NVIDIA/nim-deploy
+``cloud-service-providers/google-cloud/gke/infra/3-config``: a bucket, a Kubernetes service
+account granted ``roles/storage.objectUser`` on it as a Workload Identity Federation principal,
+a statically provisioned PersistentVolume with ``csi.driver: gcsfuse.csi.storage.gke.io``,
+``volumeHandle: <bucket>`` and the ``implicit-dirs`` mount option, used as the chart's
+``persistence.existingClaim``). What it relies on, with sources:
+
+- The principal ``principal://iam.googleapis.com/projects/<number>/locations/global/
+  workloadIdentityPools/<project>.svc.id.goog/subject/ns/<ns>/sa/<ksa>`` (nim-deploy's main.tf
+  bucket binding): no Google service account, no key.
+- The CSI driver exchanges the pod's Kubernetes service account token at the Security Token
+  Service (GoogleCloudPlatform/gcs-fuse-csi-driver ``pkg/cloud_provider/auth/token_sources.go``,
+  ``GCPTokenSource.Token``), and the sidecar reads ``storage.googleapis.com``: both HTTPS, which the
+  namespace's egress policy already allows; the node metadata server stays blocked.
+- The sidecar the driver injects into pods annotated ``gke-gcsfuse/volumes: "true"`` "follows
+  Restricted Pod Security Standard" (``pkg/webhook/sidecar_spec.go``: non-root 65534, no
+  privilege escalation, all capabilities dropped, RuntimeDefault seccomp, read-only root), so the
+  namespace stays ``restricted``.
+- ``only-dir=<release>`` mounts one directory of the bucket per release (gcsfuse ``--only-dir``),
+  so models do not see each other's files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+TYPE = "nim-gke:cache:SharedModelCache"
+CSI_DRIVER = "gcsfuse.csi.storage.gke.io"
+STORAGE_CLASS = "nim-gcsfuse"
+"""A class name only for static binding of the PV to its claim (no provisioner uses it)."""
+SERVICE_ACCOUNT = "nim-model-cache"
+BUCKET_ROLE = "roles/storage.objectUser"
+"""Read and write objects: the first replica writes the model, the others read it."""
+PART_OF = {"app.kubernetes.io/part-of": "nim-gke"}
+
+
+def claim_name(release: str) -> str:
+    return f"{release}-model-cache"
+
+
+def volume_name(release: str) -> str:
+    """PersistentVolumes are cluster-scoped: prefixed so they are recognisably this stack's."""
+    return f"nim-gke-{claim_name(release)}"
+
+
+def workload_principal(project: str, project_number: str, namespace: str, ksa: str) -> str:
+    return (
+        f"principal://iam.googleapis.com/projects/{project_number}/locations/global/"
+        f"workloadIdentityPools/{project}.svc.id.goog/subject/ns/{namespace}/sa/{ksa}"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheVolume:
+    release: str
+    size: str
+    """The claim's size (``models[].cacheSize``): informational for a bucket."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharedModelCacheArgs:
+    project: str
+    region: str
+    project_number: pulumi.Input[str]
+    namespace: pulumi.Input[str]
+    bucket_prefix: str
+    """The bucket is ``<prefix>-<random suffix>`` (bucket names are global)."""
+    volumes: list[CacheVolume]
+
+
+class SharedModelCache(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    service_account_name: str
+    claims: dict[str, str]
+    """release -> the PersistentVolumeClaim its chart mounts as ``persistence.existingClaim``."""
+
+    def __init__(
+        self, name: str, args: SharedModelCacheArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        suffix = random.RandomString(
+            f"{name}-suffix", length=6, special=False, upper=False, opts=child
+        )
+        bucket = gcp.storage.Bucket(
+            f"{name}-bucket",
+            project=args.project,
+            name=suffix.result.apply(lambda s: f"{args.bucket_prefix}-{s}"),
+            # In the GPU nodes' region: reads stay in the region.
+            location=args.region.upper(),
+            storage_class="STANDARD",
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            force_destroy=False,
+            labels={"part-of": "nim-gke"},
+            opts=child,
+        )
+        ksa = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata={"name": SERVICE_ACCOUNT, "namespace": args.namespace, "labels": PART_OF},
+            opts=child,
+        )
+        member = pulumi.Output.all(args.project_number, ksa.metadata.namespace).apply(
+            lambda v: workload_principal(args.project, str(v[0]), str(v[1]), SERVICE_ACCOUNT)
+        )
+        gcp.storage.BucketIAMMember(
+            f"{name}-reader", bucket=bucket.name, role=BUCKET_ROLE, member=member, opts=child
+        )
+        self.claims = {}
+        for vol in args.volumes:
+            claim = claim_name(vol.release)
+            pv = k8s.core.v1.PersistentVolume(
+                f"{name}-{vol.release}-volume",
+                metadata={"name": volume_name(vol.release), "labels": PART_OF},
+                spec={
+                    "access_modes": ["ReadWriteMany"],
+                    "capacity": {"storage": vol.size},
+                    "storage_class_name": STORAGE_CLASS,
+                    "persistent_volume_reclaim_policy": "Retain",
+                    "mount_options": ["implicit-dirs", f"only-dir={vol.release}"],
+                    "csi": {"driver": CSI_DRIVER, "volume_handle": bucket.name},
+                    "claim_ref": {"namespace": args.namespace, "name": claim},
+                },
+                opts=child,
+            )
+            k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-{vol.release}-claim",
+                metadata={"name": claim, "namespace": args.namespace, "labels": PART_OF},
+                spec={
+                    "access_modes": ["ReadWriteMany"],
+                    "storage_class_name": STORAGE_CLASS,
+                    "volume_name": pv.metadata.name,
+                    "resources": {"requests": {"storage": vol.size}},
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[pv]),
+            )
+            self.claims[vol.release] = claim
+        self.bucket_name = bucket.name
+        self.service_account_name = SERVICE_ACCOUNT
+        self.register_outputs({"bucket_name": self.bucket_name})

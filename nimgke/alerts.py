@@ -1,0 +1,200 @@
+"""The stack's alert policies as plain data: one PromQL condition each, from ``monitoring.alerts``.
+
+A condition of type ``conditionPrometheusQueryLanguage`` fires while its PromQL returns a series
+for ``duration`` (google.monitoring.v3 AlertPolicy.Condition.PrometheusQueryLanguageCondition:
+"the duration ... the expression must be true before an alert fires"; pulumi-gcp 9
+``AlertPolicyConditionConditionPrometheusQueryLanguageArgs``: ``query``, ``duration``,
+``evaluation_interval``, ``labels``, ``rule_group``, ``alert_rule``). Every query reads metrics
+the dashboard also charts (:mod:`nimgke.observability`), so an incident links to a chart that
+shows it. The thresholds and durations are settings (``AlertsSettings``); a rule with
+``enabled: false`` creates no policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nimgke.config.settings import AlertRule, AlertsSettings
+from nimgke.helm_values import STARTUP_FAILURE_THRESHOLD, STARTUP_INITIAL_DELAY_S, STARTUP_PERIOD_S
+from nimgke.observability import (
+    NIM_CONTAINER,
+    RATE_WINDOW,
+    Scope,
+    error_ratio,
+    gpu_node_count,
+)
+
+EVALUATION_INTERVAL = "60s"
+"""How often Cloud Monitoring evaluates each condition: once a minute (the API's default is 30 s;
+alerting is billed per time series returned, and none of these needs finer than a minute)."""
+STARTUP_BUDGET_S = STARTUP_INITIAL_DELAY_S + STARTUP_FAILURE_THRESHOLD * STARTUP_PERIOD_S
+"""The startup probe's budget, 40 s + 180 x 10 s (FACTS 4): a NIM loading its model is not ready
+this long on every cold start, so 'not ready' alerts only after it."""
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    key: str
+    """The setting under ``monitoring.alerts`` (camelCase), also the resource name's suffix."""
+    display_name: str
+    query: str
+    for_minutes: int
+    severity: str
+    """CRITICAL, ERROR or WARNING (AlertPolicy.Severity)."""
+    metrics: tuple[str, ...]
+    runbook: str
+    """Markdown for the incident: what it means and what to do."""
+
+
+def _ttft_p95(scope: Scope) -> str:
+    return (
+        "histogram_quantile(0.95, sum by (model_name, le) "
+        f"(rate(time_to_first_token_seconds_bucket{scope.sel()}[{RATE_WINDOW}])))"
+    )
+
+
+def _specs(scope: Scope, a: AlertsSettings) -> list[tuple[AlertRule, AlertSpec]]:
+    ns, s = scope.namespace, scope.sel
+    ready = s(f'container="{NIM_CONTAINER}"')
+    pending = s('phase="Pending"')
+    doctor = f"`python -m nimctl doctor --namespace {ns}` says why and what fixes it."
+    r = a.nim_not_ready
+    return [
+        (
+            r,
+            AlertSpec(
+                "nimNotReady",
+                "NIM not ready",
+                f"count(kube_pod_container_status_ready{ready} == 0) >= {r.threshold:g}",
+                r.for_minutes,
+                "CRITICAL",
+                ("kube_pod_container_status_ready",),
+                f"At least {r.threshold:g} NIM pod(s) in namespace `{ns}` stayed not ready for "
+                f"{r.for_minutes} min, longer than the startup probe's budget "
+                f"({STARTUP_BUDGET_S} s). {doctor}",
+            ),
+        ),
+        (
+            a.requests_waiting,
+            AlertSpec(
+                "requestsWaiting",
+                "NIM requests waiting",
+                f"avg by (model_name) (num_requests_waiting{s()}) > "
+                f"{a.requests_waiting.threshold:g}",
+                a.requests_waiting.for_minutes,
+                "WARNING",
+                ("num_requests_waiting",),
+                "Requests queue behind the running batch (per-pod average). Add replicas "
+                "(monitoring.hpa, gpuPool.maxNodes) or shorten the requests.",
+            ),
+        ),
+        (
+            a.kv_cache_usage,
+            AlertSpec(
+                "kvCacheUsage",
+                "NIM KV cache near full",
+                f"max by (model_name) (gpu_cache_usage_perc{s()}) > {a.kv_cache_usage.threshold:g}",
+                a.kv_cache_usage.for_minutes,
+                "WARNING",
+                ("gpu_cache_usage_perc",),
+                "The GPU KV cache is nearly full: new requests wait or running ones are "
+                "preempted. Lower concurrency or context length, or use more GPU memory.",
+            ),
+        ),
+        (
+            a.ttft_p95_seconds,
+            AlertSpec(
+                "ttftP95Seconds",
+                "NIM time to first token p95 above SLO",
+                f"{_ttft_p95(scope)} > {a.ttft_p95_seconds.threshold:g}",
+                a.ttft_p95_seconds.for_minutes,
+                "WARNING",
+                ("time_to_first_token_seconds",),
+                "p95 time to first token is above the SLO: requests queue (see requests "
+                "waiting) or prompts are long. Scale out or cap prompt length.",
+            ),
+        ),
+        (
+            a.error_rate,
+            AlertSpec(
+                "errorRate",
+                "NIM error rate",
+                f"{error_ratio(scope)} > {a.error_rate.threshold:g}",
+                a.error_rate.for_minutes,
+                "ERROR",
+                ("request_failure_total", "request_success_total"),
+                "A share of requests ended with a finish reason other than stop or length. "
+                f"Read the NIM logs: `kubectl -n {ns} logs -l app.kubernetes.io/name=nim-llm`.",
+            ),
+        ),
+        (
+            a.gpu_pool_at_max,
+            AlertSpec(
+                "gpuPoolAtMax",
+                "GPU pool at its maximum with pods pending",
+                f"{gpu_node_count(scope)} >= {scope.gpu_max_nodes} and on() "
+                f"(sum(kube_pod_status_phase{pending}) >= {a.gpu_pool_at_max.threshold:g})",
+                a.gpu_pool_at_max.for_minutes,
+                "ERROR",
+                ("DCGM_FI_DEV_GPU_UTIL", "kube_pod_status_phase"),
+                f"The GPU pool runs gpuPool.maxNodes ({scope.gpu_max_nodes}) nodes and NIM pods "
+                f"still wait for one. Raise gpuPool.maxNodes (and the GPU quota) or lower "
+                f"monitoring.hpa.maxReplicas. {doctor}",
+            ),
+        ),
+        (
+            a.gpu_temperature_celsius,
+            AlertSpec(
+                "gpuTemperatureCelsius",
+                "GPU temperature high",
+                f"max by (Hostname) (DCGM_FI_DEV_GPU_TEMP{scope.gpu_sel()}) > "
+                f"{a.gpu_temperature_celsius.threshold:g}",
+                a.gpu_temperature_celsius.for_minutes,
+                "WARNING",
+                ("DCGM_FI_DEV_GPU_TEMP",),
+                "A GPU runs hot and will throttle. GKE owns the node: if it persists, drain "
+                "the node (`kubectl drain`) so the autoscaler replaces it.",
+            ),
+        ),
+    ]
+
+
+def alert_specs(scope: Scope, alerts: AlertsSettings) -> list[AlertSpec]:
+    """The policies to create: every rule that is enabled (none when alerts are off)."""
+    if not alerts.enabled:
+        return []
+    return [spec for rule, spec in _specs(scope, alerts) if rule.enabled]
+
+
+def all_alert_keys() -> tuple[str, ...]:
+    """Every alert a stack can have, enabled or not (for docs and tests)."""
+    scope = Scope(stack="s", cluster="c", namespace="n", gpu_min_nodes=0, gpu_max_nodes=1)
+    return tuple(spec.key for _, spec in _specs(scope, AlertsSettings()))
+
+
+def policy_json(spec: AlertSpec, scope: Scope, channels: list[str]) -> dict[str, Any]:
+    """The policy as the Monitoring API's JSON (``AlertPolicy`` message, camelCase)."""
+    return {
+        "displayName": f"nim-gke {scope.stack}: {spec.display_name}",
+        "combiner": "OR",
+        "enabled": True,
+        "severity": spec.severity,
+        "userLabels": {"nim-gke": scope.stack, "alert": spec.key.lower()},
+        "documentation": {
+            "content": spec.runbook,
+            "mimeType": "text/markdown",
+            "subject": f"[nim-gke {scope.stack}] {spec.display_name}",
+        },
+        "conditions": [
+            {
+                "displayName": spec.display_name,
+                "conditionPrometheusQueryLanguage": {
+                    "query": spec.query,
+                    "duration": f"{spec.for_minutes * 60}s",
+                    "evaluationInterval": EVALUATION_INTERVAL,
+                },
+            }
+        ],
+        "notificationChannels": list(channels),
+    }

@@ -1,0 +1,293 @@
+"""The dashboard and alert policies (issue 12): valid Monitoring API JSON, real PromQL, metric names
+from the sources cited in nimgke/observability.py, each alert's metric on the dashboard, channels
+from config, and the preview warning when nobody would be notified."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from typing import Any
+
+import promql_parser
+import pytest
+
+from nimgke import alerts, observability
+from nimgke.config import load_stack_file
+from nimgke.config.settings import AlertsSettings
+from tests.conftest import FAKE_NGC_KEY, ROOT, run_program, stack_config, unwrap
+from tests.test_chart_contract import program
+
+with warnings.catch_warnings():
+    # google.api_core warns about Python 3.11's end of life (2027) on import.
+    warnings.simplefilter("ignore", FutureWarning)
+    from google.cloud import monitoring_dashboard_v1, monitoring_v3
+
+DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
+POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+SCOPE = observability.Scope(
+    stack="prod", cluster="nim-prod", namespace="nim", gpu_min_nodes=1, gpu_max_nodes=2
+)
+# A metric name followed by its selector: every query here selects by cluster.
+_METRIC_REF = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\{")
+_HISTOGRAM_PARTS = ("_bucket", "_sum", "_count")
+
+
+def metrics_in(query: str) -> set[str]:
+    names = set()
+    for found in _METRIC_REF.findall(query):
+        base = found
+        for part in _HISTOGRAM_PARTS:
+            if found.endswith(part) and found.removesuffix(part) in observability.METRICS:
+                base = found.removesuffix(part)
+        names.add(base)
+    return names
+
+
+def dashboard_queries(board: dict[str, Any]) -> list[str]:
+    return [
+        ds["timeSeriesQuery"]["prometheusQuery"]
+        for tile in board["mosaicLayout"]["tiles"]
+        if "xyChart" in tile["widget"]
+        for ds in tile["widget"]["xyChart"]["dataSets"]
+    ]
+
+
+def recorded_dashboard(stack: str) -> dict[str, Any]:
+    (board,) = program(stack).mocks.of_type(DASHBOARD)
+    return json.loads(board.inputs["dashboardJson"])
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_dashboard_is_a_valid_monitoring_api_dashboard(stack):
+    text = program(stack).mocks.one(DASHBOARD).inputs["dashboardJson"]
+    # from_json refuses any field the google.monitoring.dashboard.v1.Dashboard message lacks.
+    board = monitoring_dashboard_v1.Dashboard.from_json(text)
+    assert board.display_name == f"nim-gke {stack}: NIM and GPUs (nim-{stack})"
+    assert board.mosaic_layout.columns == 48
+    titles = [t.widget.title for t in board.mosaic_layout.tiles]
+    assert titles[0] == "NIM (per model)"
+    for expected in (
+        "Requests running and waiting",
+        "KV-cache usage",
+        "Time to first token (p50, p95, p99)",
+        "Inter-token latency (p50, p95, p99)",
+        "Output tokens per second (all streams)",
+        "Requests finished: success and failure",
+        "GPU utilisation",
+        "GPU framebuffer memory used",
+        "GPU temperature",
+        "GPU power draw",
+        "GPU pool nodes (with a working driver) against its bounds",
+        "NIM pods not ready",
+    ):
+        assert expected in titles
+
+
+def test_dashboard_tiles_do_not_overlap():
+    board = observability.dashboard(SCOPE)
+    cells: set[tuple[int, int]] = set()
+    for tile in board["mosaicLayout"]["tiles"]:
+        assert tile["xPos"] + tile["width"] <= 48
+        mine = {
+            (x, y)
+            for x in range(tile["xPos"], tile["xPos"] + tile["width"])
+            for y in range(tile["yPos"], tile["yPos"] + tile["height"])
+        }
+        assert not cells & mine, tile["widget"]["title"]
+        cells |= mine
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_dashboard_query_is_promql_over_cited_metrics_of_this_cluster(stack):
+    queries = dashboard_queries(recorded_dashboard(stack))
+    assert len(queries) == 22
+    for query in queries:
+        promql_parser.parse(query)  # raises ValueError on anything that is not PromQL
+        names = metrics_in(query)
+        assert names and names <= set(observability.METRICS), query
+        # Every selector names the stack's cluster: one project can hold several stacks.
+        assert query.count("{") == query.count(f'{{cluster="nim-{stack}"'), query
+
+
+def test_latency_panels_are_percentiles_of_nim_histogram_buckets():
+    board = observability.dashboard(SCOPE)
+    ttft = [q for q in dashboard_queries(board) if "time_to_first_token" in q]
+    assert ttft == [
+        f"histogram_quantile({q}, sum by (model_name, le) (rate(time_to_first_token_seconds_bucket"
+        '{cluster="nim-prod",namespace="nim"}[5m])))'
+        for q in ("0.5", "0.95", "0.99")
+    ]
+    assert any("time_per_output_token_seconds_bucket" in q for q in dashboard_queries(board))
+
+
+def test_the_gpu_pool_panel_draws_the_pool_bounds():
+    board = recorded_dashboard("prod")
+    (tile,) = [
+        t for t in board["mosaicLayout"]["tiles"] if t["widget"]["title"].startswith("GPU pool")
+    ]
+    chart = tile["widget"]["xyChart"]
+    assert [ds["timeSeriesQuery"]["prometheusQuery"] for ds in chart["dataSets"]] == [
+        'count(count by (Hostname) (DCGM_FI_DEV_GPU_UTIL{cluster="nim-prod"}))'
+    ]
+    # prod's gpuPool: minNodes 1, maxNodes 2 (totals).
+    assert chart["thresholds"] == [
+        {"label": "gpuPool.maxNodes", "value": 2.0, "targetAxis": "Y1"},
+        {"label": "gpuPool.minNodes", "value": 1.0, "targetAxis": "Y1"},
+    ]
+
+
+def test_a_dashboard_can_be_turned_off():
+    mon = json.loads(stack_config("dev")["nim-gke:monitoring"])
+    mon["dashboard"] = False
+    config = stack_config("dev", **{"nim-gke:monitoring": mon, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    run = run_program("dev", config, ["nim-gke:ngcApiKey"])
+    assert run.mocks.of_type(DASHBOARD) == []
+    assert "nim-gke:monitoring:Observability" not in {r.typ for r in run.mocks.resources}
+
+
+# --- the alert policies -------------------------------------------------------------------------
+
+
+def policy_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A recorded AlertPolicy's inputs as the Monitoring API's JSON (the wire names are the API's,
+    less the provider's ``project``)."""
+    body = unwrap(inputs)
+    body.pop("project")
+    return body
+
+
+def test_prod_creates_one_policy_per_alert_each_valid_api_json():
+    policies = program("prod").mocks.of_type(POLICY)
+    assert sorted(p.name for p in policies) == sorted(
+        f"observability-alert-{k.lower()}" for k in alerts.all_alert_keys()
+    )
+    for p in policies:
+        body = policy_from_inputs(p.inputs)
+        # from_json refuses a field the google.monitoring.v3.AlertPolicy message lacks.
+        policy = monitoring_v3.AlertPolicy.from_json(json.dumps(body))
+        (cond,) = policy.conditions
+        assert cond.condition_prometheus_query_language.evaluation_interval.seconds == 60
+        assert policy.combiner == monitoring_v3.AlertPolicy.ConditionCombinerType.OR
+        assert policy.documentation.mime_type == "text/markdown"
+
+
+def test_every_alert_query_is_promql_and_its_metric_is_on_the_dashboard():
+    shown = observability.dashboard_metrics(SCOPE)
+    specs = alerts.alert_specs(SCOPE, AlertsSettings())
+    assert len(specs) == 7
+    for spec in specs:
+        promql_parser.parse(spec.query)
+        assert metrics_in(spec.query) == set(spec.metrics), spec.key
+        assert set(spec.metrics) <= shown, spec.key
+
+
+@pytest.mark.parametrize(
+    ("key", "query", "duration"),
+    [
+        (
+            "nimNotReady",
+            'count(kube_pod_container_status_ready{cluster="nim-prod",namespace="nim",'
+            'container="nim-llm"} == 0) >= 1',
+            "2100s",
+        ),
+        (
+            "requestsWaiting",
+            'avg by (model_name) (num_requests_waiting{cluster="nim-prod",namespace="nim"}) > 10',
+            "300s",
+        ),
+        (
+            "kvCacheUsage",
+            'max by (model_name) (gpu_cache_usage_perc{cluster="nim-prod",namespace="nim"}) > 0.9',
+            "600s",
+        ),
+        (
+            "ttftP95Seconds",
+            "histogram_quantile(0.95, sum by (model_name, le) (rate(time_to_first_token_seconds_"
+            'bucket{cluster="nim-prod",namespace="nim"}[5m]))) > 2',
+            "600s",
+        ),
+        (
+            "gpuPoolAtMax",
+            'count(count by (Hostname) (DCGM_FI_DEV_GPU_UTIL{cluster="nim-prod"})) >= 2 and on() '
+            '(sum(kube_pod_status_phase{cluster="nim-prod",namespace="nim",phase="Pending"}) >= 1)',
+            "900s",
+        ),
+        (
+            "gpuTemperatureCelsius",
+            'max by (Hostname) (DCGM_FI_DEV_GPU_TEMP{cluster="nim-prod"}) > 85',
+            "300s",
+        ),
+    ],
+)
+def test_prod_alert_conditions_as_configured(key, query, duration):
+    inputs = program("prod").mocks.named(f"observability-alert-{key.lower()}").inputs
+    (cond,) = inputs["conditions"]
+    assert cond["conditionPrometheusQueryLanguage"] == {
+        "query": query,
+        "duration": duration,
+        "evaluationInterval": "60s",
+    }
+
+
+def test_the_not_ready_alert_waits_longer_than_the_startup_budget():
+    spec = next(s for s in alerts.alert_specs(SCOPE, AlertsSettings()) if s.key == "nimNotReady")
+    assert alerts.STARTUP_BUDGET_S == 40 + 180 * 10
+    assert spec.for_minutes * 60 > alerts.STARTUP_BUDGET_S
+
+
+def test_thresholds_and_durations_come_from_the_stack_file():
+    mon = json.loads(stack_config("prod")["nim-gke:monitoring"])
+    mon["alerts"]["requestsWaiting"] = {"threshold": 4, "forMinutes": 2}
+    run = run_program("prod", stack_config("prod", **{"nim-gke:monitoring": mon}))
+    (cond,) = run.mocks.named("observability-alert-requestswaiting").inputs["conditions"]
+    promql = cond["conditionPrometheusQueryLanguage"]
+    assert promql["query"].endswith(") > 4") and promql["duration"] == "120s"
+
+
+def test_an_alert_with_enabled_false_is_not_created():
+    mon = json.loads(stack_config("prod")["nim-gke:monitoring"])
+    mon["alerts"]["gpuTemperatureCelsius"]["enabled"] = False
+    run = run_program("prod", stack_config("prod", **{"nim-gke:monitoring": mon}))
+    names = {p.name for p in run.mocks.of_type(POLICY)}
+    assert "observability-alert-gputemperaturecelsius" not in names
+    assert len(names) == 6
+
+
+def test_dev_has_the_dashboard_but_no_alert_policies():
+    run = program("dev")
+    assert run.mocks.of_type(POLICY) == [] and len(run.mocks.of_type(DASHBOARD)) == 1
+
+
+def test_email_channels_are_created_and_every_policy_notifies_them():
+    mon = json.loads(stack_config("prod")["nim-gke:monitoring"])
+    mon["alerts"]["notificationEmails"] = ["oncall@example.com", "gpu-team@example.com"]
+    run = run_program("prod", stack_config("prod", **{"nim-gke:monitoring": mon}))
+    channels = run.mocks.of_type(CHANNEL)
+    assert [(c.inputs["type"], c.inputs["labels"]) for c in channels] == [
+        ("email", {"email_address": "oncall@example.com"}),
+        ("email", {"email_address": "gpu-team@example.com"}),
+    ]
+    names = [run.mocks.state[c.name]["name"] for c in channels]
+    assert all(n.startswith("projects/my-nim-prod-project/notificationChannels/") for n in names)
+    for policy in run.mocks.of_type(POLICY):
+        assert policy.inputs["notificationChannels"] == names
+    assert not [r for r in run.log if "notify nobody" in r.getMessage()]
+
+
+def test_without_a_channel_the_policies_exist_and_preview_says_so(caplog):
+    (warning,) = [w for w in load_stack_file(ROOT / "Pulumi.prod.yaml").warnings if "nobody" in w]
+    assert warning == (
+        "nim-gke:monitoring.alerts.notificationEmails = []: the 7 alert policies are created but "
+        "notify nobody (incidents only show in Cloud Monitoring > Alerting). Add "
+        "notificationEmails: [oncall@example.com], or set alerts.enabled: false."
+    )
+    with caplog.at_level("WARNING"):
+        run = run_program("prod", stack_config("prod"))
+    assert len(run.mocks.of_type(POLICY)) == 7
+    assert all(p.inputs.get("notificationChannels", []) == [] for p in run.mocks.of_type(POLICY))
+    assert any(r.getMessage() == warning for r in caplog.records)
