@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nimctl import _cli
+from nimctl import _cli, doctor
 from nimctl.doctor.kube import (
     GPU_RESOURCE,
     condition,
@@ -524,22 +524,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         "  kubectl get pods,events,pvc,nodes -n nim -o json > nim.json\n"
         "  python -m nimctl timeline --from-file nim.json --json",
     )
-    parser.add_argument(
-        "--namespace",
-        "-n",
-        help="namespace of the NIM (default: the kube context's namespace, else nim)",
-    )
-    parser.add_argument(
-        "--release",
-        help="only the pods of one model version: its Helm release <release>-<tag> (label "
-        "app.kubernetes.io/instance; `pulumi stack output rollout` lists them)",
-    )
-    parser.add_argument("--context", help="kube context to use (default: the current one)")
-    parser.add_argument(
-        "--from-file",
-        metavar="FILE",
-        help="read `kubectl get pods,events,pvc,nodes -n NS -o json` output ('-' for stdin)",
-    )
+    doctor.add_snapshot_arguments(parser)
     parser.add_argument("--json", action="store_true", help=f"print {SCHEMA} JSON")
     parser.set_defaults(func=run)
     return parser

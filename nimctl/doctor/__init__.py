@@ -190,6 +190,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         "  kubectl get pods,events,pvc,nodes,hpa,apiservices -n nim -o json > nim.json\n"
         "  python -m nimctl doctor --from-file nim.json --json",
     )
+    add_snapshot_arguments(parser)
+    parser.add_argument(
+        "--save", metavar="FILE", help="also write what was read as a v1 List JSON (to share)"
+    )
+    parser.add_argument(
+        "--now",
+        type=_parse_now,
+        help="evaluate ages as of this ISO time (default: now; for --from-file the newest "
+        "timestamp in the file)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def add_snapshot_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where a namespace snapshot comes from: the options ``doctor`` and ``timeline`` share."""
     parser.add_argument(
         "--namespace",
         "-n",
@@ -208,18 +225,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         help="read `kubectl get pods,events,pvc,nodes,hpa,apiservices -n NS -o json` output "
         "instead of the cluster ('-' for stdin; hpa and apiservices may be left out)",
     )
-    parser.add_argument(
-        "--save", metavar="FILE", help="also write what was read as a v1 List JSON (to share)"
-    )
-    parser.add_argument(
-        "--now",
-        type=_parse_now,
-        help="evaluate ages as of this ISO time (default: now; for --from-file the newest "
-        "timestamp in the file)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(func=run)
-    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
