@@ -43,7 +43,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from nimctl import _cli, doctor
@@ -61,8 +60,7 @@ from nimctl.doctor.kube import (
     requests_gpu,
     snapshot_time,
 )
-from nimctl.doctor.live import read_live
-from nimctl.doctor.snapshot import DoctorInputError, Snapshot, is_nim_pod, load_file
+from nimctl.doctor.snapshot import DoctorInputError, Snapshot, is_nim_pod
 from nimctl.doctor.wording import Pulled, parse_pulled, registry_status
 
 SCHEMA = "nimctl-timeline/v1"
@@ -490,11 +488,7 @@ Exit codes: 0 every pod's last start reached ready, 1 a start failed or has not 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        if args.from_file:
-            doc = load_file(Path(args.from_file))
-            namespace = args.namespace
-        else:
-            doc, namespace = read_live(args.namespace, args.release, args.context)
+        doc, namespace = doctor.read_snapshot(args)
     except DoctorInputError as exc:
         print(f"timeline: cannot read the namespace: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE

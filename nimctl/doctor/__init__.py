@@ -38,6 +38,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from nimctl import _cli
 from nimctl.doctor.catalogue import CAUSES, FIXES
@@ -160,13 +161,17 @@ def _parse_now(text: str) -> datetime:
     return parsed
 
 
+def read_snapshot(args: argparse.Namespace) -> tuple[dict[str, Any], str | None]:
+    """The snapshot and namespace the :func:`add_snapshot_arguments` options name: the file of
+    ``--from-file``, else the live namespace through the kube context."""
+    if args.from_file:
+        return load_file(Path(args.from_file)), args.namespace
+    return read_live(args.namespace, args.release, args.context)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        if args.from_file:
-            doc = load_file(Path(args.from_file))
-            namespace = args.namespace
-        else:
-            doc, namespace = read_live(args.namespace, args.release, args.context)
+        doc, namespace = read_snapshot(args)
         if args.save:
             Path(args.save).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
         # Offline snapshots are judged as of their newest timestamp, live ones as of now.

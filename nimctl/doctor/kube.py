@@ -45,7 +45,7 @@ def event_time(event: Mapping[str, Any]) -> datetime | None:
     ones (``kubectl get events.events.k8s.io``) ``series.lastObservedTime`` or ``eventTime``, and
     for events recorded through the old API ``deprecatedLastTimestamp`` (k8s.io/api
     events/v1 types.go)."""
-    for value in (
+    return _first_parsed(
         get(event, "series", "lastObservedTime"),
         event.get("lastTimestamp"),
         event.get("deprecatedLastTimestamp"),
@@ -53,23 +53,24 @@ def event_time(event: Mapping[str, Any]) -> datetime | None:
         event.get("firstTimestamp"),
         event.get("deprecatedFirstTimestamp"),
         get(event, "metadata", "creationTimestamp"),
-    ):
-        parsed = parse_time(value)
-        if parsed:
-            return parsed
-    return None
+    )
 
 
 def event_first_time(event: Mapping[str, Any]) -> datetime | None:
     """When the event first happened (the start of a series, or of an aggregated core/v1 event)."""
-    for value in (
+    return _first_parsed(
         event.get("firstTimestamp"),
         event.get("deprecatedFirstTimestamp"),
         event.get("eventTime"),
         event.get("lastTimestamp"),
         event.get("deprecatedLastTimestamp"),
         get(event, "metadata", "creationTimestamp"),
-    ):
+    )
+
+
+def _first_parsed(*values: Any) -> datetime | None:
+    """The first of ``values`` that parses as a time, in the order given."""
+    for value in values:
         parsed = parse_time(value)
         if parsed:
             return parsed

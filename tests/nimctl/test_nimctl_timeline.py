@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fixtures.timeline import make_fixtures
 
-from nimctl import timeline
+from nimctl import doctor, timeline
 from nimctl.doctor.wording import Pulled, go_duration_seconds, parse_pulled
 
 FIXTURES = Path(make_fixtures.__file__).parent
@@ -237,7 +237,8 @@ def test_live_reads_the_namespace_like_doctor(run_cli, monkeypatch):
         calls.append((namespace, release, context))
         return load("warm-node"), "nim"
 
-    monkeypatch.setattr(timeline, "read_live", fake_read_live)
+    # timeline reads through doctor's snapshot reader: one live path for both commands.
+    monkeypatch.setattr(doctor, "read_live", fake_read_live)
     code, out, _ = run_cli(
         timeline, "timeline", "--release", "llama3-8b-1-0-3", "--context", "prod"
     )
