@@ -13,6 +13,7 @@ from nimgke.cost_rollout import (
     GATEWAY_PRICES_READ,
     GATEWAY_PRICES_SOURCE,
 )
+from tests.cost.cost_stacks import cost_estimate
 from tests.cost.test_cost_estimate import line
 from tests.test_config_validation import ROOMY, raw_stack
 
@@ -25,7 +26,7 @@ def estimate(stack: str, canary: dict[str, Any] | None = None, **extra: Any) -> 
         raw["nim-gke:nim"]["models"][0]["canary"] = canary
     for key, value in extra.items():
         raw[f"nim-gke:{key}"] = value
-    return cost.estimate(parse(stack, raw, (True, True)))
+    return cost_estimate(parse(stack, raw, (True, True)))
 
 
 def test_the_gateway_is_one_forwarding_rule_an_hour_labelled_an_estimate():
