@@ -35,7 +35,7 @@ except PriceError as err:  # an unpriced machine must not block a deployment, on
     pulumi.log.warn(str(err))
     cost_estimate = {"currency": "USD", "error": str(err)}
 s = cfg.settings
-sec, mon, cache = s.security, s.monitoring, shape.cache
+sec, mon, gw, cache = s.security, s.monitoring, s.gateway, shape.cache
 
 cluster = GkeCluster(
     "cluster",
@@ -67,11 +67,12 @@ cluster = GkeCluster(
         maintenance_hours=sec.maintenance_window.hours,
         maintenance_days=list(sec.maintenance_window.days),
         gateway_proxy_subnet=s.gateway.proxy_subnet_cidr if s.gateway.enabled else None,
-        gcs_fuse_csi=s.nim.shared_cache.enabled,
+        gcs_fuse_csi=cache.shared,
     ),
 )
 
-# gpuPool, and greenPool when declared for a blue/green rollout (README "Rollouts").
+# gpuPool, and greenPool when declared for a blue/green rollout (README "Rollouts"). Each is
+# named after its pool (gpu, green): the name is in the URN of every resource of the pool.
 pools = {
     pool.name: GpuNodePool(
         pool.name,
@@ -170,10 +171,6 @@ if mon.hpa.enabled:
         )
     )
 
-# Each version of a model (its tag on its pool, and an optional canary) is its own release; the
-# model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
-gw = s.gateway
-
 # Issue 13: one model cache every replica shares (a bucket through the Cloud Storage FUSE driver),
 # a claim (and a directory of the bucket) per version: a version's model files are its own.
 shared_cache: SharedModelCache | None = None
@@ -193,6 +190,8 @@ if cache.shared:
         opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
     )
 
+# Each version of a model (its tag on its pool, and an optional canary) is its own release; the
+# model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
 releases: dict[str, NimRelease] = {}
 for v in shape.versions:
     on = shape.pool(v.pool)

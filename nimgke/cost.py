@@ -80,6 +80,7 @@ from nimgke.shape import StackShape
 
 CURRENCY = "USD"
 
+# The cost model's interface, with the arithmetic it shares with nimgke.cost_rollout.
 __all__ = [
     "CURRENCY",
     "GKE_FEE_PER_CLUSTER_HOUR",
