@@ -65,7 +65,9 @@ by position and full URN)::
                     "provider": {"before", "after"}}],   # changed provider, if it did
      "outputs": [CHANGE],                          # stack outputs but costEstimate
      "cost": {"currency", "lines": [{"item", "change", "before": LINE, "after": LINE}],
-              "totals": {"idle": {"before", "after"}, ...}, "changes": [CHANGE]} or null,
+              "totals": {"idle": {"before", "after"}, ...},     # each scenario's total
+              "withMonitoring": {...same...} or null,           # with Cloud Monitoring's
+              "changes": [CHANGE]} or null,                      # its other fields
      "warnings": {"added": ["..."], "removed": ["..."]}}
     # CHANGE: {"path", "change": "added"|"removed"|"changed", "before" (not for added),
     #          "after" (not for removed), "label" (the named list item it is in, if any)}
@@ -237,7 +239,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         "  python -m nimctl plan dev --full                 # the dashboard's JSON too\n"
         "  python -m nimctl plan prod --json > prod.json\n"
         "  python -m nimctl plan prod --diff prod.json      # after editing Pulumi.prod.yaml\n"
-        "  python -m nimctl plan prod --diff dev            # what prod has that dev has not\n"
+        "  python -m nimctl plan prod --diff dev            # prod against another stack file\n"
         "  python -m nimctl plan dev --render --chart ../nim-llm",
     )
     return add_arguments(parser)
