@@ -421,3 +421,29 @@ def test_readme_cost_figures_are_what_nimctl_cost_prints(
     assert [c.strip() for c in row.strip("|").split("|")][-4:] == figures
     monitoring = _money(doc["monitoring"]["monthly"]["idle"])
     assert f"${monitoring} ({stack})" in "\n".join(_section(README, "What it costs"))
+
+
+# --- sources.md points at real code -----------------------------------------------------------
+
+SOURCES = ROOT / "docs" / "sources.md"
+_CODE_REF = re.compile(
+    r"`((?:components|nimgke|nimctl|policy|tests|scripts)/[\w/.]+?\.(?:py|yaml))"
+)
+_CODE_NAME = re.compile(r"`((?:components|nimgke|nimctl|policy)/[\w/]+\.py):(\w+)`")
+
+
+def test_sources_name_code_that_exists() -> None:
+    """Every file the sources page names exists, and every ``file:name`` is defined there."""
+    text = SOURCES.read_text()
+    files = set(_CODE_REF.findall(text))
+    assert len(files) > 30
+    missing = [f for f in sorted(files) if not (ROOT / f).is_file()]
+    assert not missing, f"{_rel(SOURCES)} names files that do not exist: {missing}"
+    undefined = [
+        f"{path}:{name}"
+        for path, name in _CODE_NAME.findall(text)
+        if not re.search(
+            rf"^\s*(?:def|class) {name}\b|^{name}\s*[:=]", (ROOT / path).read_text(), re.M
+        )
+    ]
+    assert not undefined, f"{_rel(SOURCES)} names code that is not there: {undefined}"
