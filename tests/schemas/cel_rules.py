@@ -43,8 +43,9 @@ UNEVALUATED: dict[tuple[str, str], str] = {
     (
         "monitoring.googleapis.com_podmonitorings.yaml",
         "isURL(self) && !self.matches('@')",
-    ): "isURL is Kubernetes' URL library (k8s.io/apiserver/pkg/cel/library/urls.go, Go's "
-    "url.ParseRequestURI), which cel-expr-python does not have; the stacks set no "
+    ): "isURL is Kubernetes' URL library (kubernetes/kubernetes@dd3b1de79251f4105b33f0beae9c505"
+    "afff41eff:staging/src/k8s.io/apiserver/pkg/cel/library/urls.go: Go's url.ParseRequestURI), "
+    "which cel-expr-python does not have; the stacks set no "
     "oauth2.proxyUrl, and test_no_object_reaches_an_unevaluated_rule fails if one does",
     (
         "monitoring.googleapis.com_clusterpodmonitorings.yaml",

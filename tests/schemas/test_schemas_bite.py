@@ -220,9 +220,7 @@ def test_the_unevaluated_rules_are_exactly_those_that_cannot_be_evaluated():
     assert {c.file for c in crds.crds().values()} == {p.name for p in crds.CRD_DIR.glob("*.yaml")}
     assert set(cannot) == set(cel_rules.UNEVALUATED)
     is_url = ("monitoring.googleapis.com_podmonitorings.yaml", "isURL(self) && !self.matches('@')")
-    assert cannot[is_url] == (
-        "INVALID_ARGUMENT: ERROR: <input>:1:6: undeclared reference to 'isURL' (in container '')"
-    )
+    assert "undeclared reference to 'isURL'" in cannot[is_url]
 
 
 def test_every_format_the_crds_use_is_checked_or_listed():
