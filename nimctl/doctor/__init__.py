@@ -61,6 +61,7 @@ from nimctl.doctor.kube import (
 )
 from nimctl.doctor.lifecycle import startup_budget
 from nimctl.doctor.live import GATEWAY_GET, collect, read_live
+from nimctl.doctor.nodes import GPU_DRIVER_PATIENCE, NODE_READY_PATIENCE
 from nimctl.doctor.render import render, render_json
 from nimctl.doctor.report import (
     ERROR,
@@ -74,7 +75,7 @@ from nimctl.doctor.report import (
     PodState,
     Report,
 )
-from nimctl.doctor.scaleup import GPU_DRIVER_PATIENCE, NODE_READY_PATIENCE, SCALE_UP_PATIENCE
+from nimctl.doctor.scaleup import SCALE_UP_PATIENCE
 from nimctl.doctor.snapshot import DoctorInputError, Snapshot, is_nim_pod, load_file
 from nimctl.doctor.storage import PROVISIONING_PATIENCE
 from nimctl.doctor.wording import parse_reasons

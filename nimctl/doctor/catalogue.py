@@ -35,7 +35,10 @@ CAUSES: dict[str, Cause] = {
     "gpu-driver-not-installed": Cause(ERROR, "set-gpu-driver-version"),
     "gpu-driver-installing": Cause(WAITING, "wait-for-gpu-driver"),
     "node-starting": Cause(WAITING, "wait-for-node-ready"),
+    "node-went-not-ready": Cause(WAITING, "wait-for-node-recovery"),
+    "node-going-away": Cause(WAITING, "wait-for-replacement-pod"),
     "node-not-ready": Cause(ERROR, "check-node"),
+    "gpu-unhealthy": Cause(ERROR, "replace-unhealthy-gpu-node"),
     "gpu-driver-install-stuck": Cause(ERROR, "check-gpu-driver-installer"),
     "insufficient-gpu": Cause(ERROR, "add-gpu-capacity"),
     "untolerated-taint": Cause(ERROR, "add-toleration"),
@@ -49,13 +52,21 @@ CAUSES: dict[str, Cause] = {
     "image-pull-not-entitled": Cause(ERROR, "get-nim-entitlement"),
     "image-pull-forbidden": Cause(ERROR, "check-ngc-entitlement"),
     "image-not-found": Cause(ERROR, "fix-image-reference"),
+    "mirror-pull-forbidden": Cause(ERROR, "grant-node-artifact-reader"),
+    "mirror-repository-not-found": Cause(ERROR, "fix-mirror-repository"),
+    "mirror-upstream-failed": Cause(ERROR, "fix-mirror-upstream"),
     "image-pull-failed": Cause(ERROR, "check-image-pull"),
     "image-pulling": Cause(WAITING, "wait-for-image-pull"),
     "secret-not-found": Cause(ERROR, "create-api-key-secret"),
     "secret-key-not-found": Cause(ERROR, "add-secret-key"),
     "container-config-error": Cause(ERROR, "fix-container-config"),
     "volume-mount-failed": Cause(ERROR, "fix-volume-mount"),
-    "volume-zone-conflict": Cause(ERROR, "use-regional-disk"),
+    "gcsfuse-sidecar-missing": Cause(ERROR, "enable-gcsfuse-sidecar"),
+    "gcsfuse-bucket-forbidden": Cause(ERROR, "grant-bucket-access"),
+    "gcsfuse-bucket-not-found": Cause(ERROR, "fix-bucket-name"),
+    "gcsfuse-credentials-pending": Cause(WAITING, "wait-for-workload-identity"),
+    "volume-zone-conflict": Cause(ERROR, "keep-cache-in-gpu-zone"),
+    "volume-zone-conflict-regional-possible": Cause(ERROR, "use-regional-disk"),
     "pvc-storage-class-not-found": Cause(ERROR, "fix-storage-class"),
     "pvc-no-storage-class": Cause(ERROR, "set-storage-class"),
     "pvc-provisioning-failed": Cause(ERROR, "fix-provisioning"),
@@ -72,6 +83,7 @@ CAUSES: dict[str, Cause] = {
     "container-waiting": Cause(ERROR, "describe-pod"),
     "pod-failed": Cause(ERROR, "describe-pod"),
     "node-shutdown": Cause(WAITING, "wait-for-replacement-pod"),
+    "hpa-metric-pending": Cause(WAITING, "wait-for-first-metric"),
     "hpa-metric-unavailable": Cause(ERROR, "fix-hpa-metric"),
     "metrics-api-unavailable": Cause(ERROR, "fix-metrics-adapter"),
     # The Gateway in front of the releases (issue 11): nimctl/doctor/gateway.py
@@ -81,13 +93,19 @@ CAUSES: dict[str, Cause] = {
     "gateway-not-accepted": Cause(ERROR, "check-gateway-class"),
     "gateway-address-not-usable": Cause(ERROR, "fix-gateway-address"),
     "gateway-not-programmed": Cause(ERROR, "read-gateway-status"),
+    "gateway-controller-missing": Cause(ERROR, "enable-gateway-controller"),
+    "gateway-proxy-subnet-missing": Cause(ERROR, "create-proxy-only-subnet"),
+    "gateway-load-balancer-error": Cause(ERROR, "fix-load-balancer-error"),
+    "gateway-invalid": Cause(ERROR, "fix-gateway-spec"),
     "gateway-no-address": Cause(ERROR, "read-gateway-status"),
     "route-not-accepted": Cause(ERROR, "fix-route-parent"),
     "route-backend-not-found": Cause(ERROR, "create-route-backend"),
     "route-ref-not-permitted": Cause(ERROR, "keep-backends-in-namespace"),
     "route-refs-unresolved": Cause(ERROR, "read-route-status"),
     "route-backend-not-ready": Cause(ERROR, "drain-or-fix-version"),
+    "route-unsupported-field": Cause(ERROR, "remove-unsupported-route-field"),
     "health-check-policy-missing": Cause(ERROR, "add-health-check-policy"),
+    "health-check-mismatch": Cause(ERROR, "fix-health-check-policy"),
     "backend-policy-missing": Cause(WARNING, "add-backend-policy"),
     "policy-not-attached": Cause(ERROR, "fix-policy-target"),
     "cache-of-removed-version": Cause(WARNING, "delete-retained-cache"),
@@ -159,6 +177,13 @@ FIXES: dict[str, str] = {
         "and system pods are up, usually within a minute or two (doctor calls it broken after "
         "{patience}). The not-ready taint goes away by itself: add no toleration for it."
     ),
+    "wait-for-node-recovery": (
+        "Wait: node {node} stopped being Ready {down} ago. A kubelet restart, a node upgrade or "
+        "repair, or a VM being stopped (Spot) looks like this for a few minutes: the node comes "
+        "back, or GKE's node auto-repair and the cluster autoscaler replace it and the "
+        "StatefulSet recreates the pod (doctor calls it broken after {patience} NotReady). "
+        "`kubectl describe node {node}` shows its conditions and events."
+    ),
     "check-node": (
         "Node {node} does not turn Ready: `kubectl describe node {node}` shows its conditions "
         "and events. GKE's node auto-repair and the cluster autoscaler replace a node that stays "
@@ -174,6 +199,17 @@ FIXES: dict[str, str] = {
         "not support is the usual cause: try gpuPool.driverVersion DEFAULT instead of LATEST "
         "(or the reverse); deleting the VM (`gcloud compute instances delete {node}`) makes the "
         "node pool's instance group recreate it and retry."
+    ),
+    "replace-unhealthy-gpu-node": (
+        "The NVIDIA device plugin marked the GPU of node {node} unhealthy (usually an XID error "
+        "after the GPU faulted): the kubelet keeps it in capacity but not in allocatable, so no "
+        "pod gets it. The driver is installed; the GPU is not usable. Read why: `kubectl -n "
+        "kube-system logs -l k8s-app=nvidia-gpu-device-plugin --all-containers` on that node, "
+        "and the node's serial console or `journalctl -k | grep -i xid`. GKE's node auto-repair "
+        "recreates a node whose GPU stays unallocatable for more than 15 minutes "
+        "(cloud.google.com/kubernetes-engine/docs/how-to/node-auto-repair); to do it now: "
+        "`kubectl drain {node} --ignore-daemonsets --delete-emptydir-data` then `gcloud compute "
+        "instances delete {node}` (the pool's instance group recreates the VM)."
     ),
     "add-gpu-capacity": (
         "No node has a free nvidia.com/gpu and the cluster autoscaler reported nothing for "
@@ -236,6 +272,36 @@ FIXES: dict[str, str] = {
         "The image {image} does not exist: check image.repository and image.tag against the "
         "tags listed in the NGC catalog (versions like 1.0.3; avoid `latest`)."
     ),
+    "grant-node-artifact-reader": (
+        "Artifact Registry refused the node ({status} from its token endpoint) before any image "
+        "was read: the GPU nodes' service account may not read the mirror repository. It needs "
+        "roles/artifactregistry.reader on the project or the repository "
+        "(cloud.google.com/artifact-registry/docs/integrate-gke#permissions; the stack grants it "
+        "with the pool's service account: `pulumi up` restores a removed grant), and the nodes "
+        "need the cloud-platform access scope. Check with `gcloud artifacts repositories "
+        "get-iam-policy REPOSITORY --location REGION` and `gcloud projects get-iam-policy "
+        "PROJECT --flatten=bindings --filter=bindings.role=roles/artifactregistry.reader`. "
+        "This is not an NGC key or entitlement problem."
+    ),
+    "fix-mirror-repository": (
+        "Artifact Registry answered 404 to the token request for {image}: the repository in the "
+        "image path does not exist in that project and region (a typo in registry.repositoryId, "
+        "another region, or the mirror was deleted). `gcloud artifacts repositories list "
+        "--location REGION` lists what exists; `pulumi up` creates the stack's mirror "
+        "(nim-gke:registry.mirror true) and writes its path into the release."
+    ),
+    "fix-mirror-upstream": (
+        "The mirror answered {status}: Artifact Registry could not fetch {image} from nvcr.io "
+        "(a remote repository answers 502 when its upstream answers with an error: "
+        "cloud.google.com/artifact-registry/docs/troubleshoot-remote). The mirror's upstream "
+        "credentials are what fails: the Artifact Registry service agent needs "
+        "roles/secretmanager.secretAccessor on the NGC key's secret, the secret version it "
+        "names must hold a valid NGC key (user $oauthtoken), and that key's organization must be "
+        "entitled to the NIM. `gcloud artifacts repositories describe REPOSITORY --location "
+        "REGION` shows the upstream and the secret version; `docker login nvcr.io` with the key "
+        "tests it. After a key rotation, `pulumi up` points the mirror at the new version. "
+        "nim-gke:registry.mirror false pulls from nvcr.io directly while you fix it."
+    ),
     "check-image-pull": (
         "Pulling {image} failed. Check the nodes' egress to nvcr.io (Cloud NAT for private "
         "nodes) and `kubectl -n {ns} describe pod {pod}`."
@@ -263,17 +329,69 @@ FIXES: dict[str, str] = {
         "reference, then delete the pod."
     ),
     "fix-volume-mount": (
-        "A volume could not be mounted. `kubectl -n {ns} describe pod {pod}` names it; check "
-        "the PVC and that its disk is in the node's zone."
+        "A volume could not be mounted. `kubectl -n {ns} describe pod {pod}` names it and the "
+        "driver's error: for a persistent disk, check that its PVC is Bound and that the disk is "
+        "in the node's zone; for the shared cache (Cloud Storage FUSE) the error's code says "
+        "what is wrong (GoogleCloudPlatform/gcs-fuse-csi-driver docs/troubleshooting.md)."
+    ),
+    "enable-gcsfuse-sidecar": (
+        "The Cloud Storage FUSE CSI driver found no gcsfuse sidecar in pod {pod}: its webhook "
+        'injects one only into pods annotated gke-gcsfuse/volumes: "true", before they are '
+        "created. The stack sets the annotation with nim-gke:nim.sharedCache.enabled (chart "
+        "value podAnnotations): `kubectl -n {ns} get pod {pod} -o "
+        "jsonpath='{{.metadata.annotations}}'` shows whether it is there; after `pulumi up` "
+        "restores it, delete the pod so the StatefulSet recreates it with the sidecar. If the "
+        "annotation is there, the cluster's GcsFuseCsiDriver add-on is off or its webhook failed "
+        "(`kubectl get mutatingwebhookconfiguration gcsfuse-sidecar-injector.csi.storage.gke.io`)."
+    ),
+    "grant-bucket-access": (
+        "Cloud Storage refused bucket {bucket} to pod {pod}'s Kubernetes service account "
+        "(PermissionDenied). The pod must run as the service account the bucket grants "
+        "roles/storage.objectUser to (the stack's nim-model-cache, through Workload Identity "
+        "Federation: principal://iam.googleapis.com/projects/NUMBER/locations/global/"
+        "workloadIdentityPools/PROJECT.svc.id.goog/subject/ns/{ns}/sa/nim-model-cache), and "
+        "the cluster and the GPU pool need Workload Identity. `gcloud storage buckets "
+        "get-iam-policy gs://{bucket}` shows the grant; `pulumi up` restores it."
+    ),
+    "fix-bucket-name": (
+        "Bucket {bucket} does not exist (NotFound): the PersistentVolume's volumeHandle names "
+        "a bucket that was deleted or mistyped. `gcloud storage buckets list --filter="
+        "name:{bucket}`; with nim-gke:nim.sharedCache.enabled `pulumi up` creates the stack's "
+        "bucket and its PersistentVolumes (a PV's volumeHandle is immutable: the stack replaces "
+        "it)."
+    ),
+    "wait-for-workload-identity": (
+        "Wait: the Cloud Storage FUSE driver cannot get pod {pod}'s credentials yet "
+        "(Unauthenticated). Right after the service account and its bucket grant are created "
+        "this lasts a few minutes while the credentials propagate; if it lasts more than "
+        "{patience}, check the Workload Identity set-up (the pod's service account, the bucket "
+        "grant to its principal; GoogleCloudPlatform/gcs-fuse-csi-driver "
+        "docs/troubleshooting.md, Unauthenticated)."
+    ),
+    "keep-cache-in-gpu-zone": (
+        "PVC {pvc} (StorageClass {storage_class}) is a zonal persistent disk: after its first "
+        "bind it pins its pod to {disk_zone} (`kubectl get pv {volume} -o "
+        "jsonpath='{{.spec.nodeAffinity}}'`), and the GPU pool has no node there now "
+        "({node_zones}). The GPU pool's machines ({machines}) cannot attach a regional disk "
+        "(a regional persistent disk attaches only to E2, N1, N2 and N2D VMs: "
+        "cloud.google.com/compute/docs/disks/about-regional-persistent-disk; G2 supports no "
+        "regional disk type: compute/docs/accelerator-optimized-machines), so run the GPU pool "
+        "in the disk's zone (nim-gke:gpuPool.zones [{disk_zone}]), or share one cache that every "
+        "zone reaches: a Cloud Storage bucket (nim-gke:nim.sharedCache.enabled true). A "
+        "StatefulSet keeps its claim: delete PVC {pvc} and the pod so both are recreated (the "
+        "model is downloaded again)."
     ),
     "use-regional-disk": (
         "PVC {pvc} (StorageClass {storage_class}) is a zonal persistent disk: after its first "
         "bind it pins its pod to {disk_zone} (`kubectl get pv {volume} -o "
         "jsonpath='{{.spec.nodeAffinity}}'`), and the GPU pool has no node there now "
-        "({node_zones}). A GPU pool over two zones needs a regional disk for the model cache "
-        "(nim-gke:nim.cacheReplication auto or regional: StorageClass nim-cache-regional-<type>), "
-        "or keep the pool in {disk_zone}. A StatefulSet keeps its claim: delete PVC {pvc} and "
-        "the pod so both are recreated (the model is downloaded again)."
+        "({node_zones}). Its machines ({machines}) can attach a regional persistent disk (E2, "
+        "N1, N2, N2D: cloud.google.com/compute/docs/disks/about-regional-persistent-disk), so a "
+        "pool over two zones can use one for the model cache (nim-gke:nim.cacheReplication auto "
+        "or regional: StorageClass nim-cache-regional-<type>); or keep the pool in {disk_zone}, "
+        "or share the cache through Cloud Storage (nim-gke:nim.sharedCache.enabled true). A "
+        "StatefulSet keeps its claim: delete PVC {pvc} and the pod so both are recreated (the "
+        "model is downloaded again)."
     ),
     "fix-storage-class": (
         "StorageClass {storage_class} does not exist. Set persistence.storageClass to an "
@@ -353,6 +471,12 @@ FIXES: dict[str, str] = {
         "has no series before). `kubectl get --raw /apis/custom.metrics.k8s.io/v1beta2` lists "
         "what the adapter serves."
     ),
+    "wait-for-first-metric": (
+        "Wait: HPA {hpa} reads {metric}, which has no series yet: NIM's pods publish it once they "
+        "serve, and Cloud Monitoring has it a minute or two after the first scrape (the HPA "
+        "keeps the current replicas meanwhile). doctor calls it a problem {patience} after a "
+        "pod of the version turned ready."
+    ),
     "fix-metrics-adapter": (
         "The API server cannot reach the Custom Metrics Stackdriver Adapter behind {apiservice} "
         "({reason}). `kubectl -n custom-metrics get pods,endpoints` and its logs; a pod that is "
@@ -384,6 +508,44 @@ FIXES: dict[str, str] = {
         "events; the load balancer parts it made are named in its networking.gke.io/* "
         "annotations (forwarding-rules, backend-services, health-checks, url-maps)."
     ),
+    "enable-gateway-controller": (
+        "No controller has taken Gateway {gateway} in {age}: its status is still the CRD's "
+        "default and it carries none of GKE's marks (finalizer "
+        "gateway.finalizer.networking.gke.io, networking.gke.io/* annotations), so "
+        "GatewayClass {gateway_class} has no controller here, and its routes and policies wait "
+        "for the same controller. GKE runs it once the cluster's Gateway API is on "
+        "(nim-gke:gateway.enabled sets gateway_api_config CHANNEL_STANDARD; `gcloud container "
+        "clusters describe CLUSTER --location LOCATION "
+        "--format='value(networkConfig.gatewayApiConfig.channel)'`), and `kubectl get "
+        "gatewayclass` then lists gke-l7-rilb with ACCEPTED True. Gateway API CRDs installed by "
+        "hand do not bring GKE's controller."
+    ),
+    "create-proxy-only-subnet": (
+        'Compute Engine refused the Gateway\'s forwarding rule: "{detail}". GatewayClass '
+        "gke-l7-rilb (a regional internal Application Load Balancer) needs an ACTIVE proxy-only "
+        "subnet (purpose REGIONAL_MANAGED_PROXY) in the Gateway's region and VPC: `gcloud compute "
+        "networks subnets list --filter=purpose=REGIONAL_MANAGED_PROXY`. `pulumi up` creates it "
+        "with nim-gke:gateway.enabled; GKE retries the load balancer by itself once it exists."
+    ),
+    "fix-load-balancer-error": (
+        "Compute Engine refused a part of Gateway {gateway}'s load balancer ({code}): "
+        '"{detail}". GKE retries, but the same spec fails again: fix what the message names '
+        "(an address, a certificate, a quota: `gcloud compute project-info describe` and the "
+        "region's quotas), then `kubectl -n {ns} describe gateway {gateway}` shows the next "
+        "attempt."
+    ),
+    "fix-gateway-spec": (
+        'GKE\'s Gateway controller refused Gateway {gateway} ({code}): "{detail}". It builds '
+        "no load balancer for it until the spec is valid; `pulumi up` writes the stack's Gateway "
+        "back (a NamedAddress naming the reserved internal address, one HTTP listener)."
+    ),
+    "remove-unsupported-route-field": (
+        "GKE's Gateway controller does not support a field of HTTPRoute {route} ({code}): "
+        '"{detail}" (GatewayClass capabilities: cloud.google.com/kubernetes-engine/docs/how-to/'
+        "gatewayclass-capabilities). A route GKE refuses also stops the Gateway's other routes "
+        "from being programmed. Remove the field (request timeouts belong in a GCPBackendPolicy's "
+        "timeoutSec: nim-gke:gateway.timeoutSec); `pulumi up` writes the stack's route back."
+    ),
     "fix-route-parent": (
         "HTTPRoute {route} must name Gateway {parent} and its listener (sectionName http) in its "
         "own namespace, and the listener must admit HTTPRoutes from it (allowedRoutes from Same). "
@@ -412,6 +574,13 @@ FIXES: dict[str, str] = {
         "Create the HealthCheckPolicy for Service {service} (`pulumi up` does, for every version "
         "behind the Gateway): networking.gke.io/v1, targetRef Service {service}, type HTTP, "
         "requestPath /v1/health/ready, port 8000 (portSpecification USE_FIXED_PORT)."
+    ),
+    "fix-health-check-policy": (
+        "HealthCheckPolicy {policy} makes the load balancer check {checked}, but the pods of "
+        "{service} answer their readiness on {serving}: {why}, so the load balancer marks them "
+        "unhealthy and the endpoint answers 503 'no healthy upstream' while the pods are Ready. "
+        "The check must be type HTTP, requestPath {path}, port {port} (portSpecification "
+        "USE_FIXED_PORT): `pulumi up` writes the stack's policy back."
     ),
     "add-backend-policy": (
         "Create the GCPBackendPolicy for Service {service} (`pulumi up` does: "
