@@ -18,6 +18,15 @@ from nimctl.doctor.wording import (
 
 # How long a triggered scale-up may take before "still going" becomes "stuck".
 SCALE_UP_PATIENCE = timedelta(minutes=15)
+# A pool node being replaced, not ready, or with a GPU gone bad counts towards the pool's maximum
+# until it is gone: "max node group size reached" is then its consequence, not a cause to fix.
+POOL_NODE_CAUSES = (
+    "node-going-away",
+    "node-starting",
+    "node-went-not-ready",
+    "node-not-ready",
+    "gpu-unhealthy",
+)
 
 
 def check_autoscaler(
@@ -90,8 +99,8 @@ def check_autoscaler(
         return
     if reason == "NotTriggerScaleUp":
         ca = msg(latest)
-        if diag.has("node-going-away"):
-            return  # the node being removed still fills the pool; its replacement comes after it
+        if any(diag.has(c) for c in POOL_NODE_CAUSES):
+            return  # a node of the pool that cannot serve still fills it: that node is the cause
         if "max node group size reached" in ca:
             diag.add(
                 "gpu-pool-max-reached",

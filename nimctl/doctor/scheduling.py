@@ -107,7 +107,8 @@ def _check_taints(
     if not untolerated and not diag.has_object(f"pod/{name(pod)}"):
         # Only the message names the taint (the nodes are not in the snapshot, or none of the
         # pool carries it). The scheduler's TaintToleration filter runs before NodeAffinity
-        # (kube-scheduler's default plugin order, pkg/scheduler/apis/config/v1/default_plugins.go),
+        # (kube-scheduler's default plugin order, kubernetes/kubernetes@01db4ae9e74a
+        # pkg/scheduler/apis/config/v1/default_plugins.go; a node fails at its first filter),
         # so a tainted node outside the pod's pool is counted as "untolerated taint", not as
         # "didn't match Pod's node affinity/selector": a taint only such nodes carry is not the
         # pod's problem.

@@ -626,6 +626,13 @@ def _wait_loop() -> str:
         ),
         (["gpu-scaling-up", "gpu-driver-installing", "gpu-quota-retry", "healthy"], 3, 1),
         (["spot-node-shutdown", "missing-file", "healthy"], 2, 1),
+        # Normal waits in GKE's own words (fixtures/doctor/gke): a Spot reclaim, a node back
+        # from NotReady, the first metric during the model load, then ready.
+        (
+            ["gke/spot-reclaimed", "gke/node-went-not-ready", "gke/hpa-metric-pending", "healthy"],
+            4,
+            0,
+        ),
     ],
 )
 def test_the_readme_wait_loop_ends_when_ready_or_when_something_needs_fixing(
