@@ -14,7 +14,7 @@ probe's budget (``lifecycle.startup_budget``).
 
 The package, by what a reader looks for:
 
-- ``gateway``: the Gateway, its routes, policies and backends (issue 11).
+- ``gateway``: the Gateway, its routes and backends; ``policies``: GKE's policies on them.
 - ``snapshot`` (a file or stdin) and ``live`` (the Kubernetes client) read the namespace into
   one kubectl-shaped v1 List; ``kube`` holds the small helpers over those dicts.
 - ``engine.diagnose`` routes each NIM pod to the area that explains its state, and collects
@@ -136,14 +136,19 @@ Reads the NIM pods (labelled app.kubernetes.io/name=nim-llm), their events and P
 nodes, from the current kube context or from `kubectl get pods,events,pvc,nodes -n NS -o json`
 output, and reports each problem it recognises with its cause and its fix: GPU shortage (pool
 maximum, quota, zone stockout, the autoscaler retrying a failed scale-up), GPU nodes joining or
-installing their driver, untolerated taints, node selectors that match no pool, image pulls
-refused by nvcr.io (401, 402 not entitled, 403), a missing API key Secret or key, Pending PVCs, a
-zonal disk in the wrong zone, model loads against the startup-probe budget, probe failures,
-OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown, an HPA that cannot read its
-metric (ScalingActive False) and a metrics adapter whose APIService is not available; behind the
-Gateway: a Gateway not accepted or programmed (its address unusable), a route not accepted or with
-unresolved backends, a policy not attached or missing, a version that takes traffic without a
-ready pod, and caches of removed versions. For a snapshot with the Gateway's objects:
+installing their driver, a node not ready or going away (a Spot reclaim), a GPU the device plugin
+marked unhealthy, untolerated taints, node selectors that match no pool, image pulls refused by
+nvcr.io (401, 402 not entitled, 403) or by the Artifact Registry mirror (the nodes' reader role,
+the repository, the mirror's upstream), a missing API key Secret or key, Pending PVCs, a zonal
+disk in the wrong zone, the shared cache's Cloud Storage FUSE errors, model loads against the
+startup-probe budget, probe failures, OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node
+shutdown, an HPA that cannot read its metric (ScalingActive False; none yet while the model loads
+is a wait) and a metrics API that is not available; behind the Gateway: a Gateway not accepted or
+programmed (its address unusable, no proxy-only subnet, Compute Engine's refusal, GKE's GWCER
+errors, no controller at all), a route not accepted, with unresolved backends or a field GKE does
+not support, a policy not attached or missing, a health check of another port or path than the
+pods serve, a version that takes traffic without a ready pod, and caches of removed versions. For
+a snapshot with the Gateway's objects:
   kubectl get pods,events,pvc,nodes,hpa,apiservices,GATEWAY_KINDS -n NS -o json
 with GATEWAY_KINDS = """
     + GATEWAY_GET

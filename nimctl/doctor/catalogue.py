@@ -86,7 +86,7 @@ CAUSES: dict[str, Cause] = {
     "hpa-metric-pending": Cause(WAITING, "wait-for-first-metric"),
     "hpa-metric-unavailable": Cause(ERROR, "fix-hpa-metric"),
     "metrics-api-unavailable": Cause(ERROR, "fix-metrics-adapter"),
-    # The Gateway in front of the releases (issue 11): nimctl/doctor/gateway.py
+    # The Gateway in front of the releases: nimctl/doctor/gateway.py, policies.py
     "gateway-programming": Cause(WAITING, "wait-for-gateway"),
     "route-pending": Cause(WAITING, "wait-for-gateway"),
     "policy-pending": Cause(WAITING, "wait-for-gateway"),

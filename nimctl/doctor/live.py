@@ -7,7 +7,7 @@ from typing import Any
 from nimctl.doctor.kube import CHART_NAME, DEFAULT_NAMESPACE, INSTANCE_LABEL, NAME_LABEL, get
 from nimctl.doctor.snapshot import DoctorInputError
 
-# The Gateway's objects (issue 11): (kind, group, version, plural). A cluster without the Gateway
+# The Gateway's objects: (kind, group, version, plural). A cluster without the Gateway
 # API answers 404 for them, an identity that may not read them 403: both mean "no Gateway here".
 CUSTOM_READS = (
     ("Gateway", "gateway.networking.k8s.io", "v1", "gateways"),
