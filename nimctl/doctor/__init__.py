@@ -20,14 +20,17 @@ The package, by what a reader looks for:
 - ``engine.diagnose`` routes each NIM pod to the area that explains its state, and collects
   findings in a ``diagnosis.Diagnosis``.
 - One module per area, each holding its rules: ``scheduling`` (taints, selectors, requests),
-  ``scaleup`` (the cluster autoscaler and GPU nodes), ``images``, ``secrets``, ``storage``,
-  ``lifecycle`` (probes, model loading, OOM, crash loops), ``workloads`` (pods never created).
-- ``wording`` parses the components' messages (scheduler, autoscaler, kubelet, containerd).
-- ``catalogue`` is the data: every cause, its severity and its fix text.
+  ``scaleup`` (the cluster autoscaler), ``nodes`` (nodes joining, not ready, going away; GPUs
+  and drivers), ``images`` (nvcr.io, the Artifact Registry mirror), ``secrets``, ``storage``
+  (PVCs, disks, Cloud Storage FUSE), ``lifecycle`` (probes, model loading, OOM, crash loops),
+  ``workloads`` (pods never created), ``autoscaling`` (HPA, metrics APIs), ``policies``.
+- ``wording`` parses the components' messages (scheduler, autoscaler, kubelet, containerd, CSI
+  drivers, GKE's Gateway controller).
+- ``catalogue`` is the data: every cause, its severity and its fix (texts in ``fixes``).
 - ``report`` (findings, exit codes) and ``render`` (text and ``--json``) produce the output.
 
 Adding a failure mode: one rule in its area module that calls ``diag.add(cause, ...)``, one
-``catalogue`` entry for the cause and its fix, and one fixture in
+``catalogue`` entry for the cause, its text in ``fixes``, and one fixture in
 ``tests/nimctl/fixtures/doctor/make_fixtures.py`` with its row in the test table.
 """
 

@@ -478,6 +478,8 @@ def _check_backends(
                 service=service,
                 route=route_name,
             )
+        if not pods and not resolved:
+            continue  # the missing Service is the route's finding; no policy for it is the same
         if (service, "HealthCheckPolicy") not in targeted:
             diag.add(
                 "health-check-policy-missing",

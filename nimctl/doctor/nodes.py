@@ -206,14 +206,12 @@ def check_gpu_nodes(
     """GPU nodes of the pod's pool that advertise no usable nvidia.com/gpu. True when one is still
     young enough to be installing its driver: the pod waits for it, nothing else to report."""
     selector = get(pod, "spec", "nodeSelector") or {}
-    bare = [
-        n
-        for n in select_nodes(diag.snap.nodes, selector)
-        if ACCELERATOR_LABEL in labels(n) and not gpu_counts(n)[1]
+    gpu_nodes = [
+        n for n in select_nodes(diag.snap.nodes, selector) if ACCELERATOR_LABEL in labels(n)
     ]
-    for node in [n for n in bare if unhealthy_gpu(n)]:
+    for node in [n for n in gpu_nodes if unhealthy_gpu(n)]:
         report_unhealthy_gpu(diag, node, [message])
-    bare = [n for n in bare if not unhealthy_gpu(n)]
+    bare = [n for n in gpu_nodes if not gpu_counts(n)[1] and not unhealthy_gpu(n)]
     if not bare:
         return False
     triggered = [msg(e) for e in autoscaler if e.get("reason") == "TriggeredScaleUp"][-1:]

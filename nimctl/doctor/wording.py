@@ -263,7 +263,17 @@ def parse_pulled(message: str) -> Pulled | None:
 # Artifact Registry's ``https://<region>-docker.pkg.dev/v2/token?...`` (the docker registry token
 # protocol; a pull of ``us-docker.pkg.dev/<project>/does-not-exist/...`` is refused there with
 # "404 Not Found" when the repository does not exist).
-_REQUEST_STATUS = re.compile(r"unexpected status from \w+ request to (\S+): (\d{3})\b")
+_REQUEST_STATUS = re.compile(
+    r"unexpected status from \w+ request to (\S+): (\d{3})\b"
+    # containerd's fetcher (core/remotes/docker/fetcher.go) for a manifest or blob: "unexpected
+    # status code %v: %v" with the URL and the status
+    r"|unexpected status code (https?://\S+): (\d{3})\b"
+)
+# containerd before 1.7 printed the status alone ("unexpected status: %s", release/1.6
+# remotes/errors/errors.go); "failed to fetch oauth token" / "failed to fetch anonymous token"
+# (core/remotes/docker/authorizer.go) still say it was the token request.
+_BARE_STATUS = re.compile(r"unexpected status: (\d{3})\b")
+_TOKEN_FETCH = re.compile(r"failed to fetch (?:oauth|anonymous) token")
 # Artifact Registry's Docker hosts: ``<location>-docker.pkg.dev`` (components/image_mirror.py
 # ``registry_host``; cloud.google.com/artifact-registry/docs/docker/names).
 _ARTIFACT_REGISTRY_HOST = re.compile(r"^(?:[a-z0-9-]+-)?docker\.pkg\.dev/")
@@ -274,22 +284,28 @@ class RegistryRefusal:
     status: int
     url: str | None
     """The request the registry answered, when the runtime names it (containerd does)."""
+    token_fetch: bool = False
+    """The runtime says it was fetching a token, whatever URL it names (or none)."""
 
     @property
     def token_request(self) -> bool:
         """The refusal came from the registry's token endpoint (before any image was read)."""
-        return self.url is not None and bool(
-            re.search(r"/v2/token\b|/proxy_auth\b|/token\?", self.url)
+        return self.token_fetch or (
+            self.url is not None
+            and bool(re.search(r"/v2/token\b|/proxy_auth\b|/token\?", self.url))
         )
 
 
 def registry_refusal(message: str) -> RegistryRefusal | None:
     """The HTTP status a registry answered and, with containerd, the URL it answered for."""
+    token = _TOKEN_FETCH.search(message) is not None
     request = _REQUEST_STATUS.search(message)
     if request:
-        return RegistryRefusal(int(request.group(2)), request.group(1))
-    status = registry_status(message)
-    return RegistryRefusal(status, None) if status is not None else None
+        url, status = request.group(1) or request.group(3), request.group(2) or request.group(4)
+        return RegistryRefusal(int(status), url, token)
+    bare = _BARE_STATUS.search(message)
+    found = int(bare.group(1)) if bare else registry_status(message)
+    return RegistryRefusal(found, None, token) if found is not None else None
 
 
 def is_artifact_registry(image: str) -> bool:
