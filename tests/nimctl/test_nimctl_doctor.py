@@ -595,11 +595,11 @@ def test_bad_now(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The README's wait loop, run by bash against the real doctor: `python -m nimctl doctor` reads
+# The wait loop of docs/operations.md, run by bash against the real doctor: `nimctl doctor` reads
 # the next fixture of a sequence each time round (a cold start, then a failure, then an
 # unreadable namespace).
 
-README = Path(__file__).parents[2] / "README.md"
+OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 
 
 # `python -m nimctl doctor --from-file FILE`, without importing the other nimctl commands.
@@ -611,7 +611,7 @@ DOCTOR = (
 
 
 def _wait_loop() -> str:
-    (line,) = [ln for ln in README.read_text().splitlines() if ln.startswith("until python -m")]
+    (line,) = [ln for ln in OPERATIONS.read_text().splitlines() if ln.startswith("until nimctl ")]
     return line
 
 
@@ -635,13 +635,13 @@ def _wait_loop() -> str:
         ),
     ],
 )
-def test_the_readme_wait_loop_ends_when_ready_or_when_something_needs_fixing(
+def test_the_documented_wait_loop_ends_when_ready_or_when_something_needs_fixing(
     sequence: list[str], rounds: int, status: int, tmp_path: Path
 ) -> None:
     script = f"""
 fixtures=({" ".join(sequence)})
 i=0
-python() {{
+nimctl() {{
     f=${{fixtures[$i]}}; i=$((i + 1))
     {sys.executable} -c "$DOCTOR" "{FIXTURES}/$f.json" > /dev/null 2>&1
 }}
@@ -654,7 +654,7 @@ echo "status=$? rounds=$i"
         capture_output=True,
         text=True,
         check=False,
-        cwd=README.parent,
+        cwd=OPERATIONS.parents[1],
         env={**os.environ, "DOCTOR": DOCTOR},
     )
     assert done.stdout.split() == [f"status={status}", f"rounds={rounds}"], done.stderr
