@@ -109,9 +109,13 @@ def check_node_going_away(
     StatefulSet recreates a pod, the autoscaler adds a node). False once that took longer than
     ``REPLACEMENT_PATIENCE`` (then the other rules say what stops it)."""
     node_name = name(node) if node is not None else "?"
-    down = not_ready_for(diag, node) if node is not None else timedelta(0)
-    ready = (condition(node, "Ready") or {}).get("status") == "True" if node is not None else False
-    if not ready and down > REPLACEMENT_PATIENCE:
+    if node is not None:
+        ready = (condition(node, "Ready") or {}).get("status") == "True"
+        down = timedelta(0) if ready else not_ready_for(diag, node)
+    else:  # only the scheduler's message names it: count from when the pod became unschedulable
+        since = parse_time((condition(pod, "PodScheduled") or {}).get("lastTransitionTime"))
+        down = diag.now - since if since else timedelta(0)
+    if down > REPLACEMENT_PATIENCE:
         return False
     spot = node is not None and labels(node).get(SPOT_LABEL) == "true"
     what = NODE_GOING_AWAY_TAINTS.get(key, "it is being removed")

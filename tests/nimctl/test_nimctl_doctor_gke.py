@@ -251,6 +251,16 @@ def test_a_reclaimed_node_that_lingers_is_no_longer_a_wait() -> None:
     assert "node-going-away" not in [f.cause for f in late.findings]
 
 
+def test_a_departure_only_the_message_names_is_waited_for_as_long() -> None:
+    """Without the node (deleted, or not readable), the wait counts from when the pod became
+    unschedulable (1.5 min before the snapshot)."""
+    doc = load("spot-reclaimed")
+    doc["items"] = [i for i in doc["items"] if i["metadata"].get("name") != GPU_NODE]
+    assert causes(doc) == [("node-going-away", POD)]
+    late = SNAPSHOT + timedelta(minutes=14)
+    assert "node-going-away" not in [c for c, _ in causes(doc, now=late)]
+
+
 def test_the_metric_is_waited_for_until_the_version_has_been_ready_a_while() -> None:
     doc = load("hpa-metric-pending")
     (pod,) = items(doc, "Pod")
