@@ -580,6 +580,50 @@ MEANING_CASES = [
      "set otherProjectAccess: true"),
     ("boot-disk-without-image", "dev", "nim-gke:gpuPool.imageCacheDisk", {},
      "nim-gke:gpuPool.imageCacheDisk.diskImage", NOT_SET, "is required", "config table"),
+    # the fallbacks of a pool's ComputeClass (nimgke/config/check_capacity.py)
+    ("fallback-typo", "dev", "nim-gke:gpuPool.fallbacks[0].spto", False,
+     "nim-gke:gpuPool.fallbacks[0].spto", SAME, "not a setting nim-gke knows",
+     "did you mean 'spot'"),
+    ("fallback-share-over-1", "dev", "nim-gke:cost.fallbackShare", 1.5,
+     "nim-gke:cost.fallbackShare", SAME, "less than or equal to 1", "use 1 or less"),
+    ("fallback-unknown-machine", "dev", "nim-gke:gpuPool.fallbacks[0].machineType",
+     "g2-standrd-8", "nim-gke:gpuPool.fallbacks[0].machineType", SAME,
+     "is not a GPU machine type in the catalog", "did you mean 'g2-standard-8'"),
+    ("fallback-other-gpu", "dev", "nim-gke:gpuPool.fallbacks[0].machineType", "a2-highgpu-1g",
+     "nim-gke:gpuPool.fallbacks[0].machineType", SAME,
+     "carries 1 x nvidia-tesla-a100, but the pool's pods request 1 x nvidia-l4 and run the NIM "
+     "profile pinned for them", "use one of g2-standard-4, g2-standard-8, g2-standard-12, "
+     "g2-standard-16, g2-standard-32"),
+    ("fallback-other-gpu-count", "prod", "nim-gke:gpuPool.fallbacks[0].machineType",
+     "g2-standard-24", "nim-gke:gpuPool.fallbacks[0].machineType", SAME,
+     "carries 2 x nvidia-l4, but the pool's pods request 1 x nvidia-l4",
+     "or another pool for other GPUs"),
+    ("fallback-zone-without-l4", "dev", "nim-gke:gpuPool.fallbacks[0].zones", ["us-central1-f"],
+     "nim-gke:gpuPool.fallbacks[0].zones[0]", "'us-central1-f'", "does not offer nvidia-l4 GPUs",
+     "use zones that do: us-central1-a, us-central1-b, us-central1-c"),
+    ("fallback-zone-other-region", "prod", "nim-gke:gpuPool.fallbacks[0].zones",
+     ["europe-west4-a"], "nim-gke:gpuPool.fallbacks[0].zones[0]", "'europe-west4-a'",
+     "not a zone of region us-central1", "use one of"),
+    ("fallback-zone-outside-the-cache", "dev", "nim-gke:gpuPool.fallbacks[0].zones",
+     ["us-central1-b"], "nim-gke:gpuPool.fallbacks[0].zones", SAME,
+     "us-central1-b is outside the zones of the model cache disks (us-central1-a)",
+     "set nim.sharedCache.enabled: true"),
+    ("fallback-zones-empty", "prod", "nim-gke:gpuPool.fallbacks[0].zones", [],
+     "nim-gke:gpuPool.fallbacks[0].zones", SAME, "a priority without zones can never add a node",
+     "list at least one zone"),
+    ("fallback-spot-reservation", "dev", "nim-gke:gpuPool.fallbacks[0]",
+     {"spot": True, "reservation": "l4-reserved"}, "nim-gke:gpuPool.fallbacks[0].reservation",
+     "'l4-reserved'", "Spot VMs do not consume reservations", "set spot: false"),
+    ("fallback-reservation-name", "prod", "nim-gke:gpuPool.fallbacks[0].reservation",
+     "L4 Reserved", "nim-gke:gpuPool.fallbacks[0].reservation", SAME,
+     "is not a reservation name", "gcloud compute reservations list"),
+    ("fallback-max-zero", "prod", "nim-gke:gpuPool.fallbacks[0].maxNodes", 0,
+     "nim-gke:gpuPool.fallbacks[0].maxNodes", SAME, "can never add a node",
+     "set maxNodes: 1 or more"),
+    ("fallback-max-above-the-pool", "prod", "nim-gke:gpuPool.fallbacks[0].maxNodes", 3,
+     "nim-gke:gpuPool.fallbacks[0].maxNodes", SAME,
+     "is above gpuPool.maxNodes (2), the GPU nodes the pool's pods can use at once",
+     "set maxNodes: 2 or less"),
 ]
 # fmt: on
 
@@ -1107,3 +1151,55 @@ def test_green_pool_is_held_to_the_image_rules_of_gpu_pool() -> None:
         "gcfs_config must be enabled). Fix: set greenPool.imageStreaming: true, or remove "
         "imageCacheDisk"
     ]
+
+
+# --- the fallbacks of a pool's ComputeClass -----------------------------------------------------
+
+
+def test_requests_must_fit_the_smallest_machine_of_the_pools_priorities() -> None:
+    """The model fits each priority's machine: a pod may land on any of them. A fallback to a
+    smaller machine makes the default requests those it leaves (a g2-standard-4's), and an
+    explicit request that only the larger one holds is refused naming the smaller."""
+    raw = set_path(raw_stack("prod"), "nim-gke:gpuPool.machineType", "g2-standard-8")
+    raw = set_path(raw, "nim-gke:gpuPool.fallbacks", [{"machineType": "g2-standard-4"}])
+    (plan,) = parse("prod", raw, (True, True)).models
+    assert (plan.cpu, plan.memory) == ("3", "12Gi")  # a g2-standard-4's budget, not -8's 7/27Gi
+    raw = set_path(raw, "nim-gke:nim.models[0].memory", "20Gi")
+    problems, _ = problems_of(raw, "prod")
+    assert [str(p) for p in problems] == [
+        "nim-gke:nim.models[0].memory = '20Gi': does not fit a g2-standard-4 node: about 12.3Gi "
+        "is left after GKE's reservations and system pods. Fix: request at most 12Gi, or use a "
+        "larger machine"
+    ]
+
+
+def test_a_fallback_may_use_other_zones_with_the_shared_cache() -> None:
+    """A bucket every zone reaches (nim.sharedCache) frees a fallback from the cache disk's
+    zones; the zones must still offer the GPU."""
+    raw = set_path(raw_stack("dev"), "nim-gke:nim.sharedCache", {"enabled": True})
+    raw = set_path(raw, "nim-gke:gpuPool.fallbacks[0].zones", ["us-central1-b", "us-central1-c"])
+    cfg = parse("dev", raw, (True, True))
+    assert cfg.settings.gpu_pool.fallbacks[0].zones == ["us-central1-b", "us-central1-c"]
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "warning"),
+    [
+        (
+            [{"spot": True}],
+            "nim-gke:gpuPool.fallbacks[0] is the same source of GPU nodes as gpuPool (purchase "
+            "option, machine, zones, reservation): it has capacity only when that one has. Make "
+            "it another source (spot, machineType, zones or reservation), or remove it.",
+        ),
+        (
+            [{"spot": False, "maxNodes": 1}],
+            "nim-gke:gpuPool.fallbacks[0].maxNodes = 1: the versions on pool gpu may run 2 "
+            "replicas, one GPU node each; while the priorities before it have no capacity, only 1 "
+            "can run here and the rest wait. Raise its maxNodes if that is not what you want.",
+        ),
+    ],
+)
+def test_a_fallback_that_helps_less_than_it_seems_is_a_warning(fallbacks, warning) -> None:
+    raw = set_path(raw_stack("dev"), "nim-gke:gpuPool.fallbacks", fallbacks)
+    raw = set_path(raw, "nim-gke:nim.models[0].replicas", 2)
+    assert warning in parse("dev", raw, (True, True)).warnings

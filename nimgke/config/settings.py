@@ -51,6 +51,25 @@ class ImageCacheDiskSettings(_Settings):
     image's project (see README, "Preloading the image on a secondary boot disk")."""
 
 
+class FallbackSettings(_Settings):
+    """A source of GPU nodes GKE falls back to when the ones before it cannot add a node: a
+    priority of the pool's ComputeClass after the pool itself (docs/capacity.md). Each is a node
+    pool of its own; what a fallback leaves unset is the pool's."""
+
+    spot: bool | None = None
+    """Spot VMs (``true``) or on-demand (``false``); default: the pool's ``spot``."""
+    machine_type: str | None = None
+    """Another machine carrying the pool's GPUs (same type and count: the pods and their pinned
+    NIM profile are the same on every priority); default: the pool's ``machineType``."""
+    zones: list[str] | None = None
+    """Zones of this fallback; default: the pool's zones."""
+    reservation: str | None = None
+    """A specific Compute Engine reservation to consume: ``NAME`` (this project) or
+    ``projects/PROJECT/reservations/NAME`` (shared); on-demand only."""
+    max_nodes: NonNegInt | None = None
+    """Nodes this fallback may add, total across its zones; default: the pool's ``maxNodes``."""
+
+
 class GpuPoolSettings(_Settings):
     machine_type: str = "g2-standard-4"
     gpu_type: str = "nvidia-l4"
@@ -73,6 +92,9 @@ class GpuPoolSettings(_Settings):
     (``registry.mirror``), see :mod:`nimgke.config.check_images`."""
     image_cache_disk: ImageCacheDiskSettings | None = None
     """A secondary boot disk with the NIM image preloaded (off unless set)."""
+    fallbacks: list[FallbackSettings] = []
+    """Where GKE gets nodes, in order, when the pool as configured cannot add one (the priorities
+    of the pool's ComputeClass after the pool itself): e.g. on-demand after Spot."""
 
 
 class CanarySettings(_Settings):
@@ -245,6 +267,10 @@ class CostSettings(_Settings):
     gpu_hours_per_day: Annotated[float, Field(ge=0, le=24)] = 24
     """Expected hours per day the GPU pool runs above its minimum (one node per model replica)."""
     commitment: Literal["none", "1y", "3y"] = "none"
+    fallback_share: Annotated[float, Field(ge=0, le=1)] = 0.2
+    """ASSUMPTION for the blended estimate: the share of the time a priority of a ComputeClass
+    cannot add a node (a Spot or zone stock-out), so the next one serves; with two priorities,
+    the share of GPU node-hours on the fallback."""
 
 
 class RegistrySettings(_Settings):

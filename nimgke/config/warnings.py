@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nimgke import catalog, system_pods
 from nimgke.config._base import NAMESPACE, _parse_quantity_gib
+from nimgke.config.check_capacity import capacity_warnings
 from nimgke.config.check_monitoring import alert_warnings
 from nimgke.config.check_rollout import rollout_warnings
 from nimgke.config.pools import pool_settings
@@ -25,6 +26,7 @@ def stack_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
         )
     found += _system_pool_warnings(s)
     found += rollout_warnings(s)
+    found += capacity_warnings(s)
     found += alert_warnings(s)
     found += cold_start_warnings(s, plans)
     for i, plan in enumerate(plans):
