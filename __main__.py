@@ -7,6 +7,7 @@ import pulumi_gcp as gcp
 from components.budget import CostGuard, CostGuardArgs
 from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
+from components.compute_class import GpuComputeClass, GpuComputeClassArgs
 from components.gateway import Backend, ModelGateway, ModelGatewayArgs, ModelRoute
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
@@ -71,8 +72,9 @@ cluster = GkeCluster(
     ),
 )
 
-# gpuPool, and greenPool when declared for a blue/green rollout (README "Rollouts"). Each is
-# named after its pool (gpu, green): the name is in the URN of every resource of the pool.
+# gpuPool, and greenPool when declared for a blue/green rollout (docs/rollouts.md), each a
+# capacity plan: a node pool per priority (gpu, gpu-2, ...; the name is in the URN of every
+# resource of the pool) and a ComputeClass that tries them in order (docs/capacity.md).
 pools = {
     pool.name: GpuNodePool(
         pool.name,
@@ -85,6 +87,18 @@ pools = {
         ),
     )
     for pool in shape.pools
+}
+classes = {
+    plan.name: GpuComputeClass(
+        f"{plan.name}-capacity",
+        GpuComputeClassArgs(
+            name=plan.compute_class,
+            node_pools=[pools[p.name].node_pool_name for p in plan.priorities],
+            active_migration=plan.active_migration,
+        ),
+        opts=pulumi.ResourceOptions(providers=[cluster.provider]),
+    )
+    for plan in shape.plans
 }
 
 ngc_access = None
@@ -194,7 +208,7 @@ if cache.shared:
 # model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
 releases: dict[str, NimRelease] = {}
 for v in shape.versions:
-    on = shape.pool(v.pool)
+    on, plan = shape.pool(v.pool), shape.plan(v.pool)
     releases[v.release] = NimRelease(
         f"nim-{v.release}",
         NimReleaseArgs(
@@ -203,7 +217,7 @@ for v in shape.versions:
             chart_version=s.nim.chart_version,
             chart_repo=s.nim.chart_repo,
             ngc_api_key=ngc_api_key,
-            node_selector=pools[v.pool].node_selector,
+            node_selector=classes[v.pool].node_selector,
             values=ReleaseValues(
                 model_name=v.plan.name,
                 image=v.plan.image,
@@ -219,7 +233,8 @@ for v in shape.versions:
                 replicas=v.plan.replicas,
                 service_type=s.nim.service_type,
                 profile=v.plan.profile,
-                spot=on.spot,
+                spot=plan.spot,
+                compute_class=plan.compute_class,
                 restricted=sec.pod_security == "restricted",
                 hpa_metric=mon.hpa.metric if mon.hpa.enabled else None,
                 hpa_target_average=mon.hpa.target_average,
@@ -238,7 +253,8 @@ for v in shape.versions:
             providers=[cluster.provider],
             depends_on=[
                 ngc,
-                pools[v.pool],
+                classes[v.pool],
+                *(pools[p.name] for p in plan.priorities),
                 *cache_deps,
                 *adapter_deps,
                 *mirror_deps,

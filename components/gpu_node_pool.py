@@ -8,6 +8,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.cluster import POOL_IGNORE_CHANGES, secure_node_config
+from nimgke import compute_class
 from nimgke.shape import PoolShape
 
 TYPE = "nim-gke:gke:GpuNodePool"
@@ -24,6 +25,14 @@ POOL_ROLE_LABEL = "nim-gke/pool"
 STREAMING_ROLE = "roles/serviceusage.serviceUsageConsumer"
 # A secondary boot disk used as a container image cache (GKE API SecondaryBootDisk.Mode).
 IMAGE_CACHE_MODE = "CONTAINER_IMAGE_CACHE"
+# A node taint's effect as the GKE API spells it (NodeTaint.Effect: NO_SCHEDULE; pulumi-gcp 9
+# NodePoolNodeConfigTaintArgs), which kubectl shows as NoSchedule.
+NO_SCHEDULE = "NO_SCHEDULE"
+# A specific reservation by name (pulumi-gcp 9 NodePoolNodeConfigReservationAffinityArgs: "To
+# target a SPECIFIC_RESERVATION by name, specify compute.googleapis.com/reservation-name as the
+# key and specify the name of your reservation as its value").
+SPECIFIC_RESERVATION = "SPECIFIC_RESERVATION"
+RESERVATION_NAME_KEY = "compute.googleapis.com/reservation-name"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +63,11 @@ class GpuNodePoolArgs:
     image_cache_disk: str | None = None
     """A disk image (``global/images/NAME``) with the NIM image preloaded, attached to each node as
     a secondary boot disk; needs ``image_streaming``."""
+    compute_class: str | None = None
+    """The ComputeClass the pool serves: its nodes carry the class's label and NoSchedule taint
+    (:mod:`nimgke.compute_class`), so only pods that select the class run there."""
+    reservation: str | None = None
+    """A specific reservation the nodes consume (``NAME`` or ``projects/P/reservations/NAME``)."""
 
     @classmethod
     def from_shape(
@@ -84,6 +98,8 @@ class GpuNodePoolArgs:
             disk_type=pool.disk_type,
             image_streaming=pool.image_streaming,
             image_cache_disk=pool.image_cache_disk,
+            compute_class=pool.compute_class,
+            reservation=pool.reservation,
         )
 
     def __post_init__(self) -> None:
@@ -104,6 +120,8 @@ class GpuNodePoolArgs:
         if self.image_cache_disk and not self.image_streaming:
             # pulumi-gcp 9: "`gcfs_config` must be `enabled=true` for this feature to work".
             raise ValueError("image_cache_disk needs image_streaming")
+        if self.reservation and self.spot:
+            raise ValueError("a Spot pool cannot consume a reservation")
 
 
 class GpuNodePool(pulumi.ComponentResource):
@@ -119,13 +137,15 @@ class GpuNodePool(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         zones = len(args.node_zones)
+        cc = args.compute_class
+        class_label = compute_class.node_selector(cc) if cc else {}
         node_config: gcp.container.NodePoolNodeConfigArgsDict = {
             **secure_node_config(
                 machine_type=args.machine_type,
                 disk_size_gb=args.disk_size_gb,
                 disk_type=args.disk_type,
                 service_account=args.service_account,
-                labels={**args.labels, POOL_ROLE_LABEL: "gpu"},
+                labels={**args.labels, POOL_ROLE_LABEL: "gpu", **class_label},
             ),
             "spot": args.spot,
             # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself (FACTS 8).
@@ -145,6 +165,18 @@ class GpuNodePool(pulumi.ComponentResource):
             node_config["secondary_boot_disks"] = [
                 {"disk_image": args.image_cache_disk, "mode": IMAGE_CACHE_MODE}
             ]
+        if cc:
+            # The label and the taint together tie a pool to a ComputeClass (GKE, "Configure
+            # manually-created node pools for ComputeClass use"); GKE adds its own GPU taint.
+            node_config["taints"] = [
+                {"key": compute_class.LABEL, "value": cc, "effect": NO_SCHEDULE}
+            ]
+        if args.reservation:
+            node_config["reservation_affinity"] = {
+                "consume_reservation_type": SPECIFIC_RESERVATION,
+                "key": RESERVATION_NAME_KEY,
+                "values": [args.reservation],
+            }
         pool = gcp.container.NodePool(
             f"{name}-pool",
             project=args.project,

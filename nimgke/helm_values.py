@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nimgke import compute_class as cc
+
 OPENAI_PORT = 8000
 LIVE_PATH = "/v1/health/live"
 READY_PATH = "/v1/health/ready"
@@ -66,6 +68,9 @@ class ReleaseValues:
     service_type: str = "ClusterIP"
     profile: str | None = None
     spot: bool = False
+    """Some node the pods may land on is Spot: tolerate Spot nodes."""
+    compute_class: str | None = None
+    """The ComputeClass the pods select (``node_selector``): tolerate the taint of its nodes."""
     restricted: bool = True
     """Set security contexts that pass the ``restricted`` Pod Security Standard."""
     hpa_metric: str | None = None
@@ -131,6 +136,8 @@ def build_values(v: ReleaseValues) -> dict[str, Any]:
     """The chart values for one release. Contains names of Secrets, never their contents."""
     env = [{"name": "NIM_MODEL_PROFILE", "value": v.profile}] if v.profile else []
     tolerations = [GPU_TOLERATION] + ([SPOT_TOLERATION] if v.spot else [])
+    if v.compute_class:
+        tolerations.append(cc.toleration(v.compute_class))
     repository = image_repository(v.image, v.registry)
     # Through the mirror the node's service account authenticates (roles/artifactregistry.reader):
     # the nvcr.io pull Secret is only for images pulled from nvcr.io itself.

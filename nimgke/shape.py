@@ -1,8 +1,9 @@
 """The stack's shape: what a validated config makes, computed once by :func:`stack_shape`.
 
-The GPU pools, the versions of each model (one Helm release each), where their model files are
-cached, the route that leads to each model's versions, and what the dashboard and the alerts
-watch: frozen dataclasses, derived from the
+The GPU capacity plans (a ComputeClass each, whose priorities are node pools), the versions of
+each model (one Helm release each), where their model files are cached, the route that leads to
+each model's versions, and what the dashboard and the alerts watch: frozen dataclasses, derived
+from the
 :class:`~nimgke.config.StackConfig` by one pure function. ``__main__.py`` turns the shape into
 components, the cost model (:mod:`nimgke.cost`) prices it; neither derives it again from the
 settings. (Not :mod:`nimgke.config.shape`, the first pass of validation: the settings' types.)
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nimgke.config import StackConfig
-from nimgke.config.pools import GREEN_POOL, MAIN_POOL
+from nimgke.config.pools import GREEN_POOL, MAIN_POOL, class_name, priorities
 from nimgke.config.settings import GpuPoolSettings
 from nimgke.config.versions import Version, route_prefix, stable_target, versions
 from nimgke.observability import Scope
@@ -21,19 +22,20 @@ from nimgke.observability import Scope
 
 @dataclass(frozen=True)
 class PoolShape:
-    """A GPU node pool: everything :class:`components.gpu_node_pool.GpuNodePool` takes from the
-    stack file."""
+    """A GPU node pool: one priority of a capacity plan, everything
+    :class:`components.gpu_node_pool.GpuNodePool` takes from the stack file."""
 
     name: str
-    """``gpu`` (``gpuPool``) or ``green`` (``greenPool``): the versions' ``pool``."""
+    """``gpu`` (``gpuPool``) or ``green`` (``greenPool``) for the plan's first priority, the
+    versions' ``pool``; ``gpu-2``, ``gpu-3``, ... for the priorities after it."""
     zones: tuple[str, ...]
-    """The pool's zones, else the cluster's."""
+    """The priority's zones, else the pool's, else the cluster's."""
     machine_type: str
     gpu_type: str
     gpu_count: int
     """GPUs per node."""
     min_nodes: int
-    """Total across the zones."""
+    """Total across the zones (the pool's minNodes on the first priority, 0 after)."""
     max_nodes: int
     """Total across the zones."""
     spot: bool
@@ -43,6 +45,41 @@ class PoolShape:
     image_streaming: bool
     image_cache_disk: str | None
     """The disk image attached as a secondary boot disk with the NIM image preloaded, if any."""
+    plan: str = MAIN_POOL
+    """The capacity plan (``gpu`` or ``green``) whose ComputeClass this pool serves."""
+    priority: int = 1
+    """Its place in the class's priorities, from 1."""
+    compute_class: str = "nim-gpu"
+    """The ComputeClass whose label and taint the pool's nodes carry."""
+    reservation: str | None = None
+    """A specific reservation the nodes consume, if any."""
+
+
+@dataclass(frozen=True)
+class CapacityShape:
+    """A GPU capacity plan: a ComputeClass (:mod:`nimgke.compute_class`) whose priorities are the
+    plan's node pools, tried in order. The plan's versions select the class."""
+
+    name: str
+    """``gpu`` or ``green``: what versions name as their ``pool``."""
+    compute_class: str
+    priorities: tuple[PoolShape, ...]
+
+    @property
+    def first(self) -> PoolShape:
+        """The preferred source: the pool as the stack file states it."""
+        return self.priorities[0]
+
+    @property
+    def spot(self) -> bool:
+        """Some priority is Spot: the pods tolerate Spot nodes."""
+        return any(p.spot for p in self.priorities)
+
+    @property
+    def active_migration(self) -> bool:
+        """Spot comes first and an on-demand fallback follows: GKE moves pods back to Spot when
+        it has capacity again (``activeMigration.optimizeRulePriority``)."""
+        return self.first.spot and any(not p.spot for p in self.priorities[1:])
 
 
 @dataclass(frozen=True)
@@ -82,8 +119,9 @@ class StackShape:
     """What the stack makes, as :func:`stack_shape` derives it from a validated config."""
 
     gpu_pool: PoolShape
+    """gpuPool's first priority (the pool as the stack file states it)."""
     green_pool: PoolShape | None
-    """Declared for a blue/green rollout, else None."""
+    """greenPool's first priority; declared for a blue/green rollout, else None."""
     versions: tuple[Version, ...]
     """Every version of every model, mains first within each model."""
     cache: CacheShape
@@ -91,36 +129,55 @@ class StackShape:
     """One per model, in the order of ``nim.models``."""
     scope: Scope
     """What the dashboard and the alert policies watch: the cluster, the NIM namespace, gpuPool."""
+    plans: tuple[CapacityShape, ...] = ()
+    """The capacity plans: ``gpu``, then ``green`` if declared."""
 
     @property
     def pools(self) -> tuple[PoolShape, ...]:
-        """The GPU pools: ``gpu``, then ``green`` if declared."""
-        return (self.gpu_pool,) if self.green_pool is None else (self.gpu_pool, self.green_pool)
+        """Every GPU node pool: each plan's priorities in order, ``gpu`` then ``green``."""
+        return tuple(p for plan in self.plans for p in plan.priorities)
 
     def pool(self, name: str) -> PoolShape:
-        """The pool a version names (validation lets a version name only a declared pool)."""
+        """A node pool by name; a version's ``pool`` names its plan's first priority
+        (validation lets a version name only a declared pool)."""
         return {p.name: p for p in self.pools}[name]
+
+    def plan(self, name: str) -> CapacityShape:
+        """The capacity plan a version names (``gpu`` or ``green``)."""
+        return {p.name: p for p in self.plans}[name]
 
     def replicas_on(self, pool: str) -> int:
         """Replicas of every version (main and canary) that runs on ``pool``."""
         return sum(v.plan.replicas for v in self.versions if v.pool == pool)
 
 
-def _pool(name: str, p: GpuPoolSettings, cluster_zones: list[str]) -> PoolShape:
-    return PoolShape(
+def _plan(name: str, p: GpuPoolSettings, cluster_zones: list[str]) -> CapacityShape:
+    compute_class = class_name(name)
+    return CapacityShape(
         name=name,
-        zones=tuple(p.zones or cluster_zones),
-        machine_type=p.machine_type,
-        gpu_type=p.gpu_type,
-        gpu_count=p.gpu_count,
-        min_nodes=p.min_nodes,
-        max_nodes=p.max_nodes,
-        spot=p.spot,
-        driver_version=p.driver_version,
-        disk_size_gb=p.disk_size_gb,
-        disk_type=p.disk_type,
-        image_streaming=p.image_streaming,
-        image_cache_disk=p.image_cache_disk.disk_image if p.image_cache_disk else None,
+        compute_class=compute_class,
+        priorities=tuple(
+            PoolShape(
+                name=name if prio.index == 1 else f"{name}-{prio.index}",
+                zones=prio.zones or tuple(cluster_zones),
+                machine_type=prio.machine_type,
+                gpu_type=p.gpu_type,
+                gpu_count=p.gpu_count,
+                min_nodes=prio.min_nodes,
+                max_nodes=prio.max_nodes,
+                spot=prio.spot,
+                driver_version=p.driver_version,
+                disk_size_gb=p.disk_size_gb,
+                disk_type=p.disk_type,
+                image_streaming=p.image_streaming,
+                image_cache_disk=p.image_cache_disk.disk_image if p.image_cache_disk else None,
+                plan=name,
+                priority=prio.index,
+                compute_class=compute_class,
+                reservation=prio.reservation,
+            )
+            for prio in priorities(p)
+        ),
     )
 
 
@@ -128,8 +185,11 @@ def stack_shape(cfg: StackConfig) -> StackShape:
     """The shape of a validated stack (pure: reads ``cfg`` only)."""
     s = cfg.settings
     zones = s.cluster.zones
-    gpu = _pool(MAIN_POOL, s.gpu_pool, zones)
-    green = None if s.green_pool is None else _pool(GREEN_POOL, s.green_pool, zones)
+    plans = (_plan(MAIN_POOL, s.gpu_pool, zones),) + (
+        () if s.green_pool is None else (_plan(GREEN_POOL, s.green_pool, zones),)
+    )
+    gpu = plans[0].first
+    green = plans[1].first if len(plans) > 1 else None
     all_versions = tuple(versions(cfg))
     by_model: dict[str, list[Version]] = {}
     for v in all_versions:
@@ -159,6 +219,7 @@ def stack_shape(cfg: StackConfig) -> StackShape:
             cluster=cfg.cluster_name,
             namespace=s.nim.namespace,
             gpu_min_nodes=gpu.min_nodes,
-            gpu_max_nodes=gpu.max_nodes,
+            gpu_max_nodes=s.gpu_pool.max_nodes,
         ),
+        plans=plans,
     )

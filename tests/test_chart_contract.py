@@ -81,15 +81,21 @@ def secrets(stack: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def gpu_pool(stack: str) -> dict[str, Any]:
+def gpu_pools(stack: str) -> list[dict[str, Any]]:
+    """The GPU node pools the run creates (gpuPool's priorities), with their state (GKE name)."""
     mocks = program(stack).mocks
     pools = [
         unwrap(mocks.state[p.name])
         for p in mocks.of_type("gcp:container/nodePool:NodePool")
         if "guestAccelerators" in p.inputs["nodeConfig"]
     ]
-    assert len(pools) == 1
-    return pools[0]
+    assert len(pools) == 2  # both stacks' gpuPool has one fallback
+    return pools
+
+
+def compute_class(stack: str) -> dict[str, Any]:
+    (cc,) = program(stack).mocks.of_type("kubernetes:cloud.google.com/v1:ComputeClass")
+    return unwrap(cc.inputs)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -137,35 +143,66 @@ def test_pull_secret_is_valid_for_nvcr_when_the_mirror_is_off(stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_pod_selects_and_tolerates_the_gpu_pool(stack):
-    pool = gpu_pool(stack)
-    accel = pool["nodeConfig"]["guestAccelerators"][0]
-    for values in release_values(stack):
-        assert values["nodeSelector"] == {
-            "cloud.google.com/gke-nodepool": pool["name"],
-            "cloud.google.com/gke-accelerator": accel["type"],
-        }
-        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in values[
-            "tolerations"
+def test_pods_select_the_class_whose_priorities_are_the_gpu_pools(stack):
+    """GKE's "About custom ComputeClasses": pods select a class with the node selector
+    cloud.google.com/compute-class: NAME (and no system label the class decides, such as
+    gke-accelerator or gke-spot, which GKE rejects beside it); a manually created pool serves the
+    class when it carries the class's node label and NoSchedule taint; a nodepools priority names
+    the pools GKE tries, in order. The pods tolerate the class's taint themselves (Standard
+    clusters without node auto-provisioning: kubernetes-engine/docs/how-to/workload-separation),
+    GKE's GPU taint, and Spot nodes when a priority is Spot."""
+    pools = gpu_pools(stack)
+    cc = compute_class(stack)
+    name = cc["metadata"]["name"]
+    assert name == "nim-gpu"
+    assert cc["spec"]["priorities"] == [{"nodepools": [p["name"]]} for p in pools]
+    for pool in pools:
+        node = pool["nodeConfig"]
+        assert node["labels"]["cloud.google.com/compute-class"] == name
+        assert node["taints"] == [
+            {"key": "cloud.google.com/compute-class", "value": name, "effect": "NO_SCHEDULE"}
         ]
+    spot = any(p["nodeConfig"]["spot"] for p in pools)
+    assert spot is (stack == "dev")
+    for values in release_values(stack):
+        assert values["nodeSelector"] == {"cloud.google.com/compute-class": name}
+        tolerations = values["tolerations"]
+        assert {
+            "key": "nvidia.com/gpu",
+            "operator": "Exists",
+            "effect": "NoSchedule",
+        } in tolerations
+        assert {
+            "key": "cloud.google.com/compute-class",
+            "operator": "Equal",
+            "value": name,
+            "effect": "NoSchedule",
+        } in tolerations
+        spot_toleration = {
+            "key": "cloud.google.com/gke-spot",
+            "operator": "Equal",
+            "value": "true",
+            "effect": "NoSchedule",
+        }
+        assert (spot_toleration in tolerations) is spot
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_gpu_and_requests_fit_one_node_of_the_pool(stack):
-    pool = gpu_pool(stack)
-    gpus = pool["nodeConfig"]["guestAccelerators"][0]["count"]
-    machine = catalog.MACHINE_TYPES[pool["nodeConfig"]["machineType"]]
-    alloc = catalog.allocatable(machine)
-    for values in release_values(stack):
-        res = values["resources"]
-        assert 1 <= res["limits"]["nvidia.com/gpu"] <= gpus
-        assert res["requests"]["nvidia.com/gpu"] == res["limits"]["nvidia.com/gpu"]
-        cpu_m = _parse_cpu_milli(res["requests"]["cpu"])
-        mem_mib = _parse_quantity_gib(res["requests"]["memory"]) * 1024
-        assert cpu_m + catalog.DAEMONSET_CPU_MILLI <= alloc.cpu_milli
-        assert mem_mib + catalog.DAEMONSET_MEMORY_MIB <= alloc.memory_mib
-        # FACTS 13: a 16Gi request never schedules on a 16 GB node.
-        assert mem_mib < machine.memory_gib * 1024
+def test_gpu_and_requests_fit_one_node_of_every_priority(stack):
+    for pool in gpu_pools(stack):
+        gpus = pool["nodeConfig"]["guestAccelerators"][0]["count"]
+        machine = catalog.MACHINE_TYPES[pool["nodeConfig"]["machineType"]]
+        alloc = catalog.allocatable(machine)
+        for values in release_values(stack):
+            res = values["resources"]
+            assert 1 <= res["limits"]["nvidia.com/gpu"] <= gpus
+            assert res["requests"]["nvidia.com/gpu"] == res["limits"]["nvidia.com/gpu"]
+            cpu_m = _parse_cpu_milli(res["requests"]["cpu"])
+            mem_mib = _parse_quantity_gib(res["requests"]["memory"]) * 1024
+            assert cpu_m + catalog.DAEMONSET_CPU_MILLI <= alloc.cpu_milli
+            assert mem_mib + catalog.DAEMONSET_MEMORY_MIB <= alloc.memory_mib
+            # FACTS 13: a 16Gi request never schedules on a 16 GB node.
+            assert mem_mib < machine.memory_gib * 1024
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -204,7 +241,8 @@ def test_model_cache_attaches_in_every_zone_of_the_gpu_pool(stack):
     zonal disk only for a one-zone GPU pool, else a regional disk (GKE docs, "Provisioning
     regional persistent disks": replication-type regional-pd) whose allowedTopologies are
     exactly the pool's zones, so the pod can follow a GPU node into either zone."""
-    zones = gpu_pool(stack)["nodeLocations"]
+    (zones,) = {tuple(p["nodeLocations"]) for p in gpu_pools(stack)}  # every priority's
+    zones = list(zones)
     created = storage_classes(stack)
     for values in release_values(stack):
         name = values["persistence"]["storageClass"]
@@ -238,7 +276,8 @@ def test_the_canary_release_differs_from_the_models_only_in_its_version():
 
 
 def test_prod_spans_two_gpu_zones_with_a_regional_ssd_cache():
-    assert gpu_pool("prod")["nodeLocations"] == ["us-central1-a", "us-central1-c"]
+    for pool in gpu_pools("prod"):
+        assert pool["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     (values,) = release_values("prod")
     assert values["persistence"]["storageClass"] == "nim-cache-regional-pd-ssd"
     assert storage_classes("prod")["nim-cache-regional-pd-ssd"]["parameters"]["type"] == "pd-ssd"

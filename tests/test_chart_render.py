@@ -18,7 +18,14 @@ from nimctl import chart
 from nimgke.config.versions import chart_fullname
 from tests.conftest import unwrap
 from tests.helm_env import require_chart
-from tests.test_chart_contract import STACKS, gpu_pool, program, secrets, stack_name
+from tests.test_chart_contract import (
+    STACKS,
+    compute_class,
+    gpu_pools,
+    program,
+    secrets,
+    stack_name,
+)
 
 pytestmark = pytest.mark.helm
 HELM, CHART = require_chart()
@@ -53,7 +60,8 @@ def test_the_chart_is_the_version_the_stacks_pin():
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_rendered_pod_would_start_on_the_stack(stack):
-    pool = gpu_pool(stack)
+    pools = gpu_pools(stack)
+    cc = compute_class(stack)
     for rel, docs in rendered(stack):
         release, values = rel["name"], rel["values"]
         (sts,) = chart.workloads(docs)
@@ -105,15 +113,33 @@ def test_rendered_pod_would_start_on_the_stack(stack):
         else:
             assert not [e for e in container["env"] if e["name"] == "NIM_MODEL_PROFILE"]
 
-        # Scheduling matches the pool.
-        assert pod["nodeSelector"] == {
-            "cloud.google.com/gke-nodepool": pool["name"],
-            "cloud.google.com/gke-accelerator": pool["nodeConfig"]["guestAccelerators"][0]["type"],
-        }
+        # Scheduling: the rendered pod selects the ComputeClass whose priorities are the GPU
+        # pools, tolerates the class's taint on each of them (node label and NoSchedule taint
+        # cloud.google.com/compute-class, GKE "Configure manually-created node pools for
+        # ComputeClass use") and GKE's GPU taint, and Spot nodes where a priority is Spot. No
+        # node selector on a label the class decides (gke-accelerator, gke-spot): GKE rejects
+        # such pods beside a class ("About custom ComputeClasses").
+        assert pod["nodeSelector"] == {"cloud.google.com/compute-class": cc["metadata"]["name"]}
+        assert cc["spec"]["priorities"] == [{"nodepools": [p["name"]]} for p in pools]
+        for taint in {t["key"]: t for p in pools for t in p["nodeConfig"]["taints"]}.values():
+            effect = {"NO_SCHEDULE": "NoSchedule"}[taint["effect"]]
+            assert {
+                "key": taint["key"],
+                "operator": "Equal",
+                "value": taint["value"],
+                "effect": effect,
+            } in pod["tolerations"]
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
             "tolerations"
         ]
-        gpus = pool["nodeConfig"]["guestAccelerators"][0]["count"]
+        spot = {
+            "key": "cloud.google.com/gke-spot",
+            "operator": "Equal",
+            "value": "true",
+            "effect": "NoSchedule",
+        }
+        assert (spot in pod["tolerations"]) is any(p["nodeConfig"]["spot"] for p in pools)
+        gpus = min(p["nodeConfig"]["guestAccelerators"][0]["count"] for p in pools)
         assert 1 <= container["resources"]["limits"]["nvidia.com/gpu"] <= gpus
         assert container["resources"]["requests"] == values["resources"]["requests"]
 

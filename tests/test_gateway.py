@@ -373,14 +373,26 @@ def test_a_canary_on_the_green_pool_runs_on_greens_nodes():
     assert pool["nodeConfig"]["gcfsConfig"] == {"enabled": True}
     assert pool["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     values = {r["name"]: r["values"] for r in _inputs(run, RELEASE)}
+    # Each version selects its pool's ComputeClass; greenPool's (no fallbacks) tries green's
+    # node pool alone, gpuPool's its pool and then prod's g2-standard-8 fallback.
+    classes = {
+        c["metadata"]["name"]: c["spec"]["priorities"]
+        for c in _inputs(run, "kubernetes:cloud.google.com/v1:ComputeClass")
+    }
     green_name = run.mocks.state["green-pool"]["name"]
+    assert classes == {
+        "nim-green": [{"nodepools": [green_name]}],
+        "nim-gpu": [
+            {"nodepools": [run.mocks.state["gpu-pool"]["name"]]},
+            {"nodepools": [run.mocks.state["gpu-2-pool"]["name"]]},
+        ],
+    }
     assert values["llama3-8b-1-1-2-green"]["nodeSelector"] == {
-        "cloud.google.com/gke-nodepool": green_name,
-        "cloud.google.com/gke-accelerator": "nvidia-l4",
+        "cloud.google.com/compute-class": "nim-green"
     }
     # The bigger machine gives the canary the bigger default requests.
     assert values["llama3-8b-1-1-2-green"]["resources"]["requests"]["memory"] == "27Gi"
-    assert values["llama3-8b-1-0-3"]["nodeSelector"]["cloud.google.com/gke-nodepool"] == (
-        "gpu-pool-a1b2c3"
-    )
+    assert values["llama3-8b-1-0-3"]["nodeSelector"] == {
+        "cloud.google.com/compute-class": "nim-gpu"
+    }
     assert run.outputs["greenPoolName"] == green_name

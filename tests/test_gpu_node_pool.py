@@ -109,6 +109,7 @@ def test_child_is_parented_to_the_component(mocks):
         ({"total_min_nodes": -1}, "total_min_nodes <= total_max_nodes"),
         ({"gpu_driver_version": "GPU_DRIVER_VERSION_UNSPECIFIED"}, "gpu_driver_version must be"),
         ({"node_zones": []}, "node_zones must name at least one zone"),
+        ({"spot": True, "reservation": "l4"}, "a Spot pool cannot consume a reservation"),
     ],
 )
 def test_args_reject_invalid_values(overrides, message):
@@ -158,18 +159,21 @@ def test_a_boot_disk_without_streaming_is_refused():
 
 
 def test_args_from_a_pool_of_the_stack_shape_carry_every_field():
-    # dev's pool (zonal, Spot, image streaming) with every other value off the Args' defaults, so
-    # a field the constructor forgot would fail.
+    # dev's pool (zonal, image streaming) with every other value off the Args' defaults, so a
+    # field the constructor forgot would fail.
     pool = gpu_pool(
         machine_type="n1-standard-8",
         gpu_type="nvidia-tesla-t4",
         gpu_count=2,
         min_nodes=1,
         max_nodes=3,
+        spot=False,
         driver_version="DEFAULT",
         disk_size_gb=300,
         disk_type="pd-ssd",
         image_cache_disk="global/images/nim-llama3-8b-1-1-2",
+        compute_class="nim-green",
+        reservation="projects/shared-p/reservations/l4-block",
     )
     args = GpuNodePoolArgs.from_shape(
         pool,
@@ -185,10 +189,47 @@ def test_args_from_a_pool_of_the_stack_shape_carry_every_field():
         accelerator_count=2,
         total_min_nodes=1,
         total_max_nodes=3,
-        spot=True,
+        spot=False,
         gpu_driver_version="DEFAULT",
         disk_size_gb=300,
         disk_type="pd-ssd",
         image_streaming=True,
         image_cache_disk="global/images/nim-llama3-8b-1-1-2",
+        compute_class="nim-green",
+        reservation="projects/shared-p/reservations/l4-block",
     )
+
+
+# --- a priority of a ComputeClass -------------------------------------------------------------
+
+
+def test_a_pool_of_a_compute_class_carries_its_label_and_its_taint(mocks):
+    """GKE's "Configure manually-created node pools for ComputeClass use"
+    (cloud.google.com/kubernetes-engine/docs/concepts/about-custom-compute-classes): the node
+    label cloud.google.com/compute-class=NAME and the taint cloud.google.com/compute-class=NAME:
+    NoSchedule, both; NO_SCHEDULE is the GKE API's spelling of the effect."""
+    build(compute_class="nim-gpu")
+    node = mocks.one(NODE_POOL).inputs["nodeConfig"]
+    assert node["labels"] == {"nim-gke/pool": "gpu", "cloud.google.com/compute-class": "nim-gpu"}
+    assert node["taints"] == [
+        {"key": "cloud.google.com/compute-class", "value": "nim-gpu", "effect": "NO_SCHEDULE"}
+    ]
+    assert "reservationAffinity" not in node
+
+
+def test_a_pool_outside_a_class_has_no_class_label_and_no_taint(mocks):
+    build()
+    node = mocks.one(NODE_POOL).inputs["nodeConfig"]
+    assert "taints" not in node and "cloud.google.com/compute-class" not in node["labels"]
+
+
+def test_a_specific_reservation_is_consumed_by_name(mocks):
+    """pulumi-gcp 9 NodePoolNodeConfigReservationAffinityArgs: SPECIFIC_RESERVATION with the key
+    compute.googleapis.com/reservation-name and the reservation's name as its value."""
+    build(reservation="l4-reserved")
+    node = mocks.one(NODE_POOL).inputs["nodeConfig"]
+    assert node["reservationAffinity"] == {
+        "consumeReservationType": "SPECIFIC_RESERVATION",
+        "key": "compute.googleapis.com/reservation-name",
+        "values": ["l4-reserved"],
+    }

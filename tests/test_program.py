@@ -191,6 +191,7 @@ def test_cost_estimate_is_exported_and_an_unpriced_machine_only_loses_its_estima
     assert est["currency"] == "USD" and est["gpuNodeHourly"] == pytest.approx(0.397336)
     pool = json.loads(stack_config("dev")["nim-gke:gpuPool"])
     pool.update(machineType="n1-standard-8", gpuType="nvidia-tesla-t4", gpuCount=2, spot=False)
+    pool["fallbacks"] = [{"spot": True}]  # on demand first now: Spot after it
     config = stack_config("dev", **{"nim-gke:gpuPool": pool, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
     run = run_program("dev", config, ["nim-gke:ngcApiKey"])
     assert "no price for attached GPU nvidia-tesla-t4" in run.outputs["costEstimate"]["error"]

@@ -15,7 +15,14 @@ import pytest
 from nimgke.config import StackConfig, parse
 from nimgke.config.versions import Version
 from nimgke.observability import Scope
-from nimgke.shape import CacheShape, PoolShape, RouteShape, StackShape, stack_shape
+from nimgke.shape import (
+    CacheShape,
+    CapacityShape,
+    PoolShape,
+    RouteShape,
+    StackShape,
+    stack_shape,
+)
 from tests.test_config_validation import raw_stack
 from tests.test_rollout_config import GREEN, stack
 
@@ -59,6 +66,16 @@ def gpu_pool(**changes: object) -> PoolShape:
     return dataclasses.replace(pool, **changes)
 
 
+def fallback(first: PoolShape, **changes: object) -> PoolShape:
+    """The second priority of ``first``'s plan: its node pool ``<plan>-2``, no warm node."""
+    return dataclasses.replace(first, name=f"{first.plan}-2", priority=2, min_nodes=0, **changes)
+
+
+def plan(*pools: PoolShape) -> CapacityShape:
+    """The capacity plan of these node pools (their ComputeClass nim-<plan>)."""
+    return CapacityShape(name=pools[0].plan, compute_class=f"nim-{pools[0].plan}", priorities=pools)
+
+
 def config(name: str, raw: dict) -> StackConfig:
     return parse(name, raw, (True, True))
 
@@ -97,6 +114,7 @@ def main_version(cfg: StackConfig, weight: int = 100) -> Version:
 def test_dev_is_one_pool_one_version_one_zonal_disk_per_replica():
     cfg = config("dev", raw_stack("dev"))
     main = main_version(cfg)
+    # Spot first, then the same machine on demand (gpuPool.fallbacks), in dev's one zone.
     assert stack_shape(cfg) == StackShape(
         gpu_pool=gpu_pool(),
         green_pool=None,
@@ -104,19 +122,24 @@ def test_dev_is_one_pool_one_version_one_zonal_disk_per_replica():
         cache=ZONAL_CACHE,
         routes=(route(main, stable=main),),
         scope=scope("dev", 0, 2),
+        plans=(plan(gpu_pool(), fallback(gpu_pool(), spot=False)),),
     )
 
 
 def test_prod_spans_two_zones_with_a_warm_node_and_a_regional_ssd_cache():
     cfg = config("prod", raw_stack("prod"))
     main = main_version(cfg)
+    first = gpu_pool(zones=TWO_ZONES, min_nodes=1, spot=False)
+    # On demand in both zones, then the same L4 on a g2-standard-8 there; the warm node is the
+    # first priority's.
     assert stack_shape(cfg) == StackShape(
-        gpu_pool=gpu_pool(zones=TWO_ZONES, min_nodes=1, spot=False),
+        gpu_pool=first,
         green_pool=None,
         versions=(main,),
         cache=REGIONAL_CACHE,
         routes=(route(main, stable=main),),
         scope=scope("prod", 1, 2),
+        plans=(plan(first, fallback(first, machine_type="g2-standard-8")),),
     )
 
 
@@ -150,28 +173,35 @@ def test_a_canary_on_green_pool_is_a_second_pool_version_and_backend():
             profile_from="none",
         ),
     )
+    first = gpu_pool(zones=TWO_ZONES, min_nodes=1, max_nodes=4, spot=False)
+    # greenPool's zones are unset: the cluster's, like gpuPool's; it has no fallbacks.
+    green = gpu_pool(
+        name="green",
+        zones=TWO_ZONES,
+        machine_type="g2-standard-8",
+        spot=False,
+        image_cache_disk=CACHE_DISK_IMAGE,
+        plan="green",
+        compute_class="nim-green",
+    )
     assert stack_shape(cfg) == StackShape(
-        gpu_pool=gpu_pool(zones=TWO_ZONES, min_nodes=1, max_nodes=4, spot=False),
-        # greenPool's zones are unset: the cluster's, like gpuPool's.
-        green_pool=gpu_pool(
-            name="green",
-            zones=TWO_ZONES,
-            machine_type="g2-standard-8",
-            spot=False,
-            image_cache_disk=CACHE_DISK_IMAGE,
-        ),
+        gpu_pool=first,
+        green_pool=green,
         versions=(main, canary),
         cache=REGIONAL_CACHE,
         routes=(route(main, canary, stable=main),),
         # The dashboard's and the alerts' pool is gpuPool (its bounds, 1..4 here).
         scope=scope("prod", 1, 4),
+        plans=(plan(first, fallback(first, machine_type="g2-standard-8")), plan(green)),
     )
 
 
 def test_pools_are_found_by_the_name_a_version_gives():
     shape = stack_shape(rollout())
-    assert [p.name for p in shape.pools] == ["gpu", "green"]
+    assert [p.name for p in shape.pools] == ["gpu", "gpu-2", "green"]
     assert shape.pool("green") is shape.green_pool
+    assert shape.plan("green").first is shape.green_pool
+    assert [p.name for p in shape.plan("gpu").priorities] == ["gpu", "gpu-2"]
     assert [shape.pool(v.pool).machine_type for v in shape.versions] == [
         "g2-standard-4",
         "g2-standard-8",
@@ -208,7 +238,8 @@ def test_a_pools_own_zones_win_over_the_clusters():
     raw["nim-gke:gpuPool"]["zones"] = ["us-central1-c"]
     raw["nim-gke:greenPool"] = {**GREEN, "zones": ["us-central1-c"]}
     shape = stack_shape(config("dev", raw))
-    assert [p.zones for p in shape.pools] == [("us-central1-c",), ("us-central1-c",)]
+    # dev's on-demand fallback sets no zones: the pool's.
+    assert [p.zones for p in shape.pools] == [("us-central1-c",)] * 3
     # One GPU zone: a zonal disk there (cacheReplication auto).
     assert shape.cache == dataclasses.replace(ZONAL_CACHE, zones=("us-central1-c",))
 
@@ -223,3 +254,41 @@ def test_the_shape_is_frozen():
     shape = stack_shape(config("dev", raw_stack("dev")))
     with pytest.raises(dataclasses.FrozenInstanceError):
         shape.gpu_pool.max_nodes = 5  # type: ignore[misc]
+
+
+def test_a_fallback_keeps_what_it_sets_and_takes_the_rest_from_its_pool():
+    raw = raw_stack("prod")
+    raw["nim-gke:gpuPool"]["fallbacks"] = [
+        {"zones": ["us-central1-a"], "maxNodes": 1, "reservation": "l4-reserved"},
+        {"spot": True},
+    ]
+    shape = stack_shape(config("prod", raw))
+    first = shape.gpu_pool
+    assert shape.plan("gpu").priorities == (
+        first,
+        fallback(first, zones=("us-central1-a",), max_nodes=1, reservation="l4-reserved"),
+        dataclasses.replace(fallback(first, spot=True), name="gpu-3", priority=3),
+    )
+
+
+@pytest.mark.parametrize(
+    ("spots", "migrates"),
+    [
+        # Spot first with an on-demand fallback: GKE moves pods back to Spot when it can.
+        ((True, False), True),
+        ((True, True, False), True),
+        # On demand first: nothing cheaper to move back to; all Spot: nothing to leave.
+        ((False, False), False),
+        ((False, True), False),
+        ((True, True), False),
+        ((True,), False),
+    ],
+)
+def test_active_migration_only_where_spot_comes_first_and_on_demand_follows(spots, migrates):
+    pools = tuple(
+        dataclasses.replace(gpu_pool(), name=f"gpu-{i}", priority=i, spot=spot)
+        for i, spot in enumerate(spots, 1)
+    )
+    capacity = plan(*pools)
+    assert capacity.active_migration is migrates
+    assert capacity.spot is any(spots)

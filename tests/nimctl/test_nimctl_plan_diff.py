@@ -107,13 +107,15 @@ def test_the_canary_step_is_read_in_a_few_kilobytes(walk):
     names = by_name(d)
     assert {n for n, r in names.items() if r["change"] == "changed"} == {
         "gpu-pool",
+        "gpu-2-pool",  # the on-demand fallback takes gpuPool's maxNodes
         "observability-dashboard",
         "observability-alert-gpupoolatmax",
         "gateway-llama3-8b-route",
     }
-    assert names["gpu-pool"]["changes"] == [
-        {"path": "autoscaling.totalMaxNodeCount", "change": "changed", "before": 2, "after": 4}
-    ]
+    for pool in ("gpu-pool", "gpu-2-pool"):
+        assert names[pool]["changes"] == [
+            {"path": "autoscaling.totalMaxNodeCount", "change": "changed", "before": 2, "after": 4}
+        ]
     assert names["gateway-llama3-8b-route"]["changes"] == [
         {
             "path": "spec.rules[0].backendRefs[0].weight",
@@ -155,8 +157,10 @@ def test_the_dashboard_json_shows_only_the_threshold_that_moved(tmp_path, run_cl
         "            ~ mosaicLayout.tiles[14].widget.xyChart.thresholds[0].value: 2 => 3"
         f'  (in "{GPU_TILE}")\n'
     ) in out
-    assert "0 to add, 0 to remove, 2 to change" in out.splitlines()[0]
+    # The pool and its on-demand fallback, which takes the pool's maxNodes, and the dashboard.
+    assert "0 to add, 0 to remove, 3 to change" in out.splitlines()[0]
     assert "  ~ gcp:container/nodePool:NodePool  gpu-pool\n" in out
+    assert "  ~ gcp:container/nodePool:NodePool  gpu-2-pool\n" in out
     assert "        ~ autoscaling.totalMaxNodeCount: 2 => 3\n" in out
 
 
@@ -229,6 +233,7 @@ def test_components_only_head_their_resources(walk):
     headings = [line for line in text.splitlines() if line.startswith(("nim-gke:", "+ nim-gke:"))]
     assert headings == [
         "nim-gke:gke:GpuNodePool  gpu",
+        "nim-gke:gke:GpuNodePool  gpu-2",
         "nim-gke:monitoring:Observability  observability",
         "nim-gke:net:ModelGateway  gateway",
         "+ nim-gke:nim:NimRelease  nim-llama3-8b-1-1-2",
@@ -352,8 +357,14 @@ def test_warnings_added_and_removed(walk):
 
 # --- what the README's steps change -----------------------------------------------------------
 
-AT_POOL_MAX = {"gpu-pool", "observability-dashboard", "observability-alert-gpupoolatmax"}
-"""What gpuPool.maxNodes changes: the pool, the dashboard's line at it, the alert that compares."""
+AT_POOL_MAX = {
+    "gpu-pool",
+    "gpu-2-pool",
+    "observability-dashboard",
+    "observability-alert-gpupoolatmax",
+}
+"""What gpuPool.maxNodes changes: the pool and its fallback (which takes the pool's maxNodes),
+the dashboard's line at it, the alert that compares."""
 
 
 def test_the_walk_through_edits_change_what_the_readme_says(walk):
