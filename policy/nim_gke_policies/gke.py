@@ -25,7 +25,17 @@ from .engine import (
     true_or_unset,
     unset_or,
 )
-from .model import CLUSTER, NODE_POOL, UNKNOWN, Findings, Resource, Unknown, dig, show
+from .model import (
+    CLUSTER,
+    COMPUTE_CLASS_LABEL,
+    NODE_POOL,
+    UNKNOWN,
+    Findings,
+    Resource,
+    Unknown,
+    dig,
+    show,
+)
 
 # GKE's kube-state and kubelet metric packages (pulumi-gcp 9 ClusterMonitoringConfig docs).
 WORKLOAD_METRIC_COMPONENTS = (
@@ -181,6 +191,48 @@ def _gpu_driver_requested(resource: Resource, config: Config, f: Findings) -> No
             "guest_accelerators (the machine's GPU type and count) with "
             "gpu_driver_installation_config."
         )
+
+
+def class_taints(taints: Any) -> list[Any] | Unknown:
+    """The values of a pool's NoSchedule taints on the ComputeClass key (wire form: the GKE API's
+    NO_SCHEDULE), or UNKNOWN while the list or an entry of it is unknown."""
+    if isinstance(taints, Unknown):
+        return UNKNOWN
+    found: list[Any] = []
+    for taint in taints if isinstance(taints, list) else ():
+        key, value, effect = (dig(taint, k) for k in ("key", "value", "effect"))
+        if any(isinstance(v, Unknown) for v in (taint, key, value, effect)):
+            return UNKNOWN
+        if key == COMPUTE_CLASS_LABEL and effect in ("NO_SCHEDULE", "NoSchedule"):
+            found.append(value)
+    return found
+
+
+def _compute_class_label_and_taint(resource: Resource, config: Config, f: Findings) -> None:
+    labels = dig(resource.props, "nodeConfig", "labels")
+    label = dig(labels, COMPUTE_CLASS_LABEL) if isinstance(labels, Mapping) else labels
+    taints = class_taints(dig(resource.props, "nodeConfig", "taints"))
+    if isinstance(label, Unknown) or isinstance(taints, Unknown):
+        f.unknown("nodeConfig.labels" if isinstance(label, Unknown) else "nodeConfig.taints")
+        return
+    path = f'nodeConfig.labels["{COMPUTE_CLASS_LABEL}"]'
+    if label is not None and label not in taints:
+        f.fail(
+            f"{path} is {show(label)} but nodeConfig.taints has no "
+            f"{COMPUTE_CLASS_LABEL}={label}:NO_SCHEDULE taint: GKE associates a manually created "
+            "pool with a ComputeClass by the label and the taint together, and without the taint "
+            "any pod may take the pool's GPU nodes. Add the taint "
+            f'{{"key": "{COMPUTE_CLASS_LABEL}", "value": {show(label)}, "effect": '
+            '"NO_SCHEDULE"} to node_config.taints.'
+        )
+    for value in taints:
+        if value != label:
+            f.fail(
+                f"nodeConfig.taints has {COMPUTE_CLASS_LABEL}={value}:NO_SCHEDULE but {path} is "
+                f"{show(label)}: GKE associates the pool with ComputeClass {value} only when the "
+                "node label says so too, so the class's pods never scale it up. Set "
+                f'node_config.labels["{COMPUTE_CLASS_LABEL}"] to {show(value)}.'
+            )
 
 
 # --- the rules, in registry order ---------------------------------------------------------------
@@ -483,6 +535,17 @@ GKE_RULES: tuple[ResourceRule, ...] = (
                 ),
             )
         },
+    ),
+    ResourceRule(
+        name="gke-compute-class-pool",
+        description=(
+            "A node pool labelled cloud.google.com/compute-class=NAME carries the taint "
+            "cloud.google.com/compute-class=NAME:NoSchedule, and a pool with the taint carries "
+            "the label (GKE associates a manually created pool with a ComputeClass by both)."
+        ),
+        severity="medium",
+        remediation="Set node_config.labels and node_config.taints for the class together.",
+        steps={NODE_POOL: (_compute_class_label_and_taint,)},
     ),
     ResourceRule(
         name="gke-gpu-driver",

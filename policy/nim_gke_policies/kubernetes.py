@@ -20,6 +20,7 @@ from .engine import (
     one_of,
 )
 from .model import (
+    COMPUTE_CLASS_LABEL,
     GATEWAY,
     HELM_RELEASE,
     NAMESPACE,
@@ -62,7 +63,31 @@ PSS_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 NGC_SECRET_KEYS = ("NGC_API_KEY", "NGC_CLI_API_KEY", ".dockerconfigjson")
 NGC_ENV_NAMES = ("NGC_API_KEY", "NGC_CLI_API_KEY")
 
-GPU_NODE_SELECTOR_KEYS = ("cloud.google.com/gke-nodepool", "cloud.google.com/gke-accelerator")
+GPU_NODE_SELECTOR_KEYS = (
+    "cloud.google.com/gke-nodepool",
+    "cloud.google.com/gke-accelerator",
+    COMPUTE_CLASS_LABEL,
+)
+# The system labels a ComputeClass decides: "GKE also rejects any Pods that select system labels
+# that have a corresponding field in the ComputeClass specification" (cloud.google.com/
+# kubernetes-engine/docs/concepts/about-custom-compute-classes, "Node selectors for system node
+# labels", its table of node labels and ComputeClass fields).
+CLASS_DECIDED_LABELS = (
+    "cloud.google.com/machine-family",
+    "cloud.google.com/machine-type",
+    "cloud.google.com/gke-spot",
+    "cloud.google.com/gke-accelerator",
+    "cloud.google.com/gke-gpu-driver-version",
+    "cloud.google.com/reservation-name",
+    "cloud.google.com/reservation-project",
+    "cloud.google.com/reservation-affinity",
+    "cloud.google.com/gke-ephemeral-storage-local-ssd",
+    "cloud.google.com/gke-boot-disk",
+    "cloud.google.com/gke-boot-disk-size",
+    "cloud.google.com/gke-node-pool-group-name",
+    "cloud.google.com/gke-workload-type",
+    "node.kubernetes.io/instance-type",
+)
 _NIM_CHART_RE = re.compile(r"^nim-llm(-\d[\w.+-]*)?$")
 
 LB_SCHEMA: Schema = {
@@ -111,6 +136,48 @@ def is_nim_namespace(props: Mapping[str, Any]) -> bool | None:
 def _nim_release(resource: Resource, config: Config, f: Findings) -> bool:
     """Only the nim-llm release; other Helm releases are left alone."""
     return is_nim_chart(dig(resource.props, "chart"))
+
+
+def _selects_a_class_it_can_run_on(resource: Resource, config: Config, f: Findings) -> None:
+    """A release that selects a ComputeClass selects nothing the class decides, and tolerates
+    the taint on the class's nodes (on Standard clusters without node auto-provisioning the pod
+    must carry it: cloud.google.com/kubernetes-engine/docs/how-to/workload-separation)."""
+    selector = dig(resource.props, "values", "nodeSelector")
+    name = dig(selector, COMPUTE_CLASS_LABEL) if isinstance(selector, Mapping) else None
+    if name is None or isinstance(name, Unknown):
+        if isinstance(name, Unknown):
+            f.unknown(f'values.nodeSelector["{COMPUTE_CLASS_LABEL}"]')
+        return
+    assert isinstance(selector, Mapping)
+    decided = [k for k in CLASS_DECIDED_LABELS if k in selector]
+    if decided:
+        f.fail(
+            f"values.nodeSelector selects ComputeClass {show(name)} and also "
+            f"{', '.join(decided)}, which the class decides: GKE rejects such pods. Remove "
+            f"{', '.join(decided)} from the node selector."
+        )
+    tolerations = dig(resource.props, "values", "tolerations")
+    if isinstance(tolerations, Unknown) or any(
+        isinstance(t, Unknown) for t in (tolerations if isinstance(tolerations, list) else ())
+    ):
+        f.unknown("values.tolerations")
+        return
+    tolerated = any(
+        dig(t, "key") == COMPUTE_CLASS_LABEL
+        and dig(t, "effect") in (None, "NoSchedule")
+        and (
+            dig(t, "operator") == "Exists"
+            or (dig(t, "operator") in (None, "Equal") and dig(t, "value") == name)
+        )
+        for t in (tolerations if isinstance(tolerations, list) else ())
+    )
+    if not tolerated:
+        f.fail(
+            f"values.tolerations is {show(tolerations)}: the nodes of ComputeClass {show(name)} "
+            f"carry the taint {COMPUTE_CLASS_LABEL}={name}:NoSchedule, so the NIM pods never "
+            f'schedule there. Add {{"key": "{COMPUTE_CLASS_LABEL}", "operator": "Equal", '
+            f'"value": {show(name)}, "effect": "NoSchedule"}} to values.tolerations.'
+        )
 
 
 def _nim_namespace(resource: Resource, config: Config, f: Findings) -> bool:
@@ -330,10 +397,11 @@ KUBERNETES_RULES: tuple[ResourceRule, ...] = (
         name="nim-gpu-scheduling",
         description=(
             'The nim-llm release requests at least one GPU (resources.limits["nvidia.com/gpu"], '
-            "required explicitly) and pins its pods to the GPU pool through nodeSelector."
+            "required explicitly) and pins its pods to GPU nodes through nodeSelector (a GPU pool, "
+            "or a ComputeClass whose taint it tolerates, without a label the class decides)."
         ),
         severity="medium",
-        remediation="Set the GPU limit and a cloud.google.com/gke-nodepool node selector.",
+        remediation="Set the GPU limit and a cloud.google.com/compute-class node selector.",
         steps={
             HELM_RELEASE: (
                 _nim_release,
@@ -350,9 +418,11 @@ KUBERNETES_RULES: tuple[ResourceRule, ...] = (
                         isinstance(selector, Mapping)
                         and any(nonempty(selector.get(key)) for key in GPU_NODE_SELECTOR_KEYS)
                     ),
-                    "values.nodeSelector is {value}: it must pin the NIM pods to the GPU pool "
-                    "with cloud.google.com/gke-nodepool or cloud.google.com/gke-accelerator.",
+                    "values.nodeSelector is {value}: it must pin the NIM pods to GPU nodes "
+                    "with cloud.google.com/compute-class (the GPU pools' ComputeClass), "
+                    "cloud.google.com/gke-nodepool or cloud.google.com/gke-accelerator.",
                 ),
+                _selects_a_class_it_can_run_on,
             )
         },
     ),

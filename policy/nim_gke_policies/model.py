@@ -23,6 +23,13 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 POD_MONITORING = "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
 GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+COMPUTE_CLASS = "kubernetes:cloud.google.com/v1:ComputeClass"
+
+# GKE ties a manually created node pool to a ComputeClass by this node label and a NoSchedule taint
+# of the same key and value, and pods select the class by it (cloud.google.com/kubernetes-engine/
+# docs/concepts/about-custom-compute-classes, "Configure manually-created node pools for
+# ComputeClass use", "Request ComputeClasses in workloads").
+COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class"
 
 
 class Unknown:

@@ -23,6 +23,7 @@ from .gke import GKE_RULES, WORKLOAD_METRIC_COMPONENTS
 from .kubernetes import KUBERNETES_RULES, is_nim_chart
 from .model import (
     CLUSTER,
+    COMPUTE_CLASS,
     GATEWAY,
     HELM_RELEASE,
     NAMESPACE,
@@ -38,6 +39,7 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (*GKE_RULES, *KUBERNETES_RULES)
 
 __all__ = [
     "CLUSTER",
+    "COMPUTE_CLASS",
     "GATEWAY",
     "HELM_RELEASE",
     "NAMESPACE",

@@ -7,11 +7,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .engine import Config, StackRule
+from .gke import class_taints
 from .kubernetes import PART_OF_LABEL, PART_OF_VALUE, is_nim_chart, is_nim_namespace
 from .model import (
+    COMPUTE_CLASS,
+    COMPUTE_CLASS_LABEL,
     HELM_RELEASE,
     NAMESPACE,
     NETWORK_POLICY,
+    NODE_POOL,
     POD_MONITORING,
     Findings,
     StackResource,
@@ -95,6 +99,43 @@ def _release_in_nim_namespace(resources: Sequence[StackResource], config: Config
     return f
 
 
+def _class_pools_serve_it(resources: Sequence[StackResource], config: Config) -> Findings:
+    """Every node pool of the stack that a ComputeClass names in a ``nodepools`` priority carries
+    the class's label and NoSchedule taint: "The node pools that you specify in the
+    priorities.nodepools field must be associated with that ComputeClass by using node labels and
+    node taints" (cloud.google.com/kubernetes-engine/docs/concepts/about-custom-compute-classes).
+    A pool the stack does not create is not judged (its outputs are not in the stack)."""
+    f = Findings()
+    pools = {dig(r.props, "name"): r for r in resources if r.type == NODE_POOL}
+    for cc in (r for r in resources if r.type == COMPUTE_CLASS):
+        name = dig(cc.props, "metadata", "name")
+        rules = dig(cc.props, "spec", "priorities")
+        if isinstance(name, Unknown) or isinstance(rules, Unknown):
+            f.unknown("spec.priorities" if isinstance(rules, Unknown) else "metadata.name")
+            continue
+        for i, rule in enumerate(rules if isinstance(rules, list) else ()):
+            named = dig(rule, "nodepools")
+            for pool_name in named if isinstance(named, list) else ():
+                pool = pools.get(pool_name)
+                if pool is None or isinstance(pool_name, Unknown):
+                    continue
+                label = dig(pool.props, "nodeConfig", "labels", COMPUTE_CLASS_LABEL)
+                taints = class_taints(dig(pool.props, "nodeConfig", "taints"))
+                if isinstance(label, Unknown) or isinstance(taints, Unknown):
+                    f.unknown("nodeConfig")
+                    continue
+                if label != name or name not in taints:
+                    f.fail(
+                        f"ComputeClass {show(name)} names node pool {show(pool_name)} in "
+                        f"spec.priorities[{i}], whose nodes carry label {show(label)} and "
+                        f"class taints {show(taints)}, not {COMPUTE_CLASS_LABEL}={name} as label "
+                        "and NoSchedule taint: GKE places none of the class's pods there. Give "
+                        "the pool both (node_config.labels and node_config.taints).",
+                        pool.urn,
+                    )
+    return f
+
+
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         name="nim-namespace-default-deny",
@@ -134,5 +175,15 @@ STACK_RULES: tuple[StackRule, ...] = (
         severity="high",
         remediation="Create the labelled Namespace in the stack and install the release there.",
         check=_release_in_nim_namespace,
+    ),
+    StackRule(
+        name="compute-class-pools-associated",
+        description=(
+            "Every node pool of the stack a ComputeClass names in a nodepools priority carries "
+            "the class's node label and NoSchedule taint cloud.google.com/compute-class=NAME."
+        ),
+        severity="high",
+        remediation="Give each priority's node pool the class's label and taint.",
+        check=_class_pools_serve_it,
     ),
 )

@@ -99,6 +99,11 @@ NODE_POOL = {
         "oauthScopes": ["https://www.googleapis.com/auth/cloud-platform"],
         "workloadMetadataConfig": {"mode": "GKE_METADATA"},
         "shieldedInstanceConfig": {"enableSecureBoot": True, "enableIntegrityMonitoring": True},
+        # A priority of the GPU pools' ComputeClass: its label and taint (GKE's wire form).
+        "labels": {"nim-gke/pool": "gpu", "cloud.google.com/compute-class": "nim-gpu"},
+        "taints": [
+            {"key": "cloud.google.com/compute-class", "value": "nim-gpu", "effect": "NO_SCHEDULE"}
+        ],
         "guestAccelerators": [
             {
                 "type": "nvidia-l4",
@@ -124,7 +129,16 @@ RELEASE = {
         "model": {"name": "meta/llama3-8b-instruct", "ngcAPISecret": "ngc-api"},
         "imagePullSecrets": [{"name": "ngc-registry"}],
         "resources": {"limits": {"nvidia.com/gpu": 1.0}},
-        "nodeSelector": {"cloud.google.com/gke-nodepool": "nim-gpu"},
+        "nodeSelector": {"cloud.google.com/compute-class": "nim-gpu"},
+        "tolerations": [
+            {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+            {
+                "key": "cloud.google.com/compute-class",
+                "operator": "Equal",
+                "value": "nim-gpu",
+                "effect": "NoSchedule",
+            },
+        ],
         "service": {"type": "ClusterIP", "openaiPort": 8000.0},
         "persistence": {"enabled": True, "size": "50Gi"},
     },

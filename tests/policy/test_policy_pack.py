@@ -40,6 +40,7 @@ RESOURCE_POLICIES = [
     "gke-gpu-monitoring",
     "gke-node-pool-hardening",
     "gke-node-pool-management",
+    "gke-compute-class-pool",
     "gke-gpu-driver",
     "no-public-load-balancer",
     "nim-ngc-credentials",
@@ -51,6 +52,7 @@ STACK_POLICIES = [
     "nim-namespace-default-deny",
     "nim-namespace-pod-monitoring",
     "nim-release-in-labelled-namespace",
+    "compute-class-pools-associated",
 ]
 
 

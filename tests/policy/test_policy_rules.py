@@ -643,6 +643,77 @@ def test_gke_node_pool_management(props, messages, unknowns, config):
     assert_findings("gke-node-pool-management", props, messages, unknowns, config)
 
 
+# --- gke-compute-class-pool -------------------------------------------------------------------
+
+# GKE "Configure manually-created node pools for ComputeClass use" (cloud.google.com/
+# kubernetes-engine/docs/concepts/about-custom-compute-classes): the node label and the NoSchedule
+# taint cloud.google.com/compute-class=NAME, both.
+LABEL_WITHOUT_TAINT = (
+    'nodeConfig.labels["cloud.google.com/compute-class"] is "nim-gpu" but nodeConfig.taints has '
+    "no cloud.google.com/compute-class=nim-gpu:NO_SCHEDULE taint: GKE associates a manually "
+    "created pool with a ComputeClass by the label and the taint together, and without the taint "
+    'any pod may take the pool\'s GPU nodes. Add the taint {"key": '
+    '"cloud.google.com/compute-class", "value": "nim-gpu", "effect": "NO_SCHEDULE"} to '
+    "node_config.taints."
+)
+TAINT_WITHOUT_LABEL = (
+    "nodeConfig.taints has cloud.google.com/compute-class=nim-gpu:NO_SCHEDULE but "
+    'nodeConfig.labels["cloud.google.com/compute-class"] is {}: GKE associates the pool with '
+    "ComputeClass nim-gpu only when the node label says so too, so the class's pods never scale "
+    'it up. Set node_config.labels["cloud.google.com/compute-class"] to "nim-gpu".'
+)
+
+
+@pytest.mark.parametrize(
+    PARAMS,
+    [
+        case("stack's own GPU pool, a priority of nim-gpu", NODE_POOL),
+        case(
+            "a pool outside any class",
+            edit(
+                NODE_POOL,
+                (("nodeConfig", "labels"), {"nim-gke/pool": "gpu"}),
+                (("nodeConfig", "taints"), DELETE),
+            ),
+        ),
+        case(
+            "the label without the taint",
+            edit(NODE_POOL, (("nodeConfig", "taints"), DELETE)),
+            (LABEL_WITHOUT_TAINT,),
+        ),
+        case(
+            "a PreferNoSchedule taint does not keep other pods off",
+            edit(NODE_POOL, (("nodeConfig", "taints", 0, "effect"), "PREFER_NO_SCHEDULE")),
+            (LABEL_WITHOUT_TAINT,),
+        ),
+        case(
+            "the taint without the label",
+            edit(NODE_POOL, (("nodeConfig", "labels"), {"nim-gke/pool": "gpu"})),
+            (TAINT_WITHOUT_LABEL.format("unset"),),
+        ),
+        case(
+            "label and taint of two classes",
+            edit(
+                NODE_POOL,
+                (("nodeConfig", "labels", "cloud.google.com/compute-class"), "nim-green"),
+            ),
+            (
+                LABEL_WITHOUT_TAINT.replace("nim-gpu", "nim-green"),
+                TAINT_WITHOUT_LABEL.format('"nim-green"'),
+            ),
+        ),
+        case(
+            "taints unknown during preview",
+            edit(NODE_POOL, (("nodeConfig", "taints"), UNKNOWN)),
+            (),
+            ("nodeConfig.taints",),
+        ),
+    ],
+)
+def test_gke_compute_class_pool(props, messages, unknowns, config):
+    assert_findings("gke-compute-class-pool", props, messages, unknowns, config)
+
+
 # --- gke-gpu-driver ---------------------------------------------------------------------------
 
 NO_DRIVER = (
@@ -1053,9 +1124,25 @@ GPU_LIMIT = (
     "pod gets no GPU (and no GPU toleration). Set it to the GPUs per replica."
 )
 NODE_SELECTOR = (
-    "values.nodeSelector is {}: it must pin the NIM pods to the GPU pool with "
-    "cloud.google.com/gke-nodepool or cloud.google.com/gke-accelerator."
+    "values.nodeSelector is {}: it must pin the NIM pods to GPU nodes with "
+    "cloud.google.com/compute-class (the GPU pools' ComputeClass), cloud.google.com/gke-nodepool "
+    "or cloud.google.com/gke-accelerator."
 )
+# GKE "About custom ComputeClasses": a pod that selects a class and a system label the class
+# decides is rejected ("Node selectors for system node labels"); the class's nodes carry the
+# NoSchedule taint cloud.google.com/compute-class=NAME, which the pods tolerate themselves on
+# Standard without node auto-provisioning (kubernetes-engine/docs/how-to/workload-separation).
+CLASS_AND_SYSTEM_LABEL = (
+    'values.nodeSelector selects ComputeClass "nim-gpu" and also {0}, which the class decides: '
+    "GKE rejects such pods. Remove {0} from the node selector."
+)
+CLASS_UNTOLERATED = (
+    'values.tolerations is {}: the nodes of ComputeClass "nim-gpu" carry the taint '
+    "cloud.google.com/compute-class=nim-gpu:NoSchedule, so the NIM pods never schedule there. "
+    'Add {{"key": "cloud.google.com/compute-class", "operator": "Equal", "value": "nim-gpu", '
+    '"effect": "NoSchedule"}} to values.tolerations.'
+)
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 
 
 @pytest.mark.parametrize(
@@ -1097,7 +1184,62 @@ NODE_SELECTOR = (
         ),
         case(
             "pool name unknown during preview is still a GPU pool selector",
-            edit(RELEASE, (("values", "nodeSelector", "cloud.google.com/gke-nodepool"), UNKNOWN)),
+            edit(
+                RELEASE,
+                (("values", "nodeSelector"), {"cloud.google.com/gke-nodepool": UNKNOWN}),
+            ),
+        ),
+        case(
+            "a class and the accelerator label the class decides",
+            edit(
+                RELEASE,
+                (
+                    ("values", "nodeSelector", "cloud.google.com/gke-accelerator"),
+                    "nvidia-l4",
+                ),
+            ),
+            (CLASS_AND_SYSTEM_LABEL.format("cloud.google.com/gke-accelerator"),),
+        ),
+        case(
+            "a class and Spot selected beside it",
+            edit(RELEASE, (("values", "nodeSelector", "cloud.google.com/gke-spot"), "true")),
+            (CLASS_AND_SYSTEM_LABEL.format("cloud.google.com/gke-spot"),),
+        ),
+        case(
+            "a class whose taint the pods do not tolerate",
+            edit(RELEASE, (("values", "tolerations"), [GPU_TOLERATION])),
+            (
+                CLASS_UNTOLERATED.format(
+                    '[{"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"}]'
+                ),
+            ),
+        ),
+        case(
+            "a toleration of another class is not one of this class",
+            edit(RELEASE, (("values", "tolerations", 1, "value"), "nim-green")),
+            (
+                CLASS_UNTOLERATED.format(
+                    '[{"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"}, '
+                    '{"effect": "NoSchedule", "key": "cloud.google.com/compute-class", '
+                    '"operator": "Equal", "value": "nim-green"}]'
+                ),
+            ),
+        ),
+        case(
+            "an Exists toleration of the class key covers every class",
+            edit(
+                RELEASE,
+                (
+                    ("values", "tolerations", 1),
+                    {"key": "cloud.google.com/compute-class", "operator": "Exists"},
+                ),
+            ),
+        ),
+        case(
+            "tolerations unknown during preview",
+            edit(RELEASE, (("values", "tolerations"), UNKNOWN)),
+            (),
+            ("values.tolerations",),
         ),
         case(
             "GPU limit unknown during preview",

@@ -10,16 +10,19 @@ from policy_cases import (
     DEFAULT_DENY_OUT,
     DELETE,
     NAMESPACE_OUT,
+    NODE_POOL,
     NS_URN,
     POD_MONITORING_OUT,
     RELEASE_OUT,
     RELEASE_URN,
     STACK_RULES,
+    URN,
     edit,
     stack,
 )
 
-from policy.nim_gke_policies.model import UNKNOWN, Violation
+from policy.nim_gke_policies import rules
+from policy.nim_gke_policies.model import UNKNOWN, StackResource, Violation
 
 NO_DEFAULT_DENY = Violation(
     'Namespace "nim" (app.kubernetes.io/part-of: nim-gke) has no default-deny ingress '
@@ -183,3 +186,77 @@ def test_nim_namespace_pod_monitoring(resources, expected):
 )
 def test_nim_release_in_labelled_namespace(resources, expected):
     assert run("nim-release-in-labelled-namespace", resources) == expected
+
+
+# --- compute-class-pools-associated -----------------------------------------------------------
+
+POOL_URN = URN + "gcp:container/nodePool:NodePool::gpu-2-pool"
+CLASS_URN = URN + "kubernetes:cloud.google.com/v1:ComputeClass::gpu-capacity-class"
+POOL_OUT = edit(NODE_POOL, (("name",), "gpu-2-pool-4d5e6f"))
+CLASS_OUT = {
+    "apiVersion": "cloud.google.com/v1",
+    "kind": "ComputeClass",
+    "metadata": {"name": "nim-gpu"},
+    "spec": {
+        "priorities": [{"nodepools": ["gpu-pool-1a2b3c"]}, {"nodepools": ["gpu-2-pool-4d5e6f"]}],
+        "activeMigration": {"optimizeRulePriority": True},
+        "nodePoolAutoCreation": {"enabled": False},
+        "whenUnsatisfiable": "DoNotScaleUp",
+    },
+}
+
+
+def with_class(pool: dict[str, Any], cc: dict[str, Any] = CLASS_OUT) -> list[StackResource]:
+    return [
+        *stack(),
+        StackResource(type=rules.NODE_POOL, urn=POOL_URN, props=pool),
+        StackResource(type=rules.COMPUTE_CLASS, urn=CLASS_URN, props=cc),
+    ]
+
+
+def unassociated(label: str, taints: str) -> Violation:
+    return Violation(
+        'ComputeClass "nim-gpu" names node pool "gpu-2-pool-4d5e6f" in spec.priorities[1], whose '
+        f"nodes carry label {label} and class taints {taints}, not "
+        "cloud.google.com/compute-class=nim-gpu as label and NoSchedule taint: GKE places none of "
+        "the class's pods there. Give the pool both (node_config.labels and node_config.taints).",
+        POOL_URN,
+    )
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        # gpu-pool-1a2b3c is not in this stack view: a pool the stack does not create is not
+        # judged.
+        pytest.param(with_class(POOL_OUT), [], id="the stack's fallback pool serves its class"),
+        pytest.param(
+            with_class(edit(POOL_OUT, (("nodeConfig", "taints"), DELETE))),
+            [unassociated('"nim-gpu"', "[]")],
+            id="a named pool without the taint",
+        ),
+        pytest.param(
+            with_class(
+                edit(
+                    POOL_OUT,
+                    (("nodeConfig", "labels"), {"nim-gke/pool": "gpu"}),
+                    (("nodeConfig", "taints"), DELETE),
+                )
+            ),
+            [unassociated("unset", "[]")],
+            id="a named pool with neither",
+        ),
+        pytest.param(
+            with_class(edit(POOL_OUT, (("nodeConfig", "taints", 0, "value"), "nim-green"))),
+            [unassociated('"nim-gpu"', '["nim-green"]')],
+            id="a named pool tainted for another class",
+        ),
+        pytest.param(
+            with_class(POOL_OUT, edit(CLASS_OUT, (("spec", "priorities"), []))),
+            [],
+            id="a class without nodepools priorities names no pool",
+        ),
+    ],
+)
+def test_compute_class_pools_associated(resources, expected):
+    assert run("compute-class-pools-associated", resources) == expected
