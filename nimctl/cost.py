@@ -170,6 +170,7 @@ def render(est: dict[str, Any], alts: list[dict[str, Any]]) -> str:
         right={2, 3, 4, 5, 6, 7},
     )
     out += notes
+    out += _capacity_section(est.get("capacity"), est["expectedMonthly"])
     out += _monitoring_section(est.get("monitoring"))
     out += ["", "Assumptions:"]
     for a in est["assumptions"]:
@@ -178,6 +179,54 @@ def render(est: dict[str, Any], alts: list[dict[str, Any]]) -> str:
     for n in est["notIncluded"]:
         out += _wrap(n, "  - ")
     return "\n".join(out)
+
+
+def _capacity_section(cap: dict[str, Any] | None, expected: float) -> list[str]:
+    """Each GPU pool's ComputeClass priorities with their price, and the blended figure."""
+    if not cap:
+        return []
+    out = [
+        "",
+        "Where the GPU nodes come from (each pool's ComputeClass, in order; docs/capacity.md):",
+    ]
+    rows = []
+    for plan in cap["plans"]:
+        for p in plan["priorities"]:
+            hourly = "n/a" if p["gpuNodeHourly"] is None else f"{p['gpuNodeHourly']:.6f}"
+            monthly = "n/a" if p["expectedMonthly"] is None else _money(p["expectedMonthly"])
+            rows.append(
+                [
+                    f"{plan['pool']}: {p['priority']}",
+                    p["nodePool"],
+                    p["machineType"],
+                    p["purchaseOption"]
+                    + (f", reservation {p['reservation']}" if p["reservation"] else ""),
+                    hourly,
+                    f"{p['share']:.0%}",
+                    monthly,
+                ]
+            )
+    out += _table(
+        ["priority", "node pool", "machine", "bought as", "GPU node $/h", "share", "expected"],
+        rows,
+        right={4, 5, 6},
+    )
+    blended = cap["blendedExpectedMonthly"]
+    if blended is None:
+        out += _wrap("blended: n/a (a priority has no price in the sheet)", "  ", "    ")
+    else:
+        out += _wrap(
+            f"blended expected per month: {_money(blended)} (expected at the first priorities: "
+            f"{_money(expected)})",
+            "  ",
+            "    ",
+        )
+    quota = "; ".join(
+        f"{gpu}: {q['onDemand']} on demand, {q['spot']} Spot" for gpu, q in cap["gpuQuota"].items()
+    )
+    out += _wrap(f"GPU quota the priorities may need at once: {quota}", "  ", "    ")
+    out += _wrap(cap["assumption"], "  ", "    ")
+    return out
 
 
 def _monitoring_section(mon: dict[str, Any] | None) -> list[str]:

@@ -28,6 +28,10 @@ What is counted:
   cached in the Artifact Registry mirror of nvcr.io (an ESTIMATE of ``NIM_IMAGE_GB`` each), dev's
   NGC key version in Secret Manager, the shared model cache bucket (a directory per version) when
   ``nim.sharedCache`` is on; dated list prices outside the sheet, each with its source.
+- **Capacity plans** (:mod:`nimgke.cost_capacity`): every GPU node is priced at its pool's first
+  priority; the ``capacity`` block prices each fallback of the pool's ComputeClass and gives a
+  blended expected figure (``blendedExpectedMonthly``) under the stated ``cost.fallbackShare``
+  ASSUMPTION, and the GPU quota the priorities may need.
 - **GKE management fee**: $0.10 per cluster-hour. The free tier credit ($74.40 a month per
   billing account) covers one zonal cluster, so a zonal stack pays 0 and a regional one $73.00,
   ASSUMING no other cluster on the billing account already uses the credit.
@@ -73,6 +77,7 @@ from nimgke.cost_arithmetic import (
     purchase_option,
     serving_nodes,
 )
+from nimgke.cost_capacity import capacity
 from nimgke.cost_monitoring import monitoring_estimate
 from nimgke.cost_rollout import rollout_assumptions, rollout_lines, rollout_not_included
 from nimgke.pricing import HOURS_PER_MONTH, PURCHASE_OPTIONS, PriceError, PriceSheet, load
@@ -374,6 +379,7 @@ def _estimate(
         ),
         "notIncluded": [*NOT_INCLUDED, *rollout_not_included(cfg)],
         "monitoring": _monitoring(cfg, shape, lines, totals),
+        "capacity": capacity(cfg, shape, prices, totals["expected"]),
     }
 
 
