@@ -6,8 +6,8 @@ never rename one. The fix texts are :mod:`nimctl.doctor.fixes` (``str.format`` t
 that reports the cause passes the fields they name, ``{ns}`` is always there).
 
 The rules that report these causes live in the area modules (``scheduling``, ``scaleup``,
-``nodes``, ``images``, ``secrets``, ``storage``, ``lifecycle``, ``workloads``, ``autoscaling``,
-``gateway``, ``policies``).
+``capacity``, ``nodes``, ``images``, ``secrets``, ``storage``, ``lifecycle``, ``workloads``,
+``autoscaling``, ``gateway``, ``policies``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ CAUSES: dict[str, Cause] = {
     "gpu-zone-stockout": Cause(ERROR, "use-other-zones"),
     "gpu-scale-up-failed": Cause(ERROR, "check-autoscaler-errors"),
     "gpu-pool-max-reached": Cause(ERROR, "raise-pool-max-nodes"),
+    # A GPU pool's ComputeClass: nimctl/doctor/capacity.py
+    "compute-class-exhausted": Cause(ERROR, "add-capacity-source"),
+    "on-fallback-capacity": Cause(WARNING, "expect-fallback-cost"),
     "gpu-scale-up-in-progress": Cause(WAITING, "wait-for-gpu-node"),
     "gpu-scale-up-stalled": Cause(ERROR, "check-gpu-node-provisioning"),
     "gpu-driver-not-installed": Cause(ERROR, "set-gpu-driver-version"),

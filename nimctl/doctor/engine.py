@@ -11,6 +11,7 @@ from typing import Any
 
 from nimctl.doctor import (
     autoscaling,
+    capacity,
     gateway,
     images,
     lifecycle,
@@ -66,6 +67,7 @@ def diagnose(
         check_pod(diag, pod)
         if len(diag.findings) == before and not pod_ready(pod):
             diag.add("pod-not-ready", f"pod/{name(pod)}", f"pod {name(pod)} is not ready yet")
+        capacity.check_placement(diag, pod)
     policies.check_policies(diag, gateway.check_gateway(diag, release))
     claimed = {c for p in pods for c in claim_names(p)}
     claimed_by_scheduled = {c for p in pods if get(p, "spec", "nodeName") for c in claim_names(p)}
@@ -85,7 +87,7 @@ def diagnose(
         namespace=ns,
         release=release,
         snapshot_time=when.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        pods=tuple(_pod_state(p) for p in sorted(pods, key=name)),
+        pods=tuple(_pod_state(diag, p) for p in sorted(pods, key=name)),
         findings=tuple(findings),
     )
 
@@ -169,8 +171,9 @@ def _check_creating(diag: Diagnosis, pod: dict[str, Any], events: list[dict[str,
     diag.add("pod-not-ready", f"pod/{name(pod)}", f"pod {name(pod)} is not ready yet")
 
 
-def _pod_state(pod: Mapping[str, Any]) -> PodState:
+def _pod_state(diag: Diagnosis, pod: Mapping[str, Any]) -> PodState:
     statuses = get(pod, "status", "containerStatuses") or []
+    where = capacity.pod_placement(diag, pod)
     ready = sum(1 for s in statuses if s.get("ready"))
     total = len(get(pod, "spec", "containers") or statuses)
     return PodState(
@@ -179,4 +182,5 @@ def _pod_state(pod: Mapping[str, Any]) -> PodState:
         ready=f"{ready}/{total}",
         restarts=sum(int(s.get("restartCount") or 0) for s in statuses),
         node=get(pod, "spec", "nodeName"),
+        capacity=where.describe() if where is not None and where.pool else None,
     )

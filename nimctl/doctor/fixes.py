@@ -44,6 +44,21 @@ FIXES: dict[str, str] = {
         "bound) or total_max_node_count, or lower the NIM replicas, or free a GPU used by "
         "another workload."
     ),
+    "add-capacity-source": (
+        "Every node pool of ComputeClass {compute_class} is at its maximum or backing off after "
+        "a failed scale-up: the autoscaler retries each after its backoff, and a stock-out "
+        "(GCE out of resources) ends when Compute Engine has capacity again. To get a node "
+        "sooner, give the pool a fallback it does not have yet (gpuPool.fallbacks: on demand "
+        "after Spot, other zones, another g2 size or a reservation; docs/capacity.md), raise a "
+        "priority's maxNodes within the GPU quota (IAM & Admin > Quotas: NVIDIA_L4_GPUS, "
+        "PREEMPTIBLE_NVIDIA_L4_GPUS for Spot), or lower the replicas."
+    ),
+    "expect-fallback-cost": (
+        "Nothing to fix: the pod serves. A fallback costs what its machine and purchase option "
+        "cost: `nimctl cost` prices each priority of {compute_class} and a blended figure (its "
+        "cost.fallbackShare is an assumption: raise it if pods run here often). To run on the "
+        "preferred priority more often, give it more room (zones, a reservation, quota)."
+    ),
     "wait-for-gpu-node": (
         "Wait: the cluster autoscaler is adding a GPU node ({group}). A GPU node usually takes "
         "5-10 minutes to boot, install the driver and report nvidia.com/gpu. Re-run "

@@ -18,6 +18,10 @@ CUSTOM_READS = (
 GATEWAY_GET = ",".join(f"{plural}.{group}" for _, group, _, plural in CUSTOM_READS)
 """What to add to ``kubectl get pods,events,pvc,nodes,hpa,apiservices`` for a snapshot with the
 Gateway."""
+CLUSTER_READS = (("ComputeClass", "cloud.google.com", "v1", "computeclasses"),)
+"""Cluster-scoped custom objects: GKE's ComputeClasses, which say a node pool's priority. A cluster
+without them answers 404, an identity that may not read them 403: the pods' nodes still say their
+pool and class."""
 KUBECONFIG_HINT = (
     "use the stack's kubeconfig (GKE's DNS endpoint, your Application Default Credentials): "
     "`pulumi stack output kubeconfig --show-secrets > kubeconfig && export "
@@ -88,6 +92,17 @@ def collect(
     for kind, group, version, plural in CUSTOM_READS if custom is not None else ():
         try:
             listed = custom.list_namespaced_custom_object(group, version, namespace, plural)
+        except Exception as exc:  # kubernetes.client.ApiException, urllib3 errors
+            if getattr(exc, "status", None) in (403, 404):
+                continue
+            raise DoctorInputError(_api_error(kind, namespace, exc)) from None
+        for item in listed.get("items", []):
+            item.setdefault("apiVersion", f"{group}/{version}")
+            item.setdefault("kind", kind)
+            items.append(item)
+    for kind, group, version, plural in CLUSTER_READS if custom is not None else ():
+        try:
+            listed = custom.list_cluster_custom_object(group, version, plural)
         except Exception as exc:  # kubernetes.client.ApiException, urllib3 errors
             if getattr(exc, "status", None) in (403, 404):
                 continue

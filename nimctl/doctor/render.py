@@ -20,6 +20,7 @@ def render(report: Report) -> str:
         lines.append(
             f"  pod {pod.name}: {pod.phase}, {pod.ready} ready, {pod.restarts} restart(s)"
             + (f", on {pod.node}" if pod.node else "")
+            + (f" ({pod.capacity})" if pod.capacity else "")
         )
     for finding in report.findings:
         lines.append("")

@@ -37,6 +37,9 @@ class PodState:
     ready: str  # "1/1"
     restarts: int
     node: str | None
+    capacity: str | None = None
+    """Where the node comes from: its pool, Spot or on demand, and its priority in the pool's
+    ComputeClass when the snapshot says (nimctl/doctor/capacity.py)."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from nimctl.doctor.capacity import check_class_exhausted
 from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import event_time, fmt_duration, get, msg, name
 from nimctl.doctor.nodes import driver_finding, node_came
@@ -53,6 +54,12 @@ def check_autoscaler(
     when = event_time(latest)
     age = (diag.now - when) if when else timedelta(0)
     failures = [e for e in autoscaler if e.get("reason") == "FailedScaleUp"]
+    pool_node_cause = any(diag.has(c) for c in POOL_NODE_CAUSES)
+    if reason == "NotTriggerScaleUp" and not pool_node_cause:
+        # A pod of a ComputeClass: the latest word covers every priority's node groups at once
+        # (the failures that put some in backoff included).
+        if check_class_exhausted(diag, pod, autoscaler, message):
+            return
     if reason == "TriggeredScaleUp":
         if node_came(diag):
             return  # the node came: its readiness or its driver is what the pod waits for
@@ -99,7 +106,7 @@ def check_autoscaler(
         return
     if reason == "NotTriggerScaleUp":
         ca = msg(latest)
-        if any(diag.has(c) for c in POOL_NODE_CAUSES):
+        if pool_node_cause:
             return  # a node of the pool that cannot serve still fills it: that node is the cause
         if "max node group size reached" in ca:
             diag.add(

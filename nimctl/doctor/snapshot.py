@@ -33,6 +33,11 @@ GATEWAY_KINDS = {
 }
 
 
+# GKE's ComputeClasses (cluster-scoped): which priority a pod's node pool is
+# (nimctl.doctor.capacity). Another group's "ComputeClass" is not GKE's.
+COMPUTE_CLASS_GROUP = "cloud.google.com"
+
+
 @dataclass(frozen=True)
 class Snapshot:
     pods: list[dict[str, Any]]
@@ -48,6 +53,9 @@ class Snapshot:
     have none)."""
     apiservices: list[dict[str, Any]] = field(default_factory=list)
     """The metrics APIServices (``kubectl get apiservices``), when the snapshot holds them."""
+    compute_classes: list[dict[str, Any]] = field(default_factory=list)
+    """GKE's ComputeClasses (``kubectl get computeclasses.cloud.google.com``), when it holds
+    them."""
 
     @classmethod
     def from_document(cls, doc: Any) -> Snapshot:
@@ -63,6 +71,7 @@ class Snapshot:
             "Node": [],
             "HorizontalPodAutoscaler": [],
             "APIService": [],
+            "ComputeClass": [],
             **{kind: [] for kind in GATEWAY_KINDS},
         }
         list_kind = str(doc.get("kind", ""))
@@ -72,6 +81,8 @@ class Snapshot:
             kind = item.get("kind") or list_kind.removesuffix("List")
             group = str(item.get("apiVersion", "")).rpartition("/")[0]
             if kind in GATEWAY_KINDS and group != GATEWAY_KINDS[kind]:
+                continue
+            if kind == "ComputeClass" and group != COMPUTE_CLASS_GROUP:
                 continue
             if kind in buckets:
                 buckets[kind].append(item)
@@ -88,6 +99,7 @@ class Snapshot:
             policies=buckets["HealthCheckPolicy"] + buckets["GCPBackendPolicy"],
             hpas=buckets["HorizontalPodAutoscaler"],
             apiservices=buckets["APIService"],
+            compute_classes=buckets["ComputeClass"],
         )
 
     def events_for(self, kind: str, obj: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -538,6 +538,7 @@ def test_json_output(run_cli) -> None:
             "ready": "0/1",
             "restarts": 0,
             "node": None,
+            "capacity": None,  # no node yet: no pool, no priority
         }
     ]
     (finding,) = report["findings"]

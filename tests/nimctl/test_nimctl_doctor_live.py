@@ -97,6 +97,7 @@ class FakeCustomObjects:
         "httproutes": "HTTPRoute",
         "healthcheckpolicies": "HealthCheckPolicy",
         "gcpbackendpolicies": "GCPBackendPolicy",
+        "computeclasses": "ComputeClass",
     }
 
     def __init__(self, doc: dict[str, Any], fail: Exception | None = None) -> None:
@@ -113,6 +114,10 @@ class FakeCustomObjects:
         kind = self.PLURALS[plural]
         items = [i for i in self.doc["items"] if i["kind"] == kind]
         return {"apiVersion": f"{group}/{version}", "kind": f"{kind}List", "items": items}
+
+    def list_cluster_custom_object(self, group: str, version: str, plural: str) -> dict[str, Any]:
+        """CustomObjectsApi.list_cluster_custom_object: GKE's ComputeClasses are cluster-scoped."""
+        return self.list_namespaced_custom_object(group, version, "", plural)
 
 
 GATEWAY_KINDS = {"Gateway", "HTTPRoute", "HealthCheckPolicy", "GCPBackendPolicy"}
@@ -209,8 +214,9 @@ def test_a_cluster_without_the_gateway_api_is_read_as_before(status: int) -> Non
     core = FakeCoreV1(doc)
     missing = FakeCustomObjects(doc, kubernetes.client.ApiException(status=status, reason="x"))
     collected = doctor.collect(core, core.api, "nim", None, missing)
-    assert len(missing.calls) == 4
+    assert len(missing.calls) == 5  # the Gateway's four kinds, GKE's ComputeClasses
     assert missing.calls[0] == ("gateway.networking.k8s.io", "v1", "nim", "gateways")
+    assert missing.calls[4] == ("cloud.google.com", "v1", "", "computeclasses")
     assert doctor.diagnose(collected, now=SNAPSHOT).status == "healthy"
 
 
@@ -225,6 +231,7 @@ def test_the_gateways_objects_are_read_from_their_api_groups() -> None:
         ("gateway.networking.k8s.io", "v1", "nim", "httproutes"),
         ("networking.gke.io", "v1", "nim", "healthcheckpolicies"),
         ("networking.gke.io", "v1", "nim", "gcpbackendpolicies"),
+        ("cloud.google.com", "v1", "", "computeclasses"),  # cluster-scoped
     ]
     assert ("route-backend-not-ready", "drain-or-fix-version", "httproute/llama3-8b") in findings(
         doctor.diagnose(collected, now=SNAPSHOT)
