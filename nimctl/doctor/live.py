@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from nimctl.doctor.kube import CHART_NAME, DEFAULT_NAMESPACE, INSTANCE_LABEL, NAME_LABEL, get
@@ -89,20 +90,28 @@ def collect(
             item.setdefault("apiVersion", "v1")
             item.setdefault("kind", kind)
             items.append(item)
-    for kind, group, version, plural in CUSTOM_READS if custom is not None else ():
+    custom_reads: list[tuple[str, str, str, Any]] = [
+        (
+            kind,
+            group,
+            version,
+            functools.partial(
+                custom.list_namespaced_custom_object, group, version, namespace, plural
+            ),
+        )
+        for kind, group, version, plural in (CUSTOM_READS if custom is not None else ())
+    ] + [
+        (
+            kind,
+            group,
+            version,
+            functools.partial(custom.list_cluster_custom_object, group, version, plural),
+        )
+        for kind, group, version, plural in (CLUSTER_READS if custom is not None else ())
+    ]
+    for kind, group, version, read in custom_reads:
         try:
-            listed = custom.list_namespaced_custom_object(group, version, namespace, plural)
-        except Exception as exc:  # kubernetes.client.ApiException, urllib3 errors
-            if getattr(exc, "status", None) in (403, 404):
-                continue
-            raise DoctorInputError(_api_error(kind, namespace, exc)) from None
-        for item in listed.get("items", []):
-            item.setdefault("apiVersion", f"{group}/{version}")
-            item.setdefault("kind", kind)
-            items.append(item)
-    for kind, group, version, plural in CLUSTER_READS if custom is not None else ():
-        try:
-            listed = custom.list_cluster_custom_object(group, version, plural)
+            listed = read()
         except Exception as exc:  # kubernetes.client.ApiException, urllib3 errors
             if getattr(exc, "status", None) in (403, 404):
                 continue
