@@ -30,6 +30,7 @@ from typing import Any
 
 from nimgke import catalog
 from nimgke.config import StackConfig
+from nimgke.config.pools import priority_key
 from nimgke.cost_arithmetic import gpu_node_hourly, gpu_node_hours, purchase_option, serving_nodes
 from nimgke.pricing import PriceError, PriceSheet
 from nimgke.shape import CapacityShape, StackShape
@@ -77,6 +78,7 @@ def _plan(
                 gpu_count=pool.gpu_count,
                 region=cfg.region,
                 option=option,
+                key=priority_key(plan.name, pool.priority),
             )
         except PriceError as err:
             missing.append(str(err))

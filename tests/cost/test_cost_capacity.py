@@ -135,6 +135,7 @@ def test_an_unpriced_fallback_leaves_the_blend_out_and_says_why():
     assert plan["blendedExpectedMonthly"] is None
     assert est["capacity"]["blendedExpectedMonthly"] is None
     assert "no 1y price for machine type a2-ultragpu-1g" in plan["unpriced"][0]
+    assert plan["unpriced"][0].startswith("nim-gke:gpuPool.fallbacks[0].machineType")
 
 
 def test_the_report_shows_each_priority_the_blend_and_its_assumption(capsys):
