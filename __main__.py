@@ -316,6 +316,17 @@ if s.budget is not None:
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("gpuPoolName", pools[MAIN_POOL].node_pool_name)
+# Each GPU pool's ComputeClass and its node pools in priority order (docs/capacity.md).
+pulumi.export(
+    "capacity",
+    {
+        plan.name: {
+            "computeClass": plan.compute_class,
+            "nodePools": [pools[p.name].node_pool_name for p in plan.priorities],
+        }
+        for plan in shape.plans
+    },
+)
 pulumi.export("namespace", ngc.namespace)
 pulumi.export("models", {m: svc.url for m, svc in services.items()})
 pulumi.export("portForward", {m: svc.port_forward_command for m, svc in services.items()})

@@ -56,6 +56,10 @@ def test_exports(stack):
     out = run.outputs
     assert out["clusterName"] == f"nim-{stack}"
     assert out["gpuPoolName"] == "gpu-pool-a1b2c3"
+    # gpuPool's ComputeClass and its node pools, preferred first (both stacks have a fallback)
+    assert out["capacity"] == {
+        "gpu": {"computeClass": "nim-gpu", "nodePools": ["gpu-pool-a1b2c3", "gpu-2-pool-a1b2c3"]}
+    }
     assert out["namespace"] == "nim"
     # Issue 11: the model's stable Service <release>, in front of its serving version
     assert out["models"] == {"llama3-8b": "http://llama3-8b.nim.svc.cluster.local:8000/v1"}
@@ -368,10 +372,17 @@ def test_stacks_as_shipped_have_no_shared_cache():
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_helm_release_waits_for_the_image_mirror_and_the_pool(stack):
     """depends_on given to the NimRelease component reaches its Helm release (a component's
-    depends_on is not inherited by its children)."""
+    depends_on is not inherited by its children): the pods select the ComputeClass, so the
+    release waits for it and for every priority's node pool."""
     deps = program(stack).mocks.options["nim-llama3-8b-1-0-3-release"]["dependencies"]
     names = {d.split("::")[-1] for d in deps}
-    assert {"registry-repository", "registry-agent-reads-key", "gpu-pool"} <= names
+    assert {
+        "registry-repository",
+        "registry-agent-reads-key",
+        "gpu-pool",
+        "gpu-2-pool",
+        "gpu-capacity-class",
+    } <= names
 
 
 def test_each_version_gets_its_own_shared_cache_claim_and_mirrored_image():
