@@ -23,6 +23,7 @@ from nimgke.config.pools import (
     pool_settings,
     priorities,
     priority_key,
+    same_gpus,
 )
 from nimgke.config.settings import GpuPoolSettings, StackSettings
 
@@ -50,15 +51,8 @@ def _check_machine(key: str, p: Priority, pool: GpuPoolSettings) -> list[Problem
         ]
     if base is None or p.machine_type == pool.machine_type:
         return []  # the pool's machine: judged with the pool
-    if (machine.gpu, machine.gpu_count) != (base.gpu, base.gpu_count) or (
-        machine.attachable_gpus != base.attachable_gpus
-    ):
-        same = [
-            m.name
-            for m in catalog.MACHINE_TYPES.values()
-            if (m.gpu, m.gpu_count, m.attachable_gpus)
-            == (base.gpu, base.gpu_count, base.attachable_gpus)
-        ]
+    if not same_gpus(machine, base):
+        same = [m.name for m in catalog.MACHINE_TYPES.values() if same_gpus(m, base)]
         carries = f"{machine.gpu_count} x {machine.gpu}" if machine.gpu else "attached GPUs"
         return [
             Problem(

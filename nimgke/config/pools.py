@@ -85,7 +85,7 @@ def fit_machine(settings: GpuPoolSettings) -> str:
     candidates = [settings.machine_type]
     for p in priorities(settings):
         machine = catalog.MACHINE_TYPES.get(p.machine_type)
-        if base is not None and machine is not None and _same_gpus(base, machine):
+        if base is not None and machine is not None and same_gpus(base, machine):
             candidates.append(machine.name)
 
     def room(name: str) -> tuple[int, int]:
@@ -98,7 +98,7 @@ def fit_machine(settings: GpuPoolSettings) -> str:
     return min(candidates, key=room)
 
 
-def _same_gpus(a: catalog.MachineType, b: catalog.MachineType) -> bool:
+def same_gpus(a: catalog.MachineType, b: catalog.MachineType) -> bool:
     """Two machines that carry the same GPUs (type and count, or both attach them)."""
     return (a.gpu, a.gpu_count, a.attachable_gpus) == (b.gpu, b.gpu_count, b.attachable_gpus)
 
