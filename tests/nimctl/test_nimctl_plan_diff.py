@@ -70,11 +70,13 @@ def test_a_canary_weight_change_is_the_route_and_the_rollout_output(walk, tmp_pa
             '    ~ rollout["llama3-8b"]["llama3-8b-1-0-3"]: 90 => 50',
             '    ~ rollout["llama3-8b"]["llama3-8b-1-1-2"]: 10 => 50',
             "",
+            "Rollout safety: no change drops or fails requests.",
+            "",
         ]
     )
     # The same as data, one change per line, for a check that reads the diff
     d = json.loads(cli_diff(tmp_path, run_cli, walk["w10"][1], walk["w50"][0], "--json"))
-    assert d["format"] == "nimctl-plan-diff/v2"
+    assert d["format"] == "nimctl-plan-diff/v3"
     route = "nim-gke:net:ModelGateway$" + ROUTE + "::gateway-llama3-8b-route"
     assert plan.changes(d) == [
         plan.Change(
@@ -347,7 +349,7 @@ def test_warnings_added_and_removed(walk):
     back = step(walk, "w10", "rolled-back")
     assert back["warnings"] == {"added": [], "removed": [added]}
     text = render_diff(back, "before.json")
-    assert text.endswith(f"\nWarnings (what pulumi preview prints):\n  - warning: {added}")
+    assert f"\nWarnings (what pulumi preview prints):\n  - warning: {added}\n\nRollout" in text
 
 
 # --- what the README's steps change -----------------------------------------------------------
