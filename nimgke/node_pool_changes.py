@@ -186,6 +186,14 @@ def watched_inputs(pool: PoolShape) -> dict[str, Any]:
     }
 
 
+def _show(value: Any) -> str:
+    """A setting's value as the stack file writes it (an output read back carries numbers as
+    floats: 200.0 is 200)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return json.dumps(value)
+
+
 def pool_change_warnings(
     before: dict[str, Any],
     after: dict[str, dict[str, Any]],
@@ -206,7 +214,7 @@ def pool_change_warnings(
             continue
         pool, key = pools[name], keys.get(name, name)
         edits = ", ".join(
-            f"{key}.{k} {json.dumps(was[k])} -> {json.dumps(now[k])}"
+            f"{key}.{k} {_show(was[k])} -> {_show(now[k])}"
             for k in changed
             if effect(INPUT_PATH[k])
         )

@@ -219,13 +219,15 @@ def _release(
                 reason=(
                     f"release {v.release} still takes {v.share()} and is removed in the same "
                     "update that moves them: Pulumi changes the route (or the model's Service) "
-                    "and deletes the release seconds later, without waiting for the load "
-                    "balancer to stop sending it requests, so requests in flight on its pods, and "
-                    "new ones routed there meanwhile, fail"
+                    "and deletes the release seconds later, before the traffic has left it "
+                    "(nothing waits for the load balancer to be reprogrammed, nor for connections "
+                    "open to its pods), so requests in flight there, and new ones routed there "
+                    "meanwhile, fail"
                 ),
                 fix=(
-                    f"set its weight to 0 first (one `pulumi up`), remove it in a later update "
-                    f"({ROLLOUTS_DOC}, 'Roll back')"
+                    "set its weight to 0 first (one `pulumi up`) and remove it in a later update "
+                    f"({ROLLOUTS_DOC}, 'Roll back'); a new tag for the model's own version goes "
+                    "out as a canary, promoted in two edits (the walk-through there)"
                 ),
             )
         ]
@@ -282,18 +284,15 @@ def _release(
             "share of requests fails for a cold start (docs/startup.md: minutes, up to the "
             "startup budget of ~31 min)"
         )
-    return [
-        Finding(
-            "pod-restart",
-            **at,
-            reason=why,
-            fix=(
-                "make the change a new version (a canary with the new settings, moved to by "
-                "weight), or give the model the shared cache (nim.sharedCache.enabled: its "
-                f"versions surge) or replicas: 2 ({ROLLOUTS_DOC}, 'Serving through changes')"
-            ),
-        )
-    ]
+    fix = (
+        "the cache is the stack's: no edit switches it without this restart; switch it when the "
+        "model may be down for a cold start, and acknowledge this finding"
+        if is_deployment(old.values) != is_deployment(new.values)
+        else "give the model the shared cache (nim.sharedCache.enabled: its versions surge) or "
+        "replicas: 2 first, or make the change a new version on greenPool (a canary with pool: "
+        f"green, moved to by weight) ({ROLLOUTS_DOC}, 'Serving through changes')"
+    )
+    return [Finding("pod-restart", **at, reason=why, fix=fix)]
 
 
 def _pool(
