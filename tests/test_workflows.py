@@ -120,7 +120,7 @@ def test_plan_diff_exits_4_with_the_findings_and_0_without(checkouts):
     stack.write_text(stack.read_text().replace('tag: "1.0.3"', 'tag: "1.1.2"'))
     code, text = _plan_diff(checkouts, unsafe)
     assert code == plan.EXIT_UNSAFE
-    assert "Rollout safety: 1 change would drop or fail requests (nimctl exits 4):" in text
+    assert "Rollout safety: 1 change would drop or fail requests (exit code 4):" in text
     assert "(weighted-backend-removed)" in text
     assert text.rstrip().endswith(
         "Once reviewed, a maintainer adds the label\n"

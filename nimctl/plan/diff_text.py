@@ -70,7 +70,7 @@ def safety_lines(safety: dict[str, Any]) -> list[str]:
         n = len(findings)
         out = [
             f"Rollout safety: {n} change{'s' if n > 1 else ''} would drop or fail requests "
-            "(nimctl exits 4):"
+            "(exit code 4):"
         ]
     for f in findings:
         out += [

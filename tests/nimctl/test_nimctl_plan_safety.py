@@ -156,7 +156,7 @@ def test_a_rollback_in_one_edit_is_named_with_its_resource_and_reason(walk, tmp_
     assert (code, err) == (plan.EXIT_UNSAFE, "") and plan.EXIT_UNSAFE == 4
     section = out[out.index("\nRollout safety:") :]
     assert words(section) == words(
-        "Rollout safety: 1 change would drop or fail requests (nimctl exits 4):\n"
+        "Rollout safety: 1 change would drop or fail requests (exit code 4):\n"
         "  ! a backend that carries weight is removed with its release (weighted-backend-removed)\n"
         f"      {RELEASE}  nim-llama3-8b-1-1-2-release\n"
         f"      {REMOVED_REASON.format(release='llama3-8b-1-1-2', weight=10)}\n"
