@@ -87,39 +87,70 @@ def _checkout(to: Path) -> Path:
     return to
 
 
-@pytest.fixture(scope="module")
-def checkouts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("workspace")
-    _checkout(work / "base")
-    return work
-
-
-def _plan_diff(work: Path, head: Path) -> tuple[int, str]:
-    out = work / f"{head.name}.md"
+def _plan_diff(
+    work: Path, head: str, python: str = sys.executable, stacks: str = "prod"
+) -> tuple[int, str]:
+    out = work / f"{head}.md"
     done = subprocess.run(
-        [str(ROOT / ".ci" / "plan-diff"), "base", head.name, str(out), sys.executable],
+        [str(ROOT / ".ci" / "plan-diff"), "base", head, str(out), python],
         check=False,
         cwd=work,
         capture_output=True,
         text=True,
         timeout=300,
+        env={"PATH": "/usr/bin:/bin", "STACKS": stacks},
     )
     return done.returncode, out.read_text()
 
 
-def test_plan_diff_exits_4_with_the_findings_and_0_without(checkouts):
-    """Run for real on two checkouts: prod's tag edited in place (its serving version removed
-    with its weight) exits EXIT_UNSAFE and says what to do; an unchanged head exits 0."""
-    same = _checkout(checkouts / "same")
-    code, text = _plan_diff(checkouts, same)
-    assert code == 0
-    assert text.count("Rollout safety: no change drops or fails requests.") == 0  # no changes
-    assert text.count("No changes.") == 2
-    unsafe = _checkout(checkouts / "unsafe")
+FAKE_NIMCTL = """#!/bin/sh
+# stands in for `python -m nimctl plan STACK ...`: exits with $CODE_<STACK> for --diff
+stack=$4
+case "$*" in *--json*) echo '{}'; exit 0 ;; esac
+echo "diff of $stack"
+eval "exit \\${CODE_$stack:-0}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("codes", "status"),
+    [({"dev": 0, "prod": 0}, 0), ({"dev": 4, "prod": 0}, 4), ({"dev": 4, "prod": 1}, 1),
+     ({"dev": 1, "prod": 4}, 1), ({"dev": 2, "prod": 0}, 1)],
+)  # fmt: skip
+def test_plan_diff_exits_4_on_findings_and_1_on_a_failed_plan(tmp_path, codes, status):
+    """The script's own status: 4 (nimctl plan's EXIT_UNSAFE) when a stack has findings and
+    every plan ran, 1 when any plan failed (a config mistake is 2 from nimctl)."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "head").mkdir()
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_NIMCTL)
+    fake.chmod(0o755)
+    out = tmp_path / "out.md"
+    env = {"PATH": "/usr/bin:/bin", **{f"CODE_{k}": str(v) for k, v in codes.items()}}
+    done = subprocess.run(
+        [str(ROOT / ".ci" / "plan-diff"), "base", "head", str(out), str(fake)],
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == status
+    text = out.read_text()
+    assert text.startswith("<!-- nimctl-plan-diff -->")
+    assert text.count("diff of ") == 2
+    assert (f"the label\n`{LABEL}`" in text) == (status == plan.EXIT_UNSAFE)
+
+
+def test_plan_diff_runs_nimctl_on_two_checkouts(tmp_path):
+    """For real, on prod: its tag edited in place (the serving version removed with its weight)
+    exits EXIT_UNSAFE with the finding and what to do."""
+    _checkout(tmp_path / "base")
+    unsafe = _checkout(tmp_path / "unsafe")
     stack = unsafe / "Pulumi.prod.yaml"
     stack.write_text(stack.read_text().replace('tag: "1.0.3"', 'tag: "1.1.2"'))
-    code, text = _plan_diff(checkouts, unsafe)
-    assert code == plan.EXIT_UNSAFE
+    code, text = _plan_diff(tmp_path, "unsafe")
+    assert code == plan.EXIT_UNSAFE == 4
     assert "Rollout safety: 1 change would drop or fail requests (exit code 4):" in text
     assert "(weighted-backend-removed)" in text
     assert text.rstrip().endswith(

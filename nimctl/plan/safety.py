@@ -309,7 +309,9 @@ def _pool(
     name = found[0].name
     pool_name = node_pool_name(name)
     serving = {k: v for k, v in before.items() if v.pool == pool_name and v.weight > 0}
-    inputs = next((r["inputs"] for r in base["resources"] if key_of(r["urn"]) == key), {})
+    inputs: dict[str, Any] = next(
+        (r["inputs"] for r in base["resources"] if key_of(r["urn"]) == key), {}
+    )
     cost = _cost(outcome, inputs)
     pool = PoolChange(
         key,
