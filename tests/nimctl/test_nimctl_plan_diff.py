@@ -9,15 +9,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from nimctl import plan
 from nimctl.plan.compare import compare
 from nimctl.plan.diff import cost_diff
 from nimctl.plan.diff_text import render_diff, word_diff
 from nimgke.cost import SCENARIOS
 from tests.conftest import FAKE_NGC_KEY, SECRET_MANAGER_KEY
-from tests.nimctl.plan_stacks import plan_json, stack_file, walk_through, write_copy
+from tests.nimctl.plan_stacks import plan_json, stack_file, write_copy
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
 DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
@@ -26,11 +24,6 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 REFS = "spec.rules[0].backendRefs"
 GPU_TILE = "GPU pool nodes (with a working driver) against its bounds"
 """The dashboard's panel that draws gpuPool.maxNodes as a threshold."""
-
-
-@pytest.fixture(scope="module")
-def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
-    return walk_through(tmp_path_factory.mktemp("walk"))
 
 
 def step(walk: dict[str, Any], before: str, after: str) -> dict[str, Any]:

@@ -29,9 +29,7 @@ from tests.nimctl.plan_stacks import (
     MODEL,
     canary,
     edited,
-    green_walk_through,
     stack_file,
-    walk_through,
 )
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -80,6 +78,18 @@ def release_key(release: str) -> str:
     return f"nim-gke:nim:NimRelease${RELEASE}::nim-{release}-release"
 
 
+def removed(release: str, weight: int) -> dict[str, str]:
+    """The finding of ``release`` removed while it takes ``weight`` % of llama3-8b."""
+    return {
+        "kind": "weighted-backend-removed",
+        "resource": release_key(release),
+        "type": RELEASE,
+        "name": f"nim-{release}-release",
+        "reason": REMOVED_REASON.format(release=release, weight=weight),
+        "fix": REMOVED_FIX,
+    }
+
+
 POOL_KEY = f"nim-gke:gke:GpuNodePool${NODE_POOL}::gpu-pool"
 
 
@@ -106,16 +116,6 @@ def edit(tmp_path: Path, stack: str, before: list[Any], after: list[Any]) -> dic
     return plan.diff(base, head)
 
 
-@pytest.fixture(scope="module")
-def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
-    return walk_through(tmp_path_factory.mktemp("walk"))
-
-
-@pytest.fixture(scope="module")
-def green(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
-    return green_walk_through(tmp_path_factory.mktemp("green"))
-
-
 # --- the walk-throughs of docs/rollouts.md are safe by construction ----------------------------
 
 WALK = [
@@ -140,16 +140,7 @@ def test_a_rollback_in_one_edit_is_named_with_its_resource_and_reason(walk, tmp_
     changes the route, and nothing waits for the load balancer (pulumi-kubernetes custom
     resources are ready at once without ``pulumi.com/waitFor``)."""
     d = plan.diff(walk["w10"][1], walk["rolled-back"][1])
-    assert found(d) == [
-        {
-            "kind": "weighted-backend-removed",
-            "resource": release_key("llama3-8b-1-1-2"),
-            "type": RELEASE,
-            "name": "nim-llama3-8b-1-1-2-release",
-            "reason": REMOVED_REASON.format(release="llama3-8b-1-1-2", weight=10),
-            "fix": REMOVED_FIX,
-        }
-    ]
+    assert found(d) == [removed("llama3-8b-1-1-2", 10)]
     base = tmp_path / "before.json"
     base.write_text(json.dumps(walk["w10"][1]))
     code, out, err = run_cli(plan, "plan", str(walk["rolled-back"][0]), "--diff", str(base))
@@ -222,16 +213,7 @@ def test_a_new_tag_in_place_removes_the_serving_version_with_its_weight(tmp_path
     pods, and the route waits for it: no weight-before-ready), and the old one, with 100 %, goes
     in the same update."""
     d = edit(tmp_path, "prod", [], [('tag: "1.0.3"', 'tag: "1.1.2"')])
-    assert found(d) == [
-        {
-            "kind": "weighted-backend-removed",
-            "resource": release_key("llama3-8b-1-0-3"),
-            "type": RELEASE,
-            "name": "nim-llama3-8b-1-0-3-release",
-            "reason": REMOVED_REASON.format(release="llama3-8b-1-0-3", weight=100),
-            "fix": REMOVED_FIX,
-        }
-    ]
+    assert found(d) == [removed("llama3-8b-1-0-3", 100)]
 
 
 def test_without_a_gateway_weight_on_a_new_release_comes_before_its_pod(tmp_path):
