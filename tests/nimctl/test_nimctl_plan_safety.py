@@ -418,3 +418,18 @@ def test_two_stacks_compared_are_not_a_rollout(run_cli):
     assert code == 0 and json.loads(out)["safety"] is None
     code, out, _ = run_cli(plan, "plan", "prod", "--diff", "dev")
     assert "Rollout safety" not in out
+
+
+def test_every_node_pool_is_watched_not_only_the_gpu_pool(tmp_path):
+    """The check reads every node pool of the plan: the system pool's machine type recreates its
+    nodes (listed), and no model version runs there (no finding)."""
+    d = edit(
+        tmp_path,
+        "dev",
+        [],
+        [("      machineType: e2-standard-2\n", "      machineType: e2-standard-4\n")],
+    )
+    assert found(d) == []
+    (pool,) = d["safety"]["nodePools"]
+    assert (pool["name"], pool["effect"], pool["versions"]) == ("cluster-system", "recreated", [])
+    assert pool["changes"] == ['nodeConfig.machineType: "e2-standard-2" => "e2-standard-4"']
