@@ -33,6 +33,20 @@ NO_SCHEDULE = "NO_SCHEDULE"
 # key and specify the name of your reservation as its value").
 SPECIFIC_RESERVATION = "SPECIFIC_RESERVATION"
 RESERVATION_NAME_KEY = "compute.googleapis.com/reservation-name"
+# How GKE replaces the nodes on an upgrade, or on a change that recreates them (machine type, boot
+# disk): a surge upgrade, one node at a time, a new node created before the old one is drained
+# (GKE docs, "Node pool upgrade strategies": surge is the default strategy; maxSurge nodes are
+# added, maxUnavailable taken away at once; a drain honours PodDisruptionBudgets for up to one
+# hour, node_drain_config.pdb_timeout_duration). It needs quota for one more GPU node, where a
+# blue-green upgrade creates a second set of every node of the pool for the whole upgrade and soak
+# (GKE docs, "Ensure resources for node upgrades"): twice the L4 quota, scarce. A version still
+# loses a pod on every drained node: keeping the model served needs a second replica (its
+# PodDisruptionBudget lets a drain take one at a time: components/nim_release.py).
+UPGRADE_SETTINGS: gcp.container.NodePoolUpgradeSettingsArgsDict = {
+    "strategy": "SURGE",
+    "max_surge": 1,
+    "max_unavailable": 0,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,6 +208,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 "location_policy": "ANY",
             },
             management={"auto_repair": True, "auto_upgrade": True},
+            upgrade_settings=UPGRADE_SETTINGS,
             node_config=node_config,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )
