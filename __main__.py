@@ -22,7 +22,7 @@ from components.pool_changes import PoolChangeWatch, PoolChangeWatchArgs
 from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
 from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
-from nimgke.config.pools import GREEN_POOL, MAIN_POOL, POOL_KEYS
+from nimgke.config.pools import GREEN_POOL, MAIN_POOL
 from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
 from nimgke.pricing import PriceError
@@ -102,8 +102,8 @@ classes = {
     )
     for plan in shape.plans
 }
-# `pulumi preview` warns when an edit replaces one of them or recreates its nodes.
-pool_watch = PoolChangeWatch("pool-changes", PoolChangeWatchArgs(pools=shape.pools, keys=POOL_KEYS))
+# `pulumi preview` warns when an edit replaces one of them (any priority) or recreates its nodes.
+pool_watch = PoolChangeWatch("pool-changes", PoolChangeWatchArgs(pools=shape.pools))
 
 ngc_access = None
 if sec.ngc_key_source == "secretManager":

@@ -14,7 +14,7 @@ from its last checkpoint, and an empty map when it has none (pulumi/pulumi@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +37,8 @@ def own_stack() -> str:
 @dataclass(frozen=True, kw_only=True)
 class PoolChangeWatchArgs:
     pools: Sequence[PoolShape]
-    """The GPU pools as the stack file has them now."""
-    keys: Mapping[str, str]
-    """Each pool's config key (``nim-gke:gpuPool``), for the warnings."""
+    """The GPU pools as the stack file has them now: every priority of every capacity plan
+    (``StackShape.pools``: ``gpu``, ``gpu-2``, ..., ``green``)."""
 
 
 class PoolChangeWatch(pulumi.ComponentResource):
@@ -62,7 +61,7 @@ class PoolChangeWatch(pulumi.ComponentResource):
 
         def warn(before: Any) -> None:
             before = before if isinstance(before, dict) else {}
-            for message in pool_change_warnings(before, current, by_name, dict(args.keys)):
+            for message in pool_change_warnings(before, current, by_name):
                 pulumi.log.warn(message)
 
         previous.get_output(OUTPUT).apply(warn)

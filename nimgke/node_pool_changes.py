@@ -19,6 +19,12 @@ hashicorp/terraform-provider-google@6f756229ab21d14d238c6280d2255262e4cccfc4 (v7
   ``nodePoolNodeConfigUpdate`` sends them to ``nodePools.update`` ("updating GKE node pool
   disk_size_gb/disk_type/machine_type/storage_pools/boot_disk"), and GKE recreates every node of
   the pool under its upgrade strategy: each node drained in turn, its pods evicted.
+- **neither**: the node ``labels`` and ``taint`` (the ComputeClass's label and taint on a GPU pool)
+  are not ``ForceNew``; ``nodePoolNodeConfigUpdate`` sends each alone to ``nodePools.update``
+  ("updating GKE node pool labels", "updating GKE node pool taints"), which GKE applies "without
+  re-creating the node pool and disrupting running workloads"
+  (cloud.google.com/kubernetes-engine/docs/how-to/update-existing-nodepools). A new NoSchedule
+  taint or a changed label evicts no running pod either: both only steer scheduling.
 
 Paths are the property paths of the resource's inputs as ``nimctl plan --diff`` prints them
 (Pulumi's wire names: ``guest_accelerator`` is ``guestAccelerators``), list positions left out.
@@ -32,6 +38,7 @@ import json
 import re
 from typing import Any
 
+from nimgke.config.pools import priority_key
 from nimgke.shape import PoolShape
 
 NODE_POOL_TYPE = "gcp:container/nodePool:NodePool"
@@ -166,9 +173,14 @@ INPUT_PATH: dict[str, str] = {
     "gpuCount": "nodeConfig.guestAccelerators[0].count",
     "driverVersion": "nodeConfig.guestAccelerators[0].gpuDriverInstallationConfig.gpuDriverVersion",
     "imageCacheDisk": "nodeConfig.secondaryBootDisks[0].diskImage",
+    "reservation": "nodeConfig.reservationAffinity.values[0]",
 }
 """The GPU pool settings whose change replaces the pool or recreates its nodes, with the node pool
-input each one feeds (``components/gpu_node_pool.py``)."""
+input each one feeds (``components/gpu_node_pool.py``). The ComputeClass's label and taint are not
+among them: they are updated in place (see above)."""
+FALLBACK_SETTINGS = ("machineType", "spot", "reservation")
+"""The watched settings a fallback states for itself (``gpuPool.fallbacks[n]``); it takes the rest
+from its pool."""
 
 
 def watched_inputs(pool: PoolShape) -> dict[str, Any]:
@@ -183,7 +195,26 @@ def watched_inputs(pool: PoolShape) -> dict[str, Any]:
         "gpuCount": pool.gpu_count,
         "driverVersion": pool.driver_version,
         "imageCacheDisk": pool.image_cache_disk,
+        "reservation": pool.reservation,
     }
+
+
+def setting_key(pool: PoolShape, setting: str) -> str:
+    """The stack-file key of a watched ``setting`` of ``pool``: ``nim-gke:gpuPool.spot``, or for a
+    fallback's own settings ``nim-gke:gpuPool.fallbacks[0].spot`` (the value the priority has,
+    stated there or taken from the pool)."""
+    own = pool.priority if setting in FALLBACK_SETTINGS else 1
+    return f"{priority_key(pool.plan, own)}.{setting}"
+
+
+def _pool_label(pool: PoolShape) -> str:
+    label = f"the GPU node pool {pool.name!r}"
+    if pool.priority == 1:
+        return label
+    return (
+        f"{label} (priority {pool.priority} of ComputeClass {pool.compute_class}, a fallback: its "
+        "nodes run pods only after the priorities before it could not add a node)"
+    )
 
 
 def _show(value: Any) -> str:
@@ -195,14 +226,11 @@ def _show(value: Any) -> str:
 
 
 def pool_change_warnings(
-    before: dict[str, Any],
-    after: dict[str, dict[str, Any]],
-    pools: dict[str, PoolShape],
-    keys: dict[str, str],
+    before: dict[str, Any], after: dict[str, dict[str, Any]], pools: dict[str, PoolShape]
 ) -> list[str]:
     """What ``pulumi preview`` warns about a GPU pool whose watched inputs (:func:`watched_inputs`,
     by pool name) changed since the last deployment (``before``; empty on a first deployment).
-    ``pools``: the pools as the stack file now has them; ``keys``: each pool's config key."""
+    ``pools``: the pools (every priority of every plan) as the stack file now has them."""
     found = []
     for name, now in after.items():
         was = before.get(name)
@@ -212,15 +240,15 @@ def pool_change_warnings(
         outcome = pool_effect([INPUT_PATH[k] for k in changed])
         if outcome is None:
             continue
-        pool, key = pools[name], keys.get(name, name)
+        pool = pools[name]
         edits = ", ".join(
-            f"{key}.{k} {_show(was[k])} -> {_show(now[k])}"
+            f"{setting_key(pool, k)} {_show(was[k])} -> {_show(now[k])}"
             for k in changed
             if effect(INPUT_PATH[k])
         )
         if outcome == REPLACED:
             found.append(
-                f"{edits}: replaces the GPU node pool {name!r} (the provider cannot change "
+                f"{edits}: replaces {_pool_label(pool)} (the provider cannot change "
                 "this field in place: terraform-provider-google node_config.go, ForceNew). Pulumi "
                 "creates the new pool before it deletes the old one, so both exist for a while, "
                 f"each up to maxNodes ({pool.max_nodes}) {pool.gpu_type} nodes: the GPU quota "
@@ -230,7 +258,7 @@ def pool_change_warnings(
             )
         else:
             found.append(
-                f"{edits}: GKE recreates every node of the GPU node pool {name!r} (updated in "
+                f"{edits}: GKE recreates every node of {_pool_label(pool)} (updated in "
                 "place through nodePools.update, one surge node at a time): each pod on it is "
                 "evicted and starts again (a cold start), so a version with one replica stops "
                 "serving meanwhile (docs/rollouts.md, 'The bound of each event'). `nimctl plan "

@@ -60,7 +60,14 @@ NODE_POOL = "gcp:container/nodePool:NodePool"
         ("nodeLocations[1]", None),
         ("management.autoUpgrade", None),
         ("upgradeSettings.maxSurge", None),
+        # node labels and taints (a ComputeClass's): nodePoolNodeConfigUpdate sends each alone to
+        # nodePools.update ("updating GKE node pool labels", "... taints"), applied "without
+        # re-creating the node pool and disrupting running workloads" (GKE docs,
+        # kubernetes-engine/docs/how-to/update-existing-nodepools)
         ("nodeConfig.labels", None),
+        ('nodeConfig.labels["cloud.google.com/compute-class"]', None),
+        ("nodeConfig.taints", None),
+        ("nodeConfig.taints[0].value", None),
         ("nodeConfig.soleTenantConfig.minNodeCpus", None),  # not ForceNew in its ForceNew block
     ],
 )
@@ -91,12 +98,30 @@ def _at(value: Any, path: str) -> Any:
     return value
 
 
-@pytest.mark.parametrize("variant", ["dev", "prod", "prod-green-canary"])
-def test_the_watched_settings_are_what_each_gpu_pool_receives(variant):
+def _reserved_fallback() -> Any:
+    """prod whose fallback consumes a specific reservation (on demand, as validation requires)."""
+    pool = json.loads(stack_config("prod")["nim-gke:gpuPool"])
+    pool["fallbacks"][0]["reservation"] = "l4-reserved"
+    config = stack_config("prod", **{"nim-gke:gpuPool": pool, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    return run_program("prod", config, ["nim-gke:ngcApiKey"])
+
+
+@pytest.mark.parametrize(
+    ("variant", "gpu_pools"),
+    [
+        ("dev", {"gpu", "gpu-2"}),
+        ("prod", {"gpu", "gpu-2"}),
+        ("prod-green-canary", {"gpu", "gpu-2", "green"}),
+        ("prod-reserved-fallback", {"gpu", "gpu-2"}),
+    ],
+)
+def test_the_watched_settings_are_what_each_gpu_pool_receives(variant, gpu_pools):
     """The ``gpuPools`` output (what preview compares with the last deployment) holds, for every
-    GPU pool, exactly the values the node pool's inputs carry at INPUT_PATH, and each of those
-    inputs replaces the pool or recreates its nodes."""
-    run = variant_run(variant)
+    GPU pool of every priority of every ComputeClass, exactly the values the node pool's inputs
+    carry at INPUT_PATH, and each of those inputs replaces the pool or recreates its nodes
+    (``reservation_affinity`` is ForceNew in node_config.go). The class's label and taint are on
+    every pool and watched by none: they are updated in place."""
+    run = _reserved_fallback() if variant == "prod-reserved-fallback" else variant_run(variant)
     watched = run.outputs["gpuPools"]
     pools = {
         r.name.removesuffix("-pool"): unwrap(r.inputs)
@@ -109,14 +134,20 @@ def test_the_watched_settings_are_what_each_gpu_pool_receives(variant):
         for setting, path in INPUT_PATH.items():
             assert _at(inputs, path) == watched[name][setting], (name, setting)
             assert effect(path) in (REPLACED, RECREATED)
-    assert set(pools) == ({"gpu", "green"} if "green" in variant else {"gpu"})
+        node = inputs["nodeConfig"]
+        assert node["labels"]["cloud.google.com/compute-class"] == node["taints"][0]["value"]
+        assert effect("nodeConfig.labels") is None and effect("nodeConfig.taints") is None
+    # Every priority's pool: dev's and prod's fallback (gpu-2), greenPool's own (none by default).
+    assert set(pools) == gpu_pools
+    reserved = {n: w["reservation"] for n, w in watched.items() if w["reservation"]}
+    assert reserved == ({"gpu-2": "l4-reserved"} if "reserved" in variant else {})
 
 
-def _previous(stack: str, **changed: Any) -> dict[str, Any]:
-    """The outputs of a last deployment whose gpuPool had ``changed`` settings."""
+def _previous(stack: str, pool: str = "gpu", **changed: Any) -> dict[str, Any]:
+    """The outputs of a last deployment whose GPU node pool ``pool`` had ``changed`` settings."""
     run = run_program(stack, _config(stack), ["nim-gke:ngcApiKey"])
     pools = json.loads(json.dumps(run.outputs["gpuPools"]))
-    pools["gpu"].update(changed)
+    pools[pool].update(changed)
     return {"gpuPools": pools}
 
 
@@ -164,8 +195,31 @@ def test_preview_warns_when_an_edit_recreates_every_node(caplog):
     ]
 
 
+def test_preview_warns_about_a_fallback_pool_by_the_settings_it_takes(caplog):
+    """dev's fallback (gpu-2, priority 2 of nim-gpu) last ran on Spot with the DEFAULT driver: its
+    own setting is named under gpuPool.fallbacks[0], the one it takes from its pool under gpuPool
+    (its nodes' pods may run there when Spot has none: the warning says it is a fallback)."""
+    previous = _previous("dev", "gpu-2", spot=True, driverVersion="DEFAULT")
+    assert _warnings("dev", previous, caplog) == [
+        'nim-gke:gpuPool.fallbacks[0].spot true -> false, nim-gke:gpuPool.driverVersion "DEFAULT" '
+        "-> \"LATEST\": replaces the GPU node pool 'gpu-2' (priority 2 of ComputeClass nim-gpu, a "
+        "fallback: its nodes run pods only after the priorities before it could not add a node) "
+        "(the provider cannot change this field in place: terraform-provider-google "
+        "node_config.go, ForceNew). Pulumi creates the new pool before it deletes the old one, so "
+        "both exist for a while, each up to maxNodes (2) nvidia-l4 nodes: the GPU quota must hold "
+        "twice that. Every pod on the old pool is evicted when it goes and starts again on the new "
+        "one (a cold start; docs/rollouts.md, 'The bound of each event'). `nimctl plan --diff` "
+        "names the versions it takes down."
+    ]
+
+
 def test_preview_says_nothing_on_a_first_deployment_or_an_unchanged_pool(caplog):
     assert _warnings("prod", None, caplog) == []
     assert _warnings("prod", _previous("prod"), caplog) == []
     # A pool the last deployment did not have (greenPool declared now) is created, not replaced.
     assert _warnings("prod", {"gpuPools": {}}, caplog) == []
+    # A deployment from before ComputeClasses: gpuPool alone, without the reservation it now
+    # watches; its fallback pool is created and an absent setting is no change.
+    before = _previous("prod")["gpuPools"]["gpu"]
+    del before["reservation"]
+    assert _warnings("prod", {"gpuPools": {"gpu": before}}, caplog) == []
