@@ -65,7 +65,8 @@ reason, and the node pools the edit replaces or whose nodes it recreates, with w
   shared cache) nor has a second replica;
 - pool-replaced, nodes-recreated: a GPU node pool replaced (a field the provider cannot change
   in place) or its nodes recreated (machine type, boot disk) under a serving version that loses
-  its pods meanwhile.
+  its pods meanwhile: any pool of the ComputeClass the version selects, a fallback priority too
+  (its pods run there after a stock-out, which the plan cannot see).
 
 With findings it exits 4 (the diff is printed all the same).
 
@@ -90,7 +91,9 @@ outputs and resources by position and full URN)::
      "safety": {"findings": [{"kind", "resource", "type", "name", "reason", "fix"}],
                 "nodePools": [{"resource", "name", "effect": "replaced"|"recreated",
                                "changes": ["path: before => after"], "cost",
-                               "versions": ["release (share, workload)"]}]}
+                               "versions": ["release (share, workload)"],
+                               "computeClass": "nim-gpu" or null,   # the class it serves
+                               "priority": 1 or null}]}             # 2 and later: a fallback
                or null}                           # null: BASE is another stack
     # CHANGE: {"path", "change": "added"|"removed"|"changed", "before" (not for added),
     #          "after" (not for removed), "label" (the named list item it is in, if any)}

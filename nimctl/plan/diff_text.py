@@ -86,8 +86,20 @@ def safety_lines(safety: dict[str, Any]) -> list[str]:
         out += [f"      {line}" for line in pool["changes"]]
         out += _wrapped(f"cost: {pool['cost']}", "      ")
         serving = ", ".join(pool["versions"]) or "no version"
-        out += _wrapped(f"serving on it: {serving}", "      ")
+        out += _wrapped(f"{_serving(pool)}: {serving}", "      ")
     return out
+
+
+def _serving(pool: dict[str, Any]) -> str:
+    """What the versions listed for a node pool are to it: a fallback of their ComputeClass runs
+    their pods only when the priorities before it have no node to give."""
+    priority = pool.get("priority")
+    if priority is None or priority == 1:
+        return "serving on it"
+    return (
+        f"serving on it when their pods fall back to it (priority {priority} of ComputeClass "
+        f"{pool['computeClass']})"
+    )
 
 
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}

@@ -20,11 +20,23 @@ of the real systems, each from its source:
   a StatefulSet of two replicas or more replaces one at a time. A change of the workload's kind
   (the cache switched) deletes the old workload as the new one is created.
 - **A GPU pool replaced, or its nodes recreated, under a serving version** (``pool-replaced``,
-  ``nodes-recreated``; :mod:`nimgke.node_pool_changes`). A replaced pool gets a new name, so each
-  release on it changes its node selector: a Deployment whose release waits for it surges onto
-  the new pool before Pulumi deletes the old one (deletes come last in an update); anything else
-  loses its pods when the old pool goes. Recreated nodes are drained one by one: a version keeps
-  serving only with a second replica (its PodDisruptionBudget lets a drain take one at a time).
+  ``nodes-recreated``; :mod:`nimgke.node_pool_changes`). A version's pods select its ComputeClass
+  (``cloud.google.com/compute-class``), whose priorities are node pools (the plan's ComputeClass
+  object, ``spec.priorities[].nodepools``): every pool of the class is under the version. A
+  replaced pool gets a new name in the class, not in the release, so nothing moves the pods: GKE
+  drains the old pool when Pulumi deletes it (last in an update), without honouring
+  PodDisruptionBudgets (cloud.google.com/kubernetes-engine/docs/concepts/node-pools, "Deleting
+  node pools"). Only a Deployment whose release waits and whose pod changes in the same update
+  surges first: its new pod can only go where the class now points (the new pool; the old one's
+  GPU nodes are taken) and Helm waits for it before the deletion. Recreated nodes are drained one
+  by one: a version keeps serving only with a second replica (its PodDisruptionBudget lets a drain
+  take one at a time). A release of a plan from before ComputeClasses selects its pool by name
+  (``cloud.google.com/gke-nodepool``).
+- **A fallback pool** (priority 2 or later) runs the version's pods only after the priorities
+  before it could not add a node (a Spot stock-out), until active migration moves them back. The
+  plan cannot see where the pods run now, so a fallback replaced or recreated under a serving
+  version is a finding too, whose fix says how to check (``nimctl doctor`` names each pod's
+  priority) before acknowledging it.
 
 A version "serves" when the plan before gives it a share of its model above 0.
 """
@@ -38,10 +50,12 @@ from nimctl.mock_engine import node_pool_name
 from nimctl.plan.document import key_of
 from nimctl.plan.flat import Change, changes
 from nimctl.plan.paths import show
+from nimgke import compute_class
 from nimgke.helm_values import is_deployment, min_replicas
 from nimgke.node_pool_changes import NODE_POOL_TYPE, REPLACED, effect, pool_effect
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+CLASS_TYPE = f"kubernetes:{compute_class.API_VERSION}:{compute_class.KIND}"
 POOL_LABEL = "cloud.google.com/gke-nodepool"
 ROLLOUTS_DOC = "docs/rollouts.md"
 
@@ -92,7 +106,11 @@ class PoolChange:
     """``path: before => after`` of each input that does it."""
     cost: str
     versions: list[str]
-    """The serving versions on the pool, with their share."""
+    """The serving versions on the pool (on any pool of their ComputeClass), with their share."""
+    computeClass: str | None  # noqa: N815 - the JSON field's name
+    """The ComputeClass whose priority the pool is, if any."""
+    priority: int | None
+    """Its place in the class's priorities, from 1 (2 and later: a fallback)."""
 
 
 # --- what the plans say about each version ------------------------------------------------------
@@ -108,9 +126,24 @@ class _Version:
     """Helm waits for Ready pods (``skipAwait`` false)."""
 
     @property
-    def pool(self) -> str | None:
+    def selector(self) -> dict[str, Any]:
         selector = self.values.get("nodeSelector")
-        return selector.get(POOL_LABEL) if isinstance(selector, dict) else None
+        return selector if isinstance(selector, dict) else {}
+
+    @property
+    def pool(self) -> str | None:
+        """The node pool it selects by name (a plan from before ComputeClasses)."""
+        return self.selector.get(POOL_LABEL)
+
+    @property
+    def compute_class(self) -> str | None:
+        return self.selector.get(compute_class.LABEL)
+
+    def runs_on(self, pool: str, place: _Place | None) -> bool:
+        """Whether its pods may run on node pool ``pool`` (its GKE name)."""
+        if place is not None and self.compute_class == place.compute_class:
+            return True
+        return self.pool == pool
 
     def share(self) -> str:
         return f"{self.weight} % of {self.model}'s requests"
@@ -119,6 +152,33 @@ class _Version:
         kind = "Deployment" if is_deployment(self.values) else "StatefulSet"
         n = min_replicas(self.values)
         return f"{kind}, {n} replica{'s' if n != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a node pool stands in a ComputeClass."""
+
+    compute_class: str
+    priority: int
+    """From 1; 2 and later are fallbacks."""
+
+    @property
+    def fallback(self) -> bool:
+        return self.priority > 1
+
+
+def _places(doc: dict[str, Any]) -> dict[str, _Place]:
+    """Each node pool (its GKE name) a ComputeClass of ``doc`` names, with its priority."""
+    out: dict[str, _Place] = {}
+    for r in doc["resources"]:
+        if r["type"] != CLASS_TYPE:
+            continue
+        name = str((r["inputs"].get("metadata") or {}).get("name"))
+        rules = (r["inputs"].get("spec") or {}).get("priorities") or []
+        for index, rule in enumerate(rules, 1):
+            for pool in rule.get("nodepools") or []:
+                out[pool] = _Place(name, index)
+    return out
 
 
 def _weights(doc: dict[str, Any]) -> dict[str, tuple[str, int]]:
@@ -191,12 +251,17 @@ def check(base: dict[str, Any], head: dict[str, Any], d: dict[str, Any]) -> Repo
             by_resource.setdefault(c.resource, []).append(c)
     findings: list[Finding] = []
     pools: list[PoolChange] = []
+    restarted = {
+        key
+        for key, found in by_resource.items()
+        if found[0].type == RELEASE_TYPE and any(changes_pod(c.path) for c in found)
+    }
     for key, found in by_resource.items():
         first = found[0]
         if first.type == RELEASE_TYPE:
             findings += _release(key, found, before, after)
         elif first.type == NODE_POOL_TYPE:
-            pool = _pool(key, found, base, before, after)
+            pool = _pool(key, found, base, before, after, restarted)
             if pool is not None:
                 pools.append(pool[0])
                 findings += pool[1]
@@ -301,49 +366,63 @@ def _pool(
     base: dict[str, Any],
     before: dict[str, _Version],
     after: dict[str, _Version],
+    restarted: set[str],
 ) -> tuple[PoolChange, list[Finding]] | None:
+    """The node pool change of resource ``key`` and its findings; ``restarted``: the releases
+    whose pod the same update changes."""
     paths = [c.path for c in found]
     outcome = pool_effect(paths)
     if outcome is None:
         return None
     name = found[0].name
     pool_name = node_pool_name(name)
-    serving = {k: v for k, v in before.items() if v.pool == pool_name and v.weight > 0}
+    place = _places(base).get(pool_name)
+    serving = {k: v for k, v in before.items() if v.runs_on(pool_name, place) and v.weight > 0}
     inputs: dict[str, Any] = next(
         (r["inputs"] for r in base["resources"] if key_of(r["urn"]) == key), {}
     )
-    cost = _cost(outcome, inputs)
     pool = PoolChange(
         key,
         name,
         outcome,
         [_line(c) for c in found if effect(c.path)],
-        cost,
+        _cost(outcome, inputs),
         [f"{v.release} ({v.share()}; {v.workload()})" for v in serving.values()],
+        place.compute_class if place else None,
+        place.priority if place else None,
     )
     at = {"resource": key, "type": NODE_POOL_TYPE, "name": name}
+    changes = ", ".join(pool.changes)
     findings = []
     for release_key, v in serving.items():
         now = after.get(release_key, v)
+        where = _where(v, place)
+        # A fallback runs pods only while the priorities before it have no node to give.
+        fallback = place is not None and place.fallback and v.pool != pool_name
+        check = (
+            f"apply it while no pod of release {v.release} runs on node pool {name} (`nimctl "
+            f"doctor --release {v.release}` names the priority each pod got) and acknowledge "
+            "this finding, or "
+            if fallback
+            else ""
+        )
         if outcome == REPLACED:
-            if now.waits and (is_deployment(now.values) or min_replicas(now.values) >= 2):
-                continue  # Helm moves it onto the new pool before Pulumi deletes the old one
+            moved = release_key in restarted and now.waits and is_deployment(now.values)
+            if moved:
+                continue  # Helm surges it onto the new pool before Pulumi deletes the old one
             findings.append(
                 Finding(
                     "pool-replaced",
                     **at,
                     reason=(
-                        f"node pool {name} is replaced ({', '.join(pool.changes)}) while release "
-                        f"{v.release} serves {v.share()} on it as a {now.workload()}"
-                        + ("" if now.waits else " whose release does not wait for Ready pods")
-                        + ": its pods go with the old pool before new ones are Ready on the new "
-                        "pool, a cold start without a server"
+                        f"node pool {name} is replaced ({changes}) while release {v.release} "
+                        f"serves {v.share()} {where} as a {now.workload()}"
+                        + _not_moved(now, release_key in restarted, v.compute_class)
+                        + f": {'any of its pods there' if fallback else 'its pods'} go with the "
+                        "old pool before new ones are Ready on the new pool, a cold start without "
+                        "a server"
                     ),
-                    fix=(
-                        "move the model first: declare the new machines as greenPool, run a "
-                        "version there and move the weight (docs/rollouts.md, 'Blue/green onto "
-                        "other machines'); replace the pool once nothing serves on it"
-                    ),
+                    fix=check + POOL_FIX,
                 )
             )
         elif min_replicas(now.values) < 2:
@@ -352,19 +431,52 @@ def _pool(
                     "nodes-recreated",
                     **at,
                     reason=(
-                        f"every node of pool {name} is recreated ({', '.join(pool.changes)}) "
-                        f"while release {v.release} serves {v.share()} on it as a "
-                        f"{now.workload()}: GKE drains its node and the pod starts again on "
-                        "another, a cold start without a server"
+                        f"every node of pool {name} is recreated ({changes}) while release "
+                        f"{v.release} serves {v.share()} {where} as a {now.workload()}: "
+                        f"{'if its pod runs there, ' if fallback else ''}GKE drains its node and "
+                        "the pod starts again on another, a cold start without a server"
                     ),
-                    fix=(
-                        "run a second replica while the nodes are recreated (replicas: 2: its "
-                        "PodDisruptionBudget lets a drain take one at a time), or move the model "
-                        "to greenPool first (docs/rollouts.md, 'Blue/green onto other machines')"
-                    ),
+                    fix=check + RECREATE_FIX,
                 )
             )
     return pool, findings
+
+
+POOL_FIX = (
+    "move the model first: declare the new machines as greenPool, run a version there and move "
+    f"the weight ({ROLLOUTS_DOC}, 'Blue/green onto other machines'); replace the pool once nothing "
+    "serves on it"
+)
+RECREATE_FIX = (
+    "run a second replica while the nodes are recreated (replicas: 2: its PodDisruptionBudget "
+    f"lets a drain take one at a time), or move the model to greenPool first ({ROLLOUTS_DOC}, "
+    "'Blue/green onto other machines')"
+)
+
+
+def _where(v: _Version, place: _Place | None) -> str:
+    """Where ``v`` serves, seen from a node pool of its ComputeClass (or the pool it names)."""
+    if place is None or not place.fallback or v.pool is not None:
+        return "on it"
+    return (
+        f"through ComputeClass {place.compute_class}, whose priority {place.priority} it is (a "
+        "fallback: the pods run there only after the priorities before it could not add a node, "
+        "which the plan cannot see)"
+    )
+
+
+def _not_moved(v: _Version, pod_changes: bool, selected_class: str | None) -> str:
+    """Why a replaced pool's pods are not moved before it goes ('' when the workload says it: a
+    StatefulSet replaces a pod by deleting it first)."""
+    if not v.waits:
+        return " whose release does not wait for Ready pods"
+    if not pod_changes and selected_class is not None:
+        return (
+            f" whose pod does not change in this update (it selects ComputeClass {selected_class}, "
+            "not the pool: nothing moves it before GKE deletes the old pool, which honours no "
+            "PodDisruptionBudget)"
+        )
+    return ""
 
 
 def _cost(outcome: str, inputs: dict[str, Any]) -> str:

@@ -13,6 +13,10 @@ What the check relies on, with its source (each test names the one it pins):
   pkg/controller/deployment/util/deployment_util.go, ResolveFenceposts).
 - Node pool fields that replace the pool or recreate its nodes: terraform-provider-google
   v7.45.0 node_config.go (``nimgke/node_pool_changes.py``).
+- NIM pods select their ComputeClass (``cloud.google.com/compute-class``), whose
+  ``spec.priorities[].nodepools`` are the stack's pools (GKE docs, about-custom-compute-classes);
+  GKE deletes a node pool without honouring PodDisruptionBudgets (GKE docs,
+  concepts/node-pools, "Deleting node pools").
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ DEV_ON_DEMAND = (
 )
 MACHINE = ("    machineType: g2-standard-4\n", "    machineType: g2-standard-8\n")
 DISK = ("    diskSizeGb: 200\n", "    diskSizeGb: 300\n")
+DRIVER = ("    driverVersion: LATEST\n", "    driverVersion: DEFAULT\n")
+PROD_FALLBACK = "      - machineType: g2-standard-8 # on demand, same zones\n"
+FALLBACK_MACHINE = (PROD_FALLBACK, "      - machineType: g2-standard-12\n")
+FALLBACK_RESERVED = (PROD_FALLBACK, PROD_FALLBACK + "        reservation: l4-reserved\n")
 PINNED = "8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d"
 """The catalog's L4 profile of llama3-8b-instruct 1.0.3 (nimgke/models.py)."""
 
@@ -91,6 +99,30 @@ def removed(release: str, weight: int) -> dict[str, str]:
 
 
 POOL_KEY = f"nim-gke:gke:GpuNodePool${NODE_POOL}::gpu-pool"
+FALLBACK_KEY = f"nim-gke:gke:GpuNodePool${NODE_POOL}::gpu-2-pool"
+FALLBACK = (
+    "through ComputeClass nim-gpu, whose priority 2 it is (a fallback: the pods run there only "
+    "after the priorities before it could not add a node, which the plan cannot see)"
+)
+"""How a finding on prod's fallback pool says where the version serves."""
+CHECK_FALLBACK = (
+    "apply it while no pod of release llama3-8b-1-0-3 runs on node pool gpu-2-pool (`nimctl "
+    "doctor --release llama3-8b-1-0-3` names the priority each pod got) and acknowledge this "
+    "finding, or "
+)
+RECREATE_FIX = (
+    "run a second replica while the nodes are recreated (replicas: 2: its PodDisruptionBudget "
+    "lets a drain take one at a time), or move the model to greenPool first (docs/rollouts.md, "
+    "'Blue/green onto other machines')"
+)
+REPLACED_COST = (
+    "two pools until the old one is deleted: up to 2 nodes each (1 x nvidia-l4 per node), so "
+    "twice the pool's GPU quota for a while; every pod on the old pool is evicted"
+)
+RECREATED_COST = (
+    "one surge node at a time (1 x nvidia-l4 per node, quota for one more node); every pod on the "
+    "pool is evicted once, node by node (up to 2 nodes)"
+)
 
 
 def words(text: str) -> str:
@@ -182,9 +214,10 @@ def test_every_step_of_the_green_pool_walk_through_keeps_serving(green, before, 
             "name": "gpu-pool",
             "effect": "recreated",
             "changes": ['nodeConfig.machineType: "g2-standard-4" => "g2-standard-8"'],
-            "cost": "one surge node at a time (1 x nvidia-l4 per node, quota for one more node); "
-            "every pod on the pool is evicted once, node by node (up to 2 nodes)",
+            "cost": RECREATED_COST,
             "versions": [],
+            "computeClass": "nim-gpu",  # gpuPool's class, which no version selects any more
+            "priority": 1,
         }
     ]
     text = render_diff(d, "before.json")
@@ -326,7 +359,8 @@ def test_switching_the_cache_replaces_the_workload_and_restarts_the_version(tmp_
 
 def test_a_replaced_pool_under_a_one_replica_statefulset_drops_the_version(tmp_path):
     """gpuPool.spot: a ForceNew field (terraform-provider-google v7.45.0 node_config.go): a new
-    pool. The release's pod also changes (the Spot toleration), a restart of its own."""
+    pool, and a new fallback pool too, which takes spot from its pool (prod's fallback states only
+    its machine). The release's pod also changes (the Spot toleration), a restart of its own."""
     d = edit(tmp_path, "prod", [], [SPOT])
     assert found(d)[0] == {
         "kind": "pool-replaced",
@@ -341,38 +375,171 @@ def test_a_replaced_pool_under_a_one_replica_statefulset_drops_the_version(tmp_p
         ),
         "fix": POOL_FIX,
     }
-    assert kinds(d)[1:] == [("pod-restart", "nim-llama3-8b-1-0-3-release")]
+    assert found(d)[1] == {
+        "kind": "pool-replaced",
+        "resource": FALLBACK_KEY,
+        "type": NODE_POOL,
+        "name": "gpu-2-pool",
+        "reason": (
+            "node pool gpu-2-pool is replaced (nodeConfig.spot: false => true) while release "
+            f"llama3-8b-1-0-3 serves 100 % of llama3-8b's requests {FALLBACK} as a StatefulSet, "
+            "1 replica: any of its pods there go with the old pool before new ones are Ready on "
+            "the new pool, a cold start without a server"
+        ),
+        "fix": CHECK_FALLBACK + POOL_FIX,
+    }
+    assert kinds(d)[2:] == [("pod-restart", "nim-llama3-8b-1-0-3-release")]
+    serving = ["llama3-8b-1-0-3 (100 % of llama3-8b's requests; StatefulSet, 1 replica)"]
     assert d["safety"]["nodePools"] == [
         {
-            "resource": POOL_KEY,
-            "name": "gpu-pool",
+            "resource": key,
+            "name": name,
             "effect": "replaced",
             "changes": ["nodeConfig.spot: false => true"],
-            "cost": "two pools until the old one is deleted: up to 2 nodes each (1 x nvidia-l4 "
-            "per node), so twice the pool's GPU quota for a while; every pod on the old pool is "
-            "evicted",
-            "versions": ["llama3-8b-1-0-3 (100 % of llama3-8b's requests; StatefulSet, 1 replica)"],
+            "cost": REPLACED_COST,
+            "versions": serving,
+            "computeClass": "nim-gpu",
+            "priority": priority,
         }
+        for key, name, priority in ((POOL_KEY, "gpu-pool", 1), (FALLBACK_KEY, "gpu-2-pool", 2))
     ]
 
 
 def test_a_replaced_pool_keeps_serving_a_deployment_whose_release_waits(tmp_path):
-    """prod over the shared cache: the release follows the new pool's name, Helm waits until the
-    surge pod there is Ready, and Pulumi deletes the old pool last: listed, no finding. dev's
-    release does not wait: the old pool goes while the new pod starts."""
+    """prod over the shared cache: the same edit changes the release's pod (the Spot toleration),
+    so the Deployment surges; its new pod can only go where the ComputeClass now points (the new
+    pools: the old pool's one GPU node is taken), Helm waits until it is Ready, and Pulumi deletes
+    the old pools last: listed, no finding. dev's release does not wait: the old pool goes while
+    the new pod starts."""
     d = edit(tmp_path / "prod", "prod", [SHARED], [SHARED, SPOT])
     assert found(d) == []
-    (pool,) = d["safety"]["nodePools"]
-    assert pool["effect"] == "replaced"
-    assert pool["versions"] == [
-        "llama3-8b-1-0-3 (100 % of llama3-8b's requests; Deployment, 1 replica)"
+    assert [(p["name"], p["effect"], p["priority"]) for p in d["safety"]["nodePools"]] == [
+        ("gpu-pool", "replaced", 1),
+        ("gpu-2-pool", "replaced", 2),  # the fallback takes spot from its pool
     ]
+    for pool in d["safety"]["nodePools"]:
+        assert pool["versions"] == [
+            "llama3-8b-1-0-3 (100 % of llama3-8b's requests; Deployment, 1 replica)"
+        ]
     d = edit(tmp_path / "dev", "dev", [SHARED], [SHARED, DEV_ON_DEMAND])
     assert found(d)[0]["reason"] == (
         "node pool gpu-pool is replaced (nodeConfig.spot: true => false) while release "
         "llama3-8b-1-0-3 serves 100 % of llama3-8b's requests on it as a Deployment, 1 replica "
         "whose release does not wait for Ready pods: its pods go with the old pool before new ones "
         "are Ready on the new pool, a cold start without a server"
+    )
+
+
+def test_a_replaced_pool_takes_down_a_deployment_whose_pod_does_not_change(tmp_path):
+    """gpuPool.driverVersion (ForceNew) on prod over the shared cache: the release selects
+    ComputeClass nim-gpu, so a new pool changes the class, not the release, and nothing surges.
+    GKE deletes the old pool without honouring PodDisruptionBudgets (concepts/node-pools,
+    "Deleting node pools"): the pod goes with it. (When the release selected the pool by name, a
+    new pool changed its pod and the Deployment surged onto it.)"""
+    d = edit(tmp_path, "prod", [SHARED], [SHARED, DRIVER])
+    change = (
+        "nodeConfig.guestAccelerators[0].gpuDriverInstallationConfig.gpuDriverVersion: "
+        '"LATEST" => "DEFAULT"'
+    )
+    not_moved = (
+        "as a Deployment, 1 replica whose pod does not change in this update (it selects "
+        "ComputeClass nim-gpu, not the pool: nothing moves it before GKE deletes the old pool, "
+        "which honours no PodDisruptionBudget)"
+    )
+    assert found(d) == [
+        {
+            "kind": "pool-replaced",
+            "resource": POOL_KEY,
+            "type": NODE_POOL,
+            "name": "gpu-pool",
+            "reason": (
+                f"node pool gpu-pool is replaced ({change}) while release llama3-8b-1-0-3 serves "
+                f"100 % of llama3-8b's requests on it {not_moved}: its pods go with the old pool "
+                "before new ones are Ready on the new pool, a cold start without a server"
+            ),
+            "fix": POOL_FIX,
+        },
+        {
+            "kind": "pool-replaced",
+            "resource": FALLBACK_KEY,
+            "type": NODE_POOL,
+            "name": "gpu-2-pool",
+            "reason": (
+                f"node pool gpu-2-pool is replaced ({change}) while release llama3-8b-1-0-3 "
+                f"serves 100 % of llama3-8b's requests {FALLBACK} {not_moved}: any of its pods "
+                "there go with the old pool before new ones are Ready on the new pool, a cold "
+                "start without a server"
+            ),
+            "fix": CHECK_FALLBACK + POOL_FIX,
+        },
+    ]
+
+
+def test_a_fallback_pool_replaced_alone_is_a_finding_the_plan_cannot_rule_out(tmp_path):
+    """prod's fallback (gpu-2, priority 2 of nim-gpu) given a reservation (reservation_affinity is
+    ForceNew): normally no pod runs there, but one does after a stock-out of priority 1, which the
+    plan cannot see; the fix says how to check before acknowledging. gpuPool itself is
+    untouched."""
+    d = edit(tmp_path, "prod", [], [FALLBACK_RESERVED])
+    affinity = (
+        'nodeConfig.reservationAffinity: (none) => {"consumeReservationType": '
+        '"SPECIFIC_RESERVATION", "key": "compute.googleapis.com/reservation-name", "values": '
+        '["l4-reserved"]}'
+    )
+    assert found(d) == [
+        {
+            "kind": "pool-replaced",
+            "resource": FALLBACK_KEY,
+            "type": NODE_POOL,
+            "name": "gpu-2-pool",
+            "reason": (
+                f"node pool gpu-2-pool is replaced ({affinity}) while release llama3-8b-1-0-3 "
+                f"serves 100 % of llama3-8b's requests {FALLBACK} as a StatefulSet, 1 replica "
+                "whose pod does not change in this update (it selects ComputeClass nim-gpu, not "
+                "the pool: nothing moves it before GKE deletes the old pool, which honours no "
+                "PodDisruptionBudget): any of its pods there go with the old pool before new ones "
+                "are Ready on the new pool, a cold start without a server"
+            ),
+            "fix": CHECK_FALLBACK + POOL_FIX,
+        }
+    ]
+    assert [(p["name"], p["computeClass"], p["priority"]) for p in d["safety"]["nodePools"]] == [
+        ("gpu-2-pool", "nim-gpu", 2)
+    ]
+
+
+def test_a_fallback_pools_recreated_nodes_are_a_finding_unless_two_replicas(tmp_path):
+    """prod's fallback on a g2-standard-12 (the same L4; machineType is updated in place, every
+    node recreated): a one-replica version loses its pod if it runs there; with two replicas and
+    their disruption budget it keeps serving, and the pool is listed as its fallback."""
+    d = edit(tmp_path / "one", "prod", [], [FALLBACK_MACHINE])
+    shown = 'nodeConfig.machineType: "g2-standard-8" => "g2-standard-12"'
+    assert found(d) == [
+        {
+            "kind": "nodes-recreated",
+            "resource": FALLBACK_KEY,
+            "type": NODE_POOL,
+            "name": "gpu-2-pool",
+            "reason": (
+                f"every node of pool gpu-2-pool is recreated ({shown}) while release "
+                f"llama3-8b-1-0-3 serves 100 % of llama3-8b's requests {FALLBACK} as a "
+                "StatefulSet, 1 replica: if its pod runs there, GKE drains its node and the pod "
+                "starts again on another, a cold start without a server"
+            ),
+            "fix": CHECK_FALLBACK + RECREATE_FIX,
+        }
+    ]
+    d = edit(tmp_path / "two", "prod", [TWO_REPLICAS], [TWO_REPLICAS, FALLBACK_MACHINE])
+    assert found(d) == []
+    text = render_diff(d, "before.json")
+    section = text[text.index("\nNode pools replaced or recreated by this edit:") :]
+    assert words(section) == words(
+        "Node pools replaced or recreated by this edit:\n"
+        f"  ~ {NODE_POOL}  gpu-2-pool: recreated\n"
+        f"      {shown}\n"
+        f"      cost: {RECREATED_COST}\n"
+        "      serving on it when their pods fall back to it (priority 2 of ComputeClass "
+        "nim-gpu): llama3-8b-1-0-3 (100 % of llama3-8b's requests; StatefulSet, 2 replicas)\n"
     )
 
 
@@ -396,21 +563,23 @@ def test_recreated_nodes_drop_a_one_replica_version(tmp_path, change, shown):
             "serves 100 % of llama3-8b's requests on it as a Deployment, 1 replica: GKE drains its "
             "node and the pod starts again on another, a cold start without a server"
         ),
-        "fix": (
-            "run a second replica while the nodes are recreated (replicas: 2: its "
-            "PodDisruptionBudget lets a drain take one at a time), or move the model to greenPool "
-            "first (docs/rollouts.md, 'Blue/green onto other machines')"
-        ),
+        "fix": RECREATE_FIX,
     }
 
 
 def test_recreated_nodes_keep_serving_a_version_of_two_replicas(tmp_path):
+    """gpuPool.diskSizeGb is the pool's for every priority: both pools' nodes are recreated, and
+    both list the version (the second as its fallback)."""
     d = edit(tmp_path, "prod", [TWO_REPLICAS], [TWO_REPLICAS, DISK])
     assert found(d) == []
-    (pool,) = d["safety"]["nodePools"]
-    assert pool["versions"] == [
-        "llama3-8b-1-0-3 (100 % of llama3-8b's requests; StatefulSet, 2 replicas)"
+    assert [(p["name"], p["priority"]) for p in d["safety"]["nodePools"]] == [
+        ("gpu-pool", 1),
+        ("gpu-2-pool", 2),
     ]
+    for pool in d["safety"]["nodePools"]:
+        assert pool["versions"] == [
+            "llama3-8b-1-0-3 (100 % of llama3-8b's requests; StatefulSet, 2 replicas)"
+        ]
 
 
 def test_two_stacks_compared_are_not_a_rollout(run_cli):
@@ -433,3 +602,44 @@ def test_every_node_pool_is_watched_not_only_the_gpu_pool(tmp_path):
     (pool,) = d["safety"]["nodePools"]
     assert (pool["name"], pool["effect"], pool["versions"]) == ("cluster-system", "recreated", [])
     assert pool["changes"] == ['nodeConfig.machineType: "e2-standard-2" => "e2-standard-4"']
+
+
+def _before_compute_classes(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` as a plan made before ComputeClasses: no class, no fallback pool, and each release
+    selecting its pool by name (and its GPU), as components/gpu_node_pool.py's node_selector did."""
+    old = json.loads(json.dumps(doc))
+    old["resources"] = [
+        r for r in old["resources"] if "GpuComputeClass" not in r["urn"] and "gpu-2" not in r["urn"]
+    ]
+    for r in old["resources"]:
+        if r["type"] == RELEASE:
+            r["inputs"]["values"]["nodeSelector"] = {
+                "cloud.google.com/gke-nodepool": "gpu-pool-a1b2c3",
+                "cloud.google.com/gke-accelerator": "nvidia-l4",
+            }
+    return old
+
+
+def test_a_plan_from_before_compute_classes_links_a_release_to_its_pool_by_name(tmp_path):
+    """A release of a plan made before ComputeClasses selects its pool by name
+    (``cloud.google.com/gke-nodepool``): a replaced gpuPool is still found under it. Its pod changes
+    too (the selector becomes the class), so the one-replica StatefulSet restarts on its own."""
+    base = _before_compute_classes(plan.plan(plan.stack_input(stack_file("prod"))))
+    head = plan.plan(plan.stack_input(edited(tmp_path / "after", "prod", DRIVER)), base)
+    d = plan.diff(base, head)
+    change = (
+        "nodeConfig.guestAccelerators[0].gpuDriverInstallationConfig.gpuDriverVersion: "
+        '"LATEST" => "DEFAULT"'
+    )
+    assert found(d)[0]["reason"] == (
+        f"node pool gpu-pool is replaced ({change}) while release llama3-8b-1-0-3 serves 100 % of "
+        "llama3-8b's requests on it as a StatefulSet, 1 replica: its pods go with the old pool "
+        "before new ones are Ready on the new pool, a cold start without a server"
+    )
+    assert kinds(d) == [
+        ("pool-replaced", "gpu-pool"),
+        ("pod-restart", "nim-llama3-8b-1-0-3-release"),
+    ]
+    assert [(p["name"], p["computeClass"], p["priority"]) for p in d["safety"]["nodePools"]] == [
+        ("gpu-pool", None, None)
+    ]
