@@ -243,6 +243,35 @@ def _gateway_network(
     )
 
 
+def authorized_networks_config(
+    args: ClusterArgs,
+) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None:
+    """The authorized-networks block: sent (enabled) when networks are listed or the private
+    endpoint is on, even with no network listed; else left out (authorized networks off, the
+    public IP endpoint open to any address, still IAM and TLS).
+
+    The provider sends ``enabled: true`` exactly when the block is present, and ``enabled: false``
+    when it is absent ("TF doesn't have an explicit enabled field for authorized networks, it is
+    assumed to be enabled based on whether the master_authorized_networks_config is present at
+    all": hashicorp/terraform-provider-google@887701b5 google/services/container/
+    resource_container_cluster.go, expandMasterAuthorizedNetworksConfig). GKE refuses a private
+    endpoint with authorized networks disabled: "Master authorized networks must be enabled if
+    private endpoint is enabled" (GoogleCloudPlatform/magic-modules#8338; rancher/rancher#32251:
+    "if EnablePrivateEndpoint=true then MasterAuthorizedNetworks.Enabled is always true, but you
+    don't necessarily have to add additional cidr blocks"). An empty ``cidr_blocks`` list keeps
+    the block present without listing any network; people and CI use the DNS endpoint, which IAM
+    authorises and this list does not govern.
+    """
+    if not (args.authorized_networks or args.private_endpoint):
+        return None
+    return {
+        "cidr_blocks": [
+            {"cidr_block": n.cidr, "display_name": n.name or n.cidr}
+            for n in args.authorized_networks
+        ]
+    }
+
+
 def kubeconfig_server(ip_endpoint: str, dns_endpoint: str | None) -> tuple[str, bool]:
     """``(server URL, uses the DNS endpoint)``: the DNS endpoint when the cluster has one."""
     if dns_endpoint:
@@ -400,14 +429,7 @@ class GkeCluster(pulumi.ComponentResource):
             "dns_endpoint_config": {"allow_external_traffic": args.dns_endpoint},
             "ip_endpoints_config": {"enabled": True},
         }
-        authorized: gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None = None
-        if args.authorized_networks:
-            authorized = {
-                "cidr_blocks": [
-                    {"cidr_block": n.cidr, "display_name": n.name or n.cidr}
-                    for n in args.authorized_networks
-                ]
-            }
+        authorized = authorized_networks_config(args)
         encryption: gcp.container.ClusterDatabaseEncryptionArgsDict = {"state": "DECRYPTED"}
         if args.secrets_encryption:
             encryption = {"state": "ENCRYPTED", "key_name": key_name}

@@ -101,6 +101,48 @@ MACHINE_TYPES: dict[str, MachineType] = {
     )
 }
 
+
+@dataclass(frozen=True)
+class DiskSupport:
+    """The Persistent Disk types a machine family can attach, as boot or data disk."""
+
+    family: str
+    pd_types: tuple[str, ...]
+    """Of ``pd-balanced``, ``pd-ssd``, ``pd-standard`` (the types GKE's storage classes and the
+    pools' ``diskType`` offer)."""
+    regional_pd: bool
+    """Whether a regional Persistent Disk (``replication-type: regional-pd``) attaches to it."""
+
+
+DISK_SUPPORT_READ = "2026-12-03"
+"""When the sources of :data:`DISK_SUPPORT` were read."""
+# "G2 VMs can use the following block storage types: Balanced Persistent Disk (pd-balanced), SSD
+# (performance) Persistent Disk (pd-ssd), Hyperdisk ML, Hyperdisk Throughput, Local SSD"; A3 lists
+# pd-balanced and pd-ssd (and Hyperdisk); A2 lists pd-standard as well. G2, A2 and A3 "can't use
+# regional persistent disks" (each series' limitations).
+DISK_TYPES_PAGE = "cloud.google.com/compute/docs/accelerator-optimized-machines"
+# "You can attach regional Persistent Disk only to VMs that use E2, N1, N2, and N2D machine types."
+REGIONAL_PD_PAGE = "cloud.google.com/compute/docs/disks/about-regional-persistent-disk"
+_ALL_PD = ("pd-balanced", "pd-ssd", "pd-standard")
+DISK_SUPPORT: dict[str, DiskSupport] = {
+    d.family: d
+    for d in (
+        DiskSupport("g2", ("pd-balanced", "pd-ssd"), regional_pd=False),
+        # A2 does take pd-standard (unlike G2 and A3), as its disk list says.
+        DiskSupport("a2", _ALL_PD, regional_pd=False),
+        DiskSupport("a3", ("pd-balanced", "pd-ssd"), regional_pd=False),
+        # General purpose: every Persistent Disk type; regional PD per the limitation above.
+        DiskSupport("n1", _ALL_PD, regional_pd=True),
+        DiskSupport("e2", _ALL_PD, regional_pd=True),
+    )
+}
+
+
+def disk_support(machine_type: str) -> DiskSupport | None:
+    """What the family of ``machine_type`` can attach (None for a family outside the table)."""
+    return DISK_SUPPORT.get(machine_type.split("-", 1)[0])
+
+
 # Zones of the supported regions (Google Cloud "Regions and zones").
 REGION_ZONES: dict[str, tuple[str, ...]] = {
     "us-central1": ("a", "b", "c", "f"),

@@ -33,7 +33,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "PodMonitoring": "CRD monitoring.googleapis.com_podmonitorings.yaml",
     },
     "prod": {
-        "StorageClass": BUILTIN,
+        "PersistentVolume": BUILTIN,
+        "PersistentVolumeClaim": BUILTIN,
         "Deployment": BUILTIN,
         "APIService": BUILTIN,
         "ClusterRole": BUILTIN,
