@@ -123,7 +123,6 @@ if s.registry.mirror:
                 project=cfg.project,
                 region=cfg.region,
                 repository_id=s.registry.repository_id,
-                project_number=project_number,
                 **key_source,
             ),
         )

@@ -159,6 +159,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs.setdefault("address", INTERNAL_ADDRESS)
         elif args.typ == "random:index/randomString:RandomString":
             outputs["result"] = "x7k2qp"
+        elif args.typ == "gcp:projects/serviceIdentity:ServiceIdentity":
+            # The service agent services.generateServiceIdentity returns, e.g.
+            # service-<number>@gcp-sa-artifactregistry.iam.gserviceaccount.com.
+            agent = str(args.inputs["service"]).split(".", 1)[0]
+            email = f"service-{PROJECT_NUMBER}@gcp-sa-{agent}.iam.gserviceaccount.com"
+            outputs.update(email=email, member=f"serviceAccount:{email}")
         elif args.typ == "gcp:serviceaccount/account:Account":
             outputs["email"] = f"{args.inputs['accountId']}@p.iam.gserviceaccount.com"
         elif args.typ == "gcp:monitoring/notificationChannel:NotificationChannel":
