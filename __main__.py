@@ -227,6 +227,7 @@ if s.nim.shared_cache.enabled:
             namespace=ngc.namespace,
             bucket_prefix=f"{cfg.cluster_name}-model-cache",
             volumes=[CacheVolume(release=v.release, size=v.plan.cache_size) for v in versions],
+            network_policy=sec.network_policies,
         ),
         opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
     )

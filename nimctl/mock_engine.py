@@ -106,6 +106,7 @@ class RecordingMonitor(MockMonitor):
             "replaceOnChanges": list(request.replaceOnChanges),
             "deleteBeforeReplace": request.deleteBeforeReplace,
             "protect": request.protect,
+            "retainOnDelete": request.retainOnDelete,
             "dependencies": list(request.dependencies),
             "additionalSecretOutputs": list(request.additionalSecretOutputs),
         }
