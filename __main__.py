@@ -68,6 +68,9 @@ cluster = GkeCluster(
         maintenance_days=list(sec.maintenance_window.days),
         gateway_proxy_subnet=s.gateway.proxy_subnet_cidr if s.gateway.enabled else None,
         gcs_fuse_csi=s.nim.shared_cache.enabled,
+        image_streaming=any(
+            p is not None and p.image_streaming for p in (pool_cfg, s.green_pool)
+        ),
     ),
 )
 

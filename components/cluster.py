@@ -30,6 +30,17 @@ NODE_ROLES = (
     "roles/autoscaling.metricsWriter",
     "roles/artifactregistry.reader",
 )
+# Image streaming with a node service account other than Compute Engine's default needs this role
+# on the project that hosts the image (GKE docs, "Use Image streaming to pull container images",
+# Requirements: the custom service account must have Service Usage Consumer,
+# roles/serviceusage.serviceUsageConsumer, in the project hosting the container images).
+STREAMING_ROLE = "roles/serviceusage.serviceUsageConsumer"
+# Until the grant moved here, each GPU pool that streamed granted it itself, as
+# "<pool>-streaming-usage" under its GpuNodePool component. Deleting a gcp.projects.IAMMember
+# removes (role, member) from the project's binding (terraform-provider-google
+# tpgiamresource/resource_iam_member.go), whoever else granted it: so the grant is made once, and
+# the main pool's old one ("gpu", __main__.py) is adopted in place by alias instead of deleted.
+LEGACY_STREAMING_GRANT = ("nim-gke:gke:GpuNodePool", "gpu", "gpu-streaming-usage")
 SUBNET_CIDR = "10.10.0.0/20"
 PODS_CIDR = "10.16.0.0/14"
 SERVICES_CIDR = "10.20.0.0/20"
@@ -109,7 +120,10 @@ class ClusterArgs:
     gateway_backend_port: int = 8000
     """The port the load balancer reaches the pods on (NIM's OpenAI port)."""
     gcs_fuse_csi: bool = False
-    """GKE's Cloud Storage FUSE CSI driver add-on (the shared model cache, issue 13)."""
+    """GKE's Cloud Storage FUSE CSI driver add-on (the shared model cache)."""
+    image_streaming: bool = False
+    """A GPU pool streams images: the node service account gets ``STREAMING_ROLE``, once for all
+    pools (one IAM member per project, role and member)."""
 
     def __post_init__(self) -> None:
         if self.release_channel not in RELEASE_CHANNELS:
@@ -370,6 +384,22 @@ class GkeCluster(pulumi.ComponentResource):
                 role=role,
                 member=member,
                 opts=child,
+            )
+        if args.image_streaming:
+            pool_type, pool_name, old_name = LEGACY_STREAMING_GRANT
+            gcp.projects.IAMMember(
+                f"{name}-nodes-image-streaming",
+                project=args.project,
+                role=STREAMING_ROLE,
+                member=member,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    aliases=[
+                        pulumi.Alias(
+                            name=old_name, parent=pulumi.create_urn(pool_name, pool_type)
+                        )
+                    ],
+                ),
             )
 
         key_name: pulumi.Input[str] | None = args.kms_key

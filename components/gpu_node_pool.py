@@ -16,11 +16,6 @@ GPU_DRIVER_VERSIONS = ("DEFAULT", "LATEST")
 NODE_POOL_LABEL = "cloud.google.com/gke-nodepool"
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 POOL_ROLE_LABEL = "nim-gke/pool"
-# Image streaming with a node service account other than Compute Engine's default needs this role
-# on the project that hosts the image (GKE docs, "Use Image streaming to pull container images",
-# Requirements: the custom service account must have Service Usage Consumer,
-# roles/serviceusage.serviceUsageConsumer, in the project hosting the container images).
-STREAMING_ROLE = "roles/serviceusage.serviceUsageConsumer"
 # A secondary boot disk used as a container image cache (GKE API SecondaryBootDisk.Mode).
 IMAGE_CACHE_MODE = "CONTAINER_IMAGE_CACHE"
 
@@ -49,7 +44,8 @@ class GpuNodePoolArgs:
     labels: dict[str, str] = field(default_factory=dict)
     image_streaming: bool = False
     """GKE image streaming (``gcfs_config``): eligible images (Artifact Registry, incl. remote
-    repositories) are streamed instead of pulled whole."""
+    repositories) are streamed instead of pulled whole. The node service account's role for it is
+    granted once, by the cluster (``ClusterArgs.image_streaming``), not per pool."""
     image_cache_disk: str | None = None
     """A disk image (``global/images/NAME``) with the NIM image preloaded, attached to each node as
     a secondary boot disk; needs ``image_streaming``."""
@@ -133,16 +129,6 @@ class GpuNodePool(pulumi.ComponentResource):
             node_config=node_config,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )
-        if args.image_streaming:
-            gcp.projects.IAMMember(
-                f"{name}-streaming-usage",
-                project=args.project,
-                role=STREAMING_ROLE,
-                member=pulumi.Output.from_input(args.service_account).apply(
-                    lambda email: f"serviceAccount:{email}"
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
         self.gpus_per_node = args.accelerator_count
         self.node_pool_name = pool.name
         self.node_selector = pool.name.apply(

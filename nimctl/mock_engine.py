@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 
@@ -107,6 +108,7 @@ class RecordingMonitor(MockMonitor):
             "deleteBeforeReplace": request.deleteBeforeReplace,
             "protect": request.protect,
             "retainOnDelete": request.retainOnDelete,
+            "aliases": [json_format.MessageToDict(a) for a in request.aliases],
             "dependencies": list(request.dependencies),
             "additionalSecretOutputs": list(request.additionalSecretOutputs),
         }

@@ -280,7 +280,7 @@ def test_the_gpu_pool_streams_images(stack):
     m = program(stack).mocks
     assert m.named("gpu-pool").inputs["nodeConfig"]["gcfsConfig"] == {"enabled": True}
     assert "secondaryBootDisks" not in m.named("gpu-pool").inputs["nodeConfig"]
-    usage = m.named("gpu-streaming-usage").inputs
+    usage = m.named("cluster-nodes-image-streaming").inputs
     assert usage["role"] == "roles/serviceusage.serviceUsageConsumer"
     assert usage["member"] == "serviceAccount:nim-nodes-x7k2qp@p.iam.gserviceaccount.com"
 
