@@ -325,6 +325,7 @@ if gw.enabled:
             timeout_sec=gw.timeout_sec,
             draining_timeout_sec=gw.draining_timeout_sec,
             network_policy=sec.network_policies,
+            global_access=gw.global_access,
         ),
         # The cluster's Gateway API (CRDs, GatewayClasses) first: a change of the cluster does not
         # change the Kubernetes provider, so nothing else would wait for it.

@@ -13,7 +13,16 @@ What it owns:
   nothing: apis/v1/shared_types.go ``BackendRef.Weight``; ours add up to 100);
 - per version Service a ``HealthCheckPolicy`` (GKE's load balancer checks ``GET /`` otherwise, and
   NIM answers 404 there: FACTS 24) and a ``GCPBackendPolicy`` (timeout, connection draining);
-- a NetworkPolicy that admits the proxy-only subnet and Google's health checkers to the NIM port.
+- a NetworkPolicy that admits the proxy-only subnet and Google's health checkers to the NIM port;
+- with ``global_access``, a ``GCPGatewayPolicy`` that lets clients in other regions reach the
+  regional load balancer (``spec.default.allowGlobalAccess``: GoogleCloudPlatform/gke-gateway-api
+  apis/networking/v1/gcpgatewaypolicy_types.go; without it only clients in the Gateway's region
+  can connect).
+
+How long a stream survives its backend leaving (scale-in, a removed version): the pod is killed
+``TERMINATION_GRACE_PERIOD_S`` (60 s, fixed by the chart) after it is told to stop, and the load
+balancer drains its connections for ``draining_timeout_sec`` (validated to be at most that): a
+stream still running then is cut. A longer ``timeout_sec`` only helps while the backend stays.
 
 A route is created only after the releases it sends traffic to are Ready (the releases await
 readiness behind a Gateway) and after their policies, so a new backend is health-checked on
@@ -93,6 +102,8 @@ class ModelGatewayArgs:
     network_policy: bool = True
     """Admit the load balancer through the namespace's default deny (``security.networkPolicies``;
     without that deny an allow policy would isolate the pods from everything else)."""
+    global_access: bool = False
+    """Clients in other regions may connect (``gateway.globalAccess``)."""
 
 
 def _target(service: str) -> dict[str, str]:
@@ -129,6 +140,15 @@ def backend_policy_spec(service: str, timeout_sec: int, draining_timeout_sec: in
             "timeoutSec": timeout_sec,
             "connectionDraining": {"drainingTimeoutSec": draining_timeout_sec},
         },
+    }
+
+
+def gateway_policy_spec(gateway: str) -> dict:
+    """Global access for the internal load balancer of ``gateway`` (gcpgatewaypolicy_types.go:
+    ``GCPGatewayPolicyConfig.AllowGlobalAccess``; the policy targets the Gateway itself)."""
+    return {
+        "targetRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway},
+        "default": {"allowGlobalAccess": True},
     }
 
 
@@ -206,6 +226,19 @@ class ModelGateway(pulumi.ComponentResource):
             },
             opts=child,
         )
+        if args.global_access:
+            policy_meta: k8s.meta.v1.ObjectMetaArgsDict = {
+                "name": args.gateway_name,
+                "namespace": args.namespace,
+            }
+            k8s.apiextensions.CustomResource(
+                f"{name}-global-access",
+                api_version=GKE_POLICY_API,
+                kind="GCPGatewayPolicy",
+                metadata=policy_meta,
+                spec=gateway_policy_spec(args.gateway_name),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+            )
         # With container-native load balancing the proxies and the health checkers reach the pods
         # directly: exactly those sources, on the NIM port (FACTS 24).
         sources: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [

@@ -23,6 +23,10 @@ NIM_UID = 1000
 STARTUP_INITIAL_DELAY_S = 40
 STARTUP_PERIOD_S = 10
 STARTUP_FAILURE_THRESHOLD = 180
+TERMINATION_GRACE_PERIOD_S = 60
+"""The pod's terminationGracePeriodSeconds: fixed at 60 in the nim-llm 1.3.0 templates
+(templates/deployment.yaml, not a value), so a NIM pod told to stop (scale-in, a removed version)
+is killed 60 s later whatever is still streaming."""
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
 SPOT_TOLERATION = {

@@ -16,6 +16,7 @@ import pytest
 
 from nimctl import chart
 from nimgke.config.versions import chart_fullname
+from nimgke.helm_values import TERMINATION_GRACE_PERIOD_S
 from tests.conftest import unwrap
 from tests.helm_env import require_chart
 from tests.test_chart_contract import STACKS, gpu_pool, program, secrets, stack_name
@@ -241,3 +242,15 @@ def test_the_shared_cache_is_one_claim_every_replica_mounts():
     (container,) = [c for c in pod["spec"]["containers"] if c["name"] == "nim-llm"]
     assert {"mountPath": "/model-store", "name": "model-store"} in container["volumeMounts"]
     assert chart.restricted_violations(pod["spec"]) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_pods_termination_grace_period_is_the_one_the_draining_rule_assumes(stack):
+    """nim-llm 1.3.0 hard-codes terminationGracePeriodSeconds: 60 (templates/deployment.yaml; no
+    value sets it). gateway.drainingTimeoutSec is validated against it
+    (nimgke/config/check_rollout.py): a stream in flight survives scale-in or a removed version
+    for at most this long."""
+    for _, docs in rendered(stack):
+        (sts,) = chart.workloads(docs)
+        grace = sts["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        assert grace == TERMINATION_GRACE_PERIOD_S == 60

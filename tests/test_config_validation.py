@@ -534,6 +534,12 @@ MEANING_CASES = [
      "g2-standard-4, g2-standard-8"),
     ("green-pool-min-above-max", "prod", "nim-gke:greenPool", {"minNodes": 3, "maxNodes": 1},
      "nim-gke:greenPool.minNodes", "3", "is above maxNodes (1)", "minNodes <= maxNodes"),
+    # nim-llm 1.3.0 hard-codes terminationGracePeriodSeconds: 60 (templates/deployment.yaml):
+    # draining past it only holds connections to a killed pod.
+    ("gateway-draining-past-the-grace-period", "prod", "nim-gke:gateway.drainingTimeoutSec", 120,
+     "nim-gke:gateway.drainingTimeoutSec", SAME,
+     "is longer than the NIM pod's termination grace period (60 s, fixed in the nim-llm chart's "
+     "templates)", "set drainingTimeoutSec: 60 or less"),
     ("gateway-proxy-cidr-malformed", "prod", "nim-gke:gateway.proxySubnetCidr", "10.129.0.0/33",
      "nim-gke:gateway.proxySubnetCidr", SAME, "is not a CIDR block", "10.129.0.0/23"),
     ("gateway-proxy-cidr-host-bits", "prod", "nim-gke:gateway.proxySubnetCidr", "10.129.0.1/23",

@@ -150,7 +150,11 @@ class GatewaySettings(_Settings):
     timeout_sec: PosInt = 600
     """Backend timeout (GCPBackendPolicy timeoutSec); GKE's default of 30 s cuts long answers."""
     draining_timeout_sec: Annotated[int, Field(ge=0, le=3600)] = 60
-    """Connection draining when a version's endpoints leave the load balancer."""
+    """Connection draining when a version's endpoints leave the load balancer; at most the pod's
+    60 s termination grace period (README, "The endpoint")."""
+    global_access: bool = False
+    """Admit clients from other regions (VPN, Interconnect, other regions' VMs) to the regional
+    internal load balancer: a ``GCPGatewayPolicy`` with ``allowGlobalAccess``."""
 
 
 class AuthorizedNetwork(_Settings):
