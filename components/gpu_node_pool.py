@@ -8,6 +8,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.cluster import POOL_IGNORE_CHANGES, secure_node_config
+from nimgke.observability import node_pool_prefix
 
 TYPE = "nim-gke:gke:GpuNodePool"
 # Values GKE accepts for gpuDriverInstallationConfig.gpuDriverVersion. Through the API an unset
@@ -110,7 +111,9 @@ class GpuNodePool(pulumi.ComponentResource):
                 {"disk_image": args.image_cache_disk, "mode": IMAGE_CACHE_MODE}
             ]
         pool = gcp.container.NodePool(
-            f"{name}-pool",
+            # Its GKE name, <name>-pool-<random>, is in every node's name: the dashboard and the
+            # alerts count a pool's nodes by it (nimgke/observability.py).
+            node_pool_prefix(name),
             project=args.project,
             cluster=args.cluster,
             location=args.location,

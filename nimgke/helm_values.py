@@ -23,6 +23,12 @@ NIM_UID = 1000
 STARTUP_INITIAL_DELAY_S = 40
 STARTUP_PERIOD_S = 10
 STARTUP_FAILURE_THRESHOLD = 180
+FIRST_START_ALLOWANCE_S = 3600
+"""How long a new NIM pod may take to turn Ready on a cold start: the startup budget above plus a
+GPU node's scale-up and driver install (up to 15 min: kubernetes/autoscaler dd5b0f5c, "it can take
+up to 15 minutes before it reports that GPU is allocatable") and the image pull (10+ GB; the
+Artifact Registry mirror fetches a new tag from nvcr.io on its first pull). Helm waits this long
+for a release behind the Gateway; the not-ready alert lets a pod stay Pending this long."""
 TERMINATION_GRACE_PERIOD_S = 60
 """The pod's terminationGracePeriodSeconds: fixed at 60 in the nim-llm 1.3.0 templates
 (templates/deployment.yaml, not a value), so a NIM pod told to stop (scale-in, a removed version)

@@ -219,9 +219,10 @@ class AlertsSettings(_Settings):
     enabled: bool = True
     notification_emails: list[str] = []
     """E-mail notification channels; with none, the policies exist but notify nobody (warned)."""
-    nim_not_ready: AlertRule = _rule(1, 35)
-    """Fires when at least ``threshold`` NIM pods of a release stay not ready for ``forMinutes``,
-    which must exceed the startup probe's budget (40 s + 180 x 10 s, FACTS 4)."""
+    nim_not_ready: AlertRule = _rule(1, 5)
+    """Fires when at least ``threshold`` NIM pods stay not ready for ``forMinutes`` after a first
+    start would be over: Running past the startup probe's budget (40 s + 180 x 10 s), or Pending
+    past a GPU node, its driver and the image pull (``nimgke/alerts.py`` nim_not_ready)."""
     requests_waiting: AlertRule = _rule(10, 5)
     """Requests queued per pod (``num_requests_waiting``)."""
     kv_cache_usage: AlertRule = _rule(0.9, 10)
