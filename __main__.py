@@ -12,7 +12,7 @@ from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
 from components.metrics_adapter import MetricsAdapter, MetricsAdapterArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
-from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
+from components.ngc_secrets import NgcSecrets, NgcSecretsArgs, clean_ngc_key, stored_key_warning
 from components.nim_release import READY_TIMEOUT_SECONDS, NimRelease, NimReleaseArgs
 from components.observability import Observability, ObservabilityArgs
 from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
@@ -68,9 +68,7 @@ cluster = GkeCluster(
         maintenance_days=list(sec.maintenance_window.days),
         gateway_proxy_subnet=s.gateway.proxy_subnet_cidr if s.gateway.enabled else None,
         gcs_fuse_csi=s.nim.shared_cache.enabled,
-        image_streaming=any(
-            p is not None and p.image_streaming for p in (pool_cfg, s.green_pool)
-        ),
+        image_streaming=any(p is not None and p.image_streaming for p in (pool_cfg, s.green_pool)),
     ),
 )
 
@@ -101,13 +99,21 @@ gpu_pool = GpuNodePool(
 ngc_access = None
 if sec.ngc_key_source == "secretManager":
     # get_secret_version_access needs only secretmanager.versions.access (secretAccessor);
-    # get_secret_version also reads version metadata (versions.get) (FACTS 23).
+    # get_secret_version also reads version metadata (versions.get).
     ngc_access = gcp.secretmanager.get_secret_version_access_output(
         project=cfg.project, secret=sec.ngc_secret
     )
-    ngc_api_key = pulumi.Output.secret(ngc_access.secret_data)
+    raw_key: pulumi.Input[str] = ngc_access.secret_data
+    if s.registry.mirror:
+        pulumi.Output.all(ngc_access.name, ngc_access.secret_data).apply(
+            lambda v: (
+                (w := stored_key_warning(str(sec.ngc_secret), v[0], v[1])) and pulumi.log.warn(w)
+            )
+        )
 else:
-    ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+    raw_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+# Stripped (a shell here-string adds a newline) and secret, once for every consumer.
+ngc_api_key = clean_ngc_key(raw_key)
 
 # Issue 13: the NIM image through an Artifact Registry remote repository in front of nvcr.io.
 registry_url: str | None = None

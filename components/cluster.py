@@ -395,9 +395,7 @@ class GkeCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     aliases=[
-                        pulumi.Alias(
-                            name=old_name, parent=pulumi.create_urn(pool_name, pool_type)
-                        )
+                        pulumi.Alias(name=old_name, parent=pulumi.create_urn(pool_name, pool_type))
                     ],
                 ),
             )
