@@ -44,5 +44,6 @@ def test_the_stack_file_writes_the_key_with_printf_not_a_here_string():
     """A here-string appends a newline (GNU Bash manual, 3.6.7 Here Strings: "The result is
     supplied as a single string, with a newline appended"); printf '%s' writes the key as is."""
     header = (ROOT / "Pulumi.prod.yaml").read_text().split("config:", 1)[0]
-    assert "printf '%s' \"$NGC_API_KEY\" | gcloud secrets create ngc-api-key --data-file=-" in header
+    command = "printf '%s' \"$NGC_API_KEY\" | gcloud secrets create ngc-api-key --data-file=-"
+    assert command in header
     assert "<<<" not in header
