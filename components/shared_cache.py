@@ -21,7 +21,7 @@ a statically provisioned PersistentVolume with ``csi.driver: gcsfuse.csi.storage
   ``pkg/sidecar_mounter/sidecar_mounter.go``, ``metadata.ProjectIDWithContext``); blocked, the
   mount fails ("dial tcp 169.254.169.254:80: i/o timeout", the driver's docs/troubleshooting.md,
   "Metadata Server Readiness"). So with NetworkPolicies on, the pods that mount the bucket (the
-  releases of ``volumes``, by their chart labels) may reach the metadata server
+  releases' pods, by the chart's name label: :func:`mounting_pods`) may reach the metadata server
   (:func:`components.network_policies.metadata_server_egress`); every other pod may not.
 - The sidecar the driver injects into pods annotated ``gke-gcsfuse/volumes: "true"`` "follows
   Restricted Pod Security Standard" (``pkg/webhook/sidecar_spec.go``: non-root 65534, no
@@ -53,7 +53,6 @@ PART_OF = {"app.kubernetes.io/part-of": "nim-gke"}
 METADATA_POLICY = "nim-model-cache-metadata-egress"
 # The labels the nim-llm chart puts on a release's pods (selects by them, never by name).
 CHART_NAME_LABEL = ("app.kubernetes.io/name", "nim-llm")
-INSTANCE_LABEL = "app.kubernetes.io/instance"
 
 
 def claim_name(release: str) -> str:
@@ -93,15 +92,13 @@ class SharedModelCacheArgs:
     mount the bucket reach the GKE metadata server."""
 
 
-def mounting_pods(volumes: list[CacheVolume]) -> dict:
-    """A pod selector for the pods of exactly the releases that mount a claim of the bucket."""
+def mounting_pods() -> dict:
+    """A pod selector for the pods that mount the bucket: with the shared cache every release of
+    the namespace mounts a claim of it, and only the chart's pods carry its name label (the
+    releases' ``app.kubernetes.io/name: nim-llm``). By that label rather than by release, so adding
+    or removing a version leaves this policy as it is."""
     key, value = CHART_NAME_LABEL
-    return {
-        "match_labels": {key: value},
-        "match_expressions": [
-            {"key": INSTANCE_LABEL, "operator": "In", "values": [v.release for v in volumes]}
-        ],
-    }
+    return {"match_labels": {key: value}}
 
 
 class SharedModelCache(pulumi.ComponentResource):
@@ -182,7 +179,7 @@ class SharedModelCache(pulumi.ComponentResource):
                 f"{name}-metadata-egress",
                 metadata={"name": METADATA_POLICY, "namespace": args.namespace, "labels": PART_OF},
                 spec={
-                    "pod_selector": mounting_pods(args.volumes),
+                    "pod_selector": mounting_pods(),
                     "policy_types": ["Egress"],
                     "egress": metadata_server_egress(),
                 },

@@ -53,13 +53,17 @@ def nim_not_ready(scope: Scope) -> str:
     The ``for`` duration then only decides how long such a pod may stay before anyone is paged.
     """
     ready = scope.sel(f'container="{NIM_CONTAINER}"')
-    running, pending = scope.sel('phase="Running"'), scope.sel('phase="Pending"')
+    # The Running side is joined on the pod's name to the namespace's NIM containers, so it needs
+    # no namespace of its own (the query stays one readable line in `nimctl plan`).
+    running = "{" + f'cluster="{scope.cluster}",phase="Running"' + "}"
+    pending = scope.sel('phase="Pending"')
+    # PromQL binds == before and, and before or: no parentheses needed.
     started = (
-        f"(kube_pod_container_status_ready{ready} == 0) and on(namespace, pod) "
-        f"(min_over_time(kube_pod_status_phase{running}[{STARTUP_BUDGET_S}s]) == 1)"
+        f"kube_pod_container_status_ready{ready} == 0 and on(pod) "
+        f"min_over_time(kube_pod_status_phase{running}[{STARTUP_BUDGET_S}s]) == 1"
     )
     stuck = f"min_over_time(kube_pod_status_phase{pending}[{FIRST_START_ALLOWANCE_S}s]) == 1"
-    return f"count(({started}) or ({stuck}))"
+    return f"count({started} or {stuck})"
 
 
 @dataclass(frozen=True)

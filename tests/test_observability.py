@@ -192,11 +192,11 @@ def test_every_alert_query_is_promql_and_its_metric_is_on_the_dashboard():
     [
         (
             "nimNotReady",
-            'count(((kube_pod_container_status_ready{cluster="nim-prod",namespace="nim",'
-            'container="nim-llm"} == 0) and on(namespace, pod) (min_over_time('
-            'kube_pod_status_phase{cluster="nim-prod",namespace="nim",phase="Running"}[1840s]) '
-            '== 1)) or (min_over_time(kube_pod_status_phase{cluster="nim-prod",'
-            'namespace="nim",phase="Pending"}[3600s]) == 1)) >= 1',
+            'count(kube_pod_container_status_ready{cluster="nim-prod",namespace="nim",'
+            'container="nim-llm"} == 0 and on(pod) min_over_time(kube_pod_status_phase'
+            '{cluster="nim-prod",phase="Running"}[1840s]) == 1 or min_over_time('
+            'kube_pod_status_phase{cluster="nim-prod",namespace="nim",phase="Pending"}[3600s]) '
+            "== 1) >= 1",
             "300s",
         ),
         (

@@ -97,7 +97,7 @@ def test_the_not_ready_alert_counts_only_pods_past_a_first_start():
         for n in nodes(promql_parser.parse(query))
         if isinstance(n, promql_parser.BinaryExpr) and str(n.op) == "and"
     ]
-    assert str(join.modifier.matching) == "on (namespace, pod)"
+    assert str(join.modifier.matching) == "on (pod)"
 
 
 def test_the_not_ready_alert_pages_after_forminutes_not_after_the_startup_budget():
