@@ -92,7 +92,7 @@ class SharedModelCacheArgs:
     mount the bucket reach the GKE metadata server."""
 
 
-def mounting_pods() -> dict:
+def mounting_pods() -> k8s.meta.v1.LabelSelectorArgsDict:
     """A pod selector for the pods that mount the bucket: with the shared cache every release of
     the namespace mounts a claim of it, and only the chart's pods carry its name label (the
     releases' ``app.kubernetes.io/name: nim-llm``). By that label rather than by release, so adding
@@ -175,14 +175,15 @@ class SharedModelCache(pulumi.ComponentResource):
             )
             self.claims[vol.release] = claim
         if args.network_policy and args.volumes:
+            egress: k8s.networking.v1.NetworkPolicySpecArgsDict = {
+                "pod_selector": mounting_pods(),
+                "policy_types": ["Egress"],
+                "egress": metadata_server_egress(),
+            }
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-metadata-egress",
                 metadata={"name": METADATA_POLICY, "namespace": args.namespace, "labels": PART_OF},
-                spec={
-                    "pod_selector": mounting_pods(),
-                    "policy_types": ["Egress"],
-                    "egress": metadata_server_egress(),
-                },
+                spec=egress,
                 opts=child,
             )
         self.bucket_name = bucket.name

@@ -17,9 +17,9 @@ What is counted:
 - **Model cache volumes**: one PVC per model replica of ``cacheSize`` (rounded up to whole GB,
   as Compute Engine provisions disks), disk type from the storage class
   (:attr:`StackConfig.cache_disk_type`), at the regional-disk price when the cache is a regional
-  disk (:attr:`StackConfig.cache_regional`, a GPU pool over two zones). They persist while the
-  GPU pool is at zero. With ``nim.sharedCache`` on there is no disk per replica: the bucket is
-  the cache (below).
+  disk (:attr:`StackConfig.cache_regional`: an N1 GPU pool over two zones; g2/a2/a3 attach none).
+  They persist while the GPU pool is at zero. With ``nim.sharedCache`` on (prod) there is no disk
+  per replica: the bucket is the cache (below).
 - **Rollouts** (issue 11, :mod:`nimgke.cost_rollout`): every version on a pool counts in its
   serving nodes, a canary's cache, greenPool's nodes and disks, the Gateway's forwarding rule.
 - **Images close to the nodes** (issue 13, :func:`image_lines`): the NIM image of every version
@@ -575,6 +575,12 @@ def _assumptions(
         "Model caches: one PVC per model replica, kept while the GPU pool is at zero (and after "
         "a release is deleted, until the PVC is)"
     )
+    if s.nim.shared_cache.enabled:
+        cache_note = (
+            "Model cache: one Cloud Storage bucket every replica mounts, a directory per model "
+            "version, priced as Standard storage of up to the versions' cacheSize (no disk per "
+            "replica); kept on pulumi destroy until you delete it"
+        )
     if cfg.cache_regional:
         cache_note += (
             "; a regional persistent disk (the GPU pool spans two zones), priced by the regional "
