@@ -43,7 +43,7 @@ GATEWAY_NOT_INCLUDED = (
 )
 RETAINED_CACHES = (
     "model caches of versions removed from the stack file: kept (Retain) until their PVC is "
-    "deleted (README, Rollouts)"
+    "deleted (docs/rollouts.md)"
 )
 
 
