@@ -128,13 +128,21 @@ def test_rendered_pod_would_start_on_the_stack(stack):
         )
         assert budget >= 40 + 180 * 10
 
-        # The model cache is a persisted claim of the requested size and class.
-        (claim,) = sts["spec"]["volumeClaimTemplates"]
-        assert claim["spec"]["resources"]["requests"]["storage"] == values["persistence"]["size"]
-        assert claim["spec"]["storageClassName"] == values["persistence"]["storageClass"]
-        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+        # The model cache is a persisted claim of the requested size and class, or with the
+        # shared cache (prod) the one bucket claim every replica mounts as model-store.
         mounts = {m["name"] for m in container["volumeMounts"]}
-        assert claim["metadata"]["name"] in mounts
+        if shared := values["persistence"].get("existingClaim"):
+            assert "volumeClaimTemplates" not in sts["spec"]
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            assert volumes["model-store"]["persistentVolumeClaim"] == {"claimName": shared}
+            assert "model-store" in mounts
+        else:
+            (claim,) = sts["spec"]["volumeClaimTemplates"]
+            storage = claim["spec"]["resources"]["requests"]["storage"]
+            assert storage == values["persistence"]["size"]
+            assert claim["spec"]["storageClassName"] == values["persistence"]["storageClass"]
+            assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+            assert claim["metadata"]["name"] in mounts
 
         # The Service the stack exports exists with the OpenAI port.
         services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
