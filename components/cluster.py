@@ -45,7 +45,7 @@ SUBNET_CIDR = "10.10.0.0/20"
 PODS_CIDR = "10.16.0.0/14"
 SERVICES_CIDR = "10.20.0.0/20"
 SYSTEM_POOL_LABEL = {"nim-gke/pool": "system"}
-# Where Google Cloud's health checks come from (FACTS 24; cloud.google.com/load-balancing/docs/
+# Where Google Cloud's health checks come from (cloud.google.com/load-balancing/docs/
 # firewall-rules, regional internal Application Load Balancer).
 HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 ADC_FLAG = "--use_application_default_credentials"
@@ -54,7 +54,7 @@ ADC_FLAG = "--use_application_default_credentials"
 # container_node_pool): the autoscaler owns the size after creation.
 POOL_IGNORE_CHANGES = ["initialNodeCount"]
 # monitoring_config.enable_components is the whole list, not an addition to GKE's defaults
-# (FACTS 22; hashicorp/terraform-provider-google#15704): naming only SYSTEM_COMPONENTS and DCGM
+# (hashicorp/terraform-provider-google#15704): naming only SYSTEM_COMPONENTS and DCGM
 # would switch off the kube-state metrics (POD ... STORAGE) and the kubelet/cAdvisor metrics that
 # pod readiness, restarts and HPA state come from. Values as the pulumi-gcp 9 SDK documents them
 # (ClusterMonitoringConfigArgsDict.enable_components); KUBELET and CADVISOR need GKE
@@ -170,7 +170,7 @@ def make_kubeconfig(name: str, server: str, ca_certificate: str | None) -> str:
 
     ``--use_application_default_credentials`` makes the plugin use ADC, the identity pulumi-gcp
     uses; without it the plugin runs ``gcloud config config-helper`` and uses gcloud's active
-    account instead (FACTS 19; kubernetes/cloud-provider-gcp
+    account instead (kubernetes/cloud-provider-gcp
     cmd/gke-gcloud-auth-plugin/cred.go: ``use_application_default_credentials``, "Output is an
     ExecCredential filled with application default credentials"; with it the plugin does not run
     gcloud at all). The plugin has no endpoint logic, so the same user works against the DNS
@@ -439,7 +439,7 @@ class GkeCluster(pulumi.ComponentResource):
             _gateway_network(name, args, args.gateway_proxy_subnet, network, node_sa, child)
 
         components = [*MONITORING_COMPONENTS, *(["DCGM"] if args.dcgm_metrics else [])]
-        # No master_ipv4_cidr_block: that makes a legacy VPC-peering private cluster (FACTS 21).
+        # No master_ipv4_cidr_block: that makes a legacy VPC-peering private cluster.
         # Without it the provider sends enable_private_nodes as network_config.
         # defaultEnablePrivateNodes and enable_private_endpoint as ipEndpointsConfig.
         # enablePublicEndpoint = false (terraform-provider-google resource_container_cluster.go,
@@ -452,7 +452,7 @@ class GkeCluster(pulumi.ComponentResource):
         # The DNS-based endpoint is reached through Google's API front end and authorised by IAM
         # (container.clusters.connect), with no source-address list, so deployers and CI runners
         # reach the control plane without an authorized network and without a public IP
-        # endpoint (FACTS 21). The provider always sends allow_external_traffic, false when unset.
+        # endpoint. The provider always sends allow_external_traffic, false when unset.
         endpoints: gcp.container.ClusterControlPlaneEndpointsConfigArgsDict = {
             "dns_endpoint_config": {"allow_external_traffic": args.dns_endpoint},
             "ip_endpoints_config": {"enabled": True},
@@ -477,7 +477,7 @@ class GkeCluster(pulumi.ComponentResource):
             # No node_config and no node_pool on the cluster: node settings live on the pools.
             # Once the default pool is removed GKE stops returning the cluster's nodeConfig, the
             # provider reads it back empty and, node_config being ForceNew, the next `pulumi up`
-            # would replace the cluster (FACTS 17; terraform-provider-google node_config.go
+            # would replace the cluster (terraform-provider-google node_config.go
             # schemaNodeConfig ForceNew, resource_container_cluster.go reads cluster.NodeConfig;
             # pulumi/pulumi-gcp#744, #2247). The transient default pool therefore runs as the
             # Compute Engine default service account for the minute it exists, which must not be
@@ -507,7 +507,8 @@ class GkeCluster(pulumi.ComponentResource):
             },
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
             # HttpLoadBalancing (GKE's default, stated) runs the load balancer controllers the
-            # Gateway needs (FACTS 24; "GKE Gateway controller requirements").
+            # Gateway needs (cloud.google.com/kubernetes-engine/docs/how-to/deploying-gateways,
+            # "GKE Gateway controller requirements").
             addons_config={
                 "gce_persistent_disk_csi_driver_config": {"enabled": True},
                 "http_load_balancing": {"disabled": False},

@@ -12,7 +12,8 @@ What it owns:
   of each version with the version's weight (weights are proportions of their sum, 0 sends
   nothing: apis/v1/shared_types.go ``BackendRef.Weight``; ours add up to 100);
 - per version Service a ``HealthCheckPolicy`` (GKE's load balancer checks ``GET /`` otherwise, and
-  NIM answers 404 there: FACTS 24) and a ``GCPBackendPolicy`` (timeout, connection draining);
+  NIM answers 404 there: cloud.google.com/kubernetes-engine/docs/how-to/
+  configure-gateway-resources) and a ``GCPBackendPolicy`` (timeout, connection draining);
 - a NetworkPolicy that admits the proxy-only subnet and Google's health checkers to the NIM port;
 - with ``global_access``, a ``GCPGatewayPolicy`` that lets clients in other regions reach the
   regional load balancer (``spec.default.allowGlobalAccess``: GoogleCloudPlatform/gke-gateway-api
@@ -42,7 +43,8 @@ from nimgke.helm_values import OPENAI_PORT, READY_PATH
 
 TYPE = "nim-gke:net:ModelGateway"
 GATEWAY_CLASS = "gke-l7-rilb"
-"""GKE's regional internal Application Load Balancer (needs a proxy-only subnet: FACTS 24)."""
+"""GKE's regional internal Application Load Balancer (needs a proxy-only subnet:
+cloud.google.com/load-balancing/docs/proxy-only-subnets)."""
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 GKE_POLICY_API = "networking.gke.io/v1"
 LISTENER = "http"
@@ -133,7 +135,7 @@ def health_check_policy_spec(service: str) -> dict:
 
 def backend_policy_spec(service: str, timeout_sec: int, draining_timeout_sec: int) -> dict:
     """The backend service's timeout (GKE's default 30 s cuts long generations and streams:
-    FACTS 24) and connection draining (0-3600 s): gcpbackendpolicy_types.go."""
+    configure-gateway-resources) and connection draining (0-3600 s): gcpbackendpolicy_types.go."""
     return {
         "targetRef": _target(service),
         "default": {
@@ -240,7 +242,8 @@ class ModelGateway(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
             )
         # With container-native load balancing the proxies and the health checkers reach the pods
-        # directly: exactly those sources, on the NIM port (FACTS 24).
+        # directly: exactly those sources, on the NIM port
+        # (cloud.google.com/load-balancing/docs/firewall-rules).
         sources: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [
             {"ip_block": {"cidr": cidr}} for cidr in (args.proxy_subnet_cidr, *HEALTH_CHECK_RANGES)
         ]

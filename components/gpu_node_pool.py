@@ -12,7 +12,9 @@ from nimgke.observability import node_pool_prefix
 
 TYPE = "nim-gke:gke:GpuNodePool"
 # Values GKE accepts for gpuDriverInstallationConfig.gpuDriverVersion. Through the API an unset
-# version means no driver at all (FACTS 7), so one of the installing values is required.
+# version means no driver at all (google.container.v1 GPUDriverInstallationConfig:
+# GPU_DRIVER_VERSION_UNSPECIFIED "Default value is to not install any GPU driver"), so one of
+# the installing values is required.
 GPU_DRIVER_VERSIONS = ("DEFAULT", "LATEST")
 NODE_POOL_LABEL = "cloud.google.com/gke-nodepool"
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
@@ -93,7 +95,8 @@ class GpuNodePool(pulumi.ComponentResource):
                 labels={**args.labels, POOL_ROLE_LABEL: "gpu"},
             ),
             "spot": args.spot,
-            # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself (FACTS 8).
+            # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself
+            # (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
             "guest_accelerators": [
                 {
                     "type": args.accelerator_type,
@@ -118,7 +121,7 @@ class GpuNodePool(pulumi.ComponentResource):
             cluster=args.cluster,
             location=args.location,
             node_locations=args.node_zones,
-            # initial_node_count is per zone (FACTS 18; terraform-provider-google docs,
+            # initial_node_count is per zone (terraform-provider-google docs,
             # container_node_pool): round down, so the pool never starts more nodes than the
             # total minimum. A remainder is brought up by the first pod that needs it.
             initial_node_count=args.total_min_nodes // zones,

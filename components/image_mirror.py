@@ -10,7 +10,8 @@ How it authenticates to nvcr.io, and with what (sources next to each use):
   ``projects/{project}/secrets/{secret}/versions/{version}`` (pulumi-gcp 9.37
   ``RepositoryRemoteRepositoryConfigUpstreamCredentialsUsernamePasswordCredentialsArgsDict``;
   its example "Artifact Registry Repository Remote Docker Custom With Auth"). nvcr.io takes the
-  NGC key as password for the user ``$oauthtoken`` (FACTS 2).
+  NGC key as password for the user ``$oauthtoken`` (NIM for LLMs, "Installation": ``docker
+  login nvcr.io --username '$oauthtoken'``).
 - The Artifact Registry service agent ``service-<project number>@gcp-sa-artifactregistry.iam.
   gserviceaccount.com`` reads that secret on the repository's behalf and needs
   ``roles/secretmanager.secretAccessor`` on it (Artifact Registry docs, "Configure remote

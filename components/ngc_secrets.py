@@ -16,7 +16,8 @@ import pulumi_kubernetes as k8s
 TYPE = "nim-gke:ngc:NgcSecrets"
 REGISTRY = "nvcr.io"
 REGISTRY_USER = "$oauthtoken"
-# The chart reads env NGC_API_KEY from this key (charts >= 1.1.2, FACTS 1). The legacy name is
+# The chart reads env NGC_API_KEY from this key (nim-llm 1.3.0
+# templates/deployment.yaml, secretKeyRef key NGC_API_KEY). The legacy name is
 # written too so older charts and init containers keep working.
 API_KEY_KEYS = ("NGC_API_KEY", "NGC_CLI_API_KEY")
 PART_OF_LABEL = {"app.kubernetes.io/part-of": "nim-gke"}

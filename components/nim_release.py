@@ -37,12 +37,13 @@ READY_TIMEOUT_SECONDS = FIRST_START_ALLOWANCE_S
 
 
 def service_name(release: str) -> str:
-    """The chart's Service: ``<release>-nim-llm`` (FACTS 3)."""
+    """The chart's Service: ``<release>-nim-llm`` (nim-llm 1.3.0 templates/service.yaml)."""
     return f"{release}-{CHART}"
 
 
 def pod_labels(release: str) -> dict[str, str]:
-    """Select the release's pods by the chart's labels, never by name (FACTS 3)."""
+    """Select the release's pods by the chart's labels, never by name (templates/_helpers.tpl
+    ``nim-llm.selectorLabels``)."""
     return {"app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release}
 
 

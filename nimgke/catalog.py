@@ -70,7 +70,8 @@ MACHINE_TYPES: dict[str, MachineType] = {
         MachineType("e2-standard-2", 2, 8),
         MachineType("e2-standard-4", 4, 16),
         MachineType("e2-standard-8", 8, 32),
-        # G2: NVIDIA L4, fixed count per shape (FACTS 10).
+        # G2: NVIDIA L4, fixed count per shape (cloud.google.com/compute/docs/
+        # accelerator-optimized-machines).
         MachineType("g2-standard-4", 4, 16, "nvidia-l4", 1),
         MachineType("g2-standard-8", 8, 32, "nvidia-l4", 1),
         MachineType("g2-standard-12", 12, 48, "nvidia-l4", 1),

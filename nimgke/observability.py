@@ -45,7 +45,7 @@ KSM_DOC = (
     "GKE 'Collect and view kube state metrics' (cloud.google.com/kubernetes-engine/docs/how-to/"
     "kube-state-metrics): the POD package (kube_pod_container_status_ready, "
     "kube_pod_status_phase; labels namespace, pod, container, phase), enabled by "
-    "components/cluster.py MONITORING_COMPONENTS (FACTS 22)"
+    "components/cluster.py MONITORING_COMPONENTS"
 )
 VLLM_LABEL = (
     "the per-model label of NIM's vLLM-derived metrics is model_name (vllm/engine/metrics.py "
@@ -81,7 +81,7 @@ METRICS: dict[str, Metric] = {
         Metric("kube_pod_status_phase", "gauge", KSM_DOC),
     )
 }
-NIM_CONTAINER = "nim-llm"  # the chart's container name (FACTS 3; doctor fixtures)
+NIM_CONTAINER = "nim-llm"  # the chart's container name (nim-llm 1.3.0 templates/deployment.yaml)
 GPU_NODE_LABEL = "Hostname"
 """dcgm-exporter's node label: GPU panels are per node by it, and the pool's node count is the
 number of distinct values (a node counts once its driver runs and its exporter reports)."""
@@ -256,7 +256,8 @@ def _nim_section(scope: Scope) -> Section:
                     for q in (0.5, 0.95, 0.99)
                 ),
                 description="Time per output token of one stream (decode); on one L4 an 8B "
-                "model cannot go below ~50 ms (FP16) or ~27 ms (FP8) per token (FACTS 15).",
+                "model cannot go below ~50 ms (FP16) or ~27 ms (FP8) per token (L4: 300 GB/s "
+                "over 16 GB or 8 GB of weights).",
             ),
             Panel(
                 "End-to-end request latency (p50, p95)",

@@ -1135,7 +1135,7 @@ def test_green_pool_is_held_to_the_image_rules_of_gpu_pool() -> None:
     assert [str(p) for p in problems] == [
         "nim-gke:greenPool.imageStreaming = true: image streaming only serves images from "
         "Artifact Registry (or public Docker Hub), and with registry.mirror: false the NIM image "
-        "comes from nvcr.io (FACTS 11). Fix: set registry.mirror: true (the default), or "
+        "comes from nvcr.io. Fix: set registry.mirror: true (the default), or "
         "imageStreaming: false"
     ]
     raw = set_path(

@@ -363,7 +363,7 @@ def _check_model(
 def _profile(
     m: ModelSettings, tag: str, s: StackSettings, machine: catalog.MachineType | None
 ) -> tuple[str | None, str]:
-    """NIM_MODEL_PROFILE: as configured, else the catalog's pin for this tag and GPU (FACTS 16)."""
+    """NIM_MODEL_PROFILE: as configured, else the catalog's pin for this tag and GPU."""
     if m.profile:
         return m.profile, "config"
     gpus = machine.gpu_count if machine and machine.gpu else s.gpu_pool.gpu_count

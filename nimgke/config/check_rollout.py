@@ -114,7 +114,7 @@ def _check_pools_exist(s: StackSettings) -> list[Problem]:
 
 def _check_green_pool(s: StackSettings) -> list[Problem]:
     """greenPool is checked like gpuPool (machine, GPU, bounds, zones) and must cover the same
-    zones: the model cache's StorageClass follows the GPU zones (FACTS 20)."""
+    zones: the model cache's StorageClass follows the GPU zones."""
     green = s.green_pool
     if green is None:
         return []

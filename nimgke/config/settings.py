@@ -121,7 +121,7 @@ class ModelSettings(_Settings):
 
 
 class SharedCacheSettings(_Settings):
-    """One model cache for every replica of a model (issue 13), instead of a disk per replica."""
+    """One model cache for every replica of a model, instead of a disk per replica."""
 
     enabled: bool = False
     """A Cloud Storage bucket mounted through the Cloud Storage FUSE CSI driver as the model
@@ -253,7 +253,7 @@ class CostSettings(_Settings):
 
 
 class RegistrySettings(_Settings):
-    """Where the nodes pull the NIM image from (issue 13: images close to the nodes)."""
+    """Where the nodes pull the NIM image from (images close to the nodes)."""
 
     mirror: bool = True
     """An Artifact Registry remote repository in front of nvcr.io, in the stack's region; the
