@@ -177,6 +177,22 @@ def route_spec(gateway: str, route: ModelRoute) -> dict:
     }
 
 
+def _custom_resource(
+    resource_name: str,
+    api_version: str,
+    kind: str,
+    name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    spec: dict,
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    """One Gateway API or GKE policy object, named ``name`` in ``namespace``."""
+    metadata: k8s.meta.v1.ObjectMetaArgsDict = {"name": name, "namespace": namespace}
+    return k8s.apiextensions.CustomResource(
+        resource_name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
+    )
+
+
 class ModelGateway(pulumi.ComponentResource):
     address: pulumi.Output[str]
     """The endpoint's internal IP address."""
@@ -202,16 +218,13 @@ class ModelGateway(pulumi.ComponentResource):
             description="nim-gke: the models' internal endpoint (GKE Gateway)",
             opts=child,
         )
-        gateway_meta: k8s.meta.v1.ObjectMetaArgsDict = {
-            "name": args.gateway_name,
-            "namespace": args.namespace,
-        }
-        gateway = k8s.apiextensions.CustomResource(
+        gateway = _custom_resource(
             f"{name}-gateway",
-            api_version=GATEWAY_API,
-            kind="Gateway",
-            metadata=gateway_meta,
-            spec={
+            GATEWAY_API,
+            "Gateway",
+            args.gateway_name,
+            args.namespace,
+            {
                 "gatewayClassName": GATEWAY_CLASS,
                 "addresses": [{"type": "NamedAddress", "value": address.name}],
                 "listeners": [
@@ -226,20 +239,17 @@ class ModelGateway(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=child,
+            child,
         )
         if args.global_access:
-            policy_meta: k8s.meta.v1.ObjectMetaArgsDict = {
-                "name": args.gateway_name,
-                "namespace": args.namespace,
-            }
-            k8s.apiextensions.CustomResource(
+            _custom_resource(
                 f"{name}-global-access",
-                api_version=GKE_POLICY_API,
-                kind="GCPGatewayPolicy",
-                metadata=policy_meta,
-                spec=gateway_policy_spec(args.gateway_name),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+                GKE_POLICY_API,
+                "GCPGatewayPolicy",
+                args.gateway_name,
+                args.namespace,
+                gateway_policy_spec(args.gateway_name),
+                pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
             )
         # With container-native load balancing the proxies and the health checkers reach the pods
         # directly: exactly those sources, on the NIM port
@@ -264,43 +274,33 @@ class ModelGateway(pulumi.ComponentResource):
             after_releases = pulumi.ResourceOptions(parent=self, depends_on=route.depends_on)
             policies: list[pulumi.Resource] = []
             for b in route.backends:
-                meta: k8s.meta.v1.ObjectMetaArgsDict = {
-                    "name": b.service,
-                    "namespace": args.namespace,
+                specs = {
+                    "health": ("HealthCheckPolicy", health_check_policy_spec(b.service)),
+                    "backend": (
+                        "GCPBackendPolicy",
+                        backend_policy_spec(b.service, args.timeout_sec, args.draining_timeout_sec),
+                    ),
                 }
-                policies.append(
-                    k8s.apiextensions.CustomResource(
-                        f"{name}-{b.service}-health",
-                        api_version=GKE_POLICY_API,
-                        kind="HealthCheckPolicy",
-                        metadata=meta,
-                        spec=health_check_policy_spec(b.service),
-                        opts=after_releases,
+                policies.extend(
+                    _custom_resource(
+                        f"{name}-{b.service}-{suffix}",
+                        GKE_POLICY_API,
+                        kind,
+                        b.service,
+                        args.namespace,
+                        spec,
+                        after_releases,
                     )
+                    for suffix, (kind, spec) in specs.items()
                 )
-                policies.append(
-                    k8s.apiextensions.CustomResource(
-                        f"{name}-{b.service}-backend",
-                        api_version=GKE_POLICY_API,
-                        kind="GCPBackendPolicy",
-                        metadata=meta,
-                        spec=backend_policy_spec(
-                            b.service, args.timeout_sec, args.draining_timeout_sec
-                        ),
-                        opts=after_releases,
-                    )
-                )
-            route_meta: k8s.meta.v1.ObjectMetaArgsDict = {
-                "name": route.model,
-                "namespace": args.namespace,
-            }
-            k8s.apiextensions.CustomResource(
+            _custom_resource(
                 f"{name}-{route.model}-route",
-                api_version=GATEWAY_API,
-                kind="HTTPRoute",
-                metadata=route_meta,
-                spec=route_spec(args.gateway_name, route),
-                opts=pulumi.ResourceOptions(
+                GATEWAY_API,
+                "HTTPRoute",
+                route.model,
+                args.namespace,
+                route_spec(args.gateway_name, route),
+                pulumi.ResourceOptions(
                     parent=self, depends_on=[gateway, *route.depends_on, *policies]
                 ),
             )

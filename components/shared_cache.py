@@ -129,7 +129,7 @@ class SharedModelCache(pulumi.ComponentResource):
             # is written (pulumi-gcp 9.37 storage.Bucket force_destroy: "When true, before deleting
             # a bucket, delete all objects within the bucket ... Otherwise, buckets with
             # objects/caches will fail"); retain_on_delete is Pulumi's resource option for "keep
-            # it" (README, "Tear down").
+            # it" (docs/deploying.md, "Tear down").
             force_destroy=False,
             labels={"part-of": "nim-gke"},
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),

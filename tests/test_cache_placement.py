@@ -10,9 +10,9 @@ Sources (read 2026-12-03), the same ones ``nimgke/catalog.py`` DISK_SUPPORT cite
   pd-balanced and pd-ssd, no pd-standard; "A2 VMs can use ... Standard Persistent Disk
   (pd-standard)"; G2, A2 and A3 "can't use regional persistent disks".
 
-prod shares one Cloud Storage bucket between its replicas (README, "A model cache the replicas
-share"); these tests keep a regional disk cache, and pd-standard where the source says it does not
-attach, from reaching a real ``pulumi up``.
+prod shares one Cloud Storage bucket between its replicas (docs/startup.md, "A model cache the
+replicas share"); these tests keep a regional disk cache, and pd-standard where the source says it
+does not attach, from reaching a real ``pulumi up``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,17 @@ from nimgke import catalog
 from nimgke.config import ConfigError, parse, read_stack_file
 from tests import conftest
 from tests.conftest import FAKE_NGC_KEY, ROOT, run_program, stack_config
+
+# A model small enough for one T4 (16 GB), for the N1 cases.
+SMALL_T4_MODEL = {
+    "name": "acme/small-llm",
+    "image": "nvcr.io/nim/acme/small-llm",
+    "tag": "1.0.0",
+    "release": "small",
+    "gpuMemoryGb": 8,
+    "paramsBillion": 1,
+    "cacheSize": "20Gi",
+}
 
 
 def prod() -> dict[str, Any]:
@@ -118,17 +129,7 @@ def test_an_n1_pool_over_two_zones_still_gets_a_regional_cache():
     raw["nim-gke:gpuPool"].update(
         {"machineType": "n1-standard-8", "gpuType": "nvidia-tesla-t4", "gpuCount": 1}
     )
-    raw["nim-gke:nim"]["models"] = [
-        {
-            "name": "acme/small-llm",
-            "image": "nvcr.io/nim/acme/small-llm",
-            "tag": "1.0.0",
-            "release": "small",
-            "gpuMemoryGb": 8,
-            "paramsBillion": 1,
-            "cacheSize": "20Gi",
-        }
-    ]
+    raw["nim-gke:nim"]["models"] = [dict(SMALL_T4_MODEL)]
     cfg = parse("dev", raw, (True, True))
     assert (cfg.cache_regional, cfg.cache_storage_class) == (True, "nim-cache-regional-pd-balanced")
 
@@ -143,16 +144,7 @@ def test_a_version_on_greenpool_is_judged_on_greens_machine():
     )
     raw["nim-gke:monitoring"]["hpa"]["enabled"] = False
     raw["nim-gke:nim"]["models"] = [
-        {
-            "name": "acme/small-llm",
-            "image": "nvcr.io/nim/acme/small-llm",
-            "tag": "1.0.0",
-            "release": "small",
-            "gpuMemoryGb": 8,
-            "paramsBillion": 1,
-            "cacheSize": "20Gi",
-            "canary": {"tag": "1.0.1", "weight": 10, "pool": "green"},
-        }
+        SMALL_T4_MODEL | {"canary": {"tag": "1.0.1", "weight": 10, "pool": "green"}}
     ]
     raw["nim-gke:greenPool"] = {"machineType": "g2-standard-8", "minNodes": 0, "maxNodes": 1}
     with pytest.raises(ConfigError) as err:

@@ -367,7 +367,8 @@ def test_the_shared_cache_is_wired_from_cluster_to_release(caplog):
 
 def test_prod_ships_with_the_shared_cache_and_dev_without():
     """prod's GPU pool spans two zones of g2 machines, which take no regional disk: its cache is
-    the bucket (README, "A model cache the replicas share"). dev runs in one zone on a disk."""
+    the bucket (docs/startup.md, "A model cache the replicas share"). dev runs in one zone on a
+    disk."""
     shipped = {"dev": False, "prod": True}
     for stack, shared in shipped.items():
         m = program(stack).mocks

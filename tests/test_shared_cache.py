@@ -13,21 +13,19 @@ PRINCIPAL = (
 )
 
 
-def build(mocks):
-    cache = SharedModelCache(
-        "model-cache",
-        SharedModelCacheArgs(
-            project="my-project",
-            region="us-central1",
-            project_number="123456789012",
-            namespace="nim",
-            bucket_prefix="nim-dev-model-cache",
-            volumes=[
-                CacheVolume(release="llama3-8b", size="50Gi"),
-                CacheVolume(release="llama-3-2-1b", size="20Gi"),
-            ],
-        ),
-    )
+def build(mocks, **overrides):
+    args = {
+        "project": "my-project",
+        "region": "us-central1",
+        "project_number": "123456789012",
+        "namespace": "nim",
+        "bucket_prefix": "nim-dev-model-cache",
+        "volumes": [
+            CacheVolume(release="llama3-8b", size="50Gi"),
+            CacheVolume(release="llama-3-2-1b", size="20Gi"),
+        ],
+    }
+    cache = SharedModelCache("model-cache", SharedModelCacheArgs(**(args | overrides)))
     return resolve(lambda: {"bucket": cache.bucket_name, "claims": cache.claims})
 
 
@@ -133,19 +131,7 @@ def test_the_pods_that_mount_the_bucket_may_reach_the_gke_metadata_server(mocks)
 
 
 def test_no_metadata_policy_without_namespace_policies(mocks):
-    SharedModelCache(
-        "model-cache",
-        SharedModelCacheArgs(
-            project="my-project",
-            region="us-central1",
-            project_number="123456789012",
-            namespace="nim",
-            bucket_prefix="nim-dev-model-cache",
-            volumes=[CacheVolume(release="llama3-8b", size="50Gi")],
-            network_policy=False,
-        ),
-    )
-    resolve(lambda: None)
+    build(mocks, network_policy=False)
     assert mocks.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy") == []
 
 
@@ -153,7 +139,7 @@ def test_the_bucket_is_kept_on_destroy(mocks):
     """Teardown: `pulumi destroy` forgets the bucket instead of deleting it (Pulumi's
     retain_on_delete resource option), so the destroy does not fail on a bucket that holds a model
     (pulumi-gcp 9.37 storage.Bucket force_destroy: "Otherwise, buckets with objects/caches will
-    fail") and the model is not lost. README, "Tear down", says to delete it by hand."""
+    fail") and the model is not lost. docs/deploying.md, "Tear down", says to delete it by hand."""
     build(mocks)
     assert mocks.options["model-cache-bucket"]["retainOnDelete"] is True
     assert mocks.one("gcp:storage/bucket:Bucket").inputs["forceDestroy"] is False

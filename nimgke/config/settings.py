@@ -151,7 +151,7 @@ class GatewaySettings(_Settings):
     """Backend timeout (GCPBackendPolicy timeoutSec); GKE's default of 30 s cuts long answers."""
     draining_timeout_sec: Annotated[int, Field(ge=0, le=3600)] = 60
     """Connection draining when a version's endpoints leave the load balancer; at most the pod's
-    60 s termination grace period (README, "The endpoint")."""
+    60 s termination grace period (docs/rollouts.md, "The endpoint")."""
     global_access: bool = False
     """Admit clients from other regions (VPN, Interconnect, other regions' VMs) to the regional
     internal load balancer: a ``GCPGatewayPolicy`` with ``allowGlobalAccess``."""
