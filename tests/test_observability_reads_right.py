@@ -24,7 +24,8 @@ import pytest
 
 from nimgke import alerts, observability
 from nimgke.config.settings import AlertsSettings
-from tests.conftest import FAKE_NGC_KEY, run_program, stack_config
+from tests.conftest import stack_config
+from tests.schemas import stack_objects
 from tests.test_chart_contract import program
 
 SCOPE = observability.Scope(
@@ -127,21 +128,10 @@ def test_the_pool_line_and_the_at_max_alert_count_only_that_pools_nodes():
 
 
 def test_with_greenpool_the_at_max_alert_still_counts_gpupool_only():
-    nim = json.loads(stack_config("prod")["nim-gke:nim"])
-    nim["models"][0]["canary"] = {"tag": "1.1.2", "weight": 10, "pool": "green"}
-    green = {
-        "machineType": "g2-standard-8",
-        "minNodes": 0,
-        "maxNodes": 2,
-        "driverVersion": "LATEST",
-    }
-    config = stack_config(
-        "prod",
-        **{"nim-gke:nim": nim, "nim-gke:greenPool": green, "nim-gke:ngcApiKey": FAKE_NGC_KEY},
-    )
-    run = run_program("prod", config, ["nim-gke:ngcApiKey"])
+    run = stack_objects.run("prod-green-canary")  # prod with a canary on greenPool
     (cond,) = run.mocks.named("observability-alert-gpupoolatmax").inputs["conditions"]
     query = cond["conditionPrometheusQueryLanguage"]["query"]
     assert 'Hostname=~"gke-.+-(gpu-pool)-.+"' in query and "green" not in query
     # and the node pool really is named after the pool (the mock cloud auto-names like pulumi-gcp)
     assert run.mocks.state["gpu-pool"]["name"].startswith("gpu-pool-")
+    assert run.mocks.state["green-pool"]["name"].startswith("green-pool-")  # greenPool is there
