@@ -479,9 +479,10 @@ class GkeCluster(pulumi.ComponentResource):
             # provider reads it back empty and, node_config being ForceNew, the next `pulumi up`
             # would replace the cluster (terraform-provider-google node_config.go
             # schemaNodeConfig ForceNew, resource_container_cluster.go reads cluster.NodeConfig;
-            # pulumi/pulumi-gcp#744, #2247). The transient default pool therefore runs as the
-            # Compute Engine default service account for the minute it exists, which must not be
-            # deleted or disabled (hashicorp/terraform-provider-google#4435; README).
+            # pulumi/pulumi-gcp#744, pulumi/pulumi-gcp#2247). The transient default pool
+            # therefore runs as the Compute Engine default service account for the minute it
+            # exists, which must not be deleted or disabled
+            # (hashicorp/terraform-provider-google#4435; docs/deploying.md).
             remove_default_node_pool=True,
             initial_node_count=1,
             release_channel={"channel": args.release_channel},

@@ -207,7 +207,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
             # The identity this stack documents (deployer and CI) holds only
             # roles/secretmanager.secretAccessor, which lacks secretmanager.versions.get: the data
-            # source that also reads version metadata is refused (FACTS 23). Wording of Google
+            # source that also reads version metadata is refused
+            # (cloud.google.com/secret-manager/docs/access-control). Wording of Google
             # APIs' IAM denials ("Permission '<permission>' denied for resource '<name>' (or it
             # may not exist).").
             name = f"projects/{args.args.get('project')}/secrets/{args.args.get('secret')}"

@@ -2,7 +2,8 @@
 
 Sources (read 2026-11-28; re-check when adding a region or machine):
 - Machine shapes and the GPUs that come with them: Google Cloud "GPU machine types"
-  (cloud.google.com/compute/docs/gpus) and ``../shared/FACTS.md`` fact 10. Accelerator-optimized
+  (cloud.google.com/compute/docs/gpus) and "Accelerator-optimized machine family"
+  (cloud.google.com/compute/docs/accelerator-optimized-machines). Accelerator-optimized
   machines (a2, a3, g2) carry a fixed number of GPUs; T4/V100/P4/P100 attach to N1 machines.
 - GPU memory: NVIDIA data sheets (L4 24 GB, A100 40/80 GB, H100 80 GB, T4 16 GB, V100 16 GB,
   P4 8 GB, P100 16 GB).

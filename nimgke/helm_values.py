@@ -1,7 +1,7 @@
 """Values for the ``nim-llm`` Helm chart, built as plain data so they can be tested without Helm.
 
-Every key here is one the chart reads (``../shared/reference/nim-llm-1.1.2/values.yaml``, NGC
-chart 1.3.0); FACTS.md explains the ones tutorials get wrong:
+Every key here is one the chart reads (the nim-llm chart's ``values.yaml`` and templates, NGC
+chart 1.3.0); the ones tutorials get wrong:
 
 - the API key is read from key ``NGC_API_KEY`` of the Secret named by ``model.ngcAPISecret``;
 - probes are the chart's scalar ``*.path``/``*.failureThreshold`` settings, not ``httpGet`` blocks;
@@ -41,8 +41,9 @@ SPOT_TOLERATION = {
     "value": "true",
     "effect": "NoSchedule",
 }
-# Prometheus metric names NIM exposes on /v1/metrics (FACTS 5), as Managed Prometheus names them
-# for the Custom Metrics Stackdriver Adapter.
+# Prometheus metric names NIM exposes on /v1/metrics
+# (docs.nvidia.com/nim/large-language-models/latest/observability.html), as Managed Prometheus
+# names them for the Custom Metrics Stackdriver Adapter.
 GMP_METRIC = "prometheus.googleapis.com|{metric}|gauge"
 NVCR = "nvcr.io"
 
