@@ -54,8 +54,10 @@ KUBERNETES_PREFIX = "kubernetes:"
 """Every Kubernetes object goes through the cluster's DNS endpoint (container.clusters.connect)
 and Kubernetes RBAC: roles/container.admin grants both."""
 
-NO_CLOUD_CALL = ("nim-gke:", "pulumi:providers:", "random:")
-"""Component resources, provider instances and random suffixes: nothing is asked of Google."""
+NO_CLOUD_CALL = ("nim-gke:", "pulumi:providers:", "pulumi:pulumi:StackReference", "random:")
+"""Component resources, provider instances, the stack's reference to its own last deployment (read
+from the Pulumi backend the deployer already uses) and random suffixes: nothing is asked of
+Google."""
 
 ROLES_FOR_READS: dict[str, str] = {
     "roles/secretmanager.secretAccessor": "prod reads the NGC key (get_secret_version_access)",

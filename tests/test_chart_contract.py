@@ -191,14 +191,16 @@ def test_model_cache_is_persisted(stack):
         p = values["persistence"]
         assert p["enabled"] is True
         assert p["size"] == "50Gi"
+        # A disk per replica (ReadWriteOnce) is a StatefulSet's claim template; the shared cache
+        # (ReadWriteMany) is one claim per release on the bucket, mounted by a Deployment, which
+        # surges.
         if SHARED_CACHE[stack]:
-            # One claim per release on the bucket, mounted by every replica (RWX), no template.
             assert p["accessMode"] == "ReadWriteMany"
             assert p["existingClaim"] == f"{values_release(values)}-model-cache"
         else:
             assert p["accessMode"] == "ReadWriteOnce"
             assert "existingClaim" not in p
-        assert values["statefulSet"]["enabled"] is True
+        assert values["statefulSet"]["enabled"] is not SHARED_CACHE[stack]
 
 
 def values_release(values: dict[str, Any]) -> str:
