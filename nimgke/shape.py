@@ -218,8 +218,12 @@ def stack_shape(cfg: StackConfig) -> StackShape:
             stack=cfg.stack,
             cluster=cfg.cluster_name,
             namespace=s.nim.namespace,
-            gpu_min_nodes=gpu.min_nodes,
-            gpu_max_nodes=s.gpu_pool.max_nodes,
+            # gpuPool's nodes on every priority of its ComputeClass: the pool line and gpuPoolAtMax
+            # count them all, against the priorities' bounds summed (the class adds nodes until
+            # every priority is at its maximum).
+            gpu_min_nodes=sum(p.min_nodes for p in plans[0].priorities),
+            gpu_max_nodes=sum(p.max_nodes for p in plans[0].priorities),
+            gpu_pools=tuple(p.name for p in plans[0].priorities),
         ),
         plans=plans,
     )

@@ -42,6 +42,16 @@ SHARED = (
     "    serviceType: ClusterIP\n",
     "    serviceType: ClusterIP\n    sharedCache:\n      enabled: true\n",
 )
+"""dev over the shared cache (prod ships with it)."""
+ONE_ZONE = ("    gpuCount: 1\n", "    gpuCount: 1\n    zones: [us-central1-a]\n")
+NO_SHARED = (
+    "      enabled: true                # one bucket every replica mounts, in both GPU zones: "
+    "g2 takes\n",
+    "      enabled: false\n",
+)
+PROD_DISK_CACHE = [ONE_ZONE, NO_SHARED]
+"""prod with a disk per replica (the chart's StatefulSet): in one GPU zone, since g2 attaches no
+regional disk."""
 TWO_REPLICAS = (MODEL, MODEL + "        replicas: 2\n")
 PROFILE = (MODEL, MODEL + '        profile: "my-profile"\n')
 SPOT = ("    spot: false\n", "    spot: true\n")
@@ -291,7 +301,7 @@ def test_without_a_gateway_weight_on_a_new_release_comes_before_its_pod(tmp_path
 def test_a_pod_change_of_a_one_replica_statefulset_is_a_restart(tmp_path):
     """A profile set on prod's model (a disk per replica: the chart's StatefulSet, which deletes
     its one pod before the new one starts)."""
-    d = edit(tmp_path, "prod", [], [PROFILE])
+    d = edit(tmp_path, "prod", PROD_DISK_CACHE, [*PROD_DISK_CACHE, PROFILE])
     assert found(d) == [
         {
             "kind": "pod-restart",
@@ -312,7 +322,10 @@ def test_a_pod_change_of_a_one_replica_statefulset_is_a_restart(tmp_path):
 
 @pytest.mark.parametrize(
     ("setting", "before"),
-    [("shared cache: a Deployment that surges", [SHARED]), ("two replicas", [TWO_REPLICAS])],
+    [
+        ("shared cache: a Deployment that surges", []),
+        ("two replicas", [*PROD_DISK_CACHE, TWO_REPLICAS]),
+    ],
 )
 def test_a_pod_change_keeps_serving_with_a_surge_or_a_second_replica(tmp_path, setting, before):
     """Over the shared cache the version is a Deployment: one surge pod, none unavailable
@@ -336,7 +349,7 @@ def test_a_change_that_is_not_the_pods_restarts_nothing(tmp_path):
 def test_switching_the_cache_replaces_the_workload_and_restarts_the_version(tmp_path):
     """nim.sharedCache.enabled turned on: the chart renders a Deployment instead of the
     StatefulSet, and Helm deletes the StatefulSet and its pod as it creates the Deployment."""
-    (finding,) = found(edit(tmp_path, "prod", [], [SHARED]))
+    (finding,) = found(edit(tmp_path, "prod", PROD_DISK_CACHE, [ONE_ZONE]))
     assert finding["kind"] == "pod-restart"
     assert finding["reason"].startswith(
         "release llama3-8b-1-0-3, which takes 100 % of llama3-8b's requests, changes from a "
@@ -361,7 +374,7 @@ def test_a_replaced_pool_under_a_one_replica_statefulset_drops_the_version(tmp_p
     """gpuPool.spot: a ForceNew field (terraform-provider-google v7.45.0 node_config.go): a new
     pool, and a new fallback pool too, which takes spot from its pool (prod's fallback states only
     its machine). The release's pod also changes (the Spot toleration), a restart of its own."""
-    d = edit(tmp_path, "prod", [], [SPOT])
+    d = edit(tmp_path, "prod", PROD_DISK_CACHE, [*PROD_DISK_CACHE, SPOT])
     assert found(d)[0] == {
         "kind": "pool-replaced",
         "resource": POOL_KEY,
@@ -411,7 +424,7 @@ def test_a_replaced_pool_keeps_serving_a_deployment_whose_release_waits(tmp_path
     pools: the old pool's one GPU node is taken), Helm waits until it is Ready, and Pulumi deletes
     the old pools last: listed, no finding. dev's release does not wait: the old pool goes while
     the new pod starts."""
-    d = edit(tmp_path / "prod", "prod", [SHARED], [SHARED, SPOT])
+    d = edit(tmp_path / "prod", "prod", [], [SPOT])
     assert found(d) == []
     assert [(p["name"], p["effect"], p["priority"]) for p in d["safety"]["nodePools"]] == [
         ("gpu-pool", "replaced", 1),
@@ -431,12 +444,12 @@ def test_a_replaced_pool_keeps_serving_a_deployment_whose_release_waits(tmp_path
 
 
 def test_a_replaced_pool_takes_down_a_deployment_whose_pod_does_not_change(tmp_path):
-    """gpuPool.driverVersion (ForceNew) on prod over the shared cache: the release selects
+    """gpuPool.driverVersion (ForceNew) on prod (over the shared cache): the release selects
     ComputeClass nim-gpu, so a new pool changes the class, not the release, and nothing surges.
     GKE deletes the old pool without honouring PodDisruptionBudgets (concepts/node-pools,
     "Deleting node pools"): the pod goes with it. (When the release selected the pool by name, a
     new pool changed its pod and the Deployment surged onto it.)"""
-    d = edit(tmp_path, "prod", [SHARED], [SHARED, DRIVER])
+    d = edit(tmp_path, "prod", [], [DRIVER])
     change = (
         "nodeConfig.guestAccelerators[0].gpuDriverInstallationConfig.gpuDriverVersion: "
         '"LATEST" => "DEFAULT"'
@@ -479,7 +492,7 @@ def test_a_fallback_pool_replaced_alone_is_a_finding_the_plan_cannot_rule_out(tm
     """prod's fallback (gpu-2, priority 2 of nim-gpu) given a reservation (reservation_affinity is
     ForceNew): normally no pod runs there, but one does after a stock-out of priority 1, which the
     plan cannot see; the fix says how to check before acknowledging. gpuPool itself is
-    untouched."""
+    untouched. prod's version is a Deployment, but nothing changes its pod: it does not surge."""
     d = edit(tmp_path, "prod", [], [FALLBACK_RESERVED])
     affinity = (
         'nodeConfig.reservationAffinity: (none) => {"consumeReservationType": '
@@ -494,7 +507,7 @@ def test_a_fallback_pool_replaced_alone_is_a_finding_the_plan_cannot_rule_out(tm
             "name": "gpu-2-pool",
             "reason": (
                 f"node pool gpu-2-pool is replaced ({affinity}) while release llama3-8b-1-0-3 "
-                f"serves 100 % of llama3-8b's requests {FALLBACK} as a StatefulSet, 1 replica "
+                f"serves 100 % of llama3-8b's requests {FALLBACK} as a Deployment, 1 replica "
                 "whose pod does not change in this update (it selects ComputeClass nim-gpu, not "
                 "the pool: nothing moves it before GKE deletes the old pool, which honours no "
                 "PodDisruptionBudget): any of its pods there go with the old pool before new ones "
@@ -510,8 +523,9 @@ def test_a_fallback_pool_replaced_alone_is_a_finding_the_plan_cannot_rule_out(tm
 
 def test_a_fallback_pools_recreated_nodes_are_a_finding_unless_two_replicas(tmp_path):
     """prod's fallback on a g2-standard-12 (the same L4; machineType is updated in place, every
-    node recreated): a one-replica version loses its pod if it runs there; with two replicas and
-    their disruption budget it keeps serving, and the pool is listed as its fallback."""
+    node recreated): a one-replica version loses its pod if it runs there (a Deployment does not
+    surge on an eviction); with two replicas and their disruption budget it keeps serving, and the
+    pool is listed as its fallback."""
     d = edit(tmp_path / "one", "prod", [], [FALLBACK_MACHINE])
     shown = 'nodeConfig.machineType: "g2-standard-8" => "g2-standard-12"'
     assert found(d) == [
@@ -523,7 +537,7 @@ def test_a_fallback_pools_recreated_nodes_are_a_finding_unless_two_replicas(tmp_
             "reason": (
                 f"every node of pool gpu-2-pool is recreated ({shown}) while release "
                 f"llama3-8b-1-0-3 serves 100 % of llama3-8b's requests {FALLBACK} as a "
-                "StatefulSet, 1 replica: if its pod runs there, GKE drains its node and the pod "
+                "Deployment, 1 replica: if its pod runs there, GKE drains its node and the pod "
                 "starts again on another, a cold start without a server"
             ),
             "fix": CHECK_FALLBACK + RECREATE_FIX,
@@ -539,7 +553,7 @@ def test_a_fallback_pools_recreated_nodes_are_a_finding_unless_two_replicas(tmp_
         f"      {shown}\n"
         f"      cost: {RECREATED_COST}\n"
         "      serving on it when their pods fall back to it (priority 2 of ComputeClass "
-        "nim-gpu): llama3-8b-1-0-3 (100 % of llama3-8b's requests; StatefulSet, 2 replicas)\n"
+        "nim-gpu): llama3-8b-1-0-3 (100 % of llama3-8b's requests; Deployment, 2 replicas)\n"
     )
 
 
@@ -552,7 +566,7 @@ def test_recreated_nodes_drop_a_one_replica_version(tmp_path, change, shown):
     """machineType and diskSizeGb are updated in place (nodePools.update since provider v5.10.0),
     and GKE recreates every node: the pod is evicted, and a Deployment does not surge on an
     eviction."""
-    d = edit(tmp_path, "prod", [SHARED], [SHARED, change])
+    d = edit(tmp_path, "prod", [], [change])
     assert found(d)[0] == {
         "kind": "nodes-recreated",
         "resource": POOL_KEY,
@@ -570,7 +584,9 @@ def test_recreated_nodes_drop_a_one_replica_version(tmp_path, change, shown):
 def test_recreated_nodes_keep_serving_a_version_of_two_replicas(tmp_path):
     """gpuPool.diskSizeGb is the pool's for every priority: both pools' nodes are recreated, and
     both list the version (the second as its fallback)."""
-    d = edit(tmp_path, "prod", [TWO_REPLICAS], [TWO_REPLICAS, DISK])
+    d = edit(
+        tmp_path, "prod", [*PROD_DISK_CACHE, TWO_REPLICAS], [*PROD_DISK_CACHE, TWO_REPLICAS, DISK]
+    )
     assert found(d) == []
     assert [(p["name"], p["priority"]) for p in d["safety"]["nodePools"]] == [
         ("gpu-pool", 1),
@@ -623,9 +639,12 @@ def _before_compute_classes(doc: dict[str, Any]) -> dict[str, Any]:
 def test_a_plan_from_before_compute_classes_links_a_release_to_its_pool_by_name(tmp_path):
     """A release of a plan made before ComputeClasses selects its pool by name
     (``cloud.google.com/gke-nodepool``): a replaced gpuPool is still found under it. Its pod changes
-    too (the selector becomes the class), so the one-replica StatefulSet restarts on its own."""
-    base = _before_compute_classes(plan.plan(plan.stack_input(stack_file("prod"))))
-    head = plan.plan(plan.stack_input(edited(tmp_path / "after", "prod", DRIVER)), base)
+    too (the selector becomes the class), so the one-replica StatefulSet (prod with a disk cache)
+    restarts on its own."""
+    before = edited(tmp_path / "before", "prod", *PROD_DISK_CACHE)
+    base = _before_compute_classes(plan.plan(plan.stack_input(before)))
+    after = edited(tmp_path / "after", "prod", *PROD_DISK_CACHE, DRIVER)
+    head = plan.plan(plan.stack_input(after), base)
     d = plan.diff(base, head)
     change = (
         "nodeConfig.guestAccelerators[0].gpuDriverInstallationConfig.gpuDriverVersion: "

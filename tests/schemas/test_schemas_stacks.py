@@ -36,7 +36,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "ComputeClass": "unchecked",
     },
     "prod": {
-        "StorageClass": BUILTIN,
+        "PersistentVolume": BUILTIN,
+        "PersistentVolumeClaim": BUILTIN,
         "Deployment": BUILTIN,
         "APIService": BUILTIN,
         "ClusterRole": BUILTIN,
