@@ -118,9 +118,9 @@ class Scope:
     gpu_max_nodes: int
     """The bounds of the counted pools together (their ``minNodes``/``maxNodes`` summed)."""
     gpu_pools: tuple[str, ...] = ("gpu",)
-    """The counted pools (``gpu`` is gpuPool; greenPool is another pool and is not counted by
-    default): each pool's GKE node pool is auto-named ``<pool>-pool-<random>``
-    (:func:`node_pool_prefix`)."""
+    """The counted pools (``gpu`` is gpuPool; the stack counts every priority of its ComputeClass,
+    ``gpu``, ``gpu-2``, ...; greenPool is another pool and is not counted by default): each pool's
+    GKE node pool is auto-named ``<pool>-pool-<random>`` (:func:`node_pool_prefix`)."""
 
     def sel(self, *extra: str) -> str:
         """A label selector for a NIM series (PodMonitoring in the NIM namespace)."""
@@ -318,6 +318,8 @@ def _nim_section(scope: Scope) -> Section:
 
 def _gpu_section(scope: Scope) -> Section:
     g = scope.gpu_sel()
+    # The bounds of several counted pools (a ComputeClass's priorities) are their sums.
+    every = "" if len(scope.gpu_pools) == 1 else " (every priority)"
     by_node = f"max by ({GPU_NODE_LABEL})"
     node = legend(GPU_NODE_LABEL)
 
@@ -341,12 +343,13 @@ def _gpu_section(scope: Scope) -> Section:
                 "1",
                 (Series(gpu_node_count(scope), "GPU nodes", ("DCGM_FI_DEV_GPU_UTIL",)),),
                 thresholds=(
-                    ("gpuPool.maxNodes", float(scope.gpu_max_nodes)),
-                    ("gpuPool.minNodes", float(scope.gpu_min_nodes)),
+                    (f"gpuPool.maxNodes{every}", float(scope.gpu_max_nodes)),
+                    (f"gpuPool.minNodes{every}", float(scope.gpu_min_nodes)),
                 ),
                 description="Distinct nodes of the pool reporting DCGM series (by the pool's name "
-                "in the node's name; greenPool is another pool): a node counts once its NVIDIA "
-                "driver is installed (a few minutes after it joins).",
+                "in the node's name: every priority of its ComputeClass; greenPool is another "
+                "pool): a node counts once its NVIDIA driver is installed (a few minutes after it "
+                "joins).",
             ),
         ),
     )

@@ -131,14 +131,16 @@ def test_the_gpu_pool_panel_draws_the_pool_bounds():
         t for t in board["mosaicLayout"]["tiles"] if t["widget"]["title"].startswith("GPU pool")
     ]
     chart = tile["widget"]["xyChart"]
+    # gpuPool's nodes on every priority of its ComputeClass: gpu and its fallback gpu-2.
     assert [ds["timeSeriesQuery"]["prometheusQuery"] for ds in chart["dataSets"]] == [
         'count(count by (Hostname) (DCGM_FI_DEV_GPU_UTIL{cluster="nim-prod",'
-        'Hostname=~"gke-.+-(gpu-pool)-.+"}))'
+        'Hostname=~"gke-.+-(gpu-pool|gpu-2-pool)-.+"}))'
     ]
-    # prod's gpuPool: minNodes 1, maxNodes 2 (totals).
+    # prod's gpuPool: minNodes 1, maxNodes 2 (totals); its fallback: 0 (a fallback starts empty)
+    # and the pool's maxNodes, 2. The class adds nodes until both are at their maximum: 2 + 2.
     assert chart["thresholds"] == [
-        {"label": "gpuPool.maxNodes", "value": 2.0, "targetAxis": "Y1"},
-        {"label": "gpuPool.minNodes", "value": 1.0, "targetAxis": "Y1"},
+        {"label": "gpuPool.maxNodes (every priority)", "value": 4.0, "targetAxis": "Y1"},
+        {"label": "gpuPool.minNodes (every priority)", "value": 1.0, "targetAxis": "Y1"},
     ]
 
 
@@ -218,7 +220,7 @@ def test_every_alert_query_is_promql_and_its_metric_is_on_the_dashboard():
         (
             "gpuPoolAtMax",
             'count(count by (Hostname) (DCGM_FI_DEV_GPU_UTIL{cluster="nim-prod",'
-            'Hostname=~"gke-.+-(gpu-pool)-.+"})) >= 2 and on() '
+            'Hostname=~"gke-.+-(gpu-pool|gpu-2-pool)-.+"})) >= 4 and on() '
             '(sum(kube_pod_status_phase{cluster="nim-prod",namespace="nim",phase="Pending"}) >= 1)',
             "900s",
         ),

@@ -128,10 +128,12 @@ def test_the_pool_line_and_the_at_max_alert_count_only_that_pools_nodes():
 
 
 def test_with_greenpool_the_at_max_alert_still_counts_gpupool_only():
+    """gpuPool is every priority of its ComputeClass (gpu, its fallback gpu-2); greenPool is
+    another ComputeClass."""
     run = stack_objects.run("prod-green-canary")  # prod with a canary on greenPool
     (cond,) = run.mocks.named("observability-alert-gpupoolatmax").inputs["conditions"]
     query = cond["conditionPrometheusQueryLanguage"]["query"]
-    assert 'Hostname=~"gke-.+-(gpu-pool)-.+"' in query and "green" not in query
+    assert 'Hostname=~"gke-.+-(gpu-pool|gpu-2-pool)-.+"' in query and "green" not in query
     # and the node pool really is named after the pool (the mock cloud auto-names like pulumi-gcp)
     assert run.mocks.state["gpu-pool"]["name"].startswith("gpu-pool-")
     assert run.mocks.state["green-pool"]["name"].startswith("green-pool-")  # greenPool is there

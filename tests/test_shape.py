@@ -87,13 +87,16 @@ def route(*backends: Version, stable: Version) -> RouteShape:
 
 
 def scope(stack: str, gpu_min_nodes: int, gpu_max_nodes: int) -> Scope:
-    """What a stack's dashboard and alerts watch: nim-<stack>, the nim namespace, gpuPool."""
+    """What a stack's dashboard and alerts watch: nim-<stack>, the nim namespace, gpuPool's nodes
+    on every priority of its ComputeClass (gpu and its fallback gpu-2), against the priorities'
+    bounds summed: the class adds nodes until each priority is at its maximum."""
     return Scope(
         stack=stack,
         cluster=f"nim-{stack}",
         namespace="nim",
         gpu_min_nodes=gpu_min_nodes,
         gpu_max_nodes=gpu_max_nodes,
+        gpu_pools=("gpu", "gpu-2"),
     )
 
 
@@ -122,7 +125,7 @@ def test_dev_is_one_pool_one_version_one_zonal_disk_per_replica():
         versions=(main,),
         cache=ZONAL_CACHE,
         routes=(route(main, stable=main),),
-        scope=scope("dev", 0, 2),
+        scope=scope("dev", 0, 2 + 2),  # the fallback's maxNodes is the pool's
         plans=(plan(gpu_pool(), fallback(gpu_pool(), spot=False)),),
     )
 
@@ -139,7 +142,7 @@ def test_prod_spans_two_zones_with_a_minimum_node_and_the_shared_cache():
         versions=(main,),
         cache=SHARED_CACHE,
         routes=(route(main, stable=main),),
-        scope=scope("prod", 1, 2),
+        scope=scope("prod", 1 + 0, 2 + 2),  # a fallback starts at 0 nodes
         plans=(plan(first, fallback(first, machine_type="g2-standard-8")),),
     )
 
@@ -191,8 +194,9 @@ def test_a_canary_on_green_pool_is_a_second_pool_version_and_backend():
         versions=(main, canary),
         cache=SHARED_CACHE,
         routes=(route(main, canary, stable=main),),
-        # The dashboard's and the alerts' pool is gpuPool (its bounds, 1..4 here).
-        scope=scope("prod", 1, 4),
+        # The dashboard's and the alerts' pool is gpuPool, every priority (1..4 each here; the
+        # fallback follows the pool's maxNodes), not greenPool.
+        scope=scope("prod", 1 + 0, 4 + 4),
         plans=(plan(first, fallback(first, machine_type="g2-standard-8")), plan(green)),
     )
 
