@@ -139,8 +139,15 @@ def test_a_version_on_greenpool_is_judged_on_greens_machine():
     greenPool cannot attach the regional disk even when gpuPool could (an N1 gpuPool)."""
     raw = prod()
     raw["nim-gke:nim"]["sharedCache"] = {"enabled": False}
+    # prod's fallback (a g2-standard-8) carries an L4, not the N1 pool's T4 (every priority of a
+    # ComputeClass carries the pool's GPUs): the N1 pool has none here.
     raw["nim-gke:gpuPool"].update(
-        {"machineType": "n1-standard-8", "gpuType": "nvidia-tesla-t4", "maxNodes": 4}
+        {
+            "machineType": "n1-standard-8",
+            "gpuType": "nvidia-tesla-t4",
+            "maxNodes": 4,
+            "fallbacks": [],
+        }
     )
     raw["nim-gke:monitoring"]["hpa"]["enabled"] = False
     raw["nim-gke:nim"]["models"] = [
@@ -152,3 +159,15 @@ def test_a_version_on_greenpool_is_judged_on_greens_machine():
     (problem,) = err.value.problems
     assert problem.key == "nim-gke:nim.cacheReplication"
     assert "not to g2-standard-8 (nim-gke:greenPool.machineType" in problem.rule
+
+
+def test_a_fallback_attaches_the_disks_its_pool_attaches():
+    """The disk checks judge each pool's own machine, and that covers its ComputeClass's fallbacks:
+    a fallback carries the pool's GPUs (nimgke/config/check_capacity.py), every machine that
+    carries (or takes) a given GPU is of one family, and what a machine attaches is its family's
+    (catalog.disk_support)."""
+    families: dict[str, set[str]] = {}
+    for m in catalog.MACHINE_TYPES.values():
+        for gpu in (m.gpu,) if m.gpu else m.attachable_gpus:
+            families.setdefault(gpu, set()).add(m.family)
+    assert families and all(len(f) == 1 for f in families.values()), families

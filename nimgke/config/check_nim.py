@@ -41,7 +41,9 @@ SHARED_CACHE_FIX = (
 
 
 def _disk_cache_pools(s: StackSettings) -> dict[str, str]:
-    """The pools a version with a disk cache runs on: config key -> machine type."""
+    """The pools a version with a disk cache runs on: config key -> machine type. A pool's
+    machine stands for its fallbacks too: they carry its GPUs (check_capacity), hence its machine
+    family, and what a machine attaches is its family's (catalog.disk_support)."""
     pools = {m.pool for m in s.nim.models}
     pools |= {m.canary.pool or m.pool for m in s.nim.models if m.canary is not None}
     found = {}
