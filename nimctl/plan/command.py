@@ -48,7 +48,9 @@ the inputs that change, by property path:
 - Components appear only as the heading of their resources, with + or - when added or
   removed: their own inputs are empty, and what changes under them shows on their resources.
 - Cost lines are matched by item (and by what the item is about when its figures change),
-  with each scenario's total as before -> after. Warnings added and removed are listed.
+  with each scenario's total as before -> after; the figures of Cloud Monitoring's estimate and
+  of each ComputeClass priority (but the GPU quota) are counted (``--full``: listed). Warnings
+  added and removed are listed.
 - Secret values compare as equal: a changed secret does not show.
 - The warnings ``pulumi preview`` would print after the plan BASE was deployed: BASE's outputs
   stand for the stack's last deployment (a GPU pool replaced or its nodes recreated is warned).
@@ -250,7 +252,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--full",
         action="store_true",
         help="print everything: JSON documents inside inputs (the dashboard) in full, and with "
-        "--diff every input of an added resource",
+        "--diff every input of an added resource and every cost figure that changes",
     )
     parser.add_argument(
         "--render",

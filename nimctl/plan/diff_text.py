@@ -236,6 +236,11 @@ def _monthly(line: dict[str, Any] | None, scenario: str) -> float | None:
 
 MONITORING = "costEstimate.monitoring."
 """The figures of Cloud Monitoring's own estimate: one row of the table unless ``full``."""
+CAPACITY = "costEstimate.capacity."
+"""The figures of each ComputeClass priority and their blend (``nimctl cost`` shows them):
+counted unless ``full``, but for the GPU quota the priorities need, which a diff must show."""
+FOLDED = {MONITORING: "costEstimate.monitoring", CAPACITY: "costEstimate.capacity"}
+SHOWN = (f"{CAPACITY}gpuQuota",)
 
 
 def _cost(c: dict[str, Any], full: bool) -> list[str]:
@@ -263,11 +268,16 @@ def _cost(c: dict[str, Any], full: bool) -> list[str]:
     if c["withMonitoring"]:  # in the table
         changes = [x for x in changes if not x["path"].startswith(f"{MONITORING}withMonitoring")]
     if not full:
-        hidden = [x for x in changes if x["path"].startswith(MONITORING)]
-        changes = [x for x in changes if not x["path"].startswith(MONITORING)]
-        if hidden:
-            out.append(
-                f"  ({len(hidden)} more figures of costEstimate.monitoring change; --full lists "
-                "them)"
-            )
+        counted = []
+        for prefix, name in FOLDED.items():
+            hidden = [x for x in changes if _folded(x["path"], prefix)]
+            changes = [x for x in changes if not _folded(x["path"], prefix)]
+            if hidden:
+                counted.append(f"{len(hidden)} of {name}")
+        if counted:
+            out.append(f"  (more figures change: {', '.join(counted)}; --full lists them)")
     return out + change_lines(changes, "  ")
+
+
+def _folded(path: str, prefix: str) -> bool:
+    return path.startswith(prefix) and not path.startswith(SHOWN)

@@ -98,6 +98,18 @@ def test_the_canary_step_is_read_in_a_few_kilobytes(walk):
     d = step(walk, "base", "w10")
     text = render_diff(d, "before.json")
     assert len(text.encode()) < 7_000
+    # The figures of each ComputeClass priority and their blend are counted (nimctl cost shows
+    # them), the GPU quota they need is shown.
+    assert (
+        "  (more figures change: 6 of costEstimate.monitoring, 8 of costEstimate.capacity; "
+        "--full lists them)\n"
+    ) in text
+    assert '  ~ costEstimate.capacity.gpuQuota["nvidia-l4"].onDemand: 2 => 4\n' in text
+    # expected 1,373.89 at the first priority + blended GPU nodes 2 x 537.42 - 1,031.97 at the
+    # first priority alone = 1,416.76 (tests/cost/test_cost_capacity.py has the per-node figures)
+    full = render_diff(d, "before.json", full=True)
+    assert "  ~ costEstimate.capacity.blendedExpectedMonthly: 856.84 => 1416.76\n" in full
+    assert "more figures change" not in full
     assert max(len(line) for line in text.splitlines() if "warning:" not in line) < 200
     names = by_name(d)
     assert {n for n, r in names.items() if r["change"] == "changed"} == {
@@ -130,7 +142,8 @@ def test_the_canary_step_is_read_in_a_few_kilobytes(walk):
 
 def test_the_dashboard_json_shows_only_the_threshold_that_moved(tmp_path, run_cli):
     """dev's gpuPool.maxNodes 2 -> 3: inside dashboardJson only the GPU panel's line at
-    maxNodes changes, named by its panel's title."""
+    maxNodes changes, named by its panel's title. The line is the sum over gpuPool's priorities
+    (gpu and its fallback gpu-2, which takes the pool's maxNodes): 2 + 2 -> 3 + 3."""
     path = write_copy(tmp_path, "dev", "maxNodes: 2\n", "maxNodes: 3\n")
     base = json.loads(plan_json("dev"))
     d = json.loads(cli_diff(tmp_path, run_cli, base, path, "--json"))
@@ -139,8 +152,8 @@ def test_the_dashboard_json_shows_only_the_threshold_that_moved(tmp_path, run_cl
         {
             "path": "dashboardJson(json).mosaicLayout.tiles[14].widget.xyChart.thresholds[0].value",
             "change": "changed",
-            "before": 2,
-            "after": 3,
+            "before": 4,
+            "after": 6,
             "label": GPU_TILE,
         }
     ]
@@ -149,7 +162,7 @@ def test_the_dashboard_json_shows_only_the_threshold_that_moved(tmp_path, run_cl
         "nim-gke:monitoring:Observability  observability\n"
         f"    ~ {DASHBOARD}  observability-dashboard\n"
         "        ~ dashboardJson: a JSON document; inside it:\n"
-        "            ~ mosaicLayout.tiles[14].widget.xyChart.thresholds[0].value: 2 => 3"
+        "            ~ mosaicLayout.tiles[14].widget.xyChart.thresholds[0].value: 4 => 6"
         f'  (in "{GPU_TILE}")\n'
     ) in out
     # The pool and its on-demand fallback, which takes the pool's maxNodes, and the dashboard.
@@ -276,8 +289,9 @@ def test_a_long_string_changed_in_place_prints_as_a_word_diff(walk):
     """``git diff --word-diff=plain`` marks: [-removed-]{+added+} (https://git-scm.com/docs/
     git-diff)."""
     text = render_diff(step(walk, "base", "w10"), "before.json")
+    # gpuPool's priorities gpu and gpu-2 (maxNodes 2 -> 4 each), summed.
     assert (
-        "        ~ documentation.content: ... pool (gpu) runs its maximum ([-2-]{+4+} nodes) "
+        "        ~ documentation.content: ...gpu, gpu-2) runs its maximum ([-4-]{+8+} nodes) "
         "and NIM pods still wait...\n"
     ) in text
     assert word_diff("a b c", "a x c") == "a [-b-]{+x+} c"
