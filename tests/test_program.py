@@ -282,9 +282,18 @@ def test_both_stacks_pull_nim_through_an_artifact_registry_mirror_of_nvcr(stack)
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_gpu_pool_streams_images(stack):
+    """Every priority's node pool streams (gpu and its fallback gpu-2), under one grant for the
+    node service account: two identical project grants would revoke each other on delete."""
     m = program(stack).mocks
-    assert m.named("gpu-pool").inputs["nodeConfig"]["gcfsConfig"] == {"enabled": True}
-    assert "secondaryBootDisks" not in m.named("gpu-pool").inputs["nodeConfig"]
+    for pool in ("gpu-pool", "gpu-2-pool"):
+        assert m.named(pool).inputs["nodeConfig"]["gcfsConfig"] == {"enabled": True}
+        assert "secondaryBootDisks" not in m.named(pool).inputs["nodeConfig"]
+    grants = [
+        r.name
+        for r in m.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.inputs["role"] == "roles/serviceusage.serviceUsageConsumer"
+    ]
+    assert grants == ["cluster-nodes-image-streaming"]
     usage = m.named("cluster-nodes-image-streaming").inputs
     assert usage["role"] == "roles/serviceusage.serviceUsageConsumer"
     assert usage["member"] == "serviceAccount:nim-nodes-x7k2qp@p.iam.gserviceaccount.com"
