@@ -1,4 +1,5 @@
-"""nim-gke: NVIDIA NIM on GKE. Reads the stack config once, builds the components, exports."""
+"""nim-gke: NVIDIA NIM on GKE. Reads the stack config once, computes its shape (the pools, the
+models' versions, their caches and routes: nimgke/shape.py), builds the components, exports."""
 
 import pulumi
 import pulumi_gcp as gcp
@@ -18,24 +19,23 @@ from components.observability import Observability, ObservabilityArgs
 from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
 from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
-from nimgke.config.pools import GREEN_POOL, MAIN_POOL, pool_settings
-from nimgke.config.versions import route_prefix, stable_target
-from nimgke.config.versions import versions as model_versions
+from nimgke.config.pools import GREEN_POOL, MAIN_POOL
 from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
-from nimgke.observability import Scope
 from nimgke.pricing import PriceError
+from nimgke.shape import stack_shape
 
 cfg = load_from_pulumi()
+shape = stack_shape(cfg)
 for warning in cfg.warnings:
     pulumi.log.warn(warning)
 try:
-    cost_estimate: dict = estimate(cfg)
+    cost_estimate: dict = estimate(cfg, shape)
 except PriceError as err:  # an unpriced machine must not block a deployment, only its estimate
     pulumi.log.warn(str(err))
     cost_estimate = {"currency": "USD", "error": str(err)}
 s = cfg.settings
-sec, mon, pool_cfg = s.security, s.monitoring, s.gpu_pool
+sec, mon, gw, cache = s.security, s.monitoring, s.gateway, shape.cache
 
 cluster = GkeCluster(
     "cluster",
@@ -67,33 +67,25 @@ cluster = GkeCluster(
         maintenance_hours=sec.maintenance_window.hours,
         maintenance_days=list(sec.maintenance_window.days),
         gateway_proxy_subnet=s.gateway.proxy_subnet_cidr if s.gateway.enabled else None,
-        gcs_fuse_csi=s.nim.shared_cache.enabled,
+        gcs_fuse_csi=cache.shared,
     ),
 )
 
-gpu_pool = GpuNodePool(
-    "gpu",
-    GpuNodePoolArgs(
-        project=cfg.project,
-        cluster=cluster.cluster_id,
-        location=cfg.cluster_location,
-        node_zones=cfg.gpu_zones,
-        service_account=cluster.node_service_account,
-        machine_type=pool_cfg.machine_type,
-        accelerator_type=pool_cfg.gpu_type,
-        accelerator_count=pool_cfg.gpu_count,
-        total_min_nodes=pool_cfg.min_nodes,
-        total_max_nodes=pool_cfg.max_nodes,
-        spot=pool_cfg.spot,
-        gpu_driver_version=pool_cfg.driver_version,
-        disk_size_gb=pool_cfg.disk_size_gb,
-        disk_type=pool_cfg.disk_type,
-        image_streaming=pool_cfg.image_streaming,
-        image_cache_disk=pool_cfg.image_cache_disk.disk_image
-        if pool_cfg.image_cache_disk
-        else None,
-    ),
-)
+# gpuPool, and greenPool when declared for a blue/green rollout (README "Rollouts"). Each is
+# named after its pool (gpu, green): the name is in the URN of every resource of the pool.
+pools = {
+    pool.name: GpuNodePool(
+        pool.name,
+        GpuNodePoolArgs.from_shape(
+            pool,
+            project=cfg.project,
+            cluster=cluster.cluster_id,
+            location=cfg.cluster_location,
+            service_account=cluster.node_service_account,
+        ),
+    )
+    for pool in shape.pools
+}
 
 ngc_access = None
 if sec.ngc_key_source == "secretManager":
@@ -132,12 +124,12 @@ if s.registry.mirror:
 
 k8s_opts = pulumi.ResourceOptions(providers=[cluster.provider])
 cache_deps: list[pulumi.Resource] = []
-if cfg.cache_regional:
+if cache.regional:
     cache_deps.append(
         CacheStorage(
             "cache",
             CacheStorageArgs(
-                name=cfg.cache_storage_class, disk_type=cfg.cache_disk_type, zones=cfg.gpu_zones
+                name=cache.storage_class, disk_type=cache.disk_type, zones=list(cache.zones)
             ),
             opts=k8s_opts,
         )
@@ -154,21 +146,14 @@ if sec.network_policies:
 
 # Observability: the dashboard and alert policies (Cloud Monitoring), and for an HPA on a NIM
 # metric the Custom Metrics Stackdriver Adapter that serves that metric to it.
-scope = Scope(
-    stack=cfg.stack,
-    cluster=cfg.cluster_name,
-    namespace=s.nim.namespace,
-    gpu_min_nodes=pool_cfg.min_nodes,
-    gpu_max_nodes=pool_cfg.max_nodes,
-)
 if mon.dashboard or mon.alerts.enabled:
     Observability(
         "observability",
         ObservabilityArgs(
             project=cfg.project,
-            scope=scope,
+            scope=shape.scope,
             dashboard=mon.dashboard,
-            alerts=alert_specs(scope, mon.alerts),
+            alerts=alert_specs(shape.scope, mon.alerts),
             notification_emails=list(mon.alerts.notification_emails),
         ),
     )
@@ -186,39 +171,10 @@ if mon.hpa.enabled:
         )
     )
 
-# Each version of a model (its tag on its pool, and an optional canary) is its own release; the
-# model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
-gw = s.gateway
-pools = {MAIN_POOL: gpu_pool}
-if s.green_pool is not None:
-    green = s.green_pool
-    pools[GREEN_POOL] = GpuNodePool(
-        "green",
-        GpuNodePoolArgs(
-            project=cfg.project,
-            cluster=cluster.cluster_id,
-            location=cfg.cluster_location,
-            node_zones=list(green.zones or s.cluster.zones),
-            service_account=cluster.node_service_account,
-            machine_type=green.machine_type,
-            accelerator_type=green.gpu_type,
-            accelerator_count=green.gpu_count,
-            total_min_nodes=green.min_nodes,
-            total_max_nodes=green.max_nodes,
-            spot=green.spot,
-            gpu_driver_version=green.driver_version,
-            disk_size_gb=green.disk_size_gb,
-            disk_type=green.disk_type,
-            image_streaming=green.image_streaming,
-            image_cache_disk=green.image_cache_disk.disk_image if green.image_cache_disk else None,
-        ),
-    )
-versions = model_versions(cfg)
-
 # Issue 13: one model cache every replica shares (a bucket through the Cloud Storage FUSE driver),
 # a claim (and a directory of the bucket) per version: a version's model files are its own.
 shared_cache: SharedModelCache | None = None
-if s.nim.shared_cache.enabled:
+if cache.shared:
     shared_cache = SharedModelCache(
         "model-cache",
         SharedModelCacheArgs(
@@ -227,14 +183,18 @@ if s.nim.shared_cache.enabled:
             project_number=project_number,
             namespace=ngc.namespace,
             bucket_prefix=f"{cfg.cluster_name}-model-cache",
-            volumes=[CacheVolume(release=v.release, size=v.plan.cache_size) for v in versions],
+            volumes=[
+                CacheVolume(release=v.release, size=v.plan.cache_size) for v in shape.versions
+            ],
         ),
         opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
     )
 
+# Each version of a model (its tag on its pool, and an optional canary) is its own release; the
+# model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
 releases: dict[str, NimRelease] = {}
-for v in versions:
-    on = pool_settings(s, v.pool) or pool_cfg
+for v in shape.versions:
+    on = shape.pool(v.pool)
     releases[v.release] = NimRelease(
         f"nim-{v.release}",
         NimReleaseArgs(
@@ -255,7 +215,7 @@ for v in versions:
                 memory=v.plan.memory,
                 node_selector={},
                 cache_size=v.plan.cache_size,
-                storage_class=cfg.cache_storage_class,
+                storage_class=cache.storage_class,
                 replicas=v.plan.replicas,
                 service_type=s.nim.service_type,
                 profile=v.plan.profile,
@@ -286,18 +246,15 @@ for v in versions:
             ],
         ),
     )
-by_model: dict[str, list] = {}
-for v in versions:
-    by_model.setdefault(v.model, []).append(v)
 services = {
-    model: ModelService(
-        f"svc-{model}",
+    route.model: ModelService(
+        f"svc-{route.model}",
         ModelServiceArgs(
-            model=model, namespace=ngc.namespace, target_release=stable_target(vs).release
+            model=route.model, namespace=ngc.namespace, target_release=route.stable.release
         ),
         opts=k8s_opts,
     )
-    for model, vs in by_model.items()
+    for route in shape.routes
 }
 gateway = None
 if gw.enabled:
@@ -312,12 +269,12 @@ if gw.enabled:
             proxy_subnet_cidr=gw.proxy_subnet_cidr,
             routes=[
                 ModelRoute(
-                    model=model,
-                    prefix=route_prefix(model),
-                    backends=[Backend(service=v.service, weight=v.weight) for v in vs],
-                    depends_on=[releases[v.release] for v in vs],
+                    model=route.model,
+                    prefix=route.prefix,
+                    backends=[Backend(service=v.service, weight=v.weight) for v in route.backends],
+                    depends_on=[releases[v.release] for v in route.backends],
                 )
-                for model, vs in by_model.items()
+                for route in shape.routes
             ],
             timeout_sec=gw.timeout_sec,
             draining_timeout_sec=gw.draining_timeout_sec,
@@ -342,13 +299,13 @@ if s.budget is not None:
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
-pulumi.export("gpuPoolName", gpu_pool.node_pool_name)
+pulumi.export("gpuPoolName", pools[MAIN_POOL].node_pool_name)
 pulumi.export("namespace", ngc.namespace)
 pulumi.export("models", {m: svc.url for m, svc in services.items()})
 pulumi.export("portForward", {m: svc.port_forward_command for m, svc in services.items()})
-pulumi.export("rollout", {m: {v.release: v.weight for v in vs} for m, vs in by_model.items()})
+pulumi.export("rollout", {r.model: {v.release: v.weight for v in r.backends} for r in shape.routes})
 if gateway is not None:
     pulumi.export("endpoints", gateway.endpoints)
-if s.green_pool is not None:
+if GREEN_POOL in pools:
     pulumi.export("greenPoolName", pools[GREEN_POOL].node_pool_name)
 pulumi.export("costEstimate", cost_estimate)

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.cluster import POOL_IGNORE_CHANGES, secure_node_config
+from nimgke.shape import PoolShape
 
 TYPE = "nim-gke:gke:GpuNodePool"
 # Values GKE accepts for gpuDriverInstallationConfig.gpuDriverVersion. Through the API an unset
@@ -53,6 +54,37 @@ class GpuNodePoolArgs:
     image_cache_disk: str | None = None
     """A disk image (``global/images/NAME``) with the NIM image preloaded, attached to each node as
     a secondary boot disk; needs ``image_streaming``."""
+
+    @classmethod
+    def from_shape(
+        cls,
+        pool: PoolShape,
+        *,
+        project: str,
+        cluster: pulumi.Input[str],
+        location: str,
+        service_account: pulumi.Input[str],
+    ) -> GpuNodePoolArgs:
+        """The arguments of one GPU pool of the stack's shape (:func:`nimgke.shape.stack_shape`),
+        attached to ``cluster``."""
+        return cls(
+            project=project,
+            cluster=cluster,
+            location=location,
+            node_zones=list(pool.zones),
+            service_account=service_account,
+            machine_type=pool.machine_type,
+            accelerator_type=pool.gpu_type,
+            accelerator_count=pool.gpu_count,
+            total_min_nodes=pool.min_nodes,
+            total_max_nodes=pool.max_nodes,
+            spot=pool.spot,
+            gpu_driver_version=pool.driver_version,
+            disk_size_gb=pool.disk_size_gb,
+            disk_type=pool.disk_type,
+            image_streaming=pool.image_streaming,
+            image_cache_disk=pool.image_cache_disk,
+        )
 
     def __post_init__(self) -> None:
         if self.accelerator_count < 1:

@@ -26,6 +26,7 @@ from nimctl import _cli
 from nimgke import config
 from nimgke.cost import SCENARIOS, alternatives, estimate
 from nimgke.pricing import PriceError
+from nimgke.shape import stack_shape
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -219,7 +220,8 @@ def _monitoring_section(mon: dict[str, Any] | None) -> list[str]:
 
 def report(cfg: config.StackConfig) -> dict[str, Any]:
     """What ``--json`` prints: the ``costEstimate`` stack output plus ``alternatives``."""
-    return {**estimate(cfg), "alternatives": alternatives(cfg)}
+    shape = stack_shape(cfg)
+    return {**estimate(cfg, shape), "alternatives": alternatives(cfg, shape)}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""What a stack costs per month: pure functions over the stack config and the price table.
+"""What a stack costs per month: pure functions over the stack's shape, its cost settings and
+the price table.
 
 Everything is priced from ``nimgke/prices.yaml`` (Google Cloud list prices, dated; see
 :mod:`nimgke.pricing`) in USD, with a month of 730 hours. The result is an ESTIMATE, not a quote.
@@ -16,8 +17,9 @@ What is counted:
   on demand, or at the ``cost.commitment`` rate (never Spot).
 - **Model cache volumes**: one PVC per model replica of ``cacheSize`` (rounded up to whole GB,
   as Compute Engine provisions disks), disk type from the storage class
-  (:attr:`StackConfig.cache_disk_type`), at the regional-disk price when the cache is a regional
-  disk (:attr:`StackConfig.cache_regional`, a GPU pool over two zones). They persist while the
+  (:attr:`CacheShape.disk_type <nimgke.shape.CacheShape.disk_type>`), at the regional-disk price
+  when the cache is a regional disk (:attr:`CacheShape.regional
+  <nimgke.shape.CacheShape.regional>`, a GPU pool over two zones). They persist while the
   GPU pool is at zero. With ``nim.sharedCache`` on there is no disk per replica: the bucket is
   the cache (below).
 - **Rollouts** (issue 11, :mod:`nimgke.cost_rollout`): every version on a pool counts in its
@@ -50,31 +52,35 @@ lines, so a table adds up; hourly rates keep the price sheet's 6 decimals.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from nimgke import catalog
+from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, StackConfig
 from nimgke.config.pools import MAIN_POOL
-from nimgke.config.versions import versions
-from nimgke.cost_monitoring import monitoring_estimate
-
-# At the end of the imports: nimgke.cost_rollout reads this module's helpers when it runs.
-from nimgke.cost_rollout import (  # noqa: E402
-    replicas_on,
-    rollout_assumptions,
-    rollout_lines,
-    rollout_not_included,
+from nimgke.config.versions import MAIN
+from nimgke.cost_arithmetic import (
+    GKE_FEE_PER_CLUSTER_HOUR,
+    GKE_FREE_TIER_CREDIT_MONTHLY,
+    SCENARIOS,
+    Line,
+    disk_gb_months,
+    fixed,
+    gpu_node_hourly,
+    gpu_node_hours,
+    gpu_pool_lines,
+    management_fee,
+    purchase_option,
+    serving_nodes,
 )
+from nimgke.cost_monitoring import monitoring_estimate
+from nimgke.cost_rollout import rollout_assumptions, rollout_lines, rollout_not_included
 from nimgke.pricing import HOURS_PER_MONTH, PURCHASE_OPTIONS, PriceError, PriceSheet, load
+from nimgke.shape import StackShape
 
 CURRENCY = "USD"
-GKE_FEE_PER_CLUSTER_HOUR = 0.10
-GKE_FREE_TIER_CREDIT_MONTHLY = 74.40
-"""Per billing account; covers one zonal (or Autopilot) cluster (FACTS 14)."""
-SCENARIOS = ("idle", "expected", "alwaysOn", "peak")
 
+# The cost model's interface, with the arithmetic it shares with nimgke.cost_rollout.
 __all__ = [
     "CURRENCY",
     "GKE_FEE_PER_CLUSTER_HOUR",
@@ -119,105 +125,6 @@ NOT_INCLUDED = [
 ]
 
 
-# --- the arithmetic -----------------------------------------------------------------------------
-
-
-def purchase_option(spot: bool, commitment: str) -> str:
-    """How the GPU nodes are bought: Spot wins; otherwise the commitment (``none`` = on demand).
-
-    Committed-use discounts do not apply to Spot VMs.
-    """
-    if spot:
-        return "spot"
-    return "on-demand" if commitment == "none" else commitment
-
-
-def serving_nodes(min_nodes: int, replicas: int) -> int:
-    """GPU nodes that run while the models serve: one per replica, never fewer than minNodes."""
-    return max(min_nodes, replicas)
-
-
-def gpu_node_hours(
-    min_nodes: int, serving: int, max_nodes: int, gpu_hours_per_day: float
-) -> dict[str, float]:
-    """GPU node-hours per 730-hour month in each scenario (see the module docstring)."""
-    if not 0 <= gpu_hours_per_day <= 24:
-        raise ValueError(f"gpu_hours_per_day must be within 0..24, got {gpu_hours_per_day}")
-    if not 0 <= min_nodes <= serving <= max_nodes:
-        raise ValueError(
-            f"expected 0 <= min_nodes <= serving <= max_nodes, got {min_nodes}, {serving}, "
-            f"{max_nodes}"
-        )
-    burst = (serving - min_nodes) * gpu_hours_per_day * HOURS_PER_MONTH / 24
-    return {
-        "idle": float(min_nodes * HOURS_PER_MONTH),
-        "expected": min_nodes * HOURS_PER_MONTH + burst,
-        "alwaysOn": float(serving * HOURS_PER_MONTH),
-        "peak": float(max_nodes * HOURS_PER_MONTH),
-    }
-
-
-def disk_gb_months(size_gb: float, node_hours: float) -> float:
-    """GB-months of one boot disk per node, for disks that exist only while their node does."""
-    return size_gb * node_hours / HOURS_PER_MONTH
-
-
-def management_fee(regional: bool) -> tuple[float, float]:
-    """(fee, free-tier credit) per month for one cluster; the credit is never more than the fee.
-
-    0.10 x 730 = 73.00; a zonal cluster's credit covers it all (73.00 <= 74.40), a regional
-    cluster gets none.
-    """
-    fee = GKE_FEE_PER_CLUSTER_HOUR * HOURS_PER_MONTH
-    credit = 0.0 if regional else min(fee, GKE_FREE_TIER_CREDIT_MONTHLY)
-    return fee, credit
-
-
-def gpu_node_hourly(
-    prices: PriceSheet,
-    machine: catalog.MachineType,
-    *,
-    gpu_type: str,
-    gpu_count: int,
-    region: str,
-    option: str,
-) -> float:
-    """USD per GPU node-hour. g2/a2/a3 machines are priced with their GPUs: nothing is added."""
-    key = f"{NAMESPACE}:gpuPool"
-    hourly = prices.machine_hourly(machine.name, region, option, f"{key}.machineType")
-    if machine.gpu is None and machine.attachable_gpus:
-        hourly += gpu_count * prices.gpu_hourly(gpu_type, region, option, f"{key}.gpuType")
-    return hourly
-
-
-@dataclass(frozen=True)
-class Line:
-    """One priced item; ``quantity`` (in ``unit``) per scenario."""
-
-    item: str
-    unit: str
-    unit_price: float
-    quantity: Mapping[str, float]
-    gpu: bool = False
-    """Part of the GPU pool (moves with usage); the rest is the non-GPU overhead."""
-
-    def monthly(self) -> dict[str, float]:
-        return {s: round(self.quantity[s] * self.unit_price, 2) + 0.0 for s in SCENARIOS}
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "item": self.item,
-            "unit": self.unit,
-            "unitPrice": round(self.unit_price, 6),
-            "quantity": {s: round(self.quantity[s], 2) for s in SCENARIOS},
-            "monthly": self.monthly(),
-        }
-
-
-def _fixed(quantity: float) -> dict[str, float]:
-    return dict.fromkeys(SCENARIOS, float(quantity))
-
-
 # --- issue 13: images close to the nodes --------------------------------------------------------
 
 # List prices that the dated sheet (nimgke/prices.yaml) does not hold: labelled, with their source.
@@ -235,21 +142,21 @@ NIM_IMAGE_GB = 15.0
 take (issue 13; the doctor fixtures' Pulled message reports 12.9 GB for llama3-8b-instruct)."""
 
 
-def image_lines(cfg: StackConfig) -> list[Line]:
+def image_lines(cfg: StackConfig, shape: StackShape) -> list[Line]:
     """What the nvcr.io mirror (and the shared model cache) add: the cached images in Artifact
     Registry, the stack's own NGC secret version (dev), the shared cache bucket."""
     s = cfg.settings
     lines: list[Line] = []
     if s.registry.mirror:
         # Every version's image (a canary's tag is an image of its own in the mirror).
-        images = sorted({f"{v.plan.image}:{v.plan.tag}" for v in versions(cfg)})
+        images = sorted({f"{v.plan.image}:{v.plan.tag}" for v in shape.versions})
         lines.append(
             Line(
                 f"Artifact Registry: {len(images)} cached NIM image(s) x {NIM_IMAGE_GB:g} GB "
                 "(estimate) in the nvcr.io mirror",
                 "GB-month",
                 AR_STORAGE_GB_MONTH,
-                _fixed(len(images) * NIM_IMAGE_GB),
+                fixed(len(images) * NIM_IMAGE_GB),
             )
         )
         if s.security.ngc_key_source == "config":
@@ -258,18 +165,18 @@ def image_lines(cfg: StackConfig) -> list[Line]:
                     "Secret Manager: the NGC key version the mirror reads",
                     "version-month",
                     SECRET_VERSION_MONTH,
-                    _fixed(1),
+                    fixed(1),
                 )
             )
-    if s.nim.shared_cache.enabled:
+    if shape.cache.shared:
         # One directory per version release (components/shared_cache.py): each version's files.
-        size = sum(math.ceil(v.plan.cache_gib) for v in versions(cfg))
+        size = sum(math.ceil(v.plan.cache_gib) for v in shape.versions)
         lines.append(
             Line(
                 f"Shared model cache bucket: up to {size} GB Standard storage",
                 "GB-month",
                 GCS_STANDARD_GB_MONTH,
-                _fixed(size),
+                fixed(size),
             )
         )
     return lines
@@ -278,17 +185,22 @@ def image_lines(cfg: StackConfig) -> list[Line]:
 # --- the estimate -------------------------------------------------------------------------------
 
 
-def estimate(cfg: StackConfig, prices: PriceSheet | None = None) -> dict[str, Any]:
-    """The ``costEstimate`` stack output (also ``nimctl cost --json``): see the module docstring.
+def estimate(
+    cfg: StackConfig, shape: StackShape, prices: PriceSheet | None = None
+) -> dict[str, Any]:
+    """The ``costEstimate`` stack output (also ``nimctl cost --json``) of ``shape``, the shape of
+    ``cfg`` (:func:`nimgke.shape.stack_shape`): see the module docstring.
 
     Raises :class:`PriceError` (naming the setting, machine and region) when the price table
     lacks a price the stack needs.
     """
-    s = cfg.settings
-    return _estimate(cfg, s.gpu_pool.spot, s.cost.commitment, prices or load())
+    commitment = cfg.settings.cost.commitment
+    return _estimate(cfg, shape, shape.gpu_pool.spot, commitment, prices or load())
 
 
-def alternatives(cfg: StackConfig, prices: PriceSheet | None = None) -> list[dict[str, Any]]:
+def alternatives(
+    cfg: StackConfig, shape: StackShape, prices: PriceSheet | None = None
+) -> list[dict[str, Any]]:
     """The same stack bought on demand, as Spot, and with 1- and 3-year commitments.
 
     Each entry says which settings it stands for, its GPU node rate and the four monthly
@@ -296,20 +208,20 @@ def alternatives(cfg: StackConfig, prices: PriceSheet | None = None) -> list[dic
     with the reason.
     """
     prices = prices or load()
-    s = cfg.settings
-    current = purchase_option(s.gpu_pool.spot, s.cost.commitment)
-    base = _estimate(cfg, s.gpu_pool.spot, s.cost.commitment, prices)
+    spot_now, commitment_now = shape.gpu_pool.spot, cfg.settings.cost.commitment
+    current = purchase_option(spot_now, commitment_now)
+    base = _estimate(cfg, shape, spot_now, commitment_now, prices)
     out = []
     for option in PURCHASE_OPTIONS:
         spot = option == "spot"
-        commitment = s.cost.commitment if spot else ("none" if option == "on-demand" else option)
+        commitment = commitment_now if spot else ("none" if option == "on-demand" else option)
         entry: dict[str, Any] = {
             "purchaseOption": option,
             "current": option == current,
             "settings": {"gpuPool.spot": spot, "cost.commitment": commitment},
         }
         try:
-            e = _estimate(cfg, spot, commitment, prices)
+            e = _estimate(cfg, shape, spot, commitment, prices)
         except PriceError as err:
             out.append({**entry, "available": False, "reason": str(err)})
             continue
@@ -332,42 +244,27 @@ def alternatives(cfg: StackConfig, prices: PriceSheet | None = None) -> list[dic
     return out
 
 
-def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet) -> dict[str, Any]:
+def _estimate(
+    cfg: StackConfig, shape: StackShape, spot: bool, commitment: str, prices: PriceSheet
+) -> dict[str, Any]:
     s = cfg.settings
-    region, pool, sp = s.region, s.gpu_pool, s.cluster.system_pool
+    region, pool, sp = s.region, shape.gpu_pool, s.cluster.system_pool
     machine = catalog.MACHINE_TYPES[pool.machine_type]
     option = purchase_option(spot, commitment)
     system_option = purchase_option(sp.spot, commitment)
 
-    # GPU pool.
-    rate = gpu_node_hourly(
-        prices,
-        machine,
-        gpu_type=pool.gpu_type,
-        gpu_count=pool.gpu_count,
-        region=region,
+    # GPU pool: every version on gpuPool, canaries included.
+    serving = serving_nodes(pool.min_nodes, shape.replicas_on(MAIN_POOL))
+    rate, lines = gpu_pool_lines(
+        pool,
+        nodes_item="GPU nodes",
+        disks_item="GPU boot disks",
         option=option,
+        serving=serving,
+        gpu_hours_per_day=s.cost.gpu_hours_per_day,
+        region=region,
+        prices=prices,
     )
-    replicas = replicas_on(cfg, MAIN_POOL)  # every version on gpuPool, canaries included
-    serving = serving_nodes(pool.min_nodes, replicas)
-    hours = gpu_node_hours(pool.min_nodes, serving, pool.max_nodes, s.cost.gpu_hours_per_day)
-    if machine.gpu:
-        carries = f"{machine.gpu_count} x {machine.gpu} incl."
-    else:
-        carries = f"+ {pool.gpu_count} x {pool.gpu_type} attached"
-    gpu_disk = prices.disk_gb_month(pool.disk_type, region, f"{NAMESPACE}:gpuPool.diskType")
-    lines = [
-        Line(
-            f"GPU nodes: {machine.name} ({carries}), {option}", "node-hour", rate, hours, gpu=True
-        ),
-        Line(
-            f"GPU boot disks: {pool.disk_size_gb} GB {pool.disk_type} each",
-            "GB-month",
-            gpu_disk,
-            {sc: disk_gb_months(pool.disk_size_gb, h) for sc, h in hours.items()},
-            gpu=True,
-        ),
-    ]
 
     # System pool: always on.
     sp_nodes = max(1, sp.min_nodes)
@@ -380,40 +277,42 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
             f"System pool: {sp_nodes} x {sp.machine_type}, {system_option}",
             "node-hour",
             sp_rate,
-            _fixed(sp_nodes * HOURS_PER_MONTH),
+            fixed(sp_nodes * HOURS_PER_MONTH),
         ),
         Line(
             f"System boot disks: {sp_nodes} x {sp.disk_size_gb} GB {sp.disk_type}",
             "GB-month",
             sp_disk,
-            _fixed(sp_nodes * sp.disk_size_gb),
+            fixed(sp_nodes * sp.disk_size_gb),
         ),
     ]
 
     # Model caches: one PVC per replica, kept when the GPU pool is at zero. A regional disk (GPU
     # pool over two zones, FACTS 20) is billed by its own SKU, twice the zonal price.
-    cache_type, regional = cfg.cache_disk_type, cfg.cache_regional
+    cache = shape.cache
     cache_price = prices.disk_gb_month(
-        cache_type, region, f"{NAMESPACE}:nim.storageClass", regional=regional
+        cache.disk_type, region, f"{NAMESPACE}:nim.storageClass", regional=cache.regional
     )
-    replication = "regional " if regional else ""
+    replication = "regional " if cache.regional else ""
     # With the shared cache the chart mounts its claim instead of a disk per replica: the bucket
-    # (image_lines) is the cache.
-    for m in [] if s.nim.shared_cache.enabled else cfg.models:
-        size_gb = math.ceil(m.cache_gib)
+    # (image_lines) is the cache. The canaries' caches are rollout lines.
+    for v in [] if cache.shared else shape.versions:
+        if v.role != MAIN:
+            continue
+        size_gb = math.ceil(v.plan.cache_gib)
         lines.append(
             Line(
-                f"Model cache {m.release}: {m.replicas} x {size_gb} GB {replication}{cache_type} "
-                f"({cfg.cache_storage_class})",
+                f"Model cache {v.model}: {v.plan.replicas} x {size_gb} GB "
+                f"{replication}{cache.disk_type} ({cache.storage_class})",
                 "GB-month",
                 cache_price,
-                _fixed(m.replicas * size_gb),
+                fixed(v.plan.replicas * size_gb),
             )
         )
 
     # greenPool, the canaries' caches, the Gateway's forwarding rule (issue 11).
-    lines += rollout_lines(cfg, commitment, prices)
-    lines += image_lines(cfg)
+    lines += rollout_lines(cfg, shape, commitment, prices)
+    lines += image_lines(cfg, shape)
 
     # GKE management fee and the free tier credit.
     regional = s.cluster.regional
@@ -424,7 +323,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
             f"GKE management fee ({kind} cluster)",
             "cluster-hour",
             GKE_FEE_PER_CLUSTER_HOUR,
-            _fixed(HOURS_PER_MONTH),
+            fixed(HOURS_PER_MONTH),
         )
     )
     if credit:
@@ -433,7 +332,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
                 "GKE free tier credit (zonal cluster)",
                 "cluster-hour",
                 -GKE_FEE_PER_CLUSTER_HOUR,
-                _fixed(credit / GKE_FEE_PER_CLUSTER_HOUR),
+                fixed(credit / GKE_FEE_PER_CLUSTER_HOUR),
             )
         )
 
@@ -466,6 +365,7 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
         "definitions": dict(DEFINITIONS),
         "assumptions": _assumptions(
             cfg,
+            shape,
             machine,
             option=option,
             system_option=system_option,
@@ -473,25 +373,17 @@ def _estimate(cfg: StackConfig, spot: bool, commitment: str, prices: PriceSheet)
             prices=prices,
         ),
         "notIncluded": [*NOT_INCLUDED, *rollout_not_included(cfg)],
-        "monitoring": _monitoring(cfg, lines, totals),
+        "monitoring": _monitoring(cfg, shape, lines, totals),
     }
 
 
-def _monitoring(cfg: StackConfig, lines: list[Line], totals: dict[str, float]) -> dict[str, Any]:
+def _monitoring(
+    cfg: StackConfig, shape: StackShape, lines: list[Line], totals: dict[str, float]
+) -> dict[str, Any]:
     """What monitoring adds (issue 12), beside the totals: see :mod:`nimgke.cost_monitoring`.
     The GPU node-hours are those of every GPU pool (gpuPool and greenPool): each node runs one
     NIM pod and is scraped alike."""
-    from nimgke.alerts import alert_specs  # noqa: PLC0415 - avoids a cycle through config
-    from nimgke.observability import Scope  # noqa: PLC0415
-
     s = cfg.settings
-    scope = Scope(
-        stack=cfg.stack,
-        cluster=cfg.cluster_name,
-        namespace=s.nim.namespace,
-        gpu_min_nodes=s.gpu_pool.min_nodes,
-        gpu_max_nodes=s.gpu_pool.max_nodes,
-    )
     hours = {
         sc: sum(li.quantity[sc] for li in lines if li.gpu and li.unit == "node-hour")
         for sc in SCENARIOS
@@ -499,7 +391,7 @@ def _monitoring(cfg: StackConfig, lines: list[Line], totals: dict[str, float]) -
     mon = monitoring_estimate(
         system_nodes=max(1, s.cluster.system_pool.min_nodes),
         gpu_node_hours=hours,
-        alert_conditions=len(alert_specs(scope, s.monitoring.alerts)),
+        alert_conditions=len(alert_specs(shape.scope, s.monitoring.alerts)),
         managed_prometheus=s.monitoring.managed_prometheus,
     )
     mon["withMonitoringMonthly"] = {
@@ -510,6 +402,7 @@ def _monitoring(cfg: StackConfig, lines: list[Line], totals: dict[str, float]) -
 
 def _assumptions(
     cfg: StackConfig,
+    shape: StackShape,
     machine: catalog.MachineType,
     *,
     option: str,
@@ -518,8 +411,8 @@ def _assumptions(
     prices: PriceSheet,
 ) -> list[str]:
     s = cfg.settings
-    pool, sp = s.gpu_pool, s.cluster.system_pool
-    replicas = replicas_on(cfg, MAIN_POOL)
+    pool, sp = shape.gpu_pool, s.cluster.system_pool
+    replicas = shape.replicas_on(MAIN_POOL)
     out = [
         f"ESTIMATE from Google Cloud list prices as of {prices.as_of} ({prices.source}); "
         f"not a quote. A month is {HOURS_PER_MONTH} hours.",
@@ -575,7 +468,7 @@ def _assumptions(
         "Model caches: one PVC per model replica, kept while the GPU pool is at zero (and after "
         "a release is deleted, until the PVC is)"
     )
-    if cfg.cache_regional:
+    if shape.cache.regional:
         cache_note += (
             "; a regional persistent disk (the GPU pool spans two zones), priced by the regional "
             "SKU"
@@ -592,8 +485,8 @@ def _assumptions(
             f"tier credit (${GKE_FREE_TIER_CREDIT_MONTHLY:.2f}/month per billing account) "
             "ASSUMING no other zonal or Autopilot cluster on the billing account uses it."
         )
-    out += rollout_assumptions(cfg)
-    if s.registry.mirror or s.nim.shared_cache.enabled:
+    out += rollout_assumptions(cfg, shape)
+    if s.registry.mirror or shape.cache.shared:
         out.append(
             f"Images close to the nodes: each NIM image cached in Artifact Registry counts "
             f"{NIM_IMAGE_GB:g} GB (ESTIMATE, the top of 10-15 GB); list prices outside the dated "

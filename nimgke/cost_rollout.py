@@ -17,16 +17,19 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-from nimgke import catalog
 from nimgke.config import NAMESPACE, StackConfig
 from nimgke.config.pools import GREEN_POOL, MAIN_POOL
-from nimgke.config.versions import CANARY, versions
-
-if TYPE_CHECKING:
-    from nimgke.cost import Line
-    from nimgke.pricing import PriceSheet
+from nimgke.config.versions import CANARY
+from nimgke.cost_arithmetic import (
+    Line,
+    fixed,
+    gpu_pool_lines,
+    purchase_option,
+    serving_nodes,
+)
+from nimgke.pricing import HOURS_PER_MONTH, PriceSheet
+from nimgke.shape import StackShape
 
 GATEWAY_PRICES_SOURCE = "https://cloud.google.com/load-balancing/pricing"
 GATEWAY_PRICES_READ = "2026-12-02"
@@ -51,79 +54,42 @@ def rollout_not_included(cfg: StackConfig) -> list[str]:
     return ([GATEWAY_NOT_INCLUDED] if cfg.settings.gateway.enabled else []) + [RETAINED_CACHES]
 
 
-def replicas_on(cfg: StackConfig, pool: str) -> int:
-    """Replicas of every version (main and canary) that runs on ``pool``."""
-    return sum(v.plan.replicas for v in versions(cfg) if v.pool == pool)
-
-
-def rollout_lines(cfg: StackConfig, commitment: str, prices: PriceSheet) -> list[Line]:
+def rollout_lines(
+    cfg: StackConfig, shape: StackShape, commitment: str, prices: PriceSheet
+) -> list[Line]:
     """greenPool's nodes and disks, the canaries' caches, the Gateway's forwarding rule."""
-    from nimgke.cost import (  # noqa: PLC0415 - nimgke.cost calls this module
-        Line,
-        _fixed,
-        disk_gb_months,
-        gpu_node_hourly,
-        gpu_node_hours,
-        purchase_option,
-        serving_nodes,
-    )
-    from nimgke.pricing import HOURS_PER_MONTH  # noqa: PLC0415
-
     s = cfg.settings
     lines: list[Line] = []
-    green = s.green_pool
+    green = shape.green_pool
     if green is not None:
-        machine = catalog.MACHINE_TYPES[green.machine_type]
-        option = purchase_option(green.spot, commitment)
-        rate = gpu_node_hourly(
-            prices,
-            machine,
-            gpu_type=green.gpu_type,
-            gpu_count=green.gpu_count,
+        _, green_lines = gpu_pool_lines(
+            green,
+            nodes_item="Green pool GPU nodes",
+            disks_item="Green pool boot disks",
+            option=purchase_option(green.spot, commitment),
+            serving=serving_nodes(green.min_nodes, shape.replicas_on(GREEN_POOL)),
+            gpu_hours_per_day=s.cost.gpu_hours_per_day,
             region=s.region,
-            option=option,
+            prices=prices,
         )
-        serving = serving_nodes(green.min_nodes, replicas_on(cfg, GREEN_POOL))
-        hours = gpu_node_hours(green.min_nodes, serving, green.max_nodes, s.cost.gpu_hours_per_day)
-        disk = prices.disk_gb_month(green.disk_type, s.region, f"{NAMESPACE}:greenPool.diskType")
-        carries = (
-            f"{machine.gpu_count} x {machine.gpu} incl."
-            if machine.gpu
-            else f"+ {green.gpu_count} x {green.gpu_type} attached"
-        )
-        lines += [
-            Line(
-                f"Green pool GPU nodes: {machine.name} ({carries}), {option}",
-                "node-hour",
-                rate,
-                hours,
-                gpu=True,
-            ),
-            Line(
-                f"Green pool boot disks: {green.disk_size_gb} GB {green.disk_type} each",
-                "GB-month",
-                disk,
-                {sc: disk_gb_months(green.disk_size_gb, h) for sc, h in hours.items()},
-                gpu=True,
-            ),
-        ]
-    cache_type, regional = cfg.cache_disk_type, cfg.cache_regional
+        lines += green_lines
+    cache = shape.cache
     cache_price = prices.disk_gb_month(
-        cache_type, s.region, f"{NAMESPACE}:nim.storageClass", regional=regional
+        cache.disk_type, s.region, f"{NAMESPACE}:nim.storageClass", regional=cache.regional
     )
-    replication = "regional " if regional else ""
-    for v in versions(cfg):
-        if v.role != CANARY or s.nim.shared_cache.enabled:  # shared: a directory of the bucket
+    replication = "regional " if cache.regional else ""
+    for v in shape.versions:
+        if v.role != CANARY or cache.shared:  # shared: a directory of the bucket
             continue
         size_gb = math.ceil(v.plan.cache_gib)
         pool = "" if v.pool == MAIN_POOL else f", on pool {v.pool}"
         lines.append(
             Line(
                 f"Canary cache {v.release} (of {v.model}{pool}): {v.plan.replicas} x {size_gb} GB "
-                f"{replication}{cache_type} ({cfg.cache_storage_class})",
+                f"{replication}{cache.disk_type} ({cache.storage_class})",
                 "GB-month",
                 cache_price,
-                _fixed(v.plan.replicas * size_gb),
+                fixed(v.plan.replicas * size_gb),
             )
         )
     if s.gateway.enabled:
@@ -132,30 +98,29 @@ def rollout_lines(cfg: StackConfig, commitment: str, prices: PriceSheet) -> list
                 "Gateway forwarding rule (internal load balancer), ESTIMATE",
                 "rule-hour",
                 FORWARDING_RULE_HOURLY,
-                _fixed(HOURS_PER_MONTH),
+                fixed(HOURS_PER_MONTH),
             )
         )
     return lines
 
 
-def rollout_assumptions(cfg: StackConfig) -> list[str]:
-    s = cfg.settings
+def rollout_assumptions(cfg: StackConfig, shape: StackShape) -> list[str]:
     out = []
-    canaries = [v for v in versions(cfg) if v.role == CANARY]
+    canaries = [v for v in shape.versions if v.role == CANARY]
     if canaries:
         out.append(
             "Canaries run beside their model: "
             + ", ".join(f"{v.release} ({v.plan.replicas} on pool {v.pool})" for v in canaries)
             + "; each replica is a GPU node of its pool while it exists and has its own cache PVC."
         )
-    if s.green_pool is not None:
-        g = s.green_pool
+    if shape.green_pool is not None:
+        g = shape.green_pool
         out.append(
             f"greenPool: minNodes = {g.min_nodes} node(s) run 24/7; serving = max(minNodes, "
-            f"{replicas_on(cfg, GREEN_POOL)} replica(s) of the versions on it) run "
+            f"{shape.replicas_on(GREEN_POOL)} replica(s) of the versions on it) run "
             "cost.gpuHoursPerDay hours a day, like gpuPool's."
         )
-    if s.gateway.enabled:
+    if cfg.settings.gateway.enabled:
         out.append(
             "Gateway: ESTIMATE of one internal forwarding rule at "
             f"${FORWARDING_RULE_HOURLY}/h ({GATEWAY_PRICES_SOURCE}, read {GATEWAY_PRICES_READ}: "

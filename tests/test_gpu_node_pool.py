@@ -6,6 +6,7 @@ import pytest
 
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from tests.conftest import resolve
+from tests.test_shape import gpu_pool
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
 
@@ -154,3 +155,40 @@ def test_a_boot_disk_without_streaming_is_refused():
     # pulumi-gcp 9: "`gcfs_config` must be `enabled=true` for this feature to work".
     with pytest.raises(ValueError, match="image_cache_disk needs image_streaming"):
         make_args(image_cache_disk="global/images/x")
+
+
+def test_args_from_a_pool_of_the_stack_shape_carry_every_field():
+    # dev's pool (zonal, Spot, image streaming) with every other value off the Args' defaults, so
+    # a field the constructor forgot would fail.
+    pool = gpu_pool(
+        machine_type="n1-standard-8",
+        gpu_type="nvidia-tesla-t4",
+        gpu_count=2,
+        min_nodes=1,
+        max_nodes=3,
+        driver_version="DEFAULT",
+        disk_size_gb=300,
+        disk_type="pd-ssd",
+        image_cache_disk="global/images/nim-llama3-8b-1-1-2",
+    )
+    args = GpuNodePoolArgs.from_shape(
+        pool,
+        project="p",
+        cluster="projects/p/locations/us-central1/clusters/c",
+        location="us-central1",
+        service_account="nodes@p.iam.gserviceaccount.com",
+    )
+    assert args == make_args(
+        node_zones=["us-central1-a"],
+        machine_type="n1-standard-8",
+        accelerator_type="nvidia-tesla-t4",
+        accelerator_count=2,
+        total_min_nodes=1,
+        total_max_nodes=3,
+        spot=True,
+        gpu_driver_version="DEFAULT",
+        disk_size_gb=300,
+        disk_type="pd-ssd",
+        image_streaming=True,
+        image_cache_disk="global/images/nim-llama3-8b-1-1-2",
+    )

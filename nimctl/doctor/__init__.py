@@ -14,20 +14,23 @@ probe's budget (``lifecycle.startup_budget``).
 
 The package, by what a reader looks for:
 
-- ``gateway``: the Gateway, its routes, policies and backends (issue 11).
+- ``gateway``: the Gateway, its routes and backends; ``policies``: GKE's policies on them.
 - ``snapshot`` (a file or stdin) and ``live`` (the Kubernetes client) read the namespace into
   one kubectl-shaped v1 List; ``kube`` holds the small helpers over those dicts.
 - ``engine.diagnose`` routes each NIM pod to the area that explains its state, and collects
   findings in a ``diagnosis.Diagnosis``.
 - One module per area, each holding its rules: ``scheduling`` (taints, selectors, requests),
-  ``scaleup`` (the cluster autoscaler and GPU nodes), ``images``, ``secrets``, ``storage``,
-  ``lifecycle`` (probes, model loading, OOM, crash loops), ``workloads`` (pods never created).
-- ``wording`` parses the components' messages (scheduler, autoscaler, kubelet, containerd).
-- ``catalogue`` is the data: every cause, its severity and its fix text.
+  ``scaleup`` (the cluster autoscaler), ``nodes`` (nodes joining, not ready, going away; GPUs
+  and drivers), ``images`` (nvcr.io, the Artifact Registry mirror), ``secrets``, ``storage``
+  (PVCs, disks, Cloud Storage FUSE), ``lifecycle`` (probes, model loading, OOM, crash loops),
+  ``workloads`` (pods never created), ``autoscaling`` (HPA, metrics APIs), ``policies``.
+- ``wording`` parses the components' messages (scheduler, autoscaler, kubelet, containerd, CSI
+  drivers, GKE's Gateway controller).
+- ``catalogue`` is the data: every cause, its severity and its fix (texts in ``fixes``).
 - ``report`` (findings, exit codes) and ``render`` (text and ``--json``) produce the output.
 
 Adding a failure mode: one rule in its area module that calls ``diag.add(cause, ...)``, one
-``catalogue`` entry for the cause and its fix, and one fixture in
+``catalogue`` entry for the cause, its text in ``fixes``, and one fixture in
 ``tests/nimctl/fixtures/doctor/make_fixtures.py`` with its row in the test table.
 """
 
@@ -61,6 +64,7 @@ from nimctl.doctor.kube import (
 )
 from nimctl.doctor.lifecycle import startup_budget
 from nimctl.doctor.live import GATEWAY_GET, collect, read_live
+from nimctl.doctor.nodes import GPU_DRIVER_PATIENCE, NODE_READY_PATIENCE
 from nimctl.doctor.render import render, render_json
 from nimctl.doctor.report import (
     ERROR,
@@ -74,7 +78,7 @@ from nimctl.doctor.report import (
     PodState,
     Report,
 )
-from nimctl.doctor.scaleup import GPU_DRIVER_PATIENCE, NODE_READY_PATIENCE, SCALE_UP_PATIENCE
+from nimctl.doctor.scaleup import SCALE_UP_PATIENCE
 from nimctl.doctor.snapshot import DoctorInputError, Snapshot, is_nim_pod, load_file
 from nimctl.doctor.storage import PROVISIONING_PATIENCE
 from nimctl.doctor.wording import parse_reasons
@@ -135,14 +139,19 @@ Reads the NIM pods (labelled app.kubernetes.io/name=nim-llm), their events and P
 nodes, from the current kube context or from `kubectl get pods,events,pvc,nodes -n NS -o json`
 output, and reports each problem it recognises with its cause and its fix: GPU shortage (pool
 maximum, quota, zone stockout, the autoscaler retrying a failed scale-up), GPU nodes joining or
-installing their driver, untolerated taints, node selectors that match no pool, image pulls
-refused by nvcr.io (401, 402 not entitled, 403), a missing API key Secret or key, Pending PVCs, a
-zonal disk in the wrong zone, model loads against the startup-probe budget, probe failures,
-OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node shutdown, an HPA that cannot read its
-metric (ScalingActive False) and a metrics adapter whose APIService is not available; behind the
-Gateway: a Gateway not accepted or programmed (its address unusable), a route not accepted or with
-unresolved backends, a policy not attached or missing, a version that takes traffic without a
-ready pod, and caches of removed versions. For a snapshot with the Gateway's objects:
+installing their driver, a node not ready or going away (a Spot reclaim), a GPU the device plugin
+marked unhealthy, untolerated taints, node selectors that match no pool, image pulls refused by
+nvcr.io (401, 402 not entitled, 403) or by the Artifact Registry mirror (the nodes' reader role,
+the repository, the mirror's upstream), a missing API key Secret or key, Pending PVCs, a zonal
+disk in the wrong zone, the shared cache's Cloud Storage FUSE errors, model loads against the
+startup-probe budget, probe failures, OOMKilled, CrashLoopBackOff, pods stopped by a (Spot) node
+shutdown, an HPA that cannot read its metric (ScalingActive False; none yet while the model loads
+is a wait) and a metrics API that is not available; behind the Gateway: a Gateway not accepted or
+programmed (its address unusable, no proxy-only subnet, Compute Engine's refusal, GKE's GWCER
+errors, no controller at all), a route not accepted, with unresolved backends or a field GKE does
+not support, a policy not attached or missing, a health check of another port or path than the
+pods serve, a version that takes traffic without a ready pod, and caches of removed versions. For
+a snapshot with the Gateway's objects:
   kubectl get pods,events,pvc,nodes,hpa,apiservices,GATEWAY_KINDS -n NS -o json
 with GATEWAY_KINDS = """
     + GATEWAY_GET

@@ -9,13 +9,41 @@ then an event ``FailedComputeMetricsReplicas``. The aggregator's availability co
 (kube-aggregator pkg/controllers/status/remote/remote_available_controller.go) sets an
 APIService's ``Available`` condition ``False`` with reasons such as ``MissingEndpoints``,
 ``EndpointsNotFound``, ``ServiceNotFound`` and ``FailedDiscoveryCheck``.
+
+Two things are not problems of their own:
+
+- An unavailable metrics API makes every HPA that reads it fail: one finding for the API (its
+  APIServices listed together), the HPAs' failures its evidence.
+- A metric with no series yet: the Custom Metrics Stackdriver Adapter answers "the server could
+  not find the metric %q for %s" or "... the descriptor for metric %q" when Cloud Monitoring holds
+  no series (GoogleCloudPlatform/k8s-stackdriver@673c7dd872a7 custom-metrics-stackdriver-adapter/
+  pkg/adapter/translator/errors.go; kubernetes-sigs/custom-metrics-apiserver words it without the
+  quotes), the HPA controller "no metrics returned from custom metrics API" for an empty answer
+  (kubernetes/kubernetes pkg/controller/podautoscaler/metrics/rest_metrics_client.go). While the
+  model loads no pod of the version is ready and NIM publishes nothing: a wait, until the version
+  has been ready for ``METRIC_PATIENCE``.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+from typing import Any
+
 from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.gateway import release_of
-from nimctl.doctor.kube import CHART_NAME, condition, get, msg, name
+from nimctl.doctor.kube import (
+    CHART_NAME,
+    INSTANCE_LABEL,
+    NAME_LABEL,
+    condition,
+    fmt_duration,
+    get,
+    labels,
+    msg,
+    name,
+    parse_time,
+)
 
 FAILED_METRIC_REASONS = (
     "FailedGetPodsMetric",
@@ -24,19 +52,33 @@ FAILED_METRIC_REASONS = (
     "FailedGetResourceMetric",
 )
 METRICS_APIS = ("custom.metrics.k8s.io", "external.metrics.k8s.io")
+# The metrics API group each failing reason reads through.
+_API_OF_REASON = {
+    "FailedGetPodsMetric": "custom.metrics.k8s.io",
+    "FailedGetObjectMetric": "custom.metrics.k8s.io",
+    "FailedGetExternalMetric": "external.metrics.k8s.io",
+}
+_NO_SERIES = re.compile(
+    r"could not find the (?:metric|descriptor for metric)|no metrics returned from"
+)
+# How long after a version's first pod turned ready its metric may still be missing: Managed
+# Prometheus scrapes a PodMonitoring every 60 s by default and the adapter reads the series back
+# from Cloud Monitoring (ESTIMATE: a few minutes; not measured here).
+METRIC_PATIENCE = timedelta(minutes=10)
 
 
-def _targets_release(hpa: dict, release: str | None) -> bool:
+def _targets_release(hpa: dict[str, Any], release: str | None) -> bool:
     """The HPA scales a chart's StatefulSet (``nim-llm.fullname``: ``<release>-nim-llm``, or the
-    release itself when it contains ``nim-llm``, FACTS 3); each model version's release renders
-    its own HPA for its own StatefulSet."""
+    release itself when it contains ``nim-llm``: NVIDIA/nim-deploy helm/nim-llm
+    templates/_helpers.tpl); each model version's release renders its own HPA for its own
+    StatefulSet."""
     target = str(get(hpa, "spec", "scaleTargetRef", "name") or "")
     if release is None:
         return CHART_NAME in target
     return release_of(target) == release
 
 
-def _metric_names(hpa: dict) -> str:
+def _metric_names(hpa: dict[str, Any]) -> str:
     names = [
         str(get(m, "pods", "metric", "name") or get(m, "external", "metric", "name") or "")
         for m in get(hpa, "spec", "metrics") or []
@@ -44,7 +86,35 @@ def _metric_names(hpa: dict) -> str:
     return ", ".join(n for n in names if n) or "its metric"
 
 
+def _unavailable_apis(diag: Diagnosis) -> dict[str, list[dict[str, Any]]]:
+    """API group -> its APIServices whose Available condition is False."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for svc in sorted(diag.snap.apiservices, key=name):
+        group = get(svc, "spec", "group")
+        available = condition(svc, "Available")
+        if group in METRICS_APIS and available and available.get("status") == "False":
+            out.setdefault(str(group), []).append(svc)
+    return out
+
+
+def _ready_for(diag: Diagnosis, release: str) -> timedelta | None:
+    """How long the version's longest-ready pod has been Ready (None: no pod is)."""
+    since = [
+        parse_time(c.get("lastTransitionTime"))
+        for p in diag.snap.pods
+        if labels(p).get(NAME_LABEL) == CHART_NAME and labels(p).get(INSTANCE_LABEL) == release
+        for c in [condition(p, "Ready") or {}]
+        if c.get("status") == "True"
+    ]
+    known = [s for s in since if s]
+    if since and not known:
+        return timedelta.max  # ready since an unknown time: not a fresh start
+    return diag.now - min(known) if known else None
+
+
 def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
+    unavailable = _unavailable_apis(diag)
+    folded: dict[str, list[str]] = {}
     for hpa in diag.snap.hpas:
         if not _targets_release(hpa, release):
             continue
@@ -54,32 +124,56 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
         reason = str(active.get("reason") or "")
         if reason not in FAILED_METRIC_REASONS:
             continue  # e.g. ScalingDisabled: replicas set to 0 on purpose
+        message = str(active.get("message") or "")
+        if _API_OF_REASON.get(reason) in unavailable:
+            folded.setdefault(_API_OF_REASON[reason], []).append(
+                f"HPA {name(hpa)} ({reason}): {message}"
+            )
+            continue
         events = [
             msg(e)
             for e in diag.snap.events_for("HorizontalPodAutoscaler", hpa)
             if e.get("reason") in (reason, "FailedComputeMetricsReplicas")
         ]
+        version = release_of(str(get(hpa, "spec", "scaleTargetRef", "name") or ""))
+        ready_for = _ready_for(diag, version)
+        fields = {"hpa": name(hpa), "metric": _metric_names(hpa)}
+        if _NO_SERIES.search(message) and (ready_for is None or ready_for <= METRIC_PATIENCE):
+            state = (
+                "no pod of it is ready yet"
+                if ready_for is None
+                else f"its first pod turned ready {fmt_duration(ready_for)} ago"
+            )
+            diag.add(
+                "hpa-metric-pending",
+                f"hpa/{name(hpa)}",
+                f"HPA {name(hpa)} has no {_metric_names(hpa)} yet: version {version} is starting "
+                f"({state})",
+                [message, *events[-1:]],
+                patience=fmt_duration(METRIC_PATIENCE),
+                **fields,
+            )
+            continue
         diag.add(
             "hpa-metric-unavailable",
             f"hpa/{name(hpa)}",
             f"HPA {name(hpa)} cannot read {_metric_names(hpa)} ({reason}): it will not scale",
-            [str(active.get("message") or ""), *events[-1:]],
-            hpa=name(hpa),
-            metric=_metric_names(hpa),
+            [message, *events[-1:]],
+            **fields,
         )
-    for svc in diag.snap.apiservices:
-        if get(svc, "spec", "group") not in METRICS_APIS:
-            continue
-        available = condition(svc, "Available")
-        if not available or available.get("status") != "False":
-            continue
-        reason = str(available.get("reason") or "")
+    for group, services in unavailable.items():
+        names = [name(s) for s in services]
+        reasons = [str((condition(s, "Available") or {}).get("reason") or "") for s in services]
         diag.add(
             "metrics-api-unavailable",
-            f"apiservice/{name(svc)}",
-            f"APIService {name(svc)} is not available ({reason}): no HPA can read custom or "
-            "external metrics",
-            [f"{reason}: {available.get('message') or ''}"],
-            apiservice=name(svc),
-            reason=reason,
+            f"apiservice/{names[0]}",
+            f"the {group} API is not available ({', '.join(dict.fromkeys(reasons))}: "
+            f"{', '.join(names)}): no HPA can read custom or external metrics",
+            [
+                f"{name(s)} {r}: {(condition(s, 'Available') or {}).get('message') or ''}"
+                for s, r in zip(services, reasons, strict=True)
+            ]
+            + folded.get(group, []),
+            apiservice=", ".join(names),
+            reason=", ".join(dict.fromkeys(reasons)),
         )

@@ -2,18 +2,22 @@
 
 A cause identifier names what is wrong (``gpu-quota-exceeded``); a fix identifier names what to do
 (``request-gpu-quota``). Both appear in the text and ``--json`` output, and scripts match on them:
-never rename one. A fix text is a ``str.format`` template; the rule that reports the cause passes
-the fields it names (``{ns}`` is always there).
+never rename one. The fix texts are :mod:`nimctl.doctor.fixes` (``str.format`` templates; the rule
+that reports the cause passes the fields they name, ``{ns}`` is always there).
 
 The rules that report these causes live in the area modules (``scheduling``, ``scaleup``,
-``images``, ``secrets``, ``storage``, ``lifecycle``, ``workloads``).
+``nodes``, ``images``, ``secrets``, ``storage``, ``lifecycle``, ``workloads``, ``autoscaling``,
+``gateway``, ``policies``).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from nimctl.doctor.fixes import FIXES
 from nimctl.doctor.report import ERROR, WAITING, WARNING
+
+__all__ = ["CAUSES", "FIXES", "Cause"]
 
 
 class Cause(NamedTuple):
@@ -35,7 +39,10 @@ CAUSES: dict[str, Cause] = {
     "gpu-driver-not-installed": Cause(ERROR, "set-gpu-driver-version"),
     "gpu-driver-installing": Cause(WAITING, "wait-for-gpu-driver"),
     "node-starting": Cause(WAITING, "wait-for-node-ready"),
+    "node-went-not-ready": Cause(WAITING, "wait-for-node-recovery"),
+    "node-going-away": Cause(WAITING, "wait-for-replacement-pod"),
     "node-not-ready": Cause(ERROR, "check-node"),
+    "gpu-unhealthy": Cause(ERROR, "replace-unhealthy-gpu-node"),
     "gpu-driver-install-stuck": Cause(ERROR, "check-gpu-driver-installer"),
     "insufficient-gpu": Cause(ERROR, "add-gpu-capacity"),
     "untolerated-taint": Cause(ERROR, "add-toleration"),
@@ -49,13 +56,21 @@ CAUSES: dict[str, Cause] = {
     "image-pull-not-entitled": Cause(ERROR, "get-nim-entitlement"),
     "image-pull-forbidden": Cause(ERROR, "check-ngc-entitlement"),
     "image-not-found": Cause(ERROR, "fix-image-reference"),
+    "mirror-pull-forbidden": Cause(ERROR, "grant-node-artifact-reader"),
+    "mirror-repository-not-found": Cause(ERROR, "fix-mirror-repository"),
+    "mirror-upstream-failed": Cause(ERROR, "fix-mirror-upstream"),
     "image-pull-failed": Cause(ERROR, "check-image-pull"),
     "image-pulling": Cause(WAITING, "wait-for-image-pull"),
     "secret-not-found": Cause(ERROR, "create-api-key-secret"),
     "secret-key-not-found": Cause(ERROR, "add-secret-key"),
     "container-config-error": Cause(ERROR, "fix-container-config"),
     "volume-mount-failed": Cause(ERROR, "fix-volume-mount"),
-    "volume-zone-conflict": Cause(ERROR, "use-regional-disk"),
+    "gcsfuse-sidecar-missing": Cause(ERROR, "enable-gcsfuse-sidecar"),
+    "gcsfuse-bucket-forbidden": Cause(ERROR, "grant-bucket-access"),
+    "gcsfuse-bucket-not-found": Cause(ERROR, "fix-bucket-name"),
+    "gcsfuse-credentials-pending": Cause(WAITING, "wait-for-workload-identity"),
+    "volume-zone-conflict": Cause(ERROR, "keep-cache-in-gpu-zone"),
+    "volume-zone-conflict-regional-possible": Cause(ERROR, "use-regional-disk"),
     "pvc-storage-class-not-found": Cause(ERROR, "fix-storage-class"),
     "pvc-no-storage-class": Cause(ERROR, "set-storage-class"),
     "pvc-provisioning-failed": Cause(ERROR, "fix-provisioning"),
@@ -72,359 +87,30 @@ CAUSES: dict[str, Cause] = {
     "container-waiting": Cause(ERROR, "describe-pod"),
     "pod-failed": Cause(ERROR, "describe-pod"),
     "node-shutdown": Cause(WAITING, "wait-for-replacement-pod"),
+    "hpa-metric-pending": Cause(WAITING, "wait-for-first-metric"),
     "hpa-metric-unavailable": Cause(ERROR, "fix-hpa-metric"),
     "metrics-api-unavailable": Cause(ERROR, "fix-metrics-adapter"),
-    # The Gateway in front of the releases (issue 11): nimctl/doctor/gateway.py
+    # The Gateway in front of the releases: nimctl/doctor/gateway.py, policies.py
     "gateway-programming": Cause(WAITING, "wait-for-gateway"),
     "route-pending": Cause(WAITING, "wait-for-gateway"),
     "policy-pending": Cause(WAITING, "wait-for-gateway"),
     "gateway-not-accepted": Cause(ERROR, "check-gateway-class"),
     "gateway-address-not-usable": Cause(ERROR, "fix-gateway-address"),
     "gateway-not-programmed": Cause(ERROR, "read-gateway-status"),
+    "gateway-controller-missing": Cause(ERROR, "enable-gateway-controller"),
+    "gateway-proxy-subnet-missing": Cause(ERROR, "create-proxy-only-subnet"),
+    "gateway-load-balancer-error": Cause(ERROR, "fix-load-balancer-error"),
+    "gateway-invalid": Cause(ERROR, "fix-gateway-spec"),
     "gateway-no-address": Cause(ERROR, "read-gateway-status"),
     "route-not-accepted": Cause(ERROR, "fix-route-parent"),
     "route-backend-not-found": Cause(ERROR, "create-route-backend"),
     "route-ref-not-permitted": Cause(ERROR, "keep-backends-in-namespace"),
     "route-refs-unresolved": Cause(ERROR, "read-route-status"),
     "route-backend-not-ready": Cause(ERROR, "drain-or-fix-version"),
+    "route-unsupported-field": Cause(ERROR, "remove-unsupported-route-field"),
     "health-check-policy-missing": Cause(ERROR, "add-health-check-policy"),
+    "health-check-mismatch": Cause(ERROR, "fix-health-check-policy"),
     "backend-policy-missing": Cause(WARNING, "add-backend-policy"),
     "policy-not-attached": Cause(ERROR, "fix-policy-target"),
     "cache-of-removed-version": Cause(WARNING, "delete-retained-cache"),
-}
-
-FIXES: dict[str, str] = {
-    "check-release-namespace": (
-        "Check the namespace and release: `helm -n {ns} list`; find NIM pods anywhere with "
-        "`kubectl get pods -A -l app.kubernetes.io/name=nim-llm`, then pass --namespace and "
-        "--release. If the Helm release failed to install, `pulumi up` shows why."
-    ),
-    "raise-resource-quota": (
-        "A ResourceQuota in namespace {ns} forbids the pod: see `kubectl -n {ns} describe "
-        "resourcequota` and raise the limit named in the message (e.g. "
-        "requests.nvidia.com/gpu), or lower the NIM replicas."
-    ),
-    "describe-workload": (
-        "The controller cannot create the pod: `kubectl -n {ns} describe {workload}` shows the "
-        "full error (admission webhooks, Pod Security, LimitRange)."
-    ),
-    "request-gpu-quota": (
-        "Compute Engine refused the GPU node for quota. Request more GPU quota for the pool's "
-        "region (IAM & Admin > Quotas: the GPU type's metric, e.g. NVIDIA_L4_GPUS, or "
-        "PREEMPTIBLE_NVIDIA_L4_GPUS for Spot, and GPUS_ALL_REGIONS); "
-        "`gcloud compute regions describe REGION` shows usage. Meanwhile lower the replicas."
-    ),
-    "use-other-zones": (
-        "Compute Engine has no free capacity for this GPU in {zones} right now (a stockout, "
-        "not a quota). Add zones where the GPU is offered to the pool's node locations "
-        "(`gcloud compute accelerator-types list --filter=name=nvidia-l4`), try on-demand "
-        "instead of Spot (or the reverse), use a reservation, or retry later."
-    ),
-    "check-autoscaler-errors": (
-        "A GPU node scale-up failed ({detail}). The cluster autoscaler's visibility logs "
-        "(Logs Explorer, log `container.googleapis.com/cluster-autoscaler-visibility`) name the "
-        "quota or zone error; the autoscaler retries after a backoff."
-    ),
-    "raise-pool-max-nodes": (
-        "The GPU node pool is at its autoscaling maximum. Raise its max_node_count (a per-zone "
-        "bound) or total_max_node_count, or lower the NIM replicas, or free a GPU used by "
-        "another workload."
-    ),
-    "wait-for-gpu-node": (
-        "Wait: the cluster autoscaler is adding a GPU node ({group}). A GPU node usually takes "
-        "5-10 minutes to boot, install the driver and report nvidia.com/gpu. Re-run "
-        "`nimctl doctor` in a few minutes."
-    ),
-    "check-gpu-node-provisioning": (
-        "The scale-up started {age} ago and no node has taken the pod. Look for a NotReady node "
-        "(`kubectl get nodes -L cloud.google.com/gke-nodepool`), the pool's operations "
-        "(`gcloud container operations list`) and the autoscaler visibility logs for quota or "
-        "stockout errors."
-    ),
-    "set-gpu-driver-version": (
-        "GPU node(s) {nodes} report no allocatable nvidia.com/gpu: no NVIDIA driver is "
-        "installed. Through the GKE API an unset driver version installs no driver: set "
-        "node_config.guest_accelerators[].gpu_driver_installation_config.gpu_driver_version to "
-        "DEFAULT or LATEST on the GPU pool (this recreates its nodes)."
-    ),
-    "wait-for-gpu-driver": (
-        "Wait: a new GPU node advertises nvidia.com/gpu only once GKE has installed the NVIDIA "
-        "driver and the device plugin has started, a few minutes after the node turns Ready "
-        "(doctor calls it stuck after {patience}). Watch it with `kubectl get node {node} -o "
-        "jsonpath='{{.status.allocatable}}'`; the scheduler places the pod as soon as the GPU "
-        "shows up."
-    ),
-    "wait-for-node-ready": (
-        "Wait: node {node} has just joined the cluster and turns Ready once its network plugin "
-        "and system pods are up, usually within a minute or two (doctor calls it broken after "
-        "{patience}). The not-ready taint goes away by itself: add no toleration for it."
-    ),
-    "check-node": (
-        "Node {node} does not turn Ready: `kubectl describe node {node}` shows its conditions "
-        "and events. GKE's node auto-repair and the cluster autoscaler replace a node that stays "
-        "unready; to do it now, delete the VM (`gcloud compute instances delete {node}`) and the "
-        "node pool's instance group recreates it."
-    ),
-    "check-gpu-driver-installer": (
-        "GKE installs the NVIDIA driver on {nodes}, but after {age} no nvidia.com/gpu is "
-        "advertised: the installation or the device plugin fails. Read the GPU pods on the node: "
-        "`kubectl -n kube-system get pods -o wide --field-selector spec.nodeName={node}` "
-        "(nvidia-driver-installer, nvidia-gpu-device-plugin) and their logs (`kubectl -n "
-        "kube-system logs POD --all-containers`). A driver version the GPU or node image does "
-        "not support is the usual cause: try gpuPool.driverVersion DEFAULT instead of LATEST "
-        "(or the reverse); deleting the VM (`gcloud compute instances delete {node}`) makes the "
-        "node pool's instance group recreate it and retry."
-    ),
-    "add-gpu-capacity": (
-        "No node has a free nvidia.com/gpu and the cluster autoscaler reported nothing for "
-        "this pod. Check that autoscaling is enabled on the GPU pool, its max_node_count (per "
-        "zone), the region's GPU quota, and that the GPU type is offered in the pool's zones."
-    ),
-    "add-toleration": (
-        "Nodes {nodes} carry the taint {taint}, which the pod does not tolerate. {detail}"
-    ),
-    "fix-node-selector": (
-        "The pod's nodeSelector {selector} matches no node and the cluster autoscaler found no "
-        "pool for it. The nodes carry {available}. Set the chart's nodeSelector to the GPU "
-        "pool's labels (e.g. cloud.google.com/gke-nodepool=<pool> or "
-        "cloud.google.com/gke-accelerator=<type>)."
-    ),
-    "fit-requests-to-node": (
-        "The pod requests {requests}, more than a node of the pool can allocate "
-        "({allocatable}; allocatable is well below the machine size, e.g. ~13 GiB on a "
-        "16 GB g2-standard-4). Lower resources.requests/limits or give the GPU pool a larger "
-        "machine type (e.g. g2-standard-8)."
-    ),
-    "add-capacity-or-lower-requests": (
-        "No node has enough free {resources} for the pod's requests ({requests}). Lower "
-        "resources.requests, free capacity, or let the pool grow (max_node_count)."
-    ),
-    "read-scheduler-message": (
-        "Read the scheduler's message; `kubectl -n {ns} describe pod {pod}` shows all events."
-    ),
-    "fix-ngc-pull-secret": (
-        "nvcr.io rejected the credentials in the image pull secret ({secrets}): the NGC API "
-        "key is wrong, expired or revoked, or the username is not `$oauthtoken`. Recreate it "
-        'as a kubernetes.io/dockerconfigjson Secret with auths["nvcr.io"] = `$oauthtoken` / '
-        "a valid NGC key: `kubectl -n {ns} create secret docker-registry <name> "
-        "--docker-server=nvcr.io --docker-username='$oauthtoken' "
-        '--docker-password="$NGC_API_KEY"`, then delete the pod to retry.'
-    ),
-    "create-image-pull-secret": (
-        "The image was pulled without credentials (imagePullSecrets: {secrets}). Create a "
-        "kubernetes.io/dockerconfigjson Secret for nvcr.io (username `$oauthtoken`, password "
-        "the NGC API key) in namespace {ns} with the name the chart's imagePullSecrets uses: "
-        "`kubectl -n {ns} create secret docker-registry <name> --docker-server=nvcr.io "
-        "--docker-username='$oauthtoken' --docker-password=\"$NGC_API_KEY\"`."
-    ),
-    "get-nim-entitlement": (
-        "nvcr.io accepted the NGC API key of the pull secret ({secrets}) but will not serve "
-        "{image} to its organization (402 Payment Required): the organization has no entitlement "
-        "to this NIM. Open the image in the NGC catalog (ngc.nvidia.com) with the same account "
-        "and organization; get the entitlement there (NVIDIA AI Enterprise, or its evaluation, "
-        "or the NVIDIA Developer Program for development) or create the key in an organization "
-        "that has it, then update the NGC key (`pulumi config set --secret nim-gke:ngcApiKey`, "
-        "`pulumi up`) and delete the pod. A new key of the same organization does not help."
-    ),
-    "check-ngc-entitlement": (
-        "nvcr.io accepted the key but denies {image}: the key's NGC organization is not "
-        "entitled to this NIM (it needs NVIDIA AI Enterprise or the NVIDIA Developer Program) "
-        "or the repository path is wrong. Open the image in the NGC catalog with the same "
-        "account, or use a key from an entitled organization."
-    ),
-    "fix-image-reference": (
-        "The image {image} does not exist: check image.repository and image.tag against the "
-        "tags listed in the NGC catalog (versions like 1.0.3; avoid `latest`)."
-    ),
-    "check-image-pull": (
-        "Pulling {image} failed. Check the nodes' egress to nvcr.io (Cloud NAT for private "
-        "nodes) and `kubectl -n {ns} describe pod {pod}`."
-    ),
-    "wait-for-image-pull": (
-        "Wait: NIM images are large (10+ GB) and images from nvcr.io cannot use GKE image "
-        "streaming, so the first pull on a node takes minutes. An Artifact Registry remote "
-        "repository in front of nvcr.io, or a secondary boot disk holding the image, speeds "
-        "this up."
-    ),
-    "create-api-key-secret": (
-        "Create the API key Secret {secret} in namespace {ns} with the key NGC_API_KEY (its "
-        "name must equal the chart's model.ngcAPISecret): `kubectl -n {ns} create secret "
-        'generic {secret} --from-literal=NGC_API_KEY="$NGC_API_KEY"`.'
-    ),
-    "add-secret-key": (
-        "{detail} Write the key the chart reads (adding the other one too is harmless): "
-        "`kubectl -n {ns} create secret generic {secret} "
-        '--from-literal=NGC_API_KEY="$NGC_API_KEY" '
-        '--from-literal=NGC_CLI_API_KEY="$NGC_API_KEY" --dry-run=client -o yaml | '
-        "kubectl apply -f -`, then delete the pod."
-    ),
-    "fix-container-config": (
-        "The container's configuration references something missing; create it or fix the "
-        "reference, then delete the pod."
-    ),
-    "fix-volume-mount": (
-        "A volume could not be mounted. `kubectl -n {ns} describe pod {pod}` names it; check "
-        "the PVC and that its disk is in the node's zone."
-    ),
-    "use-regional-disk": (
-        "PVC {pvc} (StorageClass {storage_class}) is a zonal persistent disk: after its first "
-        "bind it pins its pod to {disk_zone} (`kubectl get pv {volume} -o "
-        "jsonpath='{{.spec.nodeAffinity}}'`), and the GPU pool has no node there now "
-        "({node_zones}). A GPU pool over two zones needs a regional disk for the model cache "
-        "(nim-gke:nim.cacheReplication auto or regional: StorageClass nim-cache-regional-<type>), "
-        "or keep the pool in {disk_zone}. A StatefulSet keeps its claim: delete PVC {pvc} and "
-        "the pod so both are recreated (the model is downloaded again)."
-    ),
-    "fix-storage-class": (
-        "StorageClass {storage_class} does not exist. Set persistence.storageClass to an "
-        "existing class (`kubectl get storageclass`; GKE has standard-rwo and premium-rwo) or "
-        "leave it empty for the default, then delete PVC {pvc} and the pod so the StatefulSet "
-        "recreates them (its claim template is immutable)."
-    ),
-    "set-storage-class": (
-        "PVC {pvc} names no StorageClass and the cluster has no default one: set "
-        "persistence.storageClass (e.g. standard-rwo) or mark a StorageClass as default."
-    ),
-    "fix-provisioning": (
-        "The provisioner could not create the disk for PVC {pvc}. Usual causes: disk quota "
-        "(SSD_TOTAL_GB, DISKS_TOTAL_GB) in the region, an access mode the driver does not "
-        "support (Persistent Disk is ReadWriteOnce, not ReadWriteMany), or a size limit."
-    ),
-    "wait-for-volume": (
-        "Wait: {provisioner} is creating the disk for PVC {pvc}; this normally takes under a "
-        "minute."
-    ),
-    "check-csi-driver": (
-        "PVC {pvc} has waited {age} for {provisioner}. Check that the Compute Engine "
-        "persistent disk CSI driver is enabled on the cluster (add-on "
-        "GcePersistentDiskCsiDriver) and running: `kubectl -n kube-system get pods "
-        "-l app=gcp-compute-persistent-disk-csi-driver`."
-    ),
-    "describe-pvc": "`kubectl -n {ns} describe pvc {pvc}` shows why it is not bound.",
-    "wait-for-model-load": (
-        "Wait: NIM is downloading and loading the model, {elapsed} so far of the {budget} the "
-        "startup probe allows ({remaining} left). Follow it with `kubectl -n {ns} logs -f "
-        "{pod}`. Persistence (a PVC for the model cache) lets restarts skip the download."
-    ),
-    "extend-startup-budget": (
-        "The startup probe killed the container after its {budget} budget while the model "
-        "was still loading ({restarts} restart(s)). Give it more time (startupProbe."
-        "failureThreshold; keep at least 40 s + 180 x 10 s), enable persistence so the "
-        "download survives restarts, pin NIM_MODEL_PROFILE, and read why it was slow: "
-        "`kubectl -n {ns} logs {pod} --previous`."
-    ),
-    "check-readiness": (
-        "The model had loaded (the startup probe passed) but /v1/health/ready now fails. Read "
-        "`kubectl -n {ns} logs {pod} --tail=100` for engine errors (GPU memory, a crashed "
-        "worker)."
-    ),
-    "check-liveness": (
-        "The liveness probe (/v1/health/live) keeps restarting the container. Read "
-        "`kubectl -n {ns} logs {pod} --previous`; a wedged engine or an overloaded pod "
-        "(probe timeout 1 s) are the usual causes."
-    ),
-    "wait-for-ready": "Wait: the pod is starting; re-run `nimctl doctor` in a minute.",
-    "raise-memory-limit": (
-        "Container {container} was OOMKilled (memory limit {limit}). Raise "
-        "resources.limits.memory and requests.memory; a node must have that much allocatable "
-        "memory (~13 GiB on g2-standard-4, ~29 GiB on g2-standard-8), so pick a larger machine "
-        "type if needed."
-    ),
-    "read-previous-logs": (
-        "Read why it exits: `kubectl -n {ns} logs {pod} -c {container} --previous`. Common NIM "
-        "causes: no model profile for this GPU (run list-model-profiles, pin "
-        "NIM_MODEL_PROFILE), a cache volume not writable by uid 1000 (podSecurityContext "
-        "fsGroup), too little GPU memory for the model."
-    ),
-    "describe-pod": "See `kubectl -n {ns} describe pod {pod}`.",
-    "wait-for-replacement-pod": (
-        "Wait: the StatefulSet controller deletes a failed pod and creates it again, and the "
-        "cluster autoscaler adds a GPU node if no free one is left; re-run `nimctl doctor` to "
-        "follow the new pod (the model cache PVC survives). A Spot GPU node can be reclaimed at "
-        "any time: if it keeps happening, run the pool on demand (nim-gke:gpuPool.spot false), "
-        "in more zones, or on a reservation."
-    ),
-    "fix-hpa-metric": (
-        "The HPA {hpa} cannot read {metric}, so it never scales. Check the metrics adapter "
-        "(`kubectl get apiservice v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io`, "
-        "`kubectl -n custom-metrics logs deploy/custom-metrics-stackdriver-adapter`), that NIM's "
-        "metrics reach Cloud Monitoring (the PodMonitoring in {ns}; nim-gke:monitoring."
-        "podMonitoring true), and that the NIM has served a request since it started (a gauge "
-        "has no series before). `kubectl get --raw /apis/custom.metrics.k8s.io/v1beta2` lists "
-        "what the adapter serves."
-    ),
-    "fix-metrics-adapter": (
-        "The API server cannot reach the Custom Metrics Stackdriver Adapter behind {apiservice} "
-        "({reason}). `kubectl -n custom-metrics get pods,endpoints` and its logs; a pod that is "
-        "not ready, a NetworkPolicy that blocks port 8443, or a missing Workload Identity binding "
-        "(the adapter's logs show Cloud Monitoring refusing it) are the usual causes. "
-        "With nim-gke:monitoring.hpa.enabled the stack installs it: `pulumi up` restores it."
-    ),
-    "wait-for-gateway": (
-        "Wait: GKE's Gateway controller is building the internal load balancer (forwarding rule, "
-        "proxies, URL map, backend services, health checks), a few minutes; doctor calls it stuck "
-        "after {patience}. `kubectl -n {ns} describe gateway {gateway}` shows its conditions and "
-        "events."
-    ),
-    "check-gateway-class": (
-        "GatewayClass {gateway_class} did not accept the Gateway ({reason}). It needs the "
-        "cluster's Gateway API (nim-gke:gateway.enabled sets gateway_api_config "
-        "CHANNEL_STANDARD: `kubectl get gatewayclass` lists gke-l7-rilb) and an ACTIVE proxy-only "
-        "subnet in the region (`gcloud compute networks subnets list "
-        "--filter=purpose=REGIONAL_MANAGED_PROXY`); `pulumi up` creates both."
-    ),
-    "fix-gateway-address": (
-        "The Gateway names the reserved internal address {address}, which it cannot use: it does "
-        "not exist in the region, is not in the nodes' subnet, or another forwarding rule holds "
-        "it. `gcloud compute addresses describe {address} --region REGION` shows it (status "
-        "RESERVED, or IN_USE by this Gateway's rule); `pulumi up` recreates a deleted one."
-    ),
-    "read-gateway-status": (
-        "`kubectl -n {ns} describe gateway {gateway}` shows the controller's conditions and "
-        "events; the load balancer parts it made are named in its networking.gke.io/* "
-        "annotations (forwarding-rules, backend-services, health-checks, url-maps)."
-    ),
-    "fix-route-parent": (
-        "HTTPRoute {route} must name Gateway {parent} and its listener (sectionName http) in its "
-        "own namespace, and the listener must admit HTTPRoutes from it (allowedRoutes from Same). "
-        "The stack writes both: `pulumi up` puts back a route or Gateway edited by hand."
-    ),
-    "create-route-backend": (
-        "The route names a Service that does not exist ({services}): a version's release is "
-        "missing or failed (`helm -n {ns} list`, `kubectl -n {ns} get svc`). `pulumi up` installs "
-        "it; or remove the version from the stack file (the canary block) so the route stops "
-        "naming it."
-    ),
-    "keep-backends-in-namespace": (
-        "A backendRef of {route} points into another namespace without a ReferenceGrant; the "
-        "stack keeps every version's Service in {ns} beside the route."
-    ),
-    "read-route-status": (
-        "`kubectl -n {ns} describe httproute {route}` shows each parent's conditions and the "
-        "controller's message."
-    ),
-    "drain-or-fix-version": (
-        "{share}% of the requests of route {route} go to {service} and fail (the load balancer "
-        "answers 503 'no healthy upstream'). Drain that version now (canary.weight: 0 in the "
-        "stack file, `pulumi up`), fix its pod (its own finding), then raise the weight again."
-    ),
-    "add-health-check-policy": (
-        "Create the HealthCheckPolicy for Service {service} (`pulumi up` does, for every version "
-        "behind the Gateway): networking.gke.io/v1, targetRef Service {service}, type HTTP, "
-        "requestPath /v1/health/ready, port 8000 (portSpecification USE_FIXED_PORT)."
-    ),
-    "add-backend-policy": (
-        "Create the GCPBackendPolicy for Service {service} (`pulumi up` does: "
-        "nim-gke:gateway.timeoutSec and drainingTimeoutSec)."
-    ),
-    "fix-policy-target": (
-        "{kind} {policy} is not attached to Service {target}. TargetNotFound: that Service does "
-        "not exist (yet), see `kubectl -n {ns} get svc {target}`; Conflicted: another {kind} "
-        "targets it (keep one per Service: `kubectl -n {ns} get {plural}`); Invalid: its spec "
-        "breaks a rule of the CRD (`kubectl -n {ns} describe {plural} {policy}`)."
-    ),
-    "delete-retained-cache": (
-        "If release {release} will not come back: `kubectl -n {ns} delete pvc {pvc}` (its "
-        "StorageClass deletes the disk). A version added again later downloads the model anew."
-    ),
 }

@@ -14,6 +14,8 @@ from nimctl.doctor import (
     gateway,
     images,
     lifecycle,
+    nodes,
+    policies,
     scheduling,
     secrets,
     storage,
@@ -64,7 +66,7 @@ def diagnose(
         check_pod(diag, pod)
         if len(diag.findings) == before and not pod_ready(pod):
             diag.add("pod-not-ready", f"pod/{name(pod)}", f"pod {name(pod)} is not ready yet")
-    gateway.check_gateway(diag, release)
+    policies.check_policies(diag, gateway.check_gateway(diag, release))
     claimed = {c for p in pods for c in claim_names(p)}
     claimed_by_scheduled = {c for p in pods if get(p, "spec", "nodeName") for c in claim_names(p)}
     for pvc in snap.pvcs:
@@ -128,6 +130,9 @@ def check_pod(diag: Diagnosis, pod: dict[str, Any]) -> None:
         _check_container(diag, pod, events, status, specs.get(status.get("name"), {}))
     if len(diag.findings) == before and not pod_ready(pod):
         _check_creating(diag, pod, events)
+    node = next((n for n in diag.snap.nodes if name(n) == get(pod, "spec", "nodeName")), None)
+    if node is not None and not pod_ready(pod) and nodes.unhealthy_gpu(node):
+        nodes.report_unhealthy_gpu(diag, node, [f"pod {name(pod)} runs there and is not ready"])
 
 
 def _check_container(

@@ -1,4 +1,6 @@
-"""Image pulls: nvcr.io refusing the credentials, a missing pull secret, a wrong tag, slow pulls."""
+"""Image pulls: nvcr.io refusing the credentials, a missing pull secret, a wrong tag, slow pulls;
+and pulls through the Artifact Registry mirror of nvcr.io, whose refusals need mirror fixes (the
+nodes' reader role, the repository, the mirror's upstream credentials), not NGC-key fixes."""
 
 from __future__ import annotations
 
@@ -8,7 +10,12 @@ from typing import Any
 
 from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import event_time, fmt_duration, get, msg, name, quoted
-from nimctl.doctor.wording import registry_status
+from nimctl.doctor.wording import (
+    RegistryRefusal,
+    is_artifact_registry,
+    registry_refusal,
+    registry_status,
+)
 
 
 def check_image_pull(
@@ -35,6 +42,8 @@ def check_image_pull(
     text = detail.lower()
     answered = registry_status(detail)
     evidence = [detail]
+    if is_artifact_registry(image) and _check_mirror_pull(diag, obj, image, detail):
+        return
     if missing_secret:
         diag.add(
             "pull-secret-not-found",
@@ -92,6 +101,57 @@ def check_image_pull(
             image=image,
             pod=pod_name,
         )
+
+
+def _check_mirror_pull(diag: Diagnosis, obj: str, image: str, detail: str) -> bool:
+    """A pull from Artifact Registry (the stack's remote repository in front of nvcr.io). The
+    nodes authenticate with their own service account, so a refusal at the token endpoint is the
+    node's permission (403; gcpdiag's GKE image-pull runbook: "Verify the node SA has the correct
+    permissions", GoogleCloudPlatform/gcpdiag@06ec8584ec59 gcpdiag/runbook/gke/templates/
+    imagepull.jinja) or a repository that does not exist (404); a 502 is the remote repository's
+    upstream answering with an error (cloud.google.com/artifact-registry/docs/troubleshoot-remote,
+    "502 (bad gateway) error"). Other answers keep the general rules."""
+    refusal = registry_refusal(detail)
+    if refusal is None:
+        # Clients that print Artifact Registry's own error instead of the status (crane,
+        # containers/image): "DENIED: Permission \"artifactregistry.repositories.
+        # downloadArtifacts\" denied on resource ..." (cloud.google.com/artifact-registry/docs/
+        # troubleshoot, 403 errors).
+        if not re.search(r"downloadArtifacts|\bdenied\b|forbidden|unauthorized", detail, re.I):
+            return False
+        refusal = RegistryRefusal(403, None)
+    status = refusal.status
+    if status in (401, 403):
+        diag.add(
+            "mirror-pull-forbidden",
+            obj,
+            f"Artifact Registry answered {status} to the node's request for {image}: the node "
+            "may not read the mirror repository",
+            [detail],
+            status=status,
+        )
+    elif status == 404 and refusal.token_request:
+        diag.add(
+            "mirror-repository-not-found",
+            obj,
+            f"Artifact Registry answered 404 to the token request for {image}: the mirror "
+            "repository in its path does not exist",
+            [detail],
+            image=image,
+        )
+    elif status in (502, 504):
+        diag.add(
+            "mirror-upstream-failed",
+            obj,
+            f"the mirror answered {status} for {image}: Artifact Registry could not fetch it "
+            "from nvcr.io",
+            [detail],
+            image=image,
+            status=status,
+        )
+    else:
+        return False
+    return True
 
 
 def check_pulling(diag: Diagnosis, pod: dict[str, Any], events: list[dict[str, Any]]) -> bool:

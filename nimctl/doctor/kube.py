@@ -97,6 +97,12 @@ def snapshot_time(doc: Mapping[str, Any]) -> datetime:
     return max(_all_times(doc), default=datetime.now(UTC))
 
 
+def age(obj: Mapping[str, Any], now: datetime) -> timedelta:
+    """How long ago the object was created (0 when it carries no creationTimestamp)."""
+    created = parse_time(get(obj, "metadata", "creationTimestamp"))
+    return now - created if created else timedelta(0)
+
+
 def fmt_duration(delta: timedelta | float) -> str:
     seconds = int(delta.total_seconds() if isinstance(delta, timedelta) else delta)
     seconds = max(seconds, 0)

@@ -7,7 +7,7 @@ from typing import Any
 from nimctl.doctor.kube import CHART_NAME, DEFAULT_NAMESPACE, INSTANCE_LABEL, NAME_LABEL, get
 from nimctl.doctor.snapshot import DoctorInputError
 
-# The Gateway's objects (issue 11): (kind, group, version, plural). A cluster without the Gateway
+# The Gateway's objects: (kind, group, version, plural). A cluster without the Gateway
 # API answers 404 for them, an identity that may not read them 403: both mean "no Gateway here".
 CUSTOM_READS = (
     ("Gateway", "gateway.networking.k8s.io", "v1", "gateways"),
@@ -18,6 +18,18 @@ CUSTOM_READS = (
 GATEWAY_GET = ",".join(f"{plural}.{group}" for _, group, _, plural in CUSTOM_READS)
 """What to add to ``kubectl get pods,events,pvc,nodes,hpa,apiservices`` for a snapshot with the
 Gateway."""
+KUBECONFIG_HINT = (
+    "use the stack's kubeconfig (GKE's DNS endpoint, your Application Default Credentials): "
+    "`pulumi stack output kubeconfig --show-secrets > kubeconfig && export "
+    "KUBECONFIG=$PWD/kubeconfig`; or `gcloud container clusters get-credentials CLUSTER "
+    "--location ZONE_OR_REGION --dns-endpoint`, which acts as gcloud's account"
+)
+"""How to get a working kube context, as the README's set-up does it (components/cluster.py
+``make_kubeconfig``: the DNS endpoint and ``gke-gcloud-auth-plugin
+--use_application_default_credentials``; ``--location`` of ``gcloud container clusters
+get-credentials`` takes a zone or a region, and the kubeconfig it writes refreshes "using the
+same identity as gcloud": cloud.google.com/sdk/gcloud/reference/container/clusters/
+get-credentials)."""
 OPTIONAL_KINDS = ("Node", "HorizontalPodAutoscaler", "APIService")
 """Read when allowed: a 403 (RBAC) or 404 (no such API) leaves them out of the snapshot."""
 
@@ -93,8 +105,7 @@ def _api_error(kind: str, namespace: str, exc: Exception) -> str:
     if status in (401, 403):
         return (
             f"the cluster refused to list {kind}s in namespace {namespace} (HTTP {status} "
-            f"{reason}); check your credentials: "
-            "gcloud container clusters get-credentials CLUSTER --region REGION"
+            f"{reason}); check your credentials: {KUBECONFIG_HINT}"
         )
     if status:
         return f"listing {kind}s in namespace {namespace} failed: HTTP {status} {reason}"
@@ -122,8 +133,7 @@ def read_live(
             config.load_incluster_config()
         except ConfigException:
             raise DoctorInputError(
-                f"no usable kube context ({exc}); run `gcloud container clusters "
-                "get-credentials CLUSTER --region REGION` or pass --from-file"
+                f"no usable kube context ({exc}); {KUBECONFIG_HINT}; or pass --from-file"
             ) from None
         namespace = namespace or DEFAULT_NAMESPACE
     api_client = client.ApiClient()

@@ -1,27 +1,14 @@
-"""Scale-up and GPU nodes: what the cluster autoscaler did for a Pending pod, and the GPU nodes
-it brought (quota, zone stockout, pool maximum, a node without its GPU driver)."""
+"""Scale-up: what the cluster autoscaler did for a Pending pod (quota, zone stockout, pool maximum,
+a failed scale-up retried). The nodes it brought, and their GPUs, are :mod:`nimctl.doctor.nodes`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from nimctl.doctor.diagnosis import Diagnosis
-from nimctl.doctor.kube import (
-    ACCELERATOR_LABEL,
-    GPU_RESOURCE,
-    condition,
-    event_time,
-    fmt_duration,
-    get,
-    labels,
-    msg,
-    name,
-    parse_quantity,
-    parse_time,
-    select_nodes,
-)
+from nimctl.doctor.kube import event_time, fmt_duration, get, msg, name
+from nimctl.doctor.nodes import driver_finding, node_came
 from nimctl.doctor.wording import (
     OUT_OF_RESOURCES,
     QUOTA_EXCEEDED,
@@ -31,130 +18,15 @@ from nimctl.doctor.wording import (
 
 # How long a triggered scale-up may take before "still going" becomes "stuck".
 SCALE_UP_PATIENCE = timedelta(minutes=15)
-
-# A new GPU node registers and turns Ready before it advertises nvidia.com/gpu: GKE installs the
-# NVIDIA driver, then the device plugin registers the GPU. The cluster autoscaler treats such a
-# node as unready, "coming up without installed drivers" (kubernetes/autoscaler
-# processors/customresources/gpu_processor.go, cluster-autoscaler-1.34.0), and its authors found it
-# "can take up to 15 minutes before it reports that GPU is allocatable" (kubernetes/autoscaler
-# commit dd5b0f5ca50d). So a GPU node younger than this without nvidia.com/gpu is waiting (exit 3);
-# an older one has a driver problem (exit 1). Counted from the node's creationTimestamp.
-GPU_DRIVER_PATIENCE = timedelta(minutes=15)
-
-# GKE labels a node whose driver it installs with the driver version ("default", "latest"); the
-# manual installer DaemonSet selects GPU nodes without the label
-# (GoogleCloudPlatform/container-engine-accelerators nvidia-driver-installer/cos/
-# daemonset-preloaded.yaml, 992db81257553607f1477945f1b3219632991829), and "disabled" means no
-# installation by GKE.
-DRIVER_VERSION_LABEL = "cloud.google.com/gke-gpu-driver-version"
-
-
-# Taints the node lifecycle controller and the cloud provider put on a node that is not (yet)
-# ready (k8s.io/api core/v1 well_known_taints.go, k8s.io/cloud-provider api/well_known_taints.go):
-# a pod does not tolerate them and must not; they go away when the node turns Ready.
-NODE_LIFECYCLE_TAINTS = (
-    "node.kubernetes.io/not-ready",
-    "node.kubernetes.io/unreachable",
-    "node.kubernetes.io/network-unavailable",
-    "node.cloudprovider.kubernetes.io/uninitialized",
+# A pool node being replaced, not ready, or with a GPU gone bad counts towards the pool's maximum
+# until it is gone: "max node group size reached" is then its consequence, not a cause to fix.
+POOL_NODE_CAUSES = (
+    "node-going-away",
+    "node-starting",
+    "node-went-not-ready",
+    "node-not-ready",
+    "gpu-unhealthy",
 )
-
-# How long a registered node may stay NotReady before "starting" becomes "broken". Ours: a GKE
-# node turns Ready a minute or two after it registers (once its network plugin is up); the
-# cluster autoscaler gives a node 15 minutes to appear at all (--max-node-provision-time, FAQ).
-NODE_READY_PATIENCE = timedelta(minutes=10)
-
-
-def check_node_not_ready(
-    diag: Diagnosis, pod: dict[str, Any], node: Mapping[str, Any], taint: str, message: str
-) -> None:
-    """A node of the pod's pool carries a not-ready taint: starting while young, else broken."""
-    node_name, age = name(node), _age(diag, node)
-    ready = condition(node, "Ready") or {}
-    state = " ".join(str(ready.get(k) or "") for k in ("reason", "message")).strip()
-    evidence = [message, f"node {node_name} Ready={ready.get('status', '?')}: {state}"]
-    if age <= NODE_READY_PATIENCE:
-        diag.add(
-            "node-starting",
-            f"node/{node_name}",
-            f"node {node_name} joined {fmt_duration(age)} ago and is not ready yet ({taint}); "
-            f"pod {name(pod)} waits for it",
-            evidence,
-            node=node_name,
-            patience=fmt_duration(NODE_READY_PATIENCE),
-        )
-    else:
-        diag.add(
-            "node-not-ready",
-            f"node/{node_name}",
-            f"node {node_name} has not been ready for {fmt_duration(age)} ({taint}), so pod "
-            f"{name(pod)} cannot use it",
-            evidence,
-            node=node_name,
-        )
-
-
-def check_gpu_nodes(
-    diag: Diagnosis, pod: dict[str, Any], message: str, autoscaler: list[dict[str, Any]]
-) -> bool:
-    """GPU nodes of the pod's pool that advertise no nvidia.com/gpu. True when one is still
-    young enough to be installing its driver: the pod waits for it, nothing else to report."""
-    selector = get(pod, "spec", "nodeSelector") or {}
-    bare = [
-        n
-        for n in select_nodes(diag.snap.nodes, selector)
-        if ACCELERATOR_LABEL in labels(n)
-        and not parse_quantity(get(n, "status", "allocatable", GPU_RESOURCE))
-    ]
-    if not bare:
-        return False
-    triggered = [msg(e) for e in autoscaler if e.get("reason") == "TriggeredScaleUp"][-1:]
-    young = [n for n in bare if _age(diag, n) <= GPU_DRIVER_PATIENCE]
-    for node in young:
-        node_name, age = name(node), _age(diag, node)
-        diag.add(
-            "gpu-driver-installing",
-            f"node/{node_name}",
-            f"GPU node {node_name} ({labels(node).get(ACCELERATOR_LABEL)}) joined "
-            f"{fmt_duration(age)} ago and does not advertise nvidia.com/gpu yet: the NVIDIA "
-            f"driver is being installed; pod {name(pod)} waits for it",
-            [message, *triggered],
-            node=node_name,
-            patience=fmt_duration(GPU_DRIVER_PATIENCE),
-        )
-    if young:
-        return True
-    accelerator = labels(bare[0]).get(ACCELERATOR_LABEL)
-    nodes = ", ".join(name(n) for n in bare)
-    waited = fmt_duration(min(_age(diag, n) for n in bare))
-    versions = sorted({labels(n).get(DRIVER_VERSION_LABEL, "") for n in bare} - {"", "disabled"})
-    if versions:  # GKE was asked to install it: the installation fails
-        diag.add(
-            "gpu-driver-install-stuck",
-            f"node/{name(bare[0])}",
-            f"GPU node(s) {nodes} ({accelerator}) still advertise no nvidia.com/gpu {waited} after "
-            f"joining, although GKE installs the driver ({', '.join(versions)}), so pod "
-            f"{name(pod)} cannot use them",
-            [message],
-            nodes=nodes,
-            node=name(bare[0]),
-            age=waited,
-        )
-    else:
-        diag.add(
-            "gpu-driver-not-installed",
-            f"node/{name(bare[0])}",
-            f"GPU node(s) {nodes} ({accelerator}) expose no nvidia.com/gpu, so pod {name(pod)} "
-            "cannot use them",
-            [message],
-            nodes=nodes,
-        )
-    return False
-
-
-def _age(diag: Diagnosis, node: Mapping[str, Any]) -> timedelta:
-    created = parse_time(get(node, "metadata", "creationTimestamp"))
-    return (diag.now - created) if created else timedelta(0)
 
 
 def check_autoscaler(
@@ -167,7 +39,7 @@ def check_autoscaler(
     pod_name = name(pod)
     obj = f"pod/{pod_name}"
     if not autoscaler:
-        if gpu_short and not _driver_finding(diag):
+        if gpu_short and not (driver_finding(diag) or diag.has("node-going-away")):
             diag.add(
                 "insufficient-gpu",
                 obj,
@@ -182,7 +54,7 @@ def check_autoscaler(
     age = (diag.now - when) if when else timedelta(0)
     failures = [e for e in autoscaler if e.get("reason") == "FailedScaleUp"]
     if reason == "TriggeredScaleUp":
-        if _node_came(diag):
+        if node_came(diag):
             return  # the node came: its readiness or its driver is what the pod waits for
         # After a failed scale-up the autoscaler backs the group off and then tries again, with a
         # new TriggeredScaleUp: once the failure has repeated, a newer trigger is the same
@@ -227,6 +99,8 @@ def check_autoscaler(
         return
     if reason == "NotTriggerScaleUp":
         ca = msg(latest)
+        if any(diag.has(c) for c in POOL_NODE_CAUSES):
+            return  # a node of the pool that cannot serve still fills it: that node is the cause
         if "max node group size reached" in ca:
             diag.add(
                 "gpu-pool-max-reached",
@@ -242,7 +116,7 @@ def check_autoscaler(
                 [ca, message],
                 detail="the autoscaler is in backoff after a failed scale-up",
             )
-        elif gpu_short and not (diag.has_object(obj) or _driver_finding(diag)):
+        elif gpu_short and not (diag.has_object(obj) or driver_finding(diag)):
             diag.add(
                 "insufficient-gpu",
                 obj,
@@ -297,13 +171,3 @@ def _scale_up_failure(
             evidence,
             detail=detail,
         )
-
-
-def _driver_finding(diag: Diagnosis) -> bool:
-    return diag.has("gpu-driver-not-installed") or diag.has("gpu-driver-install-stuck")
-
-
-def _node_came(diag: Diagnosis) -> bool:
-    return _driver_finding(diag) or any(
-        diag.has(c) for c in ("gpu-driver-installing", "node-starting", "node-not-ready")
-    )

@@ -1,6 +1,7 @@
 """Scheduling: why the scheduler finds no node for the pod (taints, selectors, requests, volumes).
 
-The GPU side of "no node" (scale-up, quota, stockout, drivers) is :mod:`nimctl.doctor.scaleup`.
+The GPU side of "no node" is :mod:`nimctl.doctor.scaleup` (scale-up, quota, stockout) and
+:mod:`nimctl.doctor.nodes` (nodes joining, going away, GPUs and drivers).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from nimctl.doctor import scaleup, storage
+from nimctl.doctor import nodes, scaleup, storage
 from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import (
     ACCELERATOR_LABEL,
@@ -65,7 +66,7 @@ def check_scheduling(
     _check_selector(diag, pod, reasons, message, autoscaler)
     _check_resources(diag, pod, reasons, message, autoscaler)
     gpu_short = GPU_RESOURCE in insufficient(reasons)
-    if not (gpu_short and scaleup.check_gpu_nodes(diag, pod, message, autoscaler)):
+    if not (gpu_short and nodes.check_gpu_nodes(diag, pod, message, autoscaler)):
         scaleup.check_autoscaler(diag, pod, autoscaler, gpu_short, message)
 
     if len(diag.findings) == before:
@@ -81,13 +82,16 @@ def check_scheduling(
 def _check_taints(
     diag: Diagnosis, pod: dict[str, Any], reasons: dict[str, int], message: str
 ) -> None:
-    tolerations = get(pod, "spec", "tolerations") or []
-    named = taints_named(reasons)
     if not taint_reason(reasons):
         return
-    nodes = select_nodes(diag.snap.nodes, get(pod, "spec", "nodeSelector") or {})
+    tolerations = get(pod, "spec", "tolerations") or []
+    named = taints_named(reasons)
+    pool = select_nodes(diag.snap.nodes, get(pod, "spec", "nodeSelector") or {})
     untolerated: dict[str, list[str]] = {}
-    for node in nodes:
+    for node in pool:
+        leaving = nodes.going_away(node)
+        if leaving and nodes.check_node_going_away(diag, pod, node, leaving, message):
+            continue  # its other taints (unreachable, not-ready) are the same departure
         for taint in get(node, "spec", "taints") or []:
             if taint.get("effect") not in ("NoSchedule", "NoExecute"):
                 continue
@@ -96,13 +100,25 @@ def _check_taints(
             desc = f"{taint.get('key')}={taint.get('value', '')}:{taint.get('effect')}"
             if named and all(taint.get("key") != k for k, _ in named):
                 continue
-            if taint.get("key") in scaleup.NODE_LIFECYCLE_TAINTS:
-                scaleup.check_node_not_ready(diag, pod, node, str(taint.get("key")), message)
+            if taint.get("key") in nodes.NODE_LIFECYCLE_TAINTS:
+                nodes.check_node_not_ready(diag, pod, node, str(taint.get("key")), message)
                 continue  # the node is not ready yet: no toleration to add
             untolerated.setdefault(desc, []).append(name(node))
     if not untolerated and not diag.has_object(f"pod/{name(pod)}"):
+        # Only the message names the taint (the nodes are not in the snapshot, or none of the
+        # pool carries it). The scheduler's TaintToleration filter runs before NodeAffinity
+        # (kube-scheduler's default plugin order, kubernetes/kubernetes@01db4ae9e74a
+        # pkg/scheduler/apis/config/v1/default_plugins.go; a node fails at its first filter),
+        # so a tainted node outside the pod's pool is counted as "untolerated taint", not as
+        # "didn't match Pod's node affinity/selector": a taint only such nodes carry is not the
+        # pod's problem.
+        carried = {t.get("key") for n in diag.snap.nodes for t in get(n, "spec", "taints") or []}
         for key, value in named:
-            if key not in scaleup.NODE_LIFECYCLE_TAINTS:
+            if key in nodes.NODE_LIFECYCLE_TAINTS or key in carried:
+                continue  # a pool node's was judged above; another node's is not this pod's
+            if key in nodes.NODE_GOING_AWAY_TAINTS:
+                nodes.check_node_going_away(diag, pod, None, key, message)
+            else:
                 untolerated.setdefault(f"{key}={value}:NoSchedule", []).append("(see message)")
     gpu = requests_gpu(pod)
     for taint, node_names in untolerated.items():

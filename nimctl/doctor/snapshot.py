@@ -23,7 +23,7 @@ class DoctorInputError(Exception):
     """The namespace could not be read (bad file, no kube context, API refused)."""
 
 
-# The Gateway's objects a snapshot may carry (issue 11), by kind and the API group that owns the
+# The Gateway's objects a snapshot may carry, by kind and the API group that owns the
 # kind (another project's "Gateway", e.g. Istio's networking.istio.io, is not ours).
 GATEWAY_KINDS = {
     "Gateway": "gateway.networking.k8s.io",

@@ -10,6 +10,7 @@ from nimctl.doctor.diagnosis import Diagnosis
 from nimctl.doctor.kube import (
     ZONE_LABEL,
     claim_names,
+    event_first_time,
     fmt_duration,
     get,
     labels,
@@ -18,9 +19,21 @@ from nimctl.doctor.kube import (
     parse_time,
     select_nodes,
 )
+from nimctl.doctor.wording import CsiFailure, csi_failure
 
 # How long a PVC may wait for its disk before "being provisioned" becomes "stuck".
 PROVISIONING_PATIENCE = timedelta(minutes=10)
+# How long the Cloud Storage FUSE driver may lack a pod's credentials: "it usually takes a few
+# minutes for the credentials being propagated ... If you still see this warning after 5 minutes,
+# double check" the service account set-up (GoogleCloudPlatform/gcs-fuse-csi-driver@5fcdc04a02d2
+# docs/troubleshooting.md, Unauthenticated).
+CREDENTIALS_PATIENCE = timedelta(minutes=5)
+# Machine families that can attach a regional persistent disk: "Regional Persistent Disk ... E2,
+# N1, N2, and N2D" (cloud.google.com/compute/docs/disks/about-regional-persistent-disk); G2 (and
+# the other accelerator-optimized families) support no regional disk type
+# (compute/docs/accelerator-optimized-machines, "Supported disk types for G2").
+REGIONAL_DISK_FAMILIES = ("e2", "n1", "n2", "n2d")
+MACHINE_LABEL = "node.kubernetes.io/instance-type"
 
 
 def check_pvc(diag: Diagnosis, pvc: dict[str, Any], *, waiting_for_pod: bool) -> None:
@@ -125,13 +138,73 @@ def check_mount(diag: Diagnosis, pod: dict[str, Any], events: list[dict[str, Any
     if not mount:
         return False
     pod_name = name(pod)
+    latest = msg(mount[-1])
+    failure = csi_failure(latest)
+    if failure is not None and failure.gcsfuse and _check_gcsfuse(diag, pod, mount, failure):
+        return True
     diag.add(
         "volume-mount-failed",
         f"pod/{pod_name}",
         f"a volume of pod {pod_name} cannot be mounted",
-        [msg(mount[-1])],
+        [latest],
         pod=pod_name,
     )
+    return True
+
+
+def _check_gcsfuse(
+    diag: Diagnosis, pod: dict[str, Any], mount: list[dict[str, Any]], failure: CsiFailure
+) -> bool:
+    """The shared model cache (Cloud Storage FUSE CSI driver) refused the mount: its gRPC code
+    says which of three fixes applies (``wording.csi_failure``). False for a code no rule knows."""
+    pod_name = name(pod)
+    obj, evidence = f"pod/{pod_name}", [msg(mount[-1])]
+    bucket = failure.bucket or "?"
+    if failure.code == "FailedPrecondition" or "failed to inject the sidecar" in failure.detail:
+        diag.add(
+            "gcsfuse-sidecar-missing",
+            obj,
+            f"pod {pod_name} mounts the shared cache bucket without the Cloud Storage FUSE "
+            "sidecar, so the volume cannot be mounted",
+            evidence,
+            pod=pod_name,
+        )
+    elif failure.code == "PermissionDenied":
+        diag.add(
+            "gcsfuse-bucket-forbidden",
+            obj,
+            f"Cloud Storage refuses bucket {bucket} to pod {pod_name}'s service account",
+            evidence,
+            pod=pod_name,
+            bucket=bucket,
+        )
+    elif failure.code == "NotFound" and failure.bucket is not None:
+        diag.add(
+            "gcsfuse-bucket-not-found",
+            obj,
+            f"the shared cache bucket {bucket} of pod {pod_name} does not exist",
+            evidence,
+            bucket=bucket,
+        )
+    elif failure.code == "Unauthenticated":
+        first = event_first_time(mount[0])
+        waited = diag.now - first if first else timedelta(0)
+        pending = waited <= CREDENTIALS_PATIENCE
+        diag.add(
+            "gcsfuse-credentials-pending" if pending else "gcsfuse-bucket-forbidden",
+            obj,
+            f"the Cloud Storage FUSE driver has no credentials for pod {pod_name} yet "
+            f"({fmt_duration(waited)})"
+            if pending
+            else f"the Cloud Storage FUSE driver has had no credentials for pod {pod_name} for "
+            f"{fmt_duration(waited)}",
+            evidence,
+            pod=pod_name,
+            bucket=bucket,
+            patience=fmt_duration(CREDENTIALS_PATIENCE),
+        )
+    else:
+        return False
     return True
 
 
@@ -141,8 +214,10 @@ def check_volume_zone(diag: Diagnosis, pod: dict[str, Any], conflicts: int, mess
     the disk's zone (then something else, e.g. its GPU being taken, is what stops the pod).
 
     A PVC on standard-rwo/premium-rwo is a zonal persistent disk: after its first bind its pod
-    can only run in that zone (FACTS 20). The claim's ``volume.kubernetes.io/selected-node``
-    annotation names the node it was first provisioned for, whose zone is the disk's.
+    can only run in that zone. The fix depends on the pool's machines: only E2, N1, N2 and N2D
+    attach a regional disk (``REGIONAL_DISK_FAMILIES``), never a G2. The claim's
+    ``volume.kubernetes.io/selected-node`` annotation names the node it was first provisioned
+    for, whose zone is the disk's.
     """
     pool = select_nodes(diag.snap.nodes, get(pod, "spec", "nodeSelector") or {})
     pool_zones = {labels(n).get(ZONE_LABEL, "?") for n in pool}
@@ -163,8 +238,11 @@ def check_volume_zone(diag: Diagnosis, pod: dict[str, Any], conflicts: int, mess
         )
         found = True
         volume = get(pvc, "spec", "volumeName") or "?"
+        machines = sorted({labels(n).get(MACHINE_LABEL, "?") for n in pool})
+        families = {m.split("-", 1)[0] for m in machines}
+        regional_ok = families <= set(REGIONAL_DISK_FAMILIES)
         diag.add(
-            "volume-zone-conflict",
+            "volume-zone-conflict-regional-possible" if regional_ok else "volume-zone-conflict",
             f"pod/{name(pod)}",
             f"PVC {name(pvc)} is a zonal disk in {where}, and no node of pod {name(pod)}'s pool "
             f"can run there (its nodes are in {node_zones})",
@@ -174,5 +252,6 @@ def check_volume_zone(diag: Diagnosis, pod: dict[str, Any], conflicts: int, mess
             disk_zone=where,
             node_zones=node_zones,
             volume=volume,
+            machines=", ".join(machines),
         )
     return found

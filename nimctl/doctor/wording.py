@@ -253,3 +253,192 @@ def parse_pulled(message: str) -> Pulled | None:
         waiting_seconds=go_duration_seconds(waiting) if waiting else None,
         size_bytes=int(m.group("size")) if m.group("size") else None,
     )
+
+
+# --- image pulls: which request the registry refused -----------------------------------------
+#
+# containerd's "unexpected status from %s request to %s: %s" names the URL it asked
+# (containerd@301026e58c61 core/remotes/errors/errors.go), so the token request can be told from
+# the manifest or blob request: nvcr.io's token endpoint is ``https://nvcr.io/proxy_auth?...``,
+# Artifact Registry's ``https://<region>-docker.pkg.dev/v2/token?...`` (the docker registry token
+# protocol; a pull of ``us-docker.pkg.dev/<project>/does-not-exist/...`` is refused there with
+# "404 Not Found" when the repository does not exist).
+_REQUEST_STATUS = re.compile(
+    r"unexpected status from \w+ request to (\S+): (\d{3})\b"
+    # containerd's fetcher (core/remotes/docker/fetcher.go) for a manifest or blob: "unexpected
+    # status code %v: %v" with the URL and the status
+    r"|unexpected status code (https?://\S+): (\d{3})\b"
+)
+# containerd before 1.7 printed the status alone ("unexpected status: %s", release/1.6
+# remotes/errors/errors.go); "failed to fetch oauth token" / "failed to fetch anonymous token"
+# (core/remotes/docker/authorizer.go) still say it was the token request.
+_BARE_STATUS = re.compile(r"unexpected status: (\d{3})\b")
+_TOKEN_FETCH = re.compile(r"failed to fetch (?:oauth|anonymous) token")
+# Artifact Registry's Docker hosts: ``<location>-docker.pkg.dev`` (components/image_mirror.py
+# ``registry_host``; cloud.google.com/artifact-registry/docs/docker/names).
+_ARTIFACT_REGISTRY_HOST = re.compile(r"^(?:[a-z0-9-]+-)?docker\.pkg\.dev/")
+
+
+@dataclass(frozen=True)
+class RegistryRefusal:
+    status: int
+    url: str | None
+    """The request the registry answered, when the runtime names it (containerd does)."""
+    token_fetch: bool = False
+    """The runtime says it was fetching a token, whatever URL it names (or none)."""
+
+    @property
+    def token_request(self) -> bool:
+        """The refusal came from the registry's token endpoint (before any image was read)."""
+        return self.token_fetch or (
+            self.url is not None
+            and bool(re.search(r"/v2/token\b|/proxy_auth\b|/token\?", self.url))
+        )
+
+
+def registry_refusal(message: str) -> RegistryRefusal | None:
+    """The HTTP status a registry answered and, with containerd, the URL it answered for."""
+    token = _TOKEN_FETCH.search(message) is not None
+    request = _REQUEST_STATUS.search(message)
+    if request:
+        url, status = request.group(1) or request.group(3), request.group(2) or request.group(4)
+        return RegistryRefusal(int(status), url, token)
+    bare = _BARE_STATUS.search(message)
+    found = int(bare.group(1)) if bare else registry_status(message)
+    return RegistryRefusal(found, None, token) if found is not None else None
+
+
+def is_artifact_registry(image: str) -> bool:
+    """The image is pulled from Artifact Registry (the stack's mirror of nvcr.io)."""
+    return _ARTIFACT_REGISTRY_HOST.match(image) is not None
+
+
+# --- CSI drivers: FailedMount -----------------------------------------------------------------
+#
+# kubelet reports a CSI NodePublishVolume failure as "MountVolume.SetUp failed for volume %q : %v"
+# with the driver's gRPC status, which grpc-go prints "rpc error: code = %s desc = %s"
+# (google.golang.org/grpc status.Error). The Cloud Storage FUSE CSI driver's codes
+# (GoogleCloudPlatform/gcs-fuse-csi-driver@5fcdc04a02d2 docs/troubleshooting.md "MountVolume.SetUp
+# failures", pkg/csi_driver/node.go): FailedPrecondition "failed to find the sidecar container in
+# Pod spec" (the pod is not annotated gke-gcsfuse/volumes: "true"), Internal "the webhook failed to
+# inject the sidecar container into the Pod spec", PermissionDenied "failed to get GCS bucket %q:
+# googleapi: Error 403: ..." (the Kubernetes service account may not read the bucket), NotFound
+# "failed to get GCS bucket %q: storage: bucket doesn't exist", Unauthenticated "failed to prepare
+# storage service: ..." (credentials still propagating: "If you still see this warning after 5
+# minutes", check the service account set-up).
+_CSI_STATUS = re.compile(r"rpc error: code = (\w+) desc = (.*)", re.S)
+_GCS_BUCKET = re.compile(r'GCS bucket "([^"]+)"')
+
+
+@dataclass(frozen=True)
+class CsiFailure:
+    code: str
+    """The gRPC code name: FailedPrecondition, PermissionDenied, NotFound, ..."""
+    detail: str
+    bucket: str | None = None
+    """The Cloud Storage bucket the Cloud Storage FUSE driver names, if any."""
+
+    @property
+    def gcsfuse(self) -> bool:
+        """A failure of the Cloud Storage FUSE CSI driver (by its own wording)."""
+        return (
+            self.bucket is not None
+            or "sidecar container" in self.detail
+            or "storage service" in self.detail
+            or "gcsfuse" in self.detail.lower()
+        )
+
+
+def csi_failure(message: str) -> CsiFailure | None:
+    """A CSI driver's gRPC status as kubelet reports it in a FailedMount event."""
+    match = _CSI_STATUS.search(message)
+    if not match:
+        return None
+    detail = match.group(2).strip()
+    bucket = _GCS_BUCKET.search(detail)
+    return CsiFailure(match.group(1), detail, bucket.group(1) if bucket else None)
+
+
+# --- GKE's Gateway controller ---------------------------------------------------------------
+#
+# GKE keeps a Gateway whose load balancer Compute Engine refused at Programmed=False with reason
+# Pending, and says why in the message: "error cause: gceSync: generic::invalid_argument: Insert:
+# Invalid value for field 'resource.target': '...'. An active proxy-only subnetwork is required in
+# the same region and VPC as the forwarding rule." (selvik/llmd@01e77a7c5d45 install.md, a
+# Gateway's status as GKE wrote it), also "generic::deadline_exceeded: Insert: context deadline
+# exceeded" for a call that timed out. Its own validation errors carry a GWCER code: "failed to
+# translate Gateway "gateway/test": Error GWCER106: Gateway "gateway/test" is invalid, err:
+# unsupported address type "IPAddress", only "NamedAddress" is supported.." (a SYNC event quoted in
+# kubernetes-sigs/gateway-api#2632); the other wordings the fixtures use (GWCER106 'address "X"
+# does not exist', GWCER104 'HTTPRoute "ns/name" is misconfigured, err: Timeouts are not
+# supported.', GWCER102 'services ns/name not found' inside a GWCER104) were read in public
+# repositories' notes of real clusters whose repository the search index does not name: no GKE
+# page or source lists the codes.
+_GCE_SYNC = re.compile(r"gceSync:\s*(?:generic::(\w+):\s*)?(.*)", re.S)
+TRANSIENT_GCE_CODES = ("deadline_exceeded", "unavailable", "aborted")
+"""Canonical codes of a Compute Engine call that failed for now; GKE retries it."""
+PROXY_SUBNET_MISSING = "An active proxy-only subnetwork is required"
+_GWCER = re.compile(r"Error (GWCER\d{3}): ")
+_GWCER_OBJECT = re.compile(
+    r'(Gateway|HTTPRoute) "(?:[^"/]+/)?([^"]+)" is (?:invalid|misconfigured)'
+)
+_MISSING_ADDRESS = re.compile(r'address "([^"]+)" does not exist')
+
+
+@dataclass(frozen=True)
+class GceSyncError:
+    code: str | None
+    """The canonical code after ``generic::`` (invalid_argument, deadline_exceeded, ...)."""
+    detail: str
+
+    @property
+    def transient(self) -> bool:
+        return self.code in TRANSIENT_GCE_CODES
+
+    @property
+    def proxy_subnet_missing(self) -> bool:
+        return PROXY_SUBNET_MISSING in self.detail
+
+
+def parse_gce_sync(message: str) -> GceSyncError | None:
+    """GKE's "error cause: gceSync: ..." (a Compute Engine call the Gateway controller made)."""
+    match = _GCE_SYNC.search(message)
+    if not match:
+        return None
+    return GceSyncError(match.group(1), " ".join(match.group(2).split()))
+
+
+@dataclass(frozen=True)
+class GatewayControllerError:
+    codes: tuple[str, ...]
+    """Every GWCER code, outermost first (a GWCER104 may wrap a GWCER102)."""
+    kind: str | None
+    """The object the outermost error names: Gateway or HTTPRoute."""
+    name: str | None
+    detail: str
+    """What follows the last "err: " (or the last code)."""
+
+    @property
+    def code(self) -> str:
+        """The innermost code: the error itself, not the object it made invalid."""
+        return self.codes[-1]
+
+    @property
+    def missing_address(self) -> str | None:
+        match = _MISSING_ADDRESS.search(self.detail)
+        return match.group(1) if match else None
+
+
+def parse_gateway_controller_error(message: str) -> GatewayControllerError | None:
+    """GKE's "Error GWCERnnn: ..." in a Gateway or HTTPRoute condition or a SYNC event."""
+    codes = tuple(_GWCER.findall(message))
+    if not codes:
+        return None
+    obj = _GWCER_OBJECT.search(message)
+    tail = _GWCER.split(message.rsplit("err: ", 1)[-1])[-1]
+    return GatewayControllerError(
+        codes,
+        obj.group(1) if obj else None,
+        obj.group(2) if obj else None,
+        " ".join(tail.split()).rstrip("."),
+    )

@@ -13,6 +13,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# Resource type tokens, exactly as the engine reports them.
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+SERVICE = "kubernetes:core/v1:Service"
+SECRET = "kubernetes:core/v1:Secret"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+POD_MONITORING = "kubernetes:monitoring.googleapis.com/v1:PodMonitoring"
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+
 
 class Unknown:
     """A value the engine does not know yet (preview). Compare with `is UNKNOWN`."""

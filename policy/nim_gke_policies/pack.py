@@ -1,4 +1,4 @@
-"""Adapts the pure rules in `rules.py` to the Pulumi Policy SDK (pulumi-policy).
+"""Adapts the rules in `rules.py` to the Pulumi Policy SDK (pulumi-policy).
 
 The adapter turns the SDK's property proxies into plain dictionaries (unknown values become
 `UNKNOWN`), calls the rule, reports each violation, and, when the rule could not judge a value
@@ -22,17 +22,9 @@ from pulumi_policy import (
     Severity,
     StackValidationArgs,
     StackValidationPolicy,
+    proxy,
 )
-from pulumi_policy.proxy import (
-    UNKNOWN_ARCHIVE_VALUE,
-    UNKNOWN_ARRAY_VALUE,
-    UNKNOWN_ASSET_VALUE,
-    UNKNOWN_BOOLEAN_VALUE,
-    UNKNOWN_NUMBER_VALUE,
-    UNKNOWN_OBJECT_VALUE,
-    UNKNOWN_STRING_VALUE,
-    UnknownValueError,
-)
+from pulumi_policy.proxy import UnknownValueError
 
 from .model import UNKNOWN, Findings, Resource, StackResource
 from .rules import RESOURCE_RULES, STACK_RULES, ResourceRule, StackRule
@@ -43,15 +35,16 @@ DEFAULT_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 
 _SENTINELS = frozenset(
     {
-        UNKNOWN_ARCHIVE_VALUE,
-        UNKNOWN_ARRAY_VALUE,
-        UNKNOWN_ASSET_VALUE,
-        UNKNOWN_BOOLEAN_VALUE,
-        UNKNOWN_NUMBER_VALUE,
-        UNKNOWN_OBJECT_VALUE,
-        UNKNOWN_STRING_VALUE,
+        proxy.UNKNOWN_ARCHIVE_VALUE,
+        proxy.UNKNOWN_ARRAY_VALUE,
+        proxy.UNKNOWN_ASSET_VALUE,
+        proxy.UNKNOWN_BOOLEAN_VALUE,
+        proxy.UNKNOWN_NUMBER_VALUE,
+        proxy.UNKNOWN_OBJECT_VALUE,
+        proxy.UNKNOWN_STRING_VALUE,
     }
 )
+"""The strings the SDK's property proxy puts where the engine sent an unknown value."""
 
 _SEVERITY = {
     "low": Severity.LOW,
@@ -154,33 +147,29 @@ def _schema(rule: ResourceRule | StackRule) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config_schema.items()})
 
 
-def build_policies() -> list[Policy]:
-    """The SDK policy objects, in registry order. Enforcement levels are left to the pack
+def _common(rule: ResourceRule | StackRule) -> dict[str, Any]:
+    """What both kinds of SDK policy take from a rule. Enforcement levels are left to the pack
     default (mandatory) so that a stack's policy config can lower them all with `"all"`."""
-    policies: list[Policy] = []
-    for rule in RESOURCE_RULES:
-        policies.append(
-            ResourceValidationPolicy(
-                name=rule.name,
-                description=rule.description,
-                validate=resource_validation(rule),
-                config_schema=_schema(rule),
-                severity=_SEVERITY[rule.severity],
-                remediation_steps=rule.remediation,
-            )
-        )
-    for stack_rule in STACK_RULES:
-        policies.append(
-            StackValidationPolicy(
-                name=stack_rule.name,
-                description=stack_rule.description,
-                validate=stack_validation(stack_rule),
-                config_schema=_schema(stack_rule),
-                severity=_SEVERITY[stack_rule.severity],
-                remediation_steps=stack_rule.remediation,
-            )
-        )
-    return policies
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "config_schema": _schema(rule),
+        "severity": _SEVERITY[rule.severity],
+        "remediation_steps": rule.remediation,
+    }
+
+
+def build_policies() -> list[Policy]:
+    """The SDK policy objects, in registry order: resource policies, then stack policies."""
+    resource_policies: list[Policy] = [
+        ResourceValidationPolicy(validate=resource_validation(rule), **_common(rule))
+        for rule in RESOURCE_RULES
+    ]
+    stack_policies: list[Policy] = [
+        StackValidationPolicy(validate=stack_validation(rule), **_common(rule))
+        for rule in STACK_RULES
+    ]
+    return resource_policies + stack_policies
 
 
 def pack_args() -> dict[str, Any]:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from nimgke import cost
 from nimgke.config import NAMESPACE, StackConfig, parse, read_stack_file
+from nimgke.shape import stack_shape
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_PRICES = ROOT.parent / "shared" / "reference" / "gcp-prices-2026-07-30.yaml"
@@ -60,3 +62,14 @@ def sheet_hourly(sheet: dict[str, Any], machine: str, region: str, option: str) 
         "3y": ("month_3y", 730),
     }[option]
     return cost[field] / divisor
+
+
+def cost_estimate(cfg: StackConfig) -> dict[str, Any]:
+    """The ``costEstimate`` of ``cfg`` as the program and ``nimctl cost`` compute it: its shape,
+    priced."""
+    return cost.estimate(cfg, stack_shape(cfg))
+
+
+def cost_alternatives(cfg: StackConfig) -> list[dict[str, Any]]:
+    """The purchase options of ``cfg`` as ``nimctl cost`` computes them: its shape, priced."""
+    return cost.alternatives(cfg, stack_shape(cfg))

@@ -8,10 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from cost_stacks import ROOT, raw_with, stack_file, write_stack
+from cost_stacks import ROOT, cost_alternatives, cost_estimate, raw_with, stack_file, write_stack
 
 from nimctl import cost as cli
-from nimgke import cost
 from nimgke.config import ConfigError, load_stack_file, parse
 from tests.conftest import FAKE_NGC_KEY, stack_config
 
@@ -31,20 +30,21 @@ def test_json_equals_the_stack_output_plus_alternatives(capsys, stack):
     doc = json.loads(out)
     alts = doc.pop("alternatives")
     cfg = load_stack_file(stack_file(stack))
-    assert doc == cost.estimate(cfg)
-    assert alts == cost.alternatives(cfg)
+    assert doc == cost_estimate(cfg)
+    assert alts == cost_alternatives(cfg)
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_json_equals_the_estimate_from_config_as_the_engine_passes_it(capsys, stack):
     # Under `pulumi up` the config arrives as JSON strings (structured values) and the program
-    # exports estimate(load_from_pulumi()); the same parse of the same file gives the same dict.
+    # exports the estimate of load_from_pulumi()'s shape; the same parse of the same file gives
+    # the same dict.
     engine_raw = stack_config(stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY})
     engine_cfg = parse(stack, engine_raw, (True, True))
     _, out, _ = run_cli(capsys, stack, "--json")
     cli_doc = json.loads(out)
     cli_doc.pop("alternatives")
-    assert cli_doc == cost.estimate(engine_cfg)
+    assert cli_doc == cost_estimate(engine_cfg)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -186,4 +186,4 @@ def test_python_dash_m_nimctl_cost(tmp_path):
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     doc.pop("alternatives")
-    assert doc == cost.estimate(load_stack_file(stack_file("prod")))
+    assert doc == cost_estimate(load_stack_file(stack_file("prod")))

@@ -14,9 +14,7 @@ again, which is the smallest overstatement that method can give.
 from __future__ import annotations
 
 import pytest
-from cost_stacks import config_with
-
-from nimgke import cost
+from cost_stacks import config_with, cost_estimate
 
 HOURS = 730
 DOC_G2_4_MACHINE = 0.50
@@ -30,7 +28,7 @@ def gpu_line(est: dict) -> dict:
 
 def on_demand(machine: str, **changes) -> dict:
     settings = {"gpuPool.machineType": machine, "gpuPool.spot": False, **changes}
-    return cost.estimate(config_with("prod", settings))
+    return cost_estimate(config_with("prod", settings))
 
 
 def test_design_doc_g2_standard_4_24_7():
@@ -75,7 +73,7 @@ def test_design_doc_50_percent_utilisation_with_scale_to_zero():
     doc_monthly = DOC_G2_4_HOURLY * HOURS * 0.5
     assert doc_monthly == pytest.approx(448.95)
 
-    est = cost.estimate(config_with("dev", {"gpuPool.spot": False, "cost.gpuHoursPerDay": 12}))
+    est = cost_estimate(config_with("dev", {"gpuPool.spot": False, "cost.gpuHoursPerDay": 12}))
     assert est["gpuNodes"]["min"] == 0
     assert gpu_line(est)["monthly"] == {
         "idle": 0.0,

@@ -6,7 +6,15 @@ import itertools
 import json
 
 import pytest
-from cost_stacks import config_with, raw_with, reference_sheet, sheet_hourly, stack_file
+from cost_stacks import (
+    config_with,
+    cost_alternatives,
+    cost_estimate,
+    raw_with,
+    reference_sheet,
+    sheet_hourly,
+    stack_file,
+)
 
 from nimgke import cost
 from nimgke.config import load_stack_file, parse
@@ -22,7 +30,7 @@ OPTION_SETTINGS = {
 
 
 def estimate_of(stack: str) -> dict:
-    return cost.estimate(load_stack_file(stack_file(stack)))
+    return cost_estimate(load_stack_file(stack_file(stack)))
 
 
 def line(est: dict, starts: str) -> dict:
@@ -111,7 +119,7 @@ def test_prod_figures():
 
 def test_a_one_zone_pool_keeps_a_zonal_cache_at_the_zonal_price():
     raw = raw_with("prod", {"gpuPool.zones": ["us-central1-a"]})
-    est = cost.estimate(parse("prod", raw, (True, True)))
+    est = cost_estimate(parse("prod", raw, (True, True)))
     cache = line(est, "Model cache llama3-8b")
     assert cache["unitPrice"] == 0.17
     assert cache["item"] == "Model cache llama3-8b: 1 x 50 GB pd-ssd (premium-rwo)"
@@ -171,14 +179,14 @@ VARIANTS = [
 
 @pytest.mark.parametrize(("stack", "changes"), list(itertools.product(STACKS, VARIANTS)))
 def test_idle_le_expected_le_always_on_le_peak(stack, changes):
-    est = cost.estimate(config_with(stack, changes))
+    est = cost_estimate(config_with(stack, changes))
     assert est["idleMonthly"] <= est["expectedMonthly"] <= est["alwaysOnMonthly"]
     assert est["alwaysOnMonthly"] <= est["peakMonthly"]
 
 
 @pytest.mark.parametrize(("stack", "changes"), list(itertools.product(STACKS, VARIANTS)))
 def test_lines_add_up_and_each_is_quantity_times_unit_price(stack, changes):
-    est = cost.estimate(config_with(stack, changes))
+    est = cost_estimate(config_with(stack, changes))
     for sc in cost.SCENARIOS:
         assert round(sum(li["monthly"][sc] for li in est["lines"]), 2) == est[f"{sc}Monthly"]
         for li in est["lines"]:
@@ -190,7 +198,7 @@ def test_lines_add_up_and_each_is_quantity_times_unit_price(stack, changes):
 def test_expected_hours_per_day_moves_only_the_gpu_lines():
     # dev with 0, 12 and 24 h/day: expected = idle, halfway, always-on (GPU lines only).
     zero, half, full = (
-        cost.estimate(config_with("dev", {"cost.gpuHoursPerDay": h})) for h in (0, 12, 24)
+        cost_estimate(config_with("dev", {"cost.gpuHoursPerDay": h})) for h in (0, 12, 24)
     )
     assert zero["expectedMonthly"] == zero["idleMonthly"]
     assert full["expectedMonthly"] == full["alwaysOnMonthly"]
@@ -208,7 +216,7 @@ def test_replicas_above_min_make_more_serving_nodes():
             ]
         },
     )
-    est = cost.estimate(cfg)
+    est = cost_estimate(cfg)
     assert est["gpuNodes"]["serving"] == 2
     assert line(est, "GPU nodes")["monthly"]["alwaysOn"] == 580.11
     # one cache PVC per replica: 2 x 50 GB x 0.10 = 10.00
@@ -219,7 +227,7 @@ def test_commitment_applies_to_the_system_pool_but_not_to_spot_gpus():
     # dev on an on-demand system pool with commitment 1y: GPU stays Spot 0.397336; system pool
     # e2-standard-2 month_1y / 730.
     changes = {"cost.commitment": "1y", "cluster.systemPool.spot": False}
-    est = cost.estimate(config_with("dev", changes))
+    est = cost_estimate(config_with("dev", changes))
     assert est["purchaseOption"] == "spot"
     assert est["gpuNodeHourly"] == 0.397336
     assert est["systemPoolPurchaseOption"] == "1y"
@@ -229,7 +237,7 @@ def test_commitment_applies_to_the_system_pool_but_not_to_spot_gpus():
 
 
 def test_neither_spot_pool_takes_a_commitment():
-    est = cost.estimate(config_with("dev", {"cost.commitment": "1y"}))
+    est = cost_estimate(config_with("dev", {"cost.commitment": "1y"}))
     assert (est["purchaseOption"], est["systemPoolPurchaseOption"]) == ("spot", "spot")
     assert any("not applied to the Spot system pool either" in a for a in est["assumptions"])
 
@@ -241,12 +249,12 @@ def test_prod_shows_its_non_gpu_overhead():
 
 
 def test_no_mirror_no_image_lines_and_a_shared_cache_bucket_is_priced():
-    est = cost.estimate(
+    est = cost_estimate(
         config_with("dev", {"registry.mirror": False, "gpuPool.imageStreaming": False})
     )
     assert not [li for li in est["lines"] if li["item"].startswith(("Artifact", "Secret"))]
     assert est["idleMonthly"] == 39.35
-    est = cost.estimate(config_with("dev", {"nim.sharedCache.enabled": True}))
+    est = cost_estimate(config_with("dev", {"nim.sharedCache.enabled": True}))
     bucket = line(est, "Shared model cache bucket:")
     # 50 GiB cacheSize -> 50 GB (rounded up, as the disks) x 0.020 = 1.00
     assert (bucket["unitPrice"], bucket["quantity"]["idle"], bucket["monthly"]["idle"]) == (
@@ -257,7 +265,7 @@ def test_no_mirror_no_image_lines_and_a_shared_cache_bucket_is_priced():
 
 
 def test_system_pool_min_zero_still_counts_one_node():
-    est = cost.estimate(config_with("dev", {"cluster.systemPool.minNodes": 0}))
+    est = cost_estimate(config_with("dev", {"cluster.systemPool.minNodes": 0}))
     assert line(est, "System pool:")["quantity"]["idle"] == 730
     assert any("minNodes 0 still keeps one node" in a for a in est["assumptions"])
 
@@ -277,7 +285,7 @@ def test_changing_the_machine_changes_gpu_node_hourly(machine, hourly):
     changes = {"gpuPool.machineType": machine, "gpuPool.spot": False}
     if machine == "g2-standard-24":
         changes["gpuPool.gpuCount"] = 2
-    est = cost.estimate(config_with("dev", changes))
+    est = cost_estimate(config_with("dev", changes))
     assert est["gpuMachineType"] == machine
     assert est["gpuNodeHourly"] == hourly
     # always-on GPU line = hourly x 730
@@ -288,7 +296,7 @@ def test_changing_the_region_changes_gpu_node_hourly():
     # europe-west4 g2-standard-4 on demand: 0.742916/h; pd-balanced 0.11 per GB-month
     raw = raw_with("dev", {"gpuPool.spot": False, "cluster.zones": ["europe-west4-a"]})
     raw["nim-gke:region"] = "europe-west4"
-    est = cost.estimate(parse("dev", raw, (True, True)))
+    est = cost_estimate(parse("dev", raw, (True, True)))
     assert est["region"] == "europe-west4"
     assert est["gpuNodeHourly"] == 0.742916
     assert line(est, "Model cache")["unitPrice"] == 0.11
@@ -298,7 +306,7 @@ def test_changing_the_region_changes_gpu_node_hourly():
 def test_gpu_node_hourly_matches_the_reference_sheet(stack, option):
     sheet = reference_sheet()
     cfg = config_with(stack, OPTION_SETTINGS[option])
-    est = cost.estimate(cfg)
+    est = cost_estimate(cfg)
     expected = sheet_hourly(sheet, cfg.settings.gpu_pool.machine_type, cfg.region, option)
     assert est["purchaseOption"] == option
     assert est["gpuNodeHourly"] == pytest.approx(expected, rel=0.01)
@@ -308,14 +316,14 @@ def test_gpu_node_hourly_matches_the_reference_sheet(stack, option):
 def test_gpu_node_hourly_matches_the_project_price_table(stack, option):
     cfg = config_with(stack, OPTION_SETTINGS[option])
     expected = load().machine_hourly(cfg.settings.gpu_pool.machine_type, cfg.region, option)
-    assert cost.estimate(cfg)["gpuNodeHourly"] == pytest.approx(expected, rel=0.01)
+    assert cost_estimate(cfg)["gpuNodeHourly"] == pytest.approx(expected, rel=0.01)
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stack_as_configured_matches_the_sheet(stack):
     sheet = reference_sheet()
     cfg = load_stack_file(stack_file(stack))
-    est = cost.estimate(cfg)
+    est = cost_estimate(cfg)
     expected = sheet_hourly(
         sheet, cfg.settings.gpu_pool.machine_type, cfg.region, est["purchaseOption"]
     )
@@ -336,7 +344,7 @@ def test_machine_in_the_catalog_without_a_price_is_a_clear_error():
         },
     )
     with pytest.raises(PriceError) as err:
-        cost.estimate(cfg)
+        cost_estimate(cfg)
     message = str(err.value)
     assert "nim-gke:gpuPool.machineType = 'a2-highgpu-2g'" in message
     assert "no price for machine type a2-highgpu-2g in region us-central1" in message
@@ -345,7 +353,7 @@ def test_machine_in_the_catalog_without_a_price_is_a_clear_error():
 def test_system_machine_without_a_price_is_a_clear_error():
     cfg = config_with("prod", {"cluster.systemPool.machineType": "e2-standard-8"})
     with pytest.raises(PriceError, match=r"systemPool.machineType = 'e2-standard-8'.*us-central1"):
-        cost.estimate(cfg)
+        cost_estimate(cfg)
 
 
 def test_machine_without_a_commitment_price_is_a_clear_error():
@@ -355,11 +363,11 @@ def test_machine_without_a_commitment_price_is_a_clear_error():
         "gpuPool.gpuType": "nvidia-a100-80gb",
         "gpuPool.spot": False,
     }
-    est = cost.estimate(config_with("dev", changes))
+    est = cost_estimate(config_with("dev", changes))
     assert est["gpuNodeHourly"] == 5.068798
     with pytest.raises(PriceError, match="no 1y price for machine type a2-ultragpu-1g"):
-        cost.estimate(config_with("dev", {**changes, "cost.commitment": "1y"}))
-    alts = {a["purchaseOption"]: a for a in cost.alternatives(config_with("dev", changes))}
+        cost_estimate(config_with("dev", {**changes, "cost.commitment": "1y"}))
+    alts = {a["purchaseOption"]: a for a in cost_alternatives(config_with("dev", changes))}
     assert alts["on-demand"]["available"] and alts["spot"]["available"]
     assert not alts["1y"]["available"]
     assert "a2-ultragpu-1g" in alts["1y"]["reason"]
@@ -375,7 +383,7 @@ def test_n1_pool_is_refused_because_the_sheet_has_no_attached_gpu_prices():
         },
     )
     with pytest.raises(PriceError, match="attached GPU nvidia-tesla-t4 in region us-central1"):
-        cost.estimate(cfg)
+        cost_estimate(cfg)
 
 
 # --- alternatives -----------------------------------------------------------------------------
@@ -384,19 +392,19 @@ def test_n1_pool_is_refused_because_the_sheet_has_no_attached_gpu_prices():
 @pytest.mark.parametrize("stack", STACKS)
 def test_alternatives_are_the_stack_with_other_purchase_settings(stack):
     cfg = load_stack_file(stack_file(stack))
-    alts = cost.alternatives(cfg)
+    alts = cost_alternatives(cfg)
     assert [a["purchaseOption"] for a in alts] == list(PURCHASE_OPTIONS)
     assert sum(a["current"] for a in alts) == 1
     for a in alts:
-        same = cost.estimate(config_with(stack, a["settings"]))
+        same = cost_estimate(config_with(stack, a["settings"]))
         assert a["gpuNodeHourly"] == same["gpuNodeHourly"]
         assert a["expectedMonthly"] == same["expectedMonthly"]
-        current = cost.estimate(cfg)["expectedMonthly"]
+        current = cost_estimate(cfg)["expectedMonthly"]
         assert a["expectedVsCurrent"] == round(same["expectedMonthly"] - current, 2)
 
 
 def test_spot_and_commitments_are_cheaper_than_on_demand_for_prod():
-    alts = {a["purchaseOption"]: a for a in cost.alternatives(load_stack_file(stack_file("prod")))}
+    alts = {a["purchaseOption"]: a for a in cost_alternatives(load_stack_file(stack_file("prod")))}
     # GPU node: on-demand 0.706832 > 1y 0.445304 > spot 0.397336 > 3y 0.318075
     rates = [alts[o]["gpuNodeHourly"] for o in ("on-demand", "1y", "spot", "3y")]
     assert rates == sorted(rates, reverse=True)
@@ -404,6 +412,6 @@ def test_spot_and_commitments_are_cheaper_than_on_demand_for_prod():
 
 
 def test_commitment_alternative_warns_when_the_pool_is_not_busy_24_7():
-    alts = {a["purchaseOption"]: a for a in cost.alternatives(load_stack_file(stack_file("dev")))}
+    alts = {a["purchaseOption"]: a for a in cost_alternatives(load_stack_file(stack_file("dev")))}
     assert "billed every hour of its term" in alts["1y"]["note"]
     assert "note" not in alts["spot"]

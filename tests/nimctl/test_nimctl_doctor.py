@@ -34,20 +34,18 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
     ),
     "metrics-adapter-unavailable": (
         1,
+        # One cause, one finding: both APIServices of the group, the HPA's failure as evidence.
         [
             (
                 "metrics-api-unavailable",
                 "fix-metrics-adapter",
                 "apiservice/v1beta1.custom.metrics.k8s.io",
             ),
-            (
-                "metrics-api-unavailable",
-                "fix-metrics-adapter",
-                "apiservice/v1beta2.custom.metrics.k8s.io",
-            ),
-            ("hpa-metric-unavailable", "fix-hpa-metric", "hpa/llama3-8b-nim-llm"),
         ],
         [
+            "the custom.metrics.k8s.io API is not available (FailedDiscoveryCheck: "
+            "v1beta1.custom.metrics.k8s.io, v1beta2.custom.metrics.k8s.io)",
+            "seen: HPA llama3-8b-nim-llm (FailedGetPodsMetric): the HPA was unable",
             "FailedDiscoveryCheck: failing or missing response from https://10.8.0.12:8443/",
             "the server is currently unable to handle the request (get pods.custom.metrics",
         ],
@@ -237,13 +235,15 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
     ),
     "volume-zone-conflict": (
         1,
-        [("volume-zone-conflict", "use-regional-disk", POD)],
+        # G2 attaches no regional disk: one zone or the shared bucket, not a regional disk.
+        [("volume-zone-conflict", "keep-cache-in-gpu-zone", POD)],
         [
             "PVC model-store-llama3-8b-nim-llm-0 is a zonal disk in the zone of node "
             f"{GPU_NODE}, and no node of pod llama3-8b-nim-llm-0's pool can run there (its nodes "
             "are in us-central1-b)",
             "1 node(s) had volume node affinity conflict",
-            "nim-gke:nim.cacheReplication auto or regional",
+            "The GPU pool's machines (g2-standard-4) cannot attach a regional disk",
+            "nim-gke:nim.sharedCache.enabled true",
             "delete PVC model-store-llama3-8b-nim-llm-0 and the pod",
         ],
     ),
@@ -595,11 +595,11 @@ def test_bad_now(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The README's wait loop, run by bash against the real doctor: `python -m nimctl doctor` reads
+# The wait loop of docs/operations.md, run by bash against the real doctor: `nimctl doctor` reads
 # the next fixture of a sequence each time round (a cold start, then a failure, then an
 # unreadable namespace).
 
-README = Path(__file__).parents[2] / "README.md"
+OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 
 
 # `python -m nimctl doctor --from-file FILE`, without importing the other nimctl commands.
@@ -611,7 +611,7 @@ DOCTOR = (
 
 
 def _wait_loop() -> str:
-    (line,) = [ln for ln in README.read_text().splitlines() if ln.startswith("until python -m")]
+    (line,) = [ln for ln in OPERATIONS.read_text().splitlines() if ln.startswith("until nimctl ")]
     return line
 
 
@@ -626,15 +626,22 @@ def _wait_loop() -> str:
         ),
         (["gpu-scaling-up", "gpu-driver-installing", "gpu-quota-retry", "healthy"], 3, 1),
         (["spot-node-shutdown", "missing-file", "healthy"], 2, 1),
+        # Normal waits in GKE's own words (fixtures/doctor/gke): a Spot reclaim, a node back
+        # from NotReady, the first metric during the model load, then ready.
+        (
+            ["gke/spot-reclaimed", "gke/node-went-not-ready", "gke/hpa-metric-pending", "healthy"],
+            4,
+            0,
+        ),
     ],
 )
-def test_the_readme_wait_loop_ends_when_ready_or_when_something_needs_fixing(
+def test_the_documented_wait_loop_ends_when_ready_or_when_something_needs_fixing(
     sequence: list[str], rounds: int, status: int, tmp_path: Path
 ) -> None:
     script = f"""
 fixtures=({" ".join(sequence)})
 i=0
-python() {{
+nimctl() {{
     f=${{fixtures[$i]}}; i=$((i + 1))
     {sys.executable} -c "$DOCTOR" "{FIXTURES}/$f.json" > /dev/null 2>&1
 }}
@@ -647,7 +654,7 @@ echo "status=$? rounds=$i"
         capture_output=True,
         text=True,
         check=False,
-        cwd=README.parent,
+        cwd=OPERATIONS.parents[1],
         env={**os.environ, "DOCTOR": DOCTOR},
     )
     assert done.stdout.split() == [f"status={status}", f"rounds={rounds}"], done.stderr

@@ -1,8 +1,9 @@
 """``nimctl doctor`` on the Gateway's objects (issue 11): each rule against a variant of a fixture.
 
-The rules read condition types and reasons only (kubernetes-sigs/gateway-api apis/v1; GKE's
-policies: GoogleCloudPlatform/gke-gateway-api apis/networking/v1/shared_types.go), never GKE's
-messages, which the fixtures leave empty: ``test_the_message_is_not_what_is_judged`` holds it.
+The rules read condition types and reasons (kubernetes-sigs/gateway-api apis/v1; GKE's policies:
+GoogleCloudPlatform/gke-gateway-api apis/networking/v1/shared_types.go); of GKE's messages only
+its gceSync and GWCER wordings (``test_nimctl_doctor_gke.py``): any other message is not judged,
+``test_the_message_is_not_what_is_judged`` holds it.
 """
 
 from __future__ import annotations

@@ -229,3 +229,35 @@ def test_the_gateways_objects_are_read_from_their_api_groups() -> None:
     assert ("route-backend-not-ready", "drain-or-fix-version", "httproute/llama3-8b") in findings(
         doctor.diagnose(collected, now=SNAPSHOT)
     )
+
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def test_the_kubeconfig_hint_is_the_stacks_kubeconfig(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both hints (refused, no context) say what the README's set-up does: the kubeconfig the
+    stack exports (GKE's DNS endpoint, ADC: components/cluster.py make_kubeconfig), or gcloud
+    with --dns-endpoint and --location, which takes the zone of a zonal dev cluster as well as a
+    region (cloud.google.com/sdk/gcloud/reference/container/clusters/get-credentials); never
+    --region, which names no zonal cluster."""
+    from nimctl.doctor import live  # noqa: PLC0415
+
+    kubernetes = pytest.importorskip("kubernetes")
+    refused = live._api_error("Pod", "nim", kubernetes.client.ApiException(status=403))
+    from kubernetes.config.config_exception import ConfigException  # noqa: PLC0415
+
+    def no_context(**_: Any) -> None:
+        raise ConfigException("Invalid kube-config file. No configuration found.")
+
+    monkeypatch.setattr(kubernetes.config, "load_kube_config", no_context)
+    monkeypatch.setattr(kubernetes.config, "load_incluster_config", no_context)
+    with pytest.raises(doctor.DoctorInputError) as missing:
+        doctor.read_live(None, None, None)
+    readme = README.read_text(encoding="utf-8")
+    for hint in (refused, str(missing.value)):
+        assert "pulumi stack output kubeconfig --show-secrets > kubeconfig" in hint
+        assert "export KUBECONFIG=$PWD/kubeconfig" in hint
+        assert "--dns-endpoint" in hint and "--location ZONE_OR_REGION" in hint
+        assert "--region" not in hint
+    assert "pulumi stack output kubeconfig --show-secrets -s dev > kubeconfig && export " in readme
+    assert "no usable kube context (Invalid kube-config file" in str(missing.value)

@@ -1,17 +1,16 @@
-"""``nimctl plan``: the program's resources under mocks, no secrets, errors as preview, diffs."""
+"""``nimctl plan``: the program's resources under mocks, no secrets, errors as preview, --render.
+
+The diffs are in ``test_nimctl_plan_diff.py``."""
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
-import io
 import json
 import os
 import re
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,45 +26,15 @@ from tests.conftest import (
     run_program,
     stack_config,
 )
+from tests.nimctl.plan_stacks import (
+    STACKS,
+    capture,
+    plan_json,
+    plan_text,
+    stack_file,
+    write_copy,
+)
 from tests.test_chart_contract import program
-
-STACKS = ("dev", "prod")
-NIM_NAMESPACE = "nim-gke"
-
-
-def stack_file(stack: str) -> Path:
-    return ROOT / f"Pulumi.{stack}.yaml"
-
-
-@cache
-def plan_json(stack: str) -> str:
-    """``nimctl plan STACK --json`` as printed."""
-    args = plan.build_parser().parse_args(["plan", stack, "--json"])
-    return _capture(args)
-
-
-@cache
-def plan_text(stack: str) -> str:
-    args = plan.build_parser().parse_args(["plan", stack])
-    return _capture(args)
-
-
-def _capture(args: Any) -> str:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = args.func(args)
-    assert (code, err.getvalue()) == (0, "")
-    return out.getvalue()
-
-
-def write_copy(tmp_path: Path, stack: str, old: str, new: str) -> Path:
-    """``Pulumi.<stack>.yaml`` in ``tmp_path`` (same stack name) with one line edited."""
-    text = stack_file(stack).read_text()
-    assert text.count(old) == 1, f"{old!r} is not on exactly one line of Pulumi.{stack}.yaml"
-    path = tmp_path / f"Pulumi.{stack}.yaml"
-    path.write_text(text.replace(old, new))
-    return path
-
 
 # --- the resource list ------------------------------------------------------------------------
 
@@ -149,6 +118,38 @@ def test_dev_plan_shows_the_settings_that_matter():
         assert line in release
     ns = _block(text, "kubernetes:core/v1:Namespace", "ngc-namespace")
     assert 'metadata.labels["pod-security.kubernetes.io/enforce"]: "restricted"' in ns
+
+
+DASHBOARD = ("gcp:monitoring/dashboard:Dashboard", "observability-dashboard")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_dashboard_prints_as_one_line_unless_full(stack):
+    """The dashboard's JSON (12 KB, 700 lines) prints as what it is: its panels and sections,
+    counted in the layout the Monitoring API defines (googleapis/googleapis@
+    0dafa3963ef6fcb8a7f5daaa4bec12adb04de518: google/monitoring/dashboard/v1/layouts.proto,
+    MosaicLayout.tiles[].widget; a widget is a chart or a sectionHeader). --full prints it."""
+    (board,) = [r for r in json.loads(plan_json(stack))["resources"] if r["name"] == DASHBOARD[1]]
+    body = board["inputs"]["dashboardJson"]
+    parsed = json.loads(body)
+    widgets = [t["widget"] for t in parsed["mosaicLayout"]["tiles"]]
+    sections = sum(1 for w in widgets if "sectionHeader" in w)
+    charts = sum(1 for w in widgets if "xyChart" in w)
+    assert sections + charts == len(widgets) and sections >= 3 and charts >= 15
+    folded = (
+        f"dashboardJson: (Cloud Monitoring dashboard {json.dumps(parsed['displayName'])}: "
+        f"{charts} panels in {sections} sections, {len(body):,} characters of JSON; --full "
+        "prints it)"
+    )
+    text = plan_text(stack)
+    assert folded in _block(text, *DASHBOARD)
+    assert '"mosaicLayout"' not in text and max(map(len, text.splitlines())) < 400
+    # --full: the same plan with the document in place of that line, one line of it a line
+    full = capture("plan", stack, "--full")
+    pad = " " * 10
+    block = "\n".join([f"{pad}dashboardJson: |", *(f"{pad}    {x}" for x in body.splitlines())])
+    assert full.count(block) == 1
+    assert full.replace(block, pad + folded) == text
 
 
 def test_prod_plan_lists_the_gateway_and_its_network():
@@ -334,102 +335,6 @@ def test_a_missing_stack_file(run_cli):
     assert err.startswith("plan: no stack file for stack 'nosuchstack'")
 
 
-# --- diff -------------------------------------------------------------------------------------
-
-
-def test_diff_shows_exactly_the_changed_pool_bound(tmp_path, run_cli):
-    base = tmp_path / "base.json"
-    base.write_text(plan_json("dev"))
-    head = tmp_path / "head"
-    head.mkdir()
-    path = write_copy(head, "dev", "maxNodes: 2\n", "maxNodes: 3\n")
-
-    code, out, err = run_cli(plan, "plan", str(path), "--diff", str(base), "--json")
-    assert (code, err) == (0, "")
-    d = json.loads(out)
-    assert (d["added"], d["removed"]) == ([], [])
-    # The pool's bound, and the dashboard's line for it (the GPU-pool panel draws maxNodes).
-    changed, board = sorted(
-        d["changed"], key=lambda c: c["type"] != "gcp:container/nodePool:NodePool"
-    )
-    assert (changed["type"], changed["name"]) == ("gcp:container/nodePool:NodePool", "gpu-pool")
-    assert changed["changes"] == [
-        {"path": "autoscaling.totalMaxNodeCount", "change": "changed", "before": 2, "after": 3}
-    ]
-    assert (board["type"], board["name"]) == (
-        "gcp:monitoring/dashboard:Dashboard",
-        "observability-dashboard",
-    )
-    (line,) = board["changes"]
-    assert line["path"] == "dashboardJson"
-    assert '"label": "gpuPool.maxNodes",\n' in line["before"]
-    assert '"value": 2.0' in line["before"] and '"value": 3.0' in line["after"]
-    # Only the cost estimate's peak (the pool at maxNodes) follows among the outputs.
-    assert {c["path"].split(".")[0] for c in d["outputs"]} == {"costEstimate"}
-    peak = [c for c in d["outputs"] if c["path"] == "costEstimate.peakMonthly"]
-    assert len(peak) == 1 and peak[0]["after"] > peak[0]["before"]
-
-    code, out, _ = run_cli(plan, "plan", str(path), "--diff", str(base))
-    assert code == 0
-    assert "  ~ gcp:container/nodePool:NodePool  gpu-pool\n" in out
-    assert "      ~ autoscaling.totalMaxNodeCount: 2 => 3\n" in out
-    assert "0 to add, 0 to remove, 2 to change" in out
-
-
-def test_diff_of_an_unchanged_stack_is_empty(tmp_path, run_cli):
-    base = tmp_path / "base.json"
-    base.write_text(plan_json("prod"))
-    code, out, _ = run_cli(plan, "plan", "prod", "--diff", str(base), "--json")
-    assert code == 0
-    d = json.loads(out)
-    assert (d["added"], d["removed"], d["changed"], d["outputs"]) == ([], [], [], [])
-    code, out, _ = run_cli(plan, "plan", "prod", "--diff", str(base))
-    assert "No changes." in out
-
-
-def test_diff_shows_the_resources_a_new_model_adds(tmp_path, run_cli):
-    base = tmp_path / "base.json"
-    base.write_text(plan_json("dev"))
-    model = (
-        "      - name: meta/llama-3.2-1b-instruct\n"
-        '        tag: "1.8.5"\n'
-        "        cacheSize: 20Gi\n"
-        "  nim-gke:security:\n"
-    )
-    path = write_copy(tmp_path, "dev", "  nim-gke:security:\n", model)
-    code, out, err = run_cli(plan, "plan", str(path), "--diff", str(base), "--json")
-    assert (code, err) == (0, "")
-    d = json.loads(out)
-    # Issue 11: the model's version (release <release>-<tag>) and its stable Service <release>
-    version = "nim-llama-3-2-1b-instruct-1-8-5"
-    assert sorted((r["type"], r["name"]) for r in d["added"]) == [
-        ("kubernetes:core/v1:Service", "svc-llama-3-2-1b-instruct-service"),
-        ("kubernetes:helm.sh/v3:Release", f"{version}-release"),
-        ("kubernetes:monitoring.googleapis.com/v1:PodMonitoring", f"{version}-metrics"),
-        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{version}-ingress"),
-        ("nim-gke:nim:ModelService", "svc-llama-3-2-1b-instruct"),
-        ("nim-gke:nim:NimRelease", version),
-    ]
-    assert d["removed"] == []
-    added = {c["path"] for c in d["outputs"] if c["change"] == "added"}
-    assert {
-        'models["llama-3-2-1b-instruct"]',
-        'portForward["llama-3-2-1b-instruct"]',
-        'rollout["llama-3-2-1b-instruct"]["llama-3-2-1b-instruct-1-8-5"]',
-    } <= added
-    code, out, _ = run_cli(plan, "plan", str(path), "--diff", str(base))
-    assert f"  + kubernetes:helm.sh/v3:Release  {version}-release" in out
-    assert FAKE_NGC_KEY not in out and plan.PLACEHOLDER_KEY not in out
-
-
-def test_diff_refuses_a_file_that_is_not_a_plan(tmp_path, run_cli):
-    other = tmp_path / "other.json"
-    other.write_text('{"hello": 1}')
-    code, out, err = run_cli(plan, "plan", "dev", "--diff", str(other))
-    assert (code, out) == (plan.EXIT_FAILED, "")
-    assert err == "plan: not a nimctl-plan/v1 document (format: None)\n"
-
-
 # --- the engine outside pytest, and run after run ---------------------------------------------
 
 
@@ -568,88 +473,3 @@ def test_render_shows_the_pod_spec_of_the_real_chart(stack, run_cli):
     assert "  pod spec:\n" in text
     assert f"      image: {image}" in text
     assert FAKE_NGC_KEY not in text and plan.PLACEHOLDER_KEY not in text
-
-
-# --- issue 11: the README's walk-through, as `nimctl plan --diff` shows each edit --------------
-
-MODEL = "        release: llama3-8b\n        cacheSize: 50Gi\n"
-AT_POOL_MAX = {"gpu-pool", "observability-dashboard", "observability-alert-gpupoolatmax"}
-"""What gpuPool.maxNodes changes: the pool, the dashboard's line at it, the alert that compares."""
-
-
-POOL_MAX = "    maxNodes: 2\n"
-
-
-def _edited(tmp_path: Path, name: str, tag: str, canary: str = "", max_nodes: int = 4) -> Path:
-    """prod with the README's edits: the tag, the canary block, and gpuPool.maxNodes (4 while two
-    versions run: each version's HPA may scale to monitoring.hpa.maxReplicas, 2)."""
-    text = stack_file("prod").read_text()
-    assert text.count(MODEL) == 1 and text.count('tag: "1.0.3"') == 1
-    assert text.count(POOL_MAX) == 1
-    text = text.replace('tag: "1.0.3"', f'tag: "{tag}"').replace(MODEL, MODEL + canary)
-    text = text.replace(POOL_MAX, f"    maxNodes: {max_nodes}\n")
-    folder = tmp_path / name
-    folder.mkdir()
-    path = folder / "Pulumi.prod.yaml"
-    path.write_text(text)
-    return path
-
-
-def _plan(path: Path) -> dict:
-    return plan.plan(plan.stack_input(path))
-
-
-def test_the_walk_through_edits_change_what_the_readme_says(tmp_path):
-    at = {
-        w: _edited(
-            tmp_path,
-            f"w{w}",
-            "1.0.3",
-            f'        canary:\n          tag: "1.1.2"\n          weight: {w}\n',
-        )
-        for w in (10, 50, 100)
-    }
-    promoted = _plan(_edited(tmp_path, "promoted", "1.1.2"))
-    shrunk = _plan(_edited(tmp_path, "shrunk", "1.1.2", max_nodes=2))
-    base, ten, fifty, hundred = _plan(stack_file("prod")), *(_plan(at[w]) for w in (10, 50, 100))
-    # 1. the canary at 10 % and room for it: a new release, its policies; the route, the pool's
-    # bound and what follows it (the dashboard's line, the gpuPoolAtMax alert) change
-    d = plan.diff(base, ten)
-    added = {(r["type"], r["name"]) for r in d["added"]}
-    assert ("kubernetes:helm.sh/v3:Release", "nim-llama3-8b-1-1-2-release") in added
-    assert (
-        "kubernetes:networking.gke.io/v1:HealthCheckPolicy",
-        "gateway-llama3-8b-1-1-2-nim-llm-health",
-    ) in added
-    assert d["removed"] == []
-    assert {c["name"] for c in d["changed"]} == {"gateway-llama3-8b-route"} | AT_POOL_MAX
-    (pool,) = [c for c in d["changed"] if c["name"] == "gpu-pool"]
-    assert pool["changes"] == [
-        {"path": "autoscaling.totalMaxNodeCount", "change": "changed", "before": 2, "after": 4}
-    ]
-    # 2. 50 %: only the route
-    d = plan.diff(ten, fifty)
-    assert (d["added"], d["removed"]) == ([], [])
-    assert [c["name"] for c in d["changed"]] == ["gateway-llama3-8b-route"]
-    # 3a. 100 %: the route, and the model's Service follows the canary
-    d = plan.diff(fifty, hundred)
-    assert sorted(c["name"] for c in d["changed"]) == [
-        "gateway-llama3-8b-route",
-        "svc-llama3-8b-service",
-    ]
-    # 3b. promote: nothing of the new version changes; the old one goes; the route drops it
-    d = plan.diff(hundred, promoted)
-    assert d["added"] == []
-    assert [c["name"] for c in d["changed"]] == ["gateway-llama3-8b-route"]
-    removed = {r["name"] for r in d["removed"]}
-    assert "nim-llama3-8b-1-0-3-release" in removed
-    assert not [n for n in removed if "1-1-2" in n]
-    # 3c. back to maxNodes 2 once one version runs: the pool's bound and what follows it
-    d = plan.diff(promoted, shrunk)
-    assert (d["added"], d["removed"]) == ([], [])
-    assert {c["name"] for c in d["changed"]} == AT_POOL_MAX
-    # roll back (at 10 %): the canary's resources go, the route is 100 % the model's again
-    d = plan.diff(ten, _plan(_edited(tmp_path, "rolled-back", "1.0.3")))
-    assert d["added"] == []
-    assert [c["name"] for c in d["changed"]] == ["gateway-llama3-8b-route"]
-    assert {r["name"] for r in d["removed"]} and all("1-1-2" in r["name"] for r in d["removed"])

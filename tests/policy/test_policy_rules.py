@@ -21,6 +21,7 @@ from policy_cases import (
 )
 
 from policy.nim_gke_policies import rules
+from policy.nim_gke_policies.engine import path_keys
 from policy.nim_gke_policies.model import UNKNOWN
 
 
@@ -428,8 +429,9 @@ NO_DCGM = (
     'metrics. Add "DCGM" (next to "SYSTEM_COMPONENTS").'
 )
 WORKLOAD_COMPONENTS = "STORAGE, HPA, POD, DAEMONSET, DEPLOYMENT, STATEFULSET, KUBELET, CADVISOR"
-# FACTS 22 (hashicorp/terraform-provider-google#15704): enable_components replaces GKE's default
-# list, so a cluster that names only SYSTEM_COMPONENTS and DCGM loses the kube-state metrics.
+# enable_components replaces GKE's default list, so a cluster that names only SYSTEM_COMPONENTS
+# and DCGM loses the kube-state metrics
+# (https://github.com/hashicorp/terraform-provider-google/issues/15704).
 NO_WORKLOAD_METRICS = (
     "monitoringConfig.enableComponents is {} and lacks {}: enable_components replaces GKE's "
     "defaults, so pod readiness, restarts, HPA and volume state are not in Cloud Monitoring. "
@@ -653,6 +655,10 @@ CPU_POOL = edit(
     (("nodeConfig", "machineType"), "e2-standard-4"),
     (("nodeConfig", "guestAccelerators"), DELETE),
 )
+# The GKE API's GPUDriverInstallationConfig.GPUDriverVersion: GPU_DRIVER_VERSION_UNSPECIFIED
+# "Default value is to not install any GPU driver" (google.container.v1; terraform-provider-google
+# website/docs/r/container_cluster.html.markdown adds that from GKE 1.30.1-gke.1156000 it installs
+# the "Default" driver). Either way the rule asks for DEFAULT or LATEST by name.
 
 
 @pytest.mark.parametrize(
@@ -678,7 +684,7 @@ CPU_POOL = edit(
             ),
         ),
         case(
-            "driver config missing (FACTS 7)",
+            "driver config missing (the API installs no driver for an unset version)",
             edit(
                 NODE_POOL,
                 (("nodeConfig", "guestAccelerators", 0, "gpuDriverInstallationConfig"), DELETE),
@@ -722,6 +728,36 @@ CPU_POOL = edit(
 )
 def test_gke_gpu_driver(props, messages, unknowns, config):
     assert_findings("gke-gpu-driver", props, messages, unknowns, config)
+
+
+# Accelerator-optimized machine types come with a fixed model and number of NVIDIA GPUs attached
+# (https://cloud.google.com/compute/docs/accelerator-optimized-machines); N1 machines get GPUs only
+# when guestAccelerators attaches them.
+@pytest.mark.parametrize(
+    ("machine", "comes_with_gpus"),
+    [
+        ("a2-highgpu-1g", True),
+        ("a2-ultragpu-1g", True),
+        ("a3-highgpu-8g", True),
+        ("a4-highgpu-8g", True),
+        ("g2-standard-4", True),
+        ("g4-standard-48", True),
+        ("n1-standard-8", False),
+    ],
+)
+def test_gke_gpu_driver_knows_which_machines_come_with_gpus(machine, comes_with_gpus):
+    props = edit(
+        NODE_POOL,
+        (("nodeConfig", "machineType"), machine),
+        (("nodeConfig", "guestAccelerators"), DELETE),
+    )
+    expected = [
+        f'nodeConfig.machineType is "{machine}", which comes with GPUs, but '
+        "nodeConfig.guestAccelerators is unset, so no GPU driver is requested. Declare "
+        "guest_accelerators (the machine's GPU type and count) with "
+        "gpu_driver_installation_config."
+    ]
+    assert check("gke-gpu-driver", props).messages == (expected if comes_with_gpus else [])
 
 
 # --- no-public-load-balancer: Services ----------------------------------------------------------
@@ -782,7 +818,7 @@ def test_no_public_load_balancer_service(props, messages, unknowns, config):
     )
 
 
-# --- no-public-load-balancer: the Gateway (issue 11) -------------------------------------------
+# --- no-public-load-balancer: the Gateway ------------------------------------------------------
 
 GATEWAY = {
     "apiVersion": "gateway.networking.k8s.io/v1",
@@ -1121,6 +1157,21 @@ def test_nim_gpu_scheduling(props, messages, unknowns, config):
             ["stringData"],
             id="unmarked data unknown during preview",
         ),
+        # The nim-llm chart's image pull Secret is type kubernetes.io/dockerconfigjson with the
+        # key under .dockerconfigjson (NVIDIA/nim-deploy@ded6de861fc4:
+        # helm/nim-llm/templates/secrets.yaml).
+        pytest.param(
+            PULL_SECRET,
+            (),
+            [
+                "stringData carries .dockerconfigjson but stringData is not in the resource's "
+                "additionalSecretOutputs: the NGC key could land in plain text in the Pulumi "
+                "state. Create it with pulumi_kubernetes.core.v1.Secret (which marks data and "
+                'stringData secret) or pass additional_secret_outputs=["stringData"].'
+            ],
+            [],
+            id="pull Secret registered without secret outputs",
+        ),
     ],
 )
 def test_ngc_secret_values_secret(props, secret_outputs, messages, unknowns):
@@ -1201,3 +1252,25 @@ def test_nim_namespace_pod_security(props, messages, unknowns, config):
 )
 def test_is_nim_chart(chart, expected):
     assert rules.is_nim_chart(chart) is expected
+
+
+@pytest.mark.parametrize(
+    ("path", "keys"),
+    [
+        ("deletionProtection", ("deletionProtection",)),
+        (
+            "nodeConfig.workloadMetadataConfig.mode",
+            ("nodeConfig", "workloadMetadataConfig", "mode"),
+        ),
+        (
+            'values.resources.limits["nvidia.com/gpu"]',
+            ("values", "resources", "limits", "nvidia.com/gpu"),
+        ),
+        (
+            'metadata.labels["pod-security.kubernetes.io/enforce"]',
+            ("metadata", "labels", "pod-security.kubernetes.io/enforce"),
+        ),
+    ],
+)
+def test_a_check_reads_the_path_its_message_names(path, keys):
+    assert path_keys(path) == keys

@@ -1,0 +1,164 @@
+"""The stack's shape: what a validated config makes, computed once by :func:`stack_shape`.
+
+The GPU pools, the versions of each model (one Helm release each), where their model files are
+cached, the route that leads to each model's versions, and what the dashboard and the alerts
+watch: frozen dataclasses, derived from the
+:class:`~nimgke.config.StackConfig` by one pure function. ``__main__.py`` turns the shape into
+components, the cost model (:mod:`nimgke.cost`) prices it; neither derives it again from the
+settings. (Not :mod:`nimgke.config.shape`, the first pass of validation: the settings' types.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nimgke.config import StackConfig
+from nimgke.config.pools import GREEN_POOL, MAIN_POOL
+from nimgke.config.settings import GpuPoolSettings
+from nimgke.config.versions import Version, route_prefix, stable_target, versions
+from nimgke.observability import Scope
+
+
+@dataclass(frozen=True)
+class PoolShape:
+    """A GPU node pool: everything :class:`components.gpu_node_pool.GpuNodePool` takes from the
+    stack file."""
+
+    name: str
+    """``gpu`` (``gpuPool``) or ``green`` (``greenPool``): the versions' ``pool``."""
+    zones: tuple[str, ...]
+    """The pool's zones, else the cluster's."""
+    machine_type: str
+    gpu_type: str
+    gpu_count: int
+    """GPUs per node."""
+    min_nodes: int
+    """Total across the zones."""
+    max_nodes: int
+    """Total across the zones."""
+    spot: bool
+    driver_version: str
+    disk_size_gb: int
+    disk_type: str
+    image_streaming: bool
+    image_cache_disk: str | None
+    """The disk image attached as a secondary boot disk with the NIM image preloaded, if any."""
+
+
+@dataclass(frozen=True)
+class CacheShape:
+    """Where the versions keep their model files: a disk per replica (the chart's claim template,
+    of ``storage_class``), or with ``shared`` one bucket every replica mounts, a directory (and a
+    claim) per version. Each version's size is its ``plan.cache_size``."""
+
+    shared: bool
+    """``nim.sharedCache.enabled``: the bucket is the cache, there is no disk per replica."""
+    storage_class: str
+    """The StorageClass the chart's claims name."""
+    disk_type: str
+    """The persistent disk type behind ``storage_class``."""
+    regional: bool
+    """A regional disk (replicated across ``zones``); else zonal."""
+    zones: tuple[str, ...]
+    """The GPU zones: where a regional disk keeps its replicas."""
+
+
+@dataclass(frozen=True)
+class RouteShape:
+    """How a model is reached: its Gateway path, its versions' shares, its stable Service."""
+
+    model: str
+    """The model's release name: its stable Service and its path."""
+    prefix: str
+    """The Gateway path of its OpenAI API."""
+    backends: tuple[Version, ...]
+    """The model's versions, main first, each with its ``weight`` (percent of requests)."""
+    stable: Version
+    """The version the stable Service selects (a selector cannot split traffic)."""
+
+
+@dataclass(frozen=True)
+class StackShape:
+    """What the stack makes, as :func:`stack_shape` derives it from a validated config."""
+
+    gpu_pool: PoolShape
+    green_pool: PoolShape | None
+    """Declared for a blue/green rollout, else None."""
+    versions: tuple[Version, ...]
+    """Every version of every model, mains first within each model."""
+    cache: CacheShape
+    routes: tuple[RouteShape, ...]
+    """One per model, in the order of ``nim.models``."""
+    scope: Scope
+    """What the dashboard and the alert policies watch: the cluster, the NIM namespace, gpuPool."""
+
+    @property
+    def pools(self) -> tuple[PoolShape, ...]:
+        """The GPU pools: ``gpu``, then ``green`` if declared."""
+        return (self.gpu_pool,) if self.green_pool is None else (self.gpu_pool, self.green_pool)
+
+    def pool(self, name: str) -> PoolShape:
+        """The pool a version names (validation lets a version name only a declared pool)."""
+        return {p.name: p for p in self.pools}[name]
+
+    def replicas_on(self, pool: str) -> int:
+        """Replicas of every version (main and canary) that runs on ``pool``."""
+        return sum(v.plan.replicas for v in self.versions if v.pool == pool)
+
+
+def _pool(name: str, p: GpuPoolSettings, cluster_zones: list[str]) -> PoolShape:
+    return PoolShape(
+        name=name,
+        zones=tuple(p.zones or cluster_zones),
+        machine_type=p.machine_type,
+        gpu_type=p.gpu_type,
+        gpu_count=p.gpu_count,
+        min_nodes=p.min_nodes,
+        max_nodes=p.max_nodes,
+        spot=p.spot,
+        driver_version=p.driver_version,
+        disk_size_gb=p.disk_size_gb,
+        disk_type=p.disk_type,
+        image_streaming=p.image_streaming,
+        image_cache_disk=p.image_cache_disk.disk_image if p.image_cache_disk else None,
+    )
+
+
+def stack_shape(cfg: StackConfig) -> StackShape:
+    """The shape of a validated stack (pure: reads ``cfg`` only)."""
+    s = cfg.settings
+    zones = s.cluster.zones
+    gpu = _pool(MAIN_POOL, s.gpu_pool, zones)
+    green = None if s.green_pool is None else _pool(GREEN_POOL, s.green_pool, zones)
+    all_versions = tuple(versions(cfg))
+    by_model: dict[str, list[Version]] = {}
+    for v in all_versions:
+        by_model.setdefault(v.model, []).append(v)
+    return StackShape(
+        gpu_pool=gpu,
+        green_pool=green,
+        versions=all_versions,
+        cache=CacheShape(
+            shared=s.nim.shared_cache.enabled,
+            storage_class=cfg.cache_storage_class,
+            disk_type=cfg.cache_disk_type,
+            regional=cfg.cache_regional,
+            zones=gpu.zones,
+        ),
+        routes=tuple(
+            RouteShape(
+                model=model,
+                prefix=route_prefix(model),
+                backends=tuple(vs),
+                stable=stable_target(vs),
+            )
+            for model, vs in by_model.items()
+        ),
+        scope=Scope(
+            stack=cfg.stack,
+            cluster=cfg.cluster_name,
+            namespace=s.nim.namespace,
+            gpu_min_nodes=gpu.min_nodes,
+            gpu_max_nodes=gpu.max_nodes,
+        ),
+    )

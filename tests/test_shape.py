@@ -1,0 +1,225 @@
+"""The stack's shape (nimgke/shape.py): exactly what dev, prod and a rollout variant make.
+
+Pure: no engine. Each expected value follows from the stack file (pools, zones, the storage class)
+or from a rule pinned elsewhere: version names and weights in ``test_rollout_config.py``, the
+regional cache class in ``test_chart_contract.py``, the catalog's cpu/memory for a g2-standard-8
+in ``test_config_validation.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from nimgke.config import StackConfig, parse
+from nimgke.config.versions import Version
+from nimgke.observability import Scope
+from nimgke.shape import CacheShape, PoolShape, RouteShape, StackShape, stack_shape
+from tests.test_config_validation import raw_stack
+from tests.test_rollout_config import GREEN, stack
+
+TWO_ZONES = ("us-central1-a", "us-central1-c")
+CACHE_DISK_IMAGE = "global/images/nim-llama3-8b-1-1-2"
+ZONAL_CACHE = CacheShape(
+    shared=False,
+    storage_class="standard-rwo",
+    disk_type="pd-balanced",
+    regional=False,
+    zones=("us-central1-a",),
+)
+"""dev's: a zonal pd-balanced disk per replica, of GKE's built-in standard-rwo."""
+REGIONAL_CACHE = CacheShape(
+    shared=False,
+    storage_class="nim-cache-regional-pd-ssd",
+    disk_type="pd-ssd",
+    regional=True,
+    zones=TWO_ZONES,
+)
+"""prod's: premium-rwo's pd-ssd as a regional disk, since the GPU pool spans two zones."""
+
+
+def gpu_pool(**changes: object) -> PoolShape:
+    """dev's gpuPool, changed."""
+    pool = PoolShape(
+        name="gpu",
+        zones=("us-central1-a",),
+        machine_type="g2-standard-4",
+        gpu_type="nvidia-l4",
+        gpu_count=1,
+        min_nodes=0,
+        max_nodes=2,
+        spot=True,
+        driver_version="LATEST",
+        disk_size_gb=200,
+        disk_type="pd-balanced",
+        image_streaming=True,
+        image_cache_disk=None,
+    )
+    return dataclasses.replace(pool, **changes)
+
+
+def config(name: str, raw: dict) -> StackConfig:
+    return parse(name, raw, (True, True))
+
+
+def route(*backends: Version, stable: Version) -> RouteShape:
+    """llama3-8b's route: its path, and its versions behind it."""
+    return RouteShape(model="llama3-8b", prefix="/llama3-8b/v1", backends=backends, stable=stable)
+
+
+def scope(stack: str, gpu_min_nodes: int, gpu_max_nodes: int) -> Scope:
+    """What a stack's dashboard and alerts watch: nim-<stack>, the nim namespace, gpuPool."""
+    return Scope(
+        stack=stack,
+        cluster=f"nim-{stack}",
+        namespace="nim",
+        gpu_min_nodes=gpu_min_nodes,
+        gpu_max_nodes=gpu_max_nodes,
+    )
+
+
+def main_version(cfg: StackConfig, weight: int = 100) -> Version:
+    """The model's main version: its tag on gpuPool, its plan the validated model's."""
+    (plan,) = cfg.models
+    assert (plan.tag, plan.release, plan.pool) == ("1.0.3", "llama3-8b", "gpu")
+    return Version(
+        model="llama3-8b",
+        index=0,
+        role="main",
+        release="llama3-8b-1-0-3",
+        pool="gpu",
+        weight=weight,
+        plan=plan,
+    )
+
+
+def test_dev_is_one_pool_one_version_one_zonal_disk_per_replica():
+    cfg = config("dev", raw_stack("dev"))
+    main = main_version(cfg)
+    assert stack_shape(cfg) == StackShape(
+        gpu_pool=gpu_pool(),
+        green_pool=None,
+        versions=(main,),
+        cache=ZONAL_CACHE,
+        routes=(route(main, stable=main),),
+        scope=scope("dev", 0, 2),
+    )
+
+
+def test_prod_spans_two_zones_with_a_warm_node_and_a_regional_ssd_cache():
+    cfg = config("prod", raw_stack("prod"))
+    main = main_version(cfg)
+    assert stack_shape(cfg) == StackShape(
+        gpu_pool=gpu_pool(zones=TWO_ZONES, min_nodes=1, spot=False),
+        green_pool=None,
+        versions=(main,),
+        cache=REGIONAL_CACHE,
+        routes=(route(main, stable=main),),
+        scope=scope("prod", 1, 2),
+    )
+
+
+def rollout() -> StackConfig:
+    """prod with room for a canary: 10 % of llama3-8b on 1.1.2 on a greenPool of g2-standard-8
+    whose nodes boot with the image preloaded."""
+    green = {**GREEN, "imageCacheDisk": {"diskImage": CACHE_DISK_IMAGE}}
+    canary = {"tag": "1.1.2", "weight": 10, "pool": "green"}
+    return config("prod", stack(canary=canary, green=green))
+
+
+def test_a_canary_on_green_pool_is_a_second_pool_version_and_backend():
+    cfg = rollout()
+    main = main_version(cfg, weight=90)
+    # The canary runs the model's settings at its own tag on greenPool's machine: the cpu and
+    # memory a g2-standard-8 gives, and no profile (the catalog pins none for 1.1.2 on one L4).
+    canary = Version(
+        model="llama3-8b",
+        index=0,
+        role="canary",
+        release="llama3-8b-1-1-2-green",
+        pool="green",
+        weight=10,
+        plan=dataclasses.replace(
+            main.plan,
+            tag="1.1.2",
+            pool="green",
+            cpu="7",
+            memory="27Gi",
+            profile=None,
+            profile_from="none",
+        ),
+    )
+    assert stack_shape(cfg) == StackShape(
+        gpu_pool=gpu_pool(zones=TWO_ZONES, min_nodes=1, max_nodes=4, spot=False),
+        # greenPool's zones are unset: the cluster's, like gpuPool's.
+        green_pool=gpu_pool(
+            name="green",
+            zones=TWO_ZONES,
+            machine_type="g2-standard-8",
+            spot=False,
+            image_cache_disk=CACHE_DISK_IMAGE,
+        ),
+        versions=(main, canary),
+        cache=REGIONAL_CACHE,
+        routes=(route(main, canary, stable=main),),
+        # The dashboard's and the alerts' pool is gpuPool (its bounds, 1..4 here).
+        scope=scope("prod", 1, 4),
+    )
+
+
+def test_pools_are_found_by_the_name_a_version_gives():
+    shape = stack_shape(rollout())
+    assert [p.name for p in shape.pools] == ["gpu", "green"]
+    assert shape.pool("green") is shape.green_pool
+    assert [shape.pool(v.pool).machine_type for v in shape.versions] == [
+        "g2-standard-4",
+        "g2-standard-8",
+    ]
+    assert (shape.replicas_on("gpu"), shape.replicas_on("green")) == (1, 1)
+    with pytest.raises(KeyError):
+        stack_shape(config("dev", raw_stack("dev"))).pool("green")
+
+
+def test_replicas_on_a_pool_count_every_version_on_it():
+    raw = stack(canary={"tag": "1.1.2", "weight": 10, "replicas": 2})
+    raw["nim-gke:monitoring"]["hpa"]["enabled"] = False
+    shape = stack_shape(config("prod", raw))
+    assert [(v.role, v.pool, v.plan.replicas) for v in shape.versions] == [
+        ("main", "gpu", 1),
+        ("canary", "gpu", 2),
+    ]
+    assert (shape.replicas_on("gpu"), shape.replicas_on("green")) == (3, 0)
+
+
+def test_at_weight_100_the_route_keeps_both_backends_and_the_stable_service_follows_the_canary():
+    shape = stack_shape(config("prod", stack(canary={"tag": "1.1.2", "weight": 100})))
+    (route,) = shape.routes
+    assert [(v.release, v.weight) for v in route.backends] == [
+        ("llama3-8b-1-0-3", 0),
+        ("llama3-8b-1-1-2", 100),
+    ]
+    assert route.stable is route.backends[1]
+
+
+def test_a_pools_own_zones_win_over_the_clusters():
+    raw = raw_stack("dev")
+    raw["nim-gke:cluster"]["zones"] = list(TWO_ZONES)
+    raw["nim-gke:gpuPool"]["zones"] = ["us-central1-c"]
+    raw["nim-gke:greenPool"] = {**GREEN, "zones": ["us-central1-c"]}
+    shape = stack_shape(config("dev", raw))
+    assert [p.zones for p in shape.pools] == [("us-central1-c",), ("us-central1-c",)]
+    # One GPU zone: a zonal disk there (cacheReplication auto).
+    assert shape.cache == dataclasses.replace(ZONAL_CACHE, zones=("us-central1-c",))
+
+
+def test_the_shared_cache_is_the_bucket_with_the_storage_class_the_claims_name():
+    raw = raw_stack("dev")
+    raw["nim-gke:nim"]["sharedCache"] = {"enabled": True}
+    assert stack_shape(config("dev", raw)).cache == dataclasses.replace(ZONAL_CACHE, shared=True)
+
+
+def test_the_shape_is_frozen():
+    shape = stack_shape(config("dev", raw_stack("dev")))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        shape.gpu_pool.max_nodes = 5  # type: ignore[misc]
