@@ -9,11 +9,14 @@ Each command lives in its own module ``nimctl/<command>.py`` exposing
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import os
 import signal
 import sys
 from collections.abc import Sequence
+
+from nimctl._cli import close_event_loops
 
 COMMANDS = ("plan", "cost", "smoke", "bench", "doctor", "timeline")
 
@@ -38,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    atexit.unregister(close_event_loops)  # once, however often main() runs in one process
+    atexit.register(close_event_loops)
     try:
         status = int(args.func(args) or 0)
         # Flush here, inside the try: a pipe closed by its reader otherwise fails at exit.
