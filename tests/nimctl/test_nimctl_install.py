@@ -23,20 +23,21 @@ NIMCTL = Path(sys.executable).parent / "nimctl"
 """The console script `pip install -r requirements-dev.txt` (its `-e .`) puts in the virtualenv."""
 
 
-def nimctl(*argv: str, cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def user_env() -> dict[str, str]:
+    """The environment a user's shell gives a command: this one without pytest's variables."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+
+
+def fresh_process(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, timeout=180, check=False, env=user_env()
+    )
+
+
+def nimctl(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     if not NIMCTL.is_file():
         pytest.fail(f"{NIMCTL} is missing: install with `pip install -r requirements-dev.txt`")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    return subprocess.run(  # type: ignore[call-overload, no-any-return]
-        [str(NIMCTL), *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env=env,
-        **kwargs,
-    )
+    return fresh_process([str(NIMCTL), *argv], cwd)
 
 
 def plan_json_in_process(path: Path) -> dict:
@@ -127,7 +128,7 @@ def test_output_cut_by_a_pipe_ends_quietly_with_the_sigpipe_status():
         stdout=write_end,
         stderr=subprocess.PIPE,
         text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
+        env=user_env(),
     )
     os.close(write_end)
     first = b""
@@ -164,14 +165,6 @@ def test_no_event_loop_is_left_open_for_the_interpreter_to_finalise():
     shutdown, one can print "Exception ignored in: <function BaseEventLoop.__del__ ...>
     ValueError: Invalid file descriptor: -1" (seen about once in 100 runs). nimctl closes them all
     at exit, before the interpreter tears down, so none is left to chance."""
-    done = subprocess.run(
-        [sys.executable, "-c", _OPEN_LOOPS_AFTER_A_PLAN],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
-    )
+    done = fresh_process([sys.executable, "-c", _OPEN_LOOPS_AFTER_A_PLAN], ROOT)
     # The plan leaves loops open (this test sees the cause), and none is open after the exit hooks.
     assert (done.returncode, done.stdout, done.stderr) == (0, "0 True 0\n", "")
