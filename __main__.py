@@ -13,13 +13,15 @@ from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
 from components.metrics_adapter import MetricsAdapter, MetricsAdapterArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
-from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
+from components.ngc_secrets import NgcSecrets, NgcSecretsArgs, clean_ngc_key, stored_key_warning
 from components.nim_release import READY_TIMEOUT_SECONDS, NimRelease, NimReleaseArgs
 from components.observability import Observability, ObservabilityArgs
+from components.pool_changes import OUTPUT as POOLS_OUTPUT
+from components.pool_changes import PoolChangeWatch, PoolChangeWatchArgs
 from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
 from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
-from nimgke.config.pools import GREEN_POOL, MAIN_POOL
+from nimgke.config.pools import GREEN_POOL, MAIN_POOL, POOL_KEYS
 from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
 from nimgke.pricing import PriceError
@@ -68,10 +70,11 @@ cluster = GkeCluster(
         maintenance_days=list(sec.maintenance_window.days),
         gateway_proxy_subnet=s.gateway.proxy_subnet_cidr if s.gateway.enabled else None,
         gcs_fuse_csi=cache.shared,
+        image_streaming=any(pool.image_streaming for pool in shape.pools),
     ),
 )
 
-# gpuPool, and greenPool when declared for a blue/green rollout (README "Rollouts"). Each is
+# gpuPool, and greenPool when declared for a blue/green rollout (docs/rollouts.md). Each is
 # named after its pool (gpu, green): the name is in the URN of every resource of the pool.
 pools = {
     pool.name: GpuNodePool(
@@ -86,19 +89,29 @@ pools = {
     )
     for pool in shape.pools
 }
+# `pulumi preview` warns when an edit replaces one of them or recreates its nodes.
+pool_watch = PoolChangeWatch("pool-changes", PoolChangeWatchArgs(pools=shape.pools, keys=POOL_KEYS))
 
 ngc_access = None
 if sec.ngc_key_source == "secretManager":
     # get_secret_version_access needs only secretmanager.versions.access (secretAccessor);
-    # get_secret_version also reads version metadata (versions.get) (FACTS 23).
+    # get_secret_version also reads version metadata (versions.get).
     ngc_access = gcp.secretmanager.get_secret_version_access_output(
         project=cfg.project, secret=sec.ngc_secret
     )
-    ngc_api_key = pulumi.Output.secret(ngc_access.secret_data)
+    raw_key: pulumi.Input[str] = ngc_access.secret_data
+    if s.registry.mirror:
+        pulumi.Output.all(ngc_access.name, ngc_access.secret_data).apply(
+            lambda v: (
+                (w := stored_key_warning(str(sec.ngc_secret), v[0], v[1])) and pulumi.log.warn(w)
+            )
+        )
 else:
-    ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+    raw_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+# Stripped (a shell here-string adds a newline) and secret, once for every consumer.
+ngc_api_key = clean_ngc_key(raw_key)
 
-# Issue 13: the NIM image through an Artifact Registry remote repository in front of nvcr.io.
+# The NIM image through an Artifact Registry remote repository in front of nvcr.io.
 registry_url: str | None = None
 mirror_deps: list[pulumi.Resource] = []
 project_number = gcp.organizations.get_project_output(project_id=cfg.project).number
@@ -115,7 +128,6 @@ if s.registry.mirror:
                 project=cfg.project,
                 region=cfg.region,
                 repository_id=s.registry.repository_id,
-                project_number=project_number,
                 **key_source,
             ),
         )
@@ -171,7 +183,7 @@ if mon.hpa.enabled:
         )
     )
 
-# Issue 13: one model cache every replica shares (a bucket through the Cloud Storage FUSE driver),
+# One model cache every replica shares (a bucket through the Cloud Storage FUSE driver),
 # a claim (and a directory of the bucket) per version: a version's model files are its own.
 shared_cache: SharedModelCache | None = None
 if cache.shared:
@@ -186,12 +198,13 @@ if cache.shared:
             volumes=[
                 CacheVolume(release=v.release, size=v.plan.cache_size) for v in shape.versions
             ],
+            network_policy=sec.network_policies,
         ),
         opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
     )
 
 # Each version of a model (its tag on its pool, and an optional canary) is its own release; the
-# model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
+# model's Service and, behind the Gateway, its route lead to them (docs/rollouts.md).
 releases: dict[str, NimRelease] = {}
 for v in shape.versions:
     on = shape.pool(v.pool)
@@ -252,7 +265,11 @@ services = {
         ModelServiceArgs(
             model=route.model, namespace=ngc.namespace, target_release=route.stable.release
         ),
-        opts=k8s_opts,
+        # After the release it selects: behind a Gateway that release waits for Ready pods, so the
+        # Service moves to a new version only once it can answer.
+        opts=pulumi.ResourceOptions(
+            providers=[cluster.provider], depends_on=[releases[route.stable.release]]
+        ),
     )
     for route in shape.routes
 }
@@ -279,6 +296,7 @@ if gw.enabled:
             timeout_sec=gw.timeout_sec,
             draining_timeout_sec=gw.draining_timeout_sec,
             network_policy=sec.network_policies,
+            global_access=gw.global_access,
         ),
         # The cluster's Gateway API (CRDs, GatewayClasses) first: a change of the cluster does not
         # change the Kubernetes provider, so nothing else would wait for it.
@@ -308,4 +326,5 @@ if gateway is not None:
     pulumi.export("endpoints", gateway.endpoints)
 if GREEN_POOL in pools:
     pulumi.export("greenPoolName", pools[GREEN_POOL].node_pool_name)
+pulumi.export(POOLS_OUTPUT, pool_watch.watched)
 pulumi.export("costEstimate", cost_estimate)

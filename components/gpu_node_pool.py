@@ -8,22 +8,34 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.cluster import POOL_IGNORE_CHANGES, secure_node_config
+from nimgke.observability import node_pool_prefix
 from nimgke.shape import PoolShape
 
 TYPE = "nim-gke:gke:GpuNodePool"
 # Values GKE accepts for gpuDriverInstallationConfig.gpuDriverVersion. Through the API an unset
-# version means no driver at all (FACTS 7), so one of the installing values is required.
+# version means no driver at all (google.container.v1 GPUDriverInstallationConfig:
+# GPU_DRIVER_VERSION_UNSPECIFIED "Default value is to not install any GPU driver"), so one of
+# the installing values is required.
 GPU_DRIVER_VERSIONS = ("DEFAULT", "LATEST")
 NODE_POOL_LABEL = "cloud.google.com/gke-nodepool"
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 POOL_ROLE_LABEL = "nim-gke/pool"
-# Image streaming with a node service account other than Compute Engine's default needs this role
-# on the project that hosts the image (GKE docs, "Use Image streaming to pull container images",
-# Requirements: the custom service account must have Service Usage Consumer,
-# roles/serviceusage.serviceUsageConsumer, in the project hosting the container images).
-STREAMING_ROLE = "roles/serviceusage.serviceUsageConsumer"
 # A secondary boot disk used as a container image cache (GKE API SecondaryBootDisk.Mode).
 IMAGE_CACHE_MODE = "CONTAINER_IMAGE_CACHE"
+# How GKE replaces the nodes on an upgrade, or on a change that recreates them (machine type, boot
+# disk): a surge upgrade, one node at a time, a new node created before the old one is drained
+# (GKE docs, "Node pool upgrade strategies": surge is the default strategy; maxSurge nodes are
+# added, maxUnavailable taken away at once; a drain honours PodDisruptionBudgets for up to one
+# hour, node_drain_config.pdb_timeout_duration). It needs quota for one more GPU node, where a
+# blue-green upgrade creates a second set of every node of the pool for the whole upgrade and soak
+# (GKE docs, "Ensure resources for node upgrades"): twice the L4 quota, scarce. A version still
+# loses a pod on every drained node: keeping the model served needs a second replica (its
+# PodDisruptionBudget lets a drain take one at a time: components/nim_release.py).
+UPGRADE_SETTINGS: gcp.container.NodePoolUpgradeSettingsArgsDict = {
+    "strategy": "SURGE",
+    "max_surge": 1,
+    "max_unavailable": 0,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +62,8 @@ class GpuNodePoolArgs:
     labels: dict[str, str] = field(default_factory=dict)
     image_streaming: bool = False
     """GKE image streaming (``gcfs_config``): eligible images (Artifact Registry, incl. remote
-    repositories) are streamed instead of pulled whole."""
+    repositories) are streamed instead of pulled whole. The node service account's role for it is
+    granted once, by the cluster (``ClusterArgs.image_streaming``), not per pool."""
     image_cache_disk: str | None = None
     """A disk image (``global/images/NAME``) with the NIM image preloaded, attached to each node as
     a secondary boot disk; needs ``image_streaming``."""
@@ -128,7 +141,8 @@ class GpuNodePool(pulumi.ComponentResource):
                 labels={**args.labels, POOL_ROLE_LABEL: "gpu"},
             ),
             "spot": args.spot,
-            # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself (FACTS 8).
+            # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself
+            # (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
             "guest_accelerators": [
                 {
                     "type": args.accelerator_type,
@@ -146,12 +160,14 @@ class GpuNodePool(pulumi.ComponentResource):
                 {"disk_image": args.image_cache_disk, "mode": IMAGE_CACHE_MODE}
             ]
         pool = gcp.container.NodePool(
-            f"{name}-pool",
+            # Its GKE name, <name>-pool-<random>, is in every node's name: the dashboard and the
+            # alerts count a pool's nodes by it (nimgke/observability.py).
+            node_pool_prefix(name),
             project=args.project,
             cluster=args.cluster,
             location=args.location,
             node_locations=args.node_zones,
-            # initial_node_count is per zone (FACTS 18; terraform-provider-google docs,
+            # initial_node_count is per zone (terraform-provider-google docs,
             # container_node_pool): round down, so the pool never starts more nodes than the
             # total minimum. A remainder is brought up by the first pod that needs it.
             initial_node_count=args.total_min_nodes // zones,
@@ -162,19 +178,10 @@ class GpuNodePool(pulumi.ComponentResource):
                 "location_policy": "ANY",
             },
             management={"auto_repair": True, "auto_upgrade": True},
+            upgrade_settings=UPGRADE_SETTINGS,
             node_config=node_config,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )
-        if args.image_streaming:
-            gcp.projects.IAMMember(
-                f"{name}-streaming-usage",
-                project=args.project,
-                role=STREAMING_ROLE,
-                member=pulumi.Output.from_input(args.service_account).apply(
-                    lambda email: f"serviceAccount:{email}"
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
         self.gpus_per_node = args.accelerator_count
         self.node_pool_name = pool.name
         self.node_selector = pool.name.apply(

@@ -36,6 +36,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.cluster import SYSTEM_POOL_LABEL
+from components.network_policies import METADATA_EGRESS, metadata_server_egress
 
 TYPE = "nim-gke:k8s:MetricsAdapter"
 UPSTREAM = (
@@ -59,13 +60,10 @@ API_SERVICES = (
     ("external.metrics.k8s.io", "v1beta1", 100),
 )
 # Egress the adapter needs besides DNS. The GKE metadata server (Workload Identity tokens, the
-# project and cluster attributes the adapter reads in pkg/config/gce_config.go) answers on
-# 169.254.169.254:80
-# under Dataplane V2 and on 169.254.169.252:988 (GKE's Workload Identity page, "network policy"
-# limitation: allow 169.254.169.252/32 port 988, and 169.254.169.254/32 port 80 on Dataplane V2).
-# Cloud Monitoring (monitoring.googleapis.com) and the API server (kubernetes.default, for pods,
-# TokenReviews and SubjectAccessReviews) are both HTTPS on 443 at addresses that are not stable.
-METADATA_EGRESS = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
+# project and cluster attributes the adapter reads in pkg/config/gce_config.go):
+# components/network_policies.py METADATA_EGRESS. Cloud Monitoring (monitoring.googleapis.com) and
+# the API server (kubernetes.default, for pods, TokenReviews and SubjectAccessReviews) are both
+# HTTPS on 443 at addresses that are not stable.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -334,10 +332,7 @@ def _network_policies(name: str, opts: pulumi.ResourceOptions) -> None:
     extension-apiserver-authentication-reader above). Egress: DNS, HTTPS (Cloud Monitoring, the
     API server) and the GKE metadata server.
     """
-    metadata: list[k8s.networking.v1.NetworkPolicyEgressRuleArgsDict] = [
-        {"to": [{"ip_block": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": port}]}
-        for cidr, port in METADATA_EGRESS
-    ]
+    metadata = metadata_server_egress()
     policies: dict[str, k8s.networking.v1.NetworkPolicySpecArgsDict] = {
         "default-deny": {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
         "allow-apiserver-ingress": {

@@ -6,6 +6,9 @@ build) takes 10 to 30 minutes and is watched by the startup probe, ``nimctl doct
 smoke`` instead. Behind a Gateway (``await_ready``) Helm waits until the StatefulSet's pods are
 Ready, for longer than the chart's startup budget, because the HTTPRoute that sends traffic to a
 version is created only after its release: a new version takes no request before it can answer.
+Over the shared cache the release is a Deployment, so a change of its pod starts the new pod
+beside the old one, and Helm's wait (helm/helm pkg/kube/ready.go ``deploymentReady``: the new
+ReplicaSet's ready pods >= replicas - maxUnavailable, which is 0 here) returns once it is Ready.
 What would keep the pod from ever starting (GPU type, requests above allocatable, missing Secret
 keys, wrong node selector) is rejected by config validation before anything is created, and the
 selector, Secret names and GPU count are wired from the resources that provide them.
@@ -19,26 +22,31 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from nimgke.helm_values import METRICS_PATH, OPENAI_PORT, ReleaseValues, build_values
+from nimgke.helm_values import (
+    FIRST_START_ALLOWANCE_S,
+    METRICS_PATH,
+    OPENAI_PORT,
+    ReleaseValues,
+    build_values,
+)
 
 TYPE = "nim-gke:nim:NimRelease"
 CHART = "nim-llm"
 CHART_REPO = "https://helm.ngc.nvidia.com/nim"
 GMP_NAMESPACE = "gmp-system"
-# How long Helm waits for a version's pods behind a Gateway: more than the chart's startup budget
-# (40 s + 180 x 10 s, FACTS 4) plus a GPU node's scale-up and driver (up to 15 min) and the image
-# pull (10+ GB: the Artifact Registry mirror fetches a new tag from nvcr.io on its first pull, and
-# without the mirror nvcr.io allows no image streaming, FACTS 11).
-READY_TIMEOUT_SECONDS = 3600
+# How long Helm waits for a version's pods behind a Gateway: a whole cold start (the chart's
+# startup budget, a GPU node's scale-up and driver, the image pull; nimgke/helm_values.py).
+READY_TIMEOUT_SECONDS = FIRST_START_ALLOWANCE_S
 
 
 def service_name(release: str) -> str:
-    """The chart's Service: ``<release>-nim-llm`` (FACTS 3)."""
+    """The chart's Service: ``<release>-nim-llm`` (nim-llm 1.3.0 templates/service.yaml)."""
     return f"{release}-{CHART}"
 
 
 def pod_labels(release: str) -> dict[str, str]:
-    """Select the release's pods by the chart's labels, never by name (FACTS 3)."""
+    """Select the release's pods by the chart's labels, never by name (templates/_helpers.tpl
+    ``nim-llm.selectorLabels``)."""
     return {"app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release}
 
 
@@ -149,6 +157,23 @@ class NimRelease(pulumi.ComponentResource):
                 f"{name}-ingress",
                 metadata={"name": f"{args.release}-allow-clients", "namespace": args.namespace},
                 spec=spec,
+                opts=after_release,
+            )
+        if args.values.replicas >= 2:  # the HPA's minimum too (build_values)
+            # Node upgrades and repairs drain one node at a time (the GPU pool's surge upgrade);
+            # with two replicas or more this keeps all but one of them while a drained one
+            # starts again elsewhere. GKE honours a PodDisruptionBudget during a node upgrade for
+            # up to an hour (node_drain_config.pdb_timeout_duration; GKE docs, "Node pool upgrade
+            # strategies"), more than a NIM start (the chart's startup budget, ~31 min). One
+            # replica gets none: a budget would only delay its eviction by that hour.
+            pdb_meta: k8s.meta.v1.ObjectMetaArgsDict = {
+                "name": f"{args.release}-nim-llm",
+                "namespace": args.namespace,
+            }
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-disruption-budget",
+                metadata=pdb_meta,
+                spec={"selector": {"match_labels": selector}, "max_unavailable": 1},
                 opts=after_release,
             )
         svc = service_name(args.release)

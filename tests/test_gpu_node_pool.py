@@ -59,6 +59,20 @@ def test_bounds_are_totals_across_zones_and_scale_to_zero(mocks):
     assert inputs["nodeLocations"] == ["us-central1-a", "us-central1-c"]
 
 
+def test_nodes_are_replaced_one_surge_node_at_a_time(mocks):
+    """A node upgrade, repair or recreation creates one new node before it drains an old one
+    (GKE docs, "Node pool upgrade strategies": surge upgrades, maxSurge nodes added and
+    maxUnavailable taken away at once; terraform-provider-google v7.45
+    resource_container_node_pool.go, upgrade_settings: strategy SURGE or BLUE_GREEN), so the pool
+    needs quota for one more GPU node, not a second set of them (blue-green)."""
+    build()
+    assert mocks.one(NODE_POOL).inputs["upgradeSettings"] == {
+        "strategy": "SURGE",
+        "maxSurge": 1,
+        "maxUnavailable": 0,
+    }
+
+
 @pytest.mark.parametrize(
     ("total_min", "per_zone"),
     [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2)],
@@ -126,20 +140,14 @@ def test_streaming_off_by_default_in_the_component_and_nothing_extra_granted(moc
     assert mocks.of_type("gcp:projects/iAMMember:IAMMember") == []
 
 
-def test_image_streaming_enables_gcfs_and_grants_the_node_account_service_usage(mocks):
-    """GKE's image-streaming requirements: a node service account other than the default one
-    needs roles/serviceusage.serviceUsageConsumer on the project hosting the image."""
+def test_image_streaming_enables_gcfs_and_the_pool_grants_nothing(mocks):
+    """The pool turns streaming on; the node service account's role for it is granted once by the
+    cluster (tests/test_iam_grants.py), never by a pool."""
     build(image_streaming=True)
     node = mocks.one(NODE_POOL).inputs["nodeConfig"]
     assert node["gcfsConfig"] == {"enabled": True}
     assert "secondaryBootDisks" not in node
-    (grant,) = mocks.of_type("gcp:projects/iAMMember:IAMMember")
-    assert grant.name == "gpu-streaming-usage"
-    assert grant.inputs == {
-        "project": "p",
-        "role": "roles/serviceusage.serviceUsageConsumer",
-        "member": "serviceAccount:nodes@p.iam.gserviceaccount.com",
-    }
+    assert mocks.of_type("gcp:projects/iAMMember:IAMMember") == []
 
 
 def test_a_preloaded_image_is_a_secondary_boot_disk_in_image_cache_mode(mocks):

@@ -9,15 +9,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from nimctl import plan
 from nimctl.plan.compare import compare
 from nimctl.plan.diff import cost_diff
 from nimctl.plan.diff_text import render_diff, word_diff
 from nimgke.cost import SCENARIOS
 from tests.conftest import FAKE_NGC_KEY, SECRET_MANAGER_KEY
-from tests.nimctl.plan_stacks import plan_json, stack_file, walk_through, write_copy
+from tests.nimctl.plan_stacks import plan_json, stack_file, write_copy
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
 DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
@@ -26,11 +24,6 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 REFS = "spec.rules[0].backendRefs"
 GPU_TILE = "GPU pool nodes (with a working driver) against its bounds"
 """The dashboard's panel that draws gpuPool.maxNodes as a threshold."""
-
-
-@pytest.fixture(scope="module")
-def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
-    return walk_through(tmp_path_factory.mktemp("walk"))
 
 
 def step(walk: dict[str, Any], before: str, after: str) -> dict[str, Any]:
@@ -70,11 +63,13 @@ def test_a_canary_weight_change_is_the_route_and_the_rollout_output(walk, tmp_pa
             '    ~ rollout["llama3-8b"]["llama3-8b-1-0-3"]: 90 => 50',
             '    ~ rollout["llama3-8b"]["llama3-8b-1-1-2"]: 10 => 50',
             "",
+            "Rollout safety: no change drops or fails requests.",
+            "",
         ]
     )
     # The same as data, one change per line, for a check that reads the diff
     d = json.loads(cli_diff(tmp_path, run_cli, walk["w10"][1], walk["w50"][0], "--json"))
-    assert d["format"] == "nimctl-plan-diff/v2"
+    assert d["format"] == "nimctl-plan-diff/v3"
     route = "nim-gke:net:ModelGateway$" + ROUTE + "::gateway-llama3-8b-route"
     assert plan.changes(d) == [
         plan.Change(
@@ -199,6 +194,9 @@ def test_an_added_release_prints_as_its_differences_from_the_models(walk):
          "after": "llama3-8b-1-1-2"},
         {"path": "values.env[0]", "change": "removed", "before": profile},
         {"path": "values.image.tag", "change": "changed", "before": "1.0.3", "after": "1.1.2"},
+        # prod's shared cache: each version mounts its own claim (its own bucket directory)
+        {"path": "values.persistence.existingClaim", "change": "changed",
+         "before": "llama3-8b-1-0-3-model-cache", "after": "llama3-8b-1-1-2-model-cache"},
     ]  # fmt: skip
     text = render_diff(d, "before.json")
     assert (
@@ -209,6 +207,8 @@ def test_an_added_release_prints_as_its_differences_from_the_models(walk):
         '            name: "NIM_MODEL_PROFILE"\n'
         f"            value: {json.dumps(profile['value'])}\n"
         '        ~ values.image.tag: "1.0.3" => "1.1.2"\n'
+        '        ~ values.persistence.existingClaim: "llama3-8b-1-0-3-model-cache" => '
+        '"llama3-8b-1-1-2-model-cache"\n'
     ) in text
     full = render_diff(d, "before.json", full=True)
     assert f"    + {RELEASE}  nim-llama3-8b-1-1-2-release\n" in full
@@ -228,6 +228,7 @@ def test_components_only_head_their_resources(walk):
     assert ": {}" not in text and "(the stack)" not in text
     headings = [line for line in text.splitlines() if line.startswith(("nim-gke:", "+ nim-gke:"))]
     assert headings == [
+        "nim-gke:cache:SharedModelCache  model-cache",  # the canary's claim and volume
         "nim-gke:gke:GpuNodePool  gpu",
         "nim-gke:monitoring:Observability  observability",
         "nim-gke:net:ModelGateway  gateway",
@@ -271,7 +272,7 @@ def test_a_long_string_changed_in_place_prints_as_a_word_diff(walk):
     git-diff)."""
     text = render_diff(step(walk, "base", "w10"), "before.json")
     assert (
-        "        ~ documentation.content: ...GPU pool runs gpuPool.maxNodes ([-2-]{+4+}) nodes "
+        "        ~ documentation.content: ... pool (gpu) runs its maximum ([-2-]{+4+} nodes) "
         "and NIM pods still wait...\n"
     ) in text
     assert word_diff("a b c", "a x c") == "a [-b-]{+x+} c"
@@ -289,12 +290,12 @@ def test_cost_lines_match_by_item_and_totals_show_before_and_after(walk):
     assert [(line["change"], line["item"]) for line in c["lines"]] == [
         ("changed", est_after["lines"][0]["item"]),  # GPU nodes: twice the node-hours at peak
         ("changed", est_after["lines"][1]["item"]),  # their boot disks
-        ("added", "Canary cache llama3-8b-1-1-2 (of llama3-8b): 1 x 50 GB regional pd-ssd "
-                  "(nim-cache-regional-pd-ssd)"),
         ("changed", "Artifact Registry: 2 cached NIM image(s) x 15 GB (estimate) in the nvcr.io "
                     "mirror"),
+        # prod's shared cache: the canary's directory of the bucket, no disk of its own
+        ("changed", "Shared model cache bucket: up to 100 GB Standard storage"),
     ]  # fmt: skip
-    registry = c["lines"][3]
+    registry = c["lines"][2]
     assert registry["before"]["item"].startswith("Artifact Registry: 1 cached NIM image(s)")
     assert c["totals"] == {
         s: {"before": est_before[f"{s}Monthly"], "after": est_after[f"{s}Monthly"]}
@@ -347,7 +348,7 @@ def test_warnings_added_and_removed(walk):
     back = step(walk, "w10", "rolled-back")
     assert back["warnings"] == {"added": [], "removed": [added]}
     text = render_diff(back, "before.json")
-    assert text.endswith(f"\nWarnings (what pulumi preview prints):\n  - warning: {added}")
+    assert f"\nWarnings (what pulumi preview prints):\n  - warning: {added}\n\nRollout" in text
 
 
 # --- what the README's steps change -----------------------------------------------------------

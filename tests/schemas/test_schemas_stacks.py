@@ -33,7 +33,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "PodMonitoring": "CRD monitoring.googleapis.com_podmonitorings.yaml",
     },
     "prod": {
-        "StorageClass": BUILTIN,
+        "PersistentVolume": BUILTIN,
+        "PersistentVolumeClaim": BUILTIN,
         "Deployment": BUILTIN,
         "APIService": BUILTIN,
         "ClusterRole": BUILTIN,
@@ -46,7 +47,11 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GCPBackendPolicy": "CRD networking.gke.io_gcpbackendpolicies.yaml",
     },
     "prod-canary": {"HTTPRoute": "CRD gateway.networking.k8s.io_httproutes.yaml"},
-    "prod-shared-cache": {"PersistentVolume": BUILTIN, "PersistentVolumeClaim": BUILTIN},
+    "prod-shared-cache": {
+        "PersistentVolume": BUILTIN,
+        "PersistentVolumeClaim": BUILTIN,
+        "PodDisruptionBudget": BUILTIN,
+    },
     "prod-green-canary": {"HealthCheckPolicy": "CRD networking.gke.io_healthcheckpolicies.yaml"},
 }
 
