@@ -233,8 +233,13 @@ def test_the_canary_release_differs_from_the_models_only_in_its_version():
     assert main["image"]["repository"].startswith("us-central1-docker.pkg.dev/")
     assert main["env"] == [{"name": "NIM_MODEL_PROFILE", "value": L4_PROFILE_103}]
     assert canary["env"] == []
-    assert main["autoscaling"] == canary["autoscaling"] and main["autoscaling"]["enabled"]
-    assert {**canary, "image": main["image"], "env": main["env"]} == main
+    # The same HPA, reading its own version's AutoscalingMetric (one per release, named after it:
+    # nimgke/autoscaling.py).
+    own = json.loads(
+        json.dumps(canary["autoscaling"]).replace("llama3-8b-1-1-2", "llama3-8b-1-0-3")
+    )
+    assert main["autoscaling"] == own and main["autoscaling"]["enabled"]
+    assert {**canary, "image": main["image"], "env": main["env"], "autoscaling": own} == main
 
 
 def test_prod_spans_two_gpu_zones_with_a_regional_ssd_cache():

@@ -458,12 +458,14 @@ MEANING_CASES = [
      {"tag": "1.1.2", "weight": 10, "pool": "gren"},
      "nim-gke:nim.models[0].canary.pool", "'gren'", "not an allowed value",
      "did you mean 'green'"),
+    # dev's HPA scales each version to at most 1 (maxReplicas), below the canary's 2 replicas.
     ("canary-without-gpu-headroom", "dev", "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": 0, "replicas": 2},
      "nim-gke:gpuPool.maxNodes", "2",
-     "the versions on pool gpu run 3 replicas, one GPU node each (llama3-8b-1-0-3: 1, "
-     "llama3-8b-1-1-2: 2)",
-     "set maxNodes: 3 or more, or run the canary on another pool or with fewer replicas"),
+     "the versions on pool gpu run 3 replicas (up to hpa.maxReplicas each), one GPU node each "
+     "(llama3-8b-1-0-3: 1, llama3-8b-1-1-2: 2)",
+     "set maxNodes: 3 or more, or run the canary on another pool, or lower "
+     "monitoring.hpa.maxReplicas"),
     # prod runs the HPA (maxReplicas 2): each version may scale to 2 GPU nodes.
     ("canary-without-gpu-headroom-hpa", "prod", "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": 10},
@@ -653,6 +655,21 @@ def test_one_mistake_one_problem_naming_key_value_rule_and_fix(
     assert rule in rule_text, line
     assert fix in fix_text, line
     assert message == f"stack '{stack}': 1 config problem; nothing was created:\n  - {line}"
+
+
+def test_without_an_hpa_fewer_canary_replicas_make_room() -> None:
+    """The headroom rule without an HPA: the replicas themselves are what fewer of helps."""
+    raw = set_path(raw_stack("dev"), "nim-gke:monitoring.hpa", {"enabled": False})
+    canary = {"tag": "1.1.2", "weight": 0, "replicas": 2}
+    raw = set_path(raw, "nim-gke:nim.models[0].canary", canary)
+    (problem,), _ = problems_of(raw)
+    assert problem.key == "nim-gke:gpuPool.maxNodes"
+    assert "run 3 replicas, one GPU node each (llama3-8b-1-0-3: 1, llama3-8b-1-1-2: 2)" in str(
+        problem
+    )
+    assert problem.fix == (
+        "set maxNodes: 3 or more, or run the canary on another pool or with fewer replicas"
+    )
 
 
 def test_every_case_id_is_unique() -> None:
