@@ -96,9 +96,10 @@ def gpu_node_hourly(
     gpu_count: int,
     region: str,
     option: str,
+    key: str = f"{NAMESPACE}:gpuPool",
 ) -> float:
-    """USD per GPU node-hour. g2/a2/a3 machines are priced with their GPUs: nothing is added."""
-    key = f"{NAMESPACE}:gpuPool"
+    """USD per GPU node-hour. g2/a2/a3 machines are priced with their GPUs: nothing is added.
+    ``key`` is the pool's config key, named by a :class:`PriceError` for an unpriced machine."""
     hourly = prices.machine_hourly(machine.name, region, option, f"{key}.machineType")
     if machine.gpu is None and machine.attachable_gpus:
         hourly += gpu_count * prices.gpu_hourly(gpu_type, region, option, f"{key}.gpuType")
@@ -152,6 +153,7 @@ def gpu_pool_lines(
         gpu_count=pool.gpu_count,
         region=region,
         option=option,
+        key=POOL_KEYS[pool.name],
     )
     hours = gpu_node_hours(idle, serving, pool.max_nodes, gpu_hours_per_day)
     disk = prices.disk_gb_month(pool.disk_type, region, f"{POOL_KEYS[pool.name]}.diskType")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from nimgke import cost
 from nimgke.config import parse
 from nimgke.cost_rollout import (
@@ -13,6 +15,7 @@ from nimgke.cost_rollout import (
     GATEWAY_PRICES_READ,
     GATEWAY_PRICES_SOURCE,
 )
+from nimgke.pricing import PriceError
 from tests.cost.cost_stacks import cost_estimate
 from tests.cost.test_cost_estimate import line
 from tests.test_config_validation import ROOMY, raw_stack
@@ -114,3 +117,12 @@ def test_retained_caches_of_removed_versions_are_named_as_not_included():
     assert any(
         "kept (Retain) until their PVC is deleted" in n for n in estimate("dev")["notIncluded"]
     )
+
+
+def test_an_unpriced_green_pool_machine_is_named_by_its_own_setting():
+    # The price error names the setting to change: greenPool's machine, not gpuPool's (which is
+    # priced). a2-highgpu-2g (2 x A100 40 GB) is in the catalog but not in the price sheet.
+    green = {**GREEN, "machineType": "a2-highgpu-2g", "gpuType": "nvidia-tesla-a100", "gpuCount": 2}
+    with pytest.raises(PriceError) as err:
+        estimate(ROOMY, {"tag": "1.1.2", "weight": 10, "pool": "green"}, greenPool=green)
+    assert str(err.value).startswith("nim-gke:greenPool.machineType = 'a2-highgpu-2g': no price")
