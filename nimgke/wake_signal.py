@@ -165,7 +165,7 @@ def main() -> int:
     releases, schedule = settings(env)
     project = env["NIM_WAKE_PROJECT"]
     now = dt.datetime.now(dt.UTC)
-    overrides = read_overrides()
+    overrides = read_overrides(OVERRIDES_FILE)
     values = {r: wake_value(r, now, schedule, overrides) for r in releases}
     body = time_series_request(
         project=project,
