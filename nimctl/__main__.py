@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("plan", "cost", "smoke", "bench", "doctor", "timeline")
+COMMANDS = ("plan", "cost", "smoke", "bench", "doctor", "timeline", "wake", "sleep")
 
 
 def build_parser() -> argparse.ArgumentParser:
