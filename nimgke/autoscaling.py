@@ -60,6 +60,12 @@ WINDOW = "5m"
 RUNNING_METRIC = "num_requests_running"
 """NIM's gauge of requests in the engine (NVIDIA NIM for LLMs, "Observability")."""
 SIGNAL_TARGET = 1
+WAKE_SIGNALS = {
+    "requests": "a request through the Gateway",
+    "wake": "its wake schedule or `nimctl wake`",
+}
+"""The signals that can wake a version at zero replicas (``load`` and ``busy`` come from its
+pods, so they are 0 then), in words (``nimctl doctor``)."""
 
 
 def promql_name(metric_type: str) -> str:
