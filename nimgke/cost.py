@@ -461,7 +461,7 @@ def _gpu_pool_note(cfg: StackConfig, shape: StackShape) -> str:
             f"({sched.start}-{sched.end} {sched.time_zone}) on {len(sched.days)} day(s) a week, "
             f"each followed by {auto.idle_minutes} min before the HPA lets a version sleep and "
             f"~{NODE_REMOVAL_MINUTES} min before GKE removes the empty node, x "
-            f"{len(sched.days)}/7; wakes outside the schedule (nimctl wake, requests) are not "
+            f"{len(sched.days)}/7; wakes outside the schedule (requests, nimctl wake) are not "
             f"counted. Idle: {why}."
         )
     return note + (

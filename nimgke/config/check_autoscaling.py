@@ -194,8 +194,7 @@ def _check_schedule(s: StackSettings) -> list[Problem]:
                 f"{key}.end",
                 sched.end,
                 f"is not after start ({sched.start}): a window must end on the day it starts",
-                f'set an end after {sched.start} (at most "23:59"), or split a night shift into '
-                "the evening's days",
+                f'set an end after {sched.start}, at most "23:59"',
             )
         )
     try:
