@@ -15,11 +15,13 @@ from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
 from components.nim_release import READY_TIMEOUT_SECONDS, NimRelease, NimReleaseArgs
 from components.observability import Observability, ObservabilityArgs
+from components.pool_changes import OUTPUT as POOLS_OUTPUT
+from components.pool_changes import PoolChangeWatch, PoolChangeWatchArgs
 from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
 from components.wake_signal import WakeSignal, WakeSignalArgs
 from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
-from nimgke.config.pools import GREEN_POOL, MAIN_POOL
+from nimgke.config.pools import GREEN_POOL, MAIN_POOL, POOL_KEYS
 from nimgke.cost import estimate
 from nimgke.helm_values import ReleaseValues
 from nimgke.pricing import PriceError
@@ -88,6 +90,8 @@ pools = {
     )
     for pool in shape.pools
 }
+# `pulumi preview` warns when an edit replaces one of them or recreates its nodes.
+pool_watch = PoolChangeWatch("pool-changes", PoolChangeWatchArgs(pools=shape.pools, keys=POOL_KEYS))
 
 ngc_access = None
 if sec.ngc_key_source == "secretManager":
@@ -258,7 +262,11 @@ services = {
         ModelServiceArgs(
             model=route.model, namespace=ngc.namespace, target_release=route.stable.release
         ),
-        opts=k8s_opts,
+        # After the release it selects: behind a Gateway that release waits for Ready pods, so the
+        # Service moves to a new version only once it can answer.
+        opts=pulumi.ResourceOptions(
+            providers=[cluster.provider], depends_on=[releases[route.stable.release]]
+        ),
     )
     for route in shape.routes
 }
@@ -314,4 +322,5 @@ if gateway is not None:
     pulumi.export("endpoints", gateway.endpoints)
 if GREEN_POOL in pools:
     pulumi.export("greenPoolName", pools[GREEN_POOL].node_pool_name)
+pulumi.export(POOLS_OUTPUT, pool_watch.watched)
 pulumi.export("costEstimate", cost_estimate)

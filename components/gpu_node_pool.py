@@ -24,6 +24,20 @@ POOL_ROLE_LABEL = "nim-gke/pool"
 STREAMING_ROLE = "roles/serviceusage.serviceUsageConsumer"
 # A secondary boot disk used as a container image cache (GKE API SecondaryBootDisk.Mode).
 IMAGE_CACHE_MODE = "CONTAINER_IMAGE_CACHE"
+# How GKE replaces the nodes on an upgrade, or on a change that recreates them (machine type, boot
+# disk): a surge upgrade, one node at a time, a new node created before the old one is drained
+# (GKE docs, "Node pool upgrade strategies": surge is the default strategy; maxSurge nodes are
+# added, maxUnavailable taken away at once; a drain honours PodDisruptionBudgets for up to one
+# hour, node_drain_config.pdb_timeout_duration). It needs quota for one more GPU node, where a
+# blue-green upgrade creates a second set of every node of the pool for the whole upgrade and soak
+# (GKE docs, "Ensure resources for node upgrades"): twice the L4 quota, scarce. A version still
+# loses a pod on every drained node: keeping the model served needs a second replica (its
+# PodDisruptionBudget lets a drain take one at a time: components/nim_release.py).
+UPGRADE_SETTINGS: gcp.container.NodePoolUpgradeSettingsArgsDict = {
+    "strategy": "SURGE",
+    "max_surge": 1,
+    "max_unavailable": 0,
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +176,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 "location_policy": "ANY",
             },
             management={"auto_repair": True, "auto_upgrade": True},
+            upgrade_settings=UPGRADE_SETTINGS,
             node_config=node_config,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )

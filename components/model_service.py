@@ -62,7 +62,11 @@ class ModelService(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            # A component's depends_on does not reach its children: hand it to the Service (the
+            # release it selects; behind a Gateway that release waits for Ready pods).
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=(opts.depends_on if opts else None)
+            ),
         )
         ns = pulumi.Output.from_input(args.namespace)
         model = args.model

@@ -6,6 +6,9 @@ build) takes 10 to 30 minutes and is watched by the startup probe, ``nimctl doct
 smoke`` instead. Behind a Gateway (``await_ready``) Helm waits until the StatefulSet's pods are
 Ready, for longer than the chart's startup budget, because the HTTPRoute that sends traffic to a
 version is created only after its release: a new version takes no request before it can answer.
+Over the shared cache the release is a Deployment, so a change of its pod starts the new pod
+beside the old one, and Helm's wait (helm/helm pkg/kube/ready.go ``deploymentReady``: the new
+ReplicaSet's ready pods >= replicas - maxUnavailable, which is 0 here) returns once it is Ready.
 What would keep the pod from ever starting (GPU type, requests above allocatable, missing Secret
 keys, wrong node selector) is rejected by config validation before anything is created, and the
 selector, Secret names and GPU count are wired from the resources that provide them.
@@ -174,6 +177,23 @@ class NimRelease(pulumi.ComponentResource):
                 f"{name}-ingress",
                 metadata={"name": f"{args.release}-allow-clients", "namespace": args.namespace},
                 spec=spec,
+                opts=after_release,
+            )
+        if args.values.replicas >= 2:  # the HPA's minimum too, unless monitoring.hpa.minReplicas
+            # Node upgrades and repairs drain one node at a time (the GPU pool's surge upgrade);
+            # with two replicas or more this keeps all but one of them while a drained one
+            # starts again elsewhere. GKE honours a PodDisruptionBudget during a node upgrade for
+            # up to an hour (node_drain_config.pdb_timeout_duration; GKE docs, "Node pool upgrade
+            # strategies"), more than a NIM start (the chart's startup budget, ~31 min). One
+            # replica gets none: a budget would only delay its eviction by that hour.
+            pdb_meta: k8s.meta.v1.ObjectMetaArgsDict = {
+                "name": f"{args.release}-nim-llm",
+                "namespace": args.namespace,
+            }
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-disruption-budget",
+                metadata=pdb_meta,
+                spec={"selector": {"match_labels": selector}, "max_unavailable": 1},
                 opts=after_release,
             )
         svc = service_name(args.release)

@@ -25,12 +25,24 @@ from pulumi.runtime.mocks import MockMonitor
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "nim-gke"
+ORGANIZATION = "organization"
+"""What ``pulumi.get_organization()`` answers under the mocks: the name a DIY backend (local
+files, a bucket) gives every stack's organization."""
 SECRET_MANAGER_KEY = "nvapi-FROM-SECRET-MANAGER-0123456789"
 SECRET_MANAGER_VERSION = "3"
 PROJECT_NUMBER = "123456789012"
 DNS_ENDPOINT_ID = "gke-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 INTERNAL_ADDRESS = "10.10.0.50"
 """What the mock cloud reserves for an internal address (inside the cluster subnet 10.10.0.0/20)."""
+NODE_POOL_SUFFIX = "-a1b2c3"
+"""The mock cloud names a node pool after its resource, like Pulumi's auto-naming
+(``<resource name>-<random hex>``)."""
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+def node_pool_name(resource_name: str) -> str:
+    """The name the mock cloud gives the node pool of resource ``resource_name``."""
+    return f"{resource_name}{NODE_POOL_SUFFIX}"
 
 
 def _num(name: str) -> int:
@@ -118,7 +130,10 @@ class RecordingMonitor(MockMonitor):
 class RecordingMocks(pulumi.runtime.Mocks):
     """Echo inputs back as outputs (plus what the cloud would compute) and remember everything."""
 
-    def __init__(self) -> None:
+    def __init__(self, previous_outputs: Mapping[str, Any] | None = None) -> None:
+        self.previous_outputs = dict(previous_outputs or {})
+        """The stack outputs of the last deployment, as a StackReference to the stack reads them
+        (none: a stack never deployed)."""
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
         self.calls: list[pulumi.runtime.MockCallArgs] = []
         self.state: dict[str, dict] = {}
@@ -141,7 +156,17 @@ class RecordingMocks(pulumi.runtime.Mocks):
         outputs = dict(args.inputs)
         name = args.name
         if args.typ == "gcp:container/nodePool:NodePool":
-            outputs.setdefault("name", f"{name}-a1b2c3")
+            outputs.setdefault("name", node_pool_name(name))
+        elif args.typ == STACK_REFERENCE:
+            # The engine reads the named stack's outputs from its last checkpoint (pulumi/pulumi@
+            # 1b5949891b3cefcb9974752b24a5ecef0acc86c8: pkg/resource/deploy/builtins.go
+            # readStackReference, pkg/backend/backend.go GetStackOutputs).
+            stack = args.inputs["name"]
+            return stack, {
+                "name": stack,
+                "outputs": self.previous_outputs,
+                "secretOutputNames": [],
+            }
         elif args.typ == "gcp:container/cluster:Cluster":
             outputs["endpoint"] = "203.0.113.10"
             outputs["masterAuth"] = {"clusterCaCertificate": "Q0EtQ0VSVA=="}
@@ -266,17 +291,25 @@ def run_program(
     program: Path = PROGRAM,
     logger: logging.Logger | None = None,
     on_start: Callable[[ProgramRun], None] | None = None,
+    previous_outputs: Mapping[str, Any] | None = None,
 ) -> ProgramRun:
     """Run ``__main__.py`` under fresh mocks for ``stack`` and collect its resolved exports.
 
     Each run starts from a new root stack resource, so runs in one process are independent.
     ``logger`` receives the engine's log (default: the root logger); ``on_start`` sees the run
-    before the program starts (to inspect a run that raised)."""
-    m = RecordingMocks()
+    before the program starts (to inspect a run that raised); ``previous_outputs``: the outputs of
+    the stack's last deployment (none by default: never deployed)."""
+    m = RecordingMocks(previous_outputs)
     settings.ROOT.set(None)  # a new Stack per run, named after this run's stack
     log = logger or logging.getLogger()
     pulumi.runtime.set_mocks(
-        m, project=PROJECT, stack=stack, preview=False, logger=log, monitor=m.monitor
+        m,
+        project=PROJECT,
+        stack=stack,
+        preview=False,
+        logger=log,
+        monitor=m.monitor,
+        organization=ORGANIZATION,
     )
     pulumi.runtime.set_all_config(config, secret_keys or [])
     run = ProgramRun(mocks=m)

@@ -11,6 +11,7 @@ chart 1.3.0); FACTS.md explains the ones tutorials get wrong:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +107,46 @@ def shared_cache_values(claim: str, size: str, service_account: str | None) -> d
     }
 
 
+# How a version's pod is replaced when its template changes (profile, image, resources, node
+# selector, chart version). The chart (nim-llm 1.3.0 templates/deployment.yaml) renders a
+# StatefulSet, or with `statefulSet.enabled: false` a Deployment, and sets no update strategy on
+# either, so Kubernetes' defaults apply:
+# - a Deployment rolls with maxSurge 25 % and maxUnavailable 25 % (kubernetes/kubernetes@
+#   04791b4906602ffda5ccf9bc4c84d3329f1d7080: pkg/apis/apps/v1/defaults.go,
+#   SetDefaults_Deployment), resolved against the replica count with the surge rounded up and the
+#   unavailable rounded down (kubernetes/kubernetes@277391ee713412cf75e4b46ad5d6e5ae9844abf1:
+#   pkg/controller/deployment/util/deployment_util.go, ResolveFenceposts): for 1 to 3 replicas
+#   one new pod starts beside the old ones and an old one goes only once a new one is Ready;
+# - a StatefulSet rolls one pod at a time by deleting it first (RollingUpdate, partition 0: same
+#   defaults.go, SetDefaults_StatefulSet), so with one replica the model has no pod until the new
+#   one is Ready. Its per-replica ReadWriteOnce disk is also why it cannot surge: a second pod
+#   could not attach the disk.
+# Only a cache every replica shares (ReadWriteMany) lets a version surge, so the shared cache
+# renders a Deployment and a disk per replica a StatefulSet.
+DEFAULT_MAX_SURGE = DEFAULT_MAX_UNAVAILABLE = 0.25
+
+
+def deployment_rollout(replicas: int) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) of a chart Deployment of ``replicas`` pods: Kubernetes'
+    defaults, resolved as ``ResolveFenceposts`` does (see above)."""
+    surge = math.ceil(replicas * DEFAULT_MAX_SURGE)
+    unavailable = math.floor(replicas * DEFAULT_MAX_UNAVAILABLE)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
+
+
+def is_deployment(values: dict[str, Any]) -> bool:
+    """Whether the chart renders these values as a Deployment (else a StatefulSet)."""
+    return values.get("statefulSet", {}).get("enabled", True) is False
+
+
+def min_replicas(values: dict[str, Any]) -> int:
+    """The replicas a version keeps at least: the HPA's minimum, else the fixed count."""
+    hpa = values.get("autoscaling", {})
+    return int(hpa["minReplicas"] if hpa.get("enabled") else values.get("replicaCount", 1))
+
+
 def startup_budget_seconds(values: dict[str, Any]) -> int:
     probe = values["startupProbe"]
     return probe["initialDelaySeconds"] + probe["failureThreshold"] * probe["periodSeconds"]
@@ -142,7 +183,8 @@ def build_values(v: ReleaseValues) -> dict[str, Any]:
             "jsonLogging": True,
             "logLevel": "INFO",
         },
-        "statefulSet": {"enabled": True},
+        # A Deployment surges over the shared cache; a disk per replica needs a StatefulSet.
+        "statefulSet": {"enabled": not v.shared_cache_claim},
         "replicaCount": v.replicas,
         "persistence": {
             "enabled": True,

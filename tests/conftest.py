@@ -60,10 +60,16 @@ def _remember(run: ProgramRun) -> None:
 
 
 def run_program(
-    stack: str, config: dict[str, str], secret_keys: list[str] | None = None
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str] | None = None,
+    previous_outputs: dict[str, Any] | None = None,
 ) -> ProgramRun:
-    """Run ``__main__.py`` under fresh mocks for ``stack`` and collect its resolved exports."""
-    return mock_engine.run_program(stack, config, secret_keys, on_start=_remember)
+    """Run ``__main__.py`` under fresh mocks for ``stack`` and collect its resolved exports
+    (``previous_outputs``: those of the stack's last deployment, read back by the program)."""
+    return mock_engine.run_program(
+        stack, config, secret_keys, on_start=_remember, previous_outputs=previous_outputs
+    )
 
 
 def resolve(build: Any) -> Any:

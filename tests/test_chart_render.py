@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from components.nim_release import READY_TIMEOUT_SECONDS
 from nimctl import chart
 from nimgke.config.versions import chart_fullname
+from nimgke.helm_values import deployment_rollout
 from tests.conftest import unwrap
 from tests.helm_env import require_chart
 from tests.test_chart_contract import STACKS, gpu_pool, program, secrets, stack_name
@@ -23,6 +25,7 @@ from tests.test_chart_contract import STACKS, gpu_pool, program, secrets, stack_
 pytestmark = pytest.mark.helm
 HELM, CHART = require_chart()
 CHART_VERSION = chart.chart_version(CHART)
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 
 
 def releases(stack: str) -> list[dict[str, Any]]:
@@ -57,7 +60,10 @@ def test_rendered_pod_would_start_on_the_stack(stack):
     for rel, docs in rendered(stack):
         release, values = rel["name"], rel["values"]
         (sts,) = chart.workloads(docs)
-        assert sts["kind"] == "StatefulSet"
+        # A version on the shared cache (ReadWriteMany) is a Deployment, so it surges; a disk
+        # per replica (ReadWriteOnce) keeps the StatefulSet.
+        shared = bool(values["persistence"].get("existingClaim"))
+        assert sts["kind"] == ("Deployment" if shared else "StatefulSet")
         assert sts["metadata"]["name"] == workload_name(release)
         labels = {"app.kubernetes.io/name": "nim-llm", "app.kubernetes.io/instance": release}
         assert sts["spec"]["selector"]["matchLabels"] == labels
@@ -128,13 +134,21 @@ def test_rendered_pod_would_start_on_the_stack(stack):
         )
         assert budget >= 40 + 180 * 10
 
-        # The model cache is a persisted claim of the requested size and class.
-        (claim,) = sts["spec"]["volumeClaimTemplates"]
-        assert claim["spec"]["resources"]["requests"]["storage"] == values["persistence"]["size"]
-        assert claim["spec"]["storageClassName"] == values["persistence"]["storageClass"]
-        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
-        mounts = {m["name"] for m in container["volumeMounts"]}
-        assert claim["metadata"]["name"] in mounts
+        # The model cache is a persisted claim of the requested size and class, or the shared
+        # claim (checked in full below).
+        if shared:
+            volumes = {v["name"]: v for v in pod["volumes"]}
+            assert volumes["model-store"]["persistentVolumeClaim"] == {
+                "claimName": values["persistence"]["existingClaim"]
+            }
+        else:
+            (claim,) = sts["spec"]["volumeClaimTemplates"]
+            size = claim["spec"]["resources"]["requests"]["storage"]
+            assert size == values["persistence"]["size"]
+            assert claim["spec"]["storageClassName"] == values["persistence"]["storageClass"]
+            assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+            mounts = {m["name"] for m in container["volumeMounts"]}
+            assert claim["metadata"]["name"] in mounts
 
         # The Service the stack exports exists with the OpenAI port.
         services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
@@ -173,6 +187,7 @@ def test_rendered_pods_pass_the_namespace_pod_security_level(stack):
             "ConfigMap",
             "Service",
             "StatefulSet",
+            "Deployment",
             "HorizontalPodAutoscaler",
             "ServiceAccount",
             "PersistentVolumeClaim",
@@ -205,33 +220,70 @@ def test_the_charts_helm_test_pods_cannot_run_in_the_stacks_namespace(stack):
         assert {"podSelector": {}} not in policy["spec"]["ingress"][0]["from"]
 
 
-# --- issue 13: the shared model cache, as the real chart renders it ----------------------------
+# --- the shared model cache, as the real chart renders it --------------------------------------
 
 
-def test_the_shared_cache_is_one_claim_every_replica_mounts():
-    """nim.sharedCache.enabled with two replicas: the chart (1.3.0) mounts the stack's
-    ReadWriteMany claim on the bucket as model-store in the pod template, makes no per-replica
-    claim, runs the pods as the service account the bucket trusts and carries the annotation that
-    makes GKE inject the gcsfuse sidecar; the pod still passes Pod Security restricted."""
+def shared_cache_run(stack: str, replicas: int) -> Any:
+    """``stack`` with nim.sharedCache.enabled and ``replicas`` per version."""
     import json  # noqa: PLC0415
 
-    from tests.conftest import run_program, stack_config  # noqa: PLC0415
+    from tests.conftest import FAKE_NGC_KEY, run_program, stack_config  # noqa: PLC0415
 
-    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    nim = json.loads(stack_config(stack)["nim-gke:nim"])
     nim["sharedCache"] = {"enabled": True}
-    nim["models"][0]["replicas"] = 2
-    run = run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+    nim["models"][0]["replicas"] = replicas
+    config = stack_config(stack, **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    return run_program(stack, config, ["nim-gke:ngcApiKey"])
+
+
+@pytest.mark.parametrize(("stack", "replicas"), [("prod", 2), ("dev", 1)])
+def test_over_the_shared_cache_a_version_is_a_deployment_that_surges(stack, replicas):
+    """nim.sharedCache.enabled: the chart (1.3.0) renders a Deployment (statefulSet.enabled:
+    false), mounts the stack's ReadWriteMany claim on the bucket as model-store in the pod
+    template, makes no per-replica claim, runs the pods as the service account the bucket trusts
+    and carries the annotation that makes GKE inject the gcsfuse sidecar; the pod still passes Pod
+    Security restricted. The chart sets no update strategy (templates/deployment.yaml), so
+    Kubernetes' defaults apply: maxSurge 25 % and maxUnavailable 25 % (kubernetes/kubernetes@
+    04791b4906602ffda5ccf9bc4c84d3329f1d7080: pkg/apis/apps/v1/defaults.go), which
+    ResolveFenceposts (kubernetes/kubernetes@277391ee713412cf75e4b46ad5d6e5ae9844abf1:
+    pkg/controller/deployment/util/deployment_util.go) turns into one pod of surge and none
+    unavailable for one or two replicas: a changed pod starts beside the old one."""
+    run = shared_cache_run(stack, replicas)
     claim = unwrap(run.mocks.one("kubernetes:core/v1:PersistentVolumeClaim").inputs)
     ksa = unwrap(run.mocks.named("model-cache-sa").inputs)
     rel = unwrap(run.mocks.one("kubernetes:helm.sh/v3:Release").inputs)
-    docs = chart.template(HELM, rel["name"], CHART, rel["namespace"], rel["values"])
-    (sts,) = chart.workloads(docs)
-    # prod runs the HPA, which the chart then leaves the replica count to (no spec.replicas).
-    assert "replicas" not in sts["spec"]
-    assert rel["values"]["autoscaling"]["enabled"] is True
-    assert "volumeClaimTemplates" not in sts["spec"]
+    values = rel["values"]
+    assert values["statefulSet"] == {"enabled": False}
+    assert values["persistence"] == {
+        "enabled": True,
+        "existingClaim": claim["metadata"]["name"],
+        "accessMode": "ReadWriteMany",
+        "size": "50Gi",
+    }
+    docs = chart.template(HELM, rel["name"], CHART, rel["namespace"], values)
+    (workload,) = chart.workloads(docs)
+    assert workload["kind"] == "Deployment"
+    assert workload["metadata"]["name"] == chart_fullname(rel["name"])
+    assert "strategy" not in workload["spec"]  # Kubernetes' RollingUpdate defaults
+    assert deployment_rollout(replicas) == (1, 0)
+    # The chart waits an hour for progress, as long as Helm waits behind a Gateway.
+    assert workload["spec"]["progressDeadlineSeconds"] == READY_TIMEOUT_SECONDS == 3600
+    assert "volumeClaimTemplates" not in workload["spec"]
     assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
-    pod = sts["spec"]["template"]
+    if values["autoscaling"]["enabled"]:
+        # With an HPA the chart leaves the replica count to it, and the HPA scales the Deployment.
+        assert "replicas" not in workload["spec"]
+        (hpa,) = [d for d in docs if d["kind"] == "HorizontalPodAutoscaler"]
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": workload["metadata"]["name"],
+        }
+        # dev's versions sleep (monitoring.hpa.minReplicas: 0); prod keeps its replicas warm.
+        assert hpa["spec"]["minReplicas"] == (0 if stack == "dev" else replicas)
+    else:
+        assert workload["spec"]["replicas"] == replicas
+    pod = workload["spec"]["template"]
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["model-store"]["persistentVolumeClaim"] == {
         "claimName": claim["metadata"]["name"]
@@ -242,6 +294,17 @@ def test_the_shared_cache_is_one_claim_every_replica_mounts():
     (container,) = [c for c in pod["spec"]["containers"] if c["name"] == "nim-llm"]
     assert {"mountPath": "/model-store", "name": "model-store"} in container["volumeMounts"]
     assert chart.restricted_violations(pod["spec"]) == []
+    # Two replicas or more: the stack's disruption budget selects exactly these pods, so a node
+    # drain takes one of them at a time; one replica gets none.
+    budgets = [unwrap(b.inputs) for b in run.mocks.of_type(PDB)]
+    if replicas >= 2:
+        (budget,) = budgets
+        selector = budget["spec"]["selector"]["matchLabels"]
+        assert selector == workload["spec"]["selector"]["matchLabels"]
+        assert selector.items() <= pod["metadata"]["labels"].items()
+        assert budget["spec"]["maxUnavailable"] == 1
+    else:
+        assert budgets == []
 
 
 def _hpa(stack: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -259,6 +259,22 @@ def test_the_canary_is_a_second_release_awaited_before_the_route():
             assert urn in deps
 
 
+def test_the_models_service_moves_only_after_the_release_it_selects():
+    """At weight 100 the model's Service selects the canary's pods: it is updated after the
+    canary's release, which behind the Gateway waits for Ready pods, so in-cluster clients never
+    meet a version still starting (like the route)."""
+    run = with_canary(canary=json.dumps({**CANARY, "weight": 100}))
+    deps = run.mocks.options["svc-llama3-8b-service"]["dependencies"]
+    canary = next(u for u in run.mocks.urns() if u.endswith("::nim-llama3-8b-1-1-2-release"))
+    assert canary in deps
+    service = next(
+        r
+        for r in run.mocks.of_type("kubernetes:core/v1:Service")
+        if r.name == "svc-llama3-8b-service"
+    )
+    assert service.inputs["spec"]["selector"]["app.kubernetes.io/instance"] == "llama3-8b-1-1-2"
+
+
 def test_the_route_splits_90_10_and_the_weights_add_up_to_100():
     (route,) = _inputs(with_canary(), ROUTE)
     refs = route["spec"]["rules"][0]["backendRefs"]

@@ -59,6 +59,20 @@ def test_bounds_are_totals_across_zones_and_scale_to_zero(mocks):
     assert inputs["nodeLocations"] == ["us-central1-a", "us-central1-c"]
 
 
+def test_nodes_are_replaced_one_surge_node_at_a_time(mocks):
+    """A node upgrade, repair or recreation creates one new node before it drains an old one
+    (GKE docs, "Node pool upgrade strategies": surge upgrades, maxSurge nodes added and
+    maxUnavailable taken away at once; terraform-provider-google v7.45
+    resource_container_node_pool.go, upgrade_settings: strategy SURGE or BLUE_GREEN), so the pool
+    needs quota for one more GPU node, not a second set of them (blue-green)."""
+    build()
+    assert mocks.one(NODE_POOL).inputs["upgradeSettings"] == {
+        "strategy": "SURGE",
+        "maxSurge": 1,
+        "maxUnavailable": 0,
+    }
+
+
 @pytest.mark.parametrize(
     ("total_min", "per_zone"),
     [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2)],

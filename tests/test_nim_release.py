@@ -6,7 +6,7 @@ import pulumi
 import pytest
 
 from components.nim_release import NimRelease, NimReleaseArgs, pod_labels, service_name
-from nimgke.helm_values import ReleaseValues
+from nimgke.helm_values import ReleaseValues, deployment_rollout, is_deployment, min_replicas
 from tests.conftest import FAKE_NGC_KEY, is_secret, plain_strings, resolve, unwrap
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -185,3 +185,67 @@ def test_the_models_service_selects_one_version_by_the_charts_labels(mocks):
         "url": "http://llama3-8b.nim.svc.cluster.local:8000/v1",
         "pf": "kubectl -n nim port-forward svc/llama3-8b 8000:8000",
     }
+
+
+# --- serving through a change of the pod ------------------------------------------------------
+
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+
+
+def test_a_disk_per_replica_is_a_statefulset_and_the_shared_cache_a_deployment(mocks):
+    """A per-replica ReadWriteOnce disk cannot be attached by a second, surging pod: the chart's
+    StatefulSet (nim-llm 1.3.0 templates/deployment.yaml, statefulSet.enabled) replaces its pod by
+    deleting it first. Over the shared ReadWriteMany claim the release is a Deployment, which
+    starts the new pod beside the old one."""
+    build()
+    vals = unwrap(mocks.one(RELEASE).inputs["values"])
+    assert vals["statefulSet"] == {"enabled": True}
+    assert vals["persistence"]["accessMode"] == "ReadWriteOnce"
+    assert not is_deployment(vals)
+
+
+def test_over_the_shared_cache_the_release_is_a_deployment(mocks):
+    build(values=values(shared_cache_claim="llama3-8b-1-0-3-model-cache", service_account="sa"))
+    vals = unwrap(mocks.one(RELEASE).inputs["values"])
+    assert vals["statefulSet"] == {"enabled": False}
+    assert vals["persistence"] == {
+        "enabled": True,
+        "existingClaim": "llama3-8b-1-0-3-model-cache",
+        "accessMode": "ReadWriteMany",
+        "size": "50Gi",
+    }
+    assert is_deployment(vals)
+
+
+@pytest.mark.parametrize(
+    ("replicas", "surge", "unavailable"),
+    [(1, 1, 0), (2, 1, 0), (3, 1, 0), (4, 1, 1), (8, 2, 2)],
+)
+def test_a_deployment_rolls_with_kubernetes_defaults(replicas, surge, unavailable):
+    """Kubernetes' defaults (25 % each: kubernetes/kubernetes@
+    04791b4906602ffda5ccf9bc4c84d3329f1d7080: pkg/apis/apps/v1/defaults.go,
+    SetDefaults_Deployment), resolved by ResolveFenceposts (kubernetes/kubernetes@
+    277391ee713412cf75e4b46ad5d6e5ae9844abf1: pkg/controller/deployment/util/deployment_util.go:
+    surge rounded up, unavailable rounded down): up to 3 replicas nothing is taken away before a
+    new pod is Ready; from 4 on, all but a quarter keep serving."""
+    assert deployment_rollout(replicas) == (surge, unavailable)
+
+
+def test_two_replicas_get_a_disruption_budget_of_one(mocks):
+    """A node drain (upgrade, repair) takes one replica at a time: GKE honours the budget for up
+    to an hour during a node upgrade (GKE docs, "Node pool upgrade strategies";
+    node_drain_config.pdb_timeout_duration), longer than a NIM start. One replica gets no budget:
+    it would only delay the eviction."""
+    build(values=values(replicas=2))
+    (pdb,) = mocks.of_type(PDB)
+    assert unwrap(pdb.inputs) == {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "llama3-8b-nim-llm", "namespace": "nim"},
+        "spec": {"selector": {"matchLabels": pod_labels("llama3-8b")}, "maxUnavailable": 1},
+    }
+    mocks.resources.clear()
+    hpa = {"enabled": True, "minReplicas": 1, "maxReplicas": 2, "metrics": []}
+    build(values=values(replicas=1, autoscaling=hpa))
+    assert mocks.of_type(PDB) == []
+    assert min_replicas(unwrap(mocks.one(RELEASE).inputs["values"])) == 1

@@ -269,3 +269,16 @@ def test_a_canary_of_a_new_tag_does_not_inherit_the_models_profile():
         stack(profile="p", canary={"tag": "1.0.3", "weight": 10, "pool": "green"}, green=GREEN)
     )
     assert moved.plan.profile == "p"
+
+
+def test_the_unpinned_profile_warning_names_a_pod_of_the_workload_the_chart_renders():
+    """Over the shared cache a version is a Deployment, whose pods have no ``-0`` name: the
+    command names the Deployment (``kubectl exec deploy/NAME`` runs in one of its pods)."""
+    nim = stack(canary=CANARY)
+    nim["nim-gke:nim"]["sharedCache"] = {"enabled": True}
+    cfg = parse("prod", nim, (True, True))
+    (warning,) = [w for w in cfg.warnings if w.startswith("nim-gke:nim.models[0].canary.profile")]
+    assert warning.endswith(
+        "read `kubectl -n nim exec deploy/llama3-8b-1-1-2-nim-llm -- list-model-profiles` and "
+        "set the profile id."
+    )

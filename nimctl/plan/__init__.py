@@ -7,7 +7,8 @@ The package, by what a reader looks for (``command``'s docstring is what ``--hel
 - ``paths``: property paths, values on one line, JSON documents inside strings.
 - ``text``: the plan as text (and the cost table); ``helm``: ``--render``.
 - ``compare``: two values compared property by property; ``diff``: two plan documents
-  compared (the diff as data, and :func:`diff.changes` for a check that reads it);
+  compared (the diff as data); ``flat``: the diff as a list of :class:`Change` for a check that
+  reads it; ``safety``: the rollout safety check (what would drop or fail requests);
   ``diff_text``: the diff as text.
 - ``command``: arguments, stack files, exit codes.
 """
@@ -16,13 +17,14 @@ from nimctl.plan.command import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_UNSAFE,
     build_parser,
     guard,
     main,
     register,
     run_command,
 )
-from nimctl.plan.diff import DIFF_FORMAT, Change, changes, diff
+from nimctl.plan.diff import DIFF_FORMAT, diff
 from nimctl.plan.diff_text import render_diff
 from nimctl.plan.document import FORMAT, PlanError, document, key_of, mask
 from nimctl.plan.engine import (
@@ -34,6 +36,7 @@ from nimctl.plan.engine import (
     secret_values,
     stack_input,
 )
+from nimctl.plan.flat import Change, changes
 from nimctl.plan.helm import HELM_RELEASE
 from nimctl.plan.paths import SECRET
 from nimctl.plan.text import render_text
@@ -43,6 +46,7 @@ __all__ = [
     "EXIT_CONFIG",
     "EXIT_FAILED",
     "EXIT_OK",
+    "EXIT_UNSAFE",
     "FORMAT",
     "HELM_RELEASE",
     "PLACEHOLDER_KEY",

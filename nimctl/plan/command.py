@@ -50,9 +50,27 @@ the inputs that change, by property path:
 - Cost lines are matched by item (and by what the item is about when its figures change),
   with each scenario's total as before -> after. Warnings added and removed are listed.
 - Secret values compare as equal: a changed secret does not show.
+- The warnings ``pulumi preview`` would print after the plan BASE was deployed: BASE's outputs
+  stand for the stack's last deployment (a GPU pool replaced or its nodes recreated is warned).
 
-With ``--json`` it prints (shape ``nimctl-plan-diff/v2``; v1 compared outputs and resources
-by position and full URN)::
+The rollout safety check (an edit of one stack: BASE and the stack file have the same stack
+name) ends the diff: every change that would drop or fail requests, with the resource and the
+reason, and the node pools the edit replaces or whose nodes it recreates, with what that costs:
+
+- weighted-backend-removed: a release removed in the same update that takes its weight away
+  (Pulumi deletes it seconds after moving the traffic; set weight 0 first, remove it later);
+- weight-before-ready: a release given weight in the update that creates it when nothing waits
+  for its pod to be Ready (no Gateway);
+- pod-restart: a serving version's pod changes and it neither surges (a Deployment over the
+  shared cache) nor has a second replica;
+- pool-replaced, nodes-recreated: a GPU node pool replaced (a field the provider cannot change
+  in place) or its nodes recreated (machine type, boot disk) under a serving version that loses
+  its pods meanwhile.
+
+With findings it exits 4 (the diff is printed all the same).
+
+With ``--json`` it prints (shape ``nimctl-plan-diff/v3``; v2 had no ``safety``; v1 compared
+outputs and resources by position and full URN)::
 
     {"format": "nimctl-plan-diff/v2", "stack": "prod", "stackFile": "Pulumi.prod.yaml",
      "baseStack": "dev", "baseStackFile": "Pulumi.dev.yaml",
@@ -68,7 +86,12 @@ by position and full URN)::
               "totals": {"idle": {"before", "after"}, ...},     # each scenario's total
               "withMonitoring": {...same...} or null,           # with Cloud Monitoring's
               "changes": [CHANGE]} or null,                      # its other fields
-     "warnings": {"added": ["..."], "removed": ["..."]}}
+     "warnings": {"added": ["..."], "removed": ["..."]},
+     "safety": {"findings": [{"kind", "resource", "type", "name", "reason", "fix"}],
+                "nodePools": [{"resource", "name", "effect": "replaced"|"recreated",
+                               "changes": ["path: before => after"], "cost",
+                               "versions": ["release (share, workload)"]}]}
+               or null}                           # null: BASE is another stack
     # CHANGE: {"path", "change": "added"|"removed"|"changed", "before" (not for added),
     #          "after" (not for removed), "label" (the named list item it is in, if any)}
 
@@ -78,7 +101,7 @@ with the key in ``$NGC_API_KEY``) and shows the pod spec and the Pod Security ``
 verdict.
 
 Exit codes: 0 done; 1 ``--render`` or ``--diff`` could not be done; 2 no stack file or a config
-mistake (nothing printed on stdout).
+mistake (nothing printed on stdout); 4 ``--diff`` found a change that would drop or fail requests.
 """
 
 from __future__ import annotations
@@ -104,6 +127,8 @@ from nimgke import config
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_UNSAFE = 4
+"""``--diff`` found a change that would drop or fail requests (the diff is printed all the same)."""
 
 
 class _Stop(Exception):
@@ -121,17 +146,25 @@ def guard(text: str, secrets: set[str]) -> str:
     return text
 
 
-def _planned(stack: str, missing: int = EXIT_CONFIG) -> tuple[StackInput, mock_engine.ProgramRun]:
-    """The input and the run of a stack (a name or a stack file); a missing file ends with
-    ``missing``, a config mistake with the diagnostics ``pulumi preview`` prints."""
+def _input(stack: str, missing: int = EXIT_CONFIG) -> StackInput:
+    """The input of a stack (a name or a stack file); a missing file ends with ``missing``."""
     try:
-        inp = stack_input(cost.resolve_stack_file(stack))
+        return stack_input(cost.resolve_stack_file(stack))
     except cost.StackFileNotFound as err:
         raise _Stop(missing, f"plan: {err}") from None
     except (OSError, yaml.YAMLError) as err:
         raise _Stop(EXIT_CONFIG, f"plan: cannot read the stack file: {err}") from None
+
+
+def _planned(
+    stack: str | StackInput, missing: int = EXIT_CONFIG, previous: dict[str, Any] | None = None
+) -> tuple[StackInput, mock_engine.ProgramRun]:
+    """The input and the run of a stack (a name, a stack file or its input), after ``previous``
+    (a plan of its last deployment); a config mistake ends with the diagnostics ``pulumi
+    preview`` prints."""
+    inp = stack if isinstance(stack, StackInput) else _input(stack, missing)
     try:
-        return inp, run(inp)
+        return inp, run(inp, previous)
     except config.ConfigError as err:
         report = "\n".join(diagnostics(inp.stack, "error", [str(err)]))
         try:
@@ -157,16 +190,24 @@ def _base(given: str) -> tuple[dict[str, Any], set[str]]:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    code = EXIT_OK
     try:
-        inp, done = _planned(args.stack)
-        doc = from_run(inp, done)
-        secrets = secret_values(inp)
-        if args.render:
-            doc["rendered"] = render_releases(done, chart_dir(args.chart), args.helm)
+        inp = _input(args.stack)
+        base: dict[str, Any] | None = None
+        base_secrets: set[str] = set()
         if args.diff:
             base, base_secrets = _base(args.diff)
-            secrets |= base_secrets
+        # The plan before an edit of the same stack stands for its last deployment.
+        previous = base if base is not None and base.get("stack") == inp.stack else None
+        inp, done = _planned(inp, previous=previous)
+        doc = from_run(inp, done)
+        secrets = secret_values(inp) | base_secrets
+        if args.render:
+            doc["rendered"] = render_releases(done, chart_dir(args.chart), args.helm)
+        if base is not None:
             d = diff(base, doc)
+            if d["safety"] and d["safety"]["findings"]:
+                code = EXIT_UNSAFE
             text = (
                 json.dumps(d, indent=2, sort_keys=True)
                 if args.json
@@ -185,7 +226,7 @@ def run_command(args: argparse.Namespace) -> int:
     except (PlanError, chart.ChartError) as err:
         print(f"plan: {err}", file=sys.stderr)
         return EXIT_FAILED
-    return EXIT_OK
+    return code
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

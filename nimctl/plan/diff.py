@@ -10,22 +10,23 @@ under it shows on its resources, never as a change of the component itself (one 
 changed would be listed). Secret values compare as equal (both ``[secret]``).
 
 A check that reads a diff (``--json`` or :func:`diff`) can take :func:`changes`: every change as a
-:class:`Change` (resource, path, before, after).
+:class:`Change` (resource, path, before, after). The rollout safety check (:mod:`safety`) is one:
+``safety`` holds its findings when both plans are of one stack (else null).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from nimctl.plan import safety
 from nimctl.plan.compare import compare
-from nimctl.plan.document import FORMAT, STACK_TYPE, PlanError, key_of
+from nimctl.plan.document import FORMAT, PlanError, key_of
 from nimctl.plan.paths import flatten
 from nimgke.cost import SCENARIOS
 
-DIFF_FORMAT = "nimctl-plan-diff/v2"
+DIFF_FORMAT = "nimctl-plan-diff/v3"
 COST_OUTPUT = "costEstimate"
 LIKE_MIN_INPUTS = 6
 """An added resource with fewer inputs prints them all, not its differences from another."""
@@ -47,7 +48,7 @@ def diff(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
     entries += [_entry(key, r, "removed") for key, r in old.items() if key not in new]
     cost = cost_diff(base["outputs"].get(COST_OUTPUT), head["outputs"].get(COST_OUTPUT))
     skip = {COST_OUTPUT} if cost is not None else set()
-    return {
+    out: dict[str, Any] = {
         "format": DIFF_FORMAT,
         "stack": head["stack"],
         "stackFile": head["stackFile"],
@@ -61,6 +62,10 @@ def diff(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
             "removed": [w for w in base["warnings"] if w not in head["warnings"]],
         },
     }
+    # A rollout is an edit of one stack; two stacks' plans compare, but nothing rolls out.
+    same = base["stack"] == head["stack"]
+    out["safety"] = safety.check(base, head, out).as_dict() if same else None
+    return out
 
 
 def is_empty(d: dict[str, Any]) -> bool:
@@ -190,43 +195,3 @@ def _per_scenario(
         return {s: {"before": get(before, s), "after": get(after, s)} for s in SCENARIOS}
     except (KeyError, TypeError):
         return None
-
-
-# --- the flat view -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change of a diff. ``resource`` is the resource's URN without its stack
-    (:func:`document.key_of`), None for a stack output (then ``type`` is the stack's). ``path``
-    is a property path of its inputs (of the outputs for the stack), ``""`` for the resource as a
-    whole (added: ``after`` holds its inputs; removed: ``before``), ``"(provider)"`` for its
-    provider. ``before`` is None for ``added``, ``after`` for ``removed``."""
-
-    resource: str | None
-    type: str
-    name: str
-    path: str
-    change: str
-    before: Any = None
-    after: Any = None
-    label: str | None = None
-
-
-def changes(d: dict[str, Any]) -> list[Change]:
-    """Every change of diff ``d`` (as :func:`diff` returns it, or its ``--json``), resources first
-    (in the order of ``d["resources"]``), then the stack outputs."""
-    out: list[Change] = []
-    for r in d["resources"]:
-        at = {"resource": r["resource"], "type": r["type"], "name": r["name"]}
-        if r["change"] == "added":
-            out.append(Change(**at, path="", change="added", after=r.get("inputs", {})))
-        elif r["change"] == "removed":
-            out.append(Change(**at, path="", change="removed", before=r.get("inputs", {})))
-        else:
-            if "provider" in r:
-                out.append(Change(**at, path="(provider)", change="changed", **r["provider"]))
-            out += [Change(**at, **c) for c in r["changes"]]
-    stack = {"resource": None, "type": STACK_TYPE, "name": d["stack"]}
-    out += [Change(**stack, **c) for c in d["outputs"]]
-    return out

@@ -5,13 +5,16 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import textwrap
 from typing import Any
 
 from nimctl.plan.diff import is_empty
 from nimctl.plan.document import key_name, key_type
 from nimctl.plan.paths import JSON_STEP, property_lines, show
+from nimctl.plan.safety import TITLES
 from nimctl.plan.text import HEADINGS, message_lines, money, table
 from nimgke.cost import SCENARIOS
+from nimgke.node_pool_changes import NODE_POOL_TYPE
 
 LONG = 100
 """A value longer than this (as JSON) prints below its path; a longer string changed in place
@@ -33,6 +36,7 @@ def render_diff(d: dict[str, Any], base_name: str, full: bool = False) -> str:
     ]
     if is_empty(d):
         return "\n".join([*out, "No changes."])
+    safety = d.get("safety")
     out += _resources(entries, full)
     if d["outputs"]:
         out += ["", "Outputs:", *change_lines(d["outputs"], "    ")]
@@ -44,7 +48,46 @@ def render_diff(d: dict[str, Any], base_name: str, full: bool = False) -> str:
         for sign, key in (("+", "added"), ("-", "removed")):
             for message in warnings[key]:
                 out += message_lines(f"  {sign} warning: ", "      ", message)
+    if safety is not None:
+        out += ["", *safety_lines(safety)]
     return "\n".join(out)
+
+
+WIDTH = 100
+
+
+def _wrapped(text: str, pad: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=pad, subsequent_indent=pad)
+
+
+def safety_lines(safety: dict[str, Any]) -> list[str]:
+    """The rollout safety check (:mod:`nimctl.plan.safety`): its findings, then the node pools the
+    edit replaces or whose nodes it recreates."""
+    findings = safety["findings"]
+    if not findings:
+        out = ["Rollout safety: no change drops or fails requests."]
+    else:
+        n = len(findings)
+        out = [
+            f"Rollout safety: {n} change{'s' if n > 1 else ''} would drop or fail requests "
+            "(exit code 4):"
+        ]
+    for f in findings:
+        out += [
+            f"  ! {TITLES[f['kind']]} ({f['kind']})",
+            f"      {f['type']}  {f['name']}",
+            *_wrapped(f["reason"], "      "),
+            *_wrapped(f"fix: {f['fix']}", "      "),
+        ]
+    if safety["nodePools"]:
+        out += ["", "Node pools replaced or recreated by this edit:"]
+    for pool in safety["nodePools"]:
+        out.append(f"  ~ {NODE_POOL_TYPE}  {pool['name']}: {pool['effect']}")
+        out += [f"      {line}" for line in pool["changes"]]
+        out += _wrapped(f"cost: {pool['cost']}", "      ")
+        serving = ", ".join(pool["versions"]) or "no version"
+        out += _wrapped(f"serving on it: {serving}", "      ")
+    return out
 
 
 _SIGN = {"added": "+", "removed": "-", "changed": "~"}

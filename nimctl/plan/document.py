@@ -63,7 +63,8 @@ def document(
     done: mock_engine.ProgramRun, *, stack: str, stack_file: str, placeholders: list[str]
 ) -> dict[str, Any]:
     regs = done.mocks.registrations
-    custom = {r.urn: r.args.custom for r in regs}
+    # A read resource (the StackReference) comes without the flag: reads are custom resources.
+    custom = {r.urn: r.args.custom is not False for r in regs}
     parents = {r.urn: r.parent for r in regs}
 
     def parent_of(urn: str) -> str | None:
@@ -83,7 +84,7 @@ def document(
             "name": r.args.name,
             "parent": parent_of(r.urn),
             "component": component_of(r.urn),
-            "custom": r.args.custom,
+            "custom": custom[r.urn],
             "provider": _provider_urn(r.args.provider),
             "inputs": mask(r.args.inputs),
         }

@@ -62,14 +62,23 @@ def _engine_logger() -> logging.Logger:
     return log
 
 
-def run(inp: StackInput) -> mock_engine.ProgramRun:
-    """Run the program for ``inp``; a config mistake raises the program's ``ConfigError``."""
-    return mock_engine.run_program(inp.stack, inp.config, inp.secret_keys, logger=_engine_logger())
+def run(inp: StackInput, previous: dict[str, Any] | None = None) -> mock_engine.ProgramRun:
+    """Run the program for ``inp``; a config mistake raises the program's ``ConfigError``.
+    ``previous``: the plan of the stack's last deployment, whose outputs the program reads back
+    (``components/pool_changes.py``) as ``pulumi preview`` would; none: never deployed."""
+    return mock_engine.run_program(
+        inp.stack,
+        inp.config,
+        inp.secret_keys,
+        logger=_engine_logger(),
+        previous_outputs=previous["outputs"] if previous else None,
+    )
 
 
-def plan(inp: StackInput) -> dict[str, Any]:
-    """The plan document (the ``--json`` shape) of one stack."""
-    return from_run(inp, run(inp))
+def plan(inp: StackInput, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The plan document (the ``--json`` shape) of one stack (after ``previous``, see
+    :func:`run`)."""
+    return from_run(inp, run(inp, previous))
 
 
 def from_run(inp: StackInput, done: mock_engine.ProgramRun) -> dict[str, Any]:

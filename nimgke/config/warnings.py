@@ -84,7 +84,10 @@ def cold_start_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
             if v is None or v.profile_from != "none":
                 continue
             pool = pool_settings(s, v.pool) or s.gpu_pool
-            pod = f"{chart_fullname(version_release(v.release, v.tag, v.pool))}-0"
+            workload = chart_fullname(version_release(v.release, v.tag, v.pool))
+            # The StatefulSet's first pod, or a pod of the Deployment over the shared cache
+            # (kubectl exec takes TYPE/NAME and picks one of its pods).
+            pod = f"deploy/{workload}" if s.nim.shared_cache.enabled else f"{workload}-0"
             found.append(
                 f"{NAMESPACE}:nim.models[{i}].{field}: {v.name}:{v.tag} runs without a pinned "
                 f"NIM_MODEL_PROFILE: the catalog (nimgke/models.py) knows no profile of this tag "

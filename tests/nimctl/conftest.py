@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.nimctl.plan_stacks import green_walk_through, walk_through
 
 
 @pytest.fixture
@@ -27,3 +31,15 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """The stack file and plan of each step of docs/rollouts.md's walk-through (prod)."""
+    return walk_through(tmp_path_factory.mktemp("walk"))
+
+
+@pytest.fixture(scope="session")
+def green(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """The same for its blue/green walk-through onto greenPool."""
+    return green_walk_through(tmp_path_factory.mktemp("green"))

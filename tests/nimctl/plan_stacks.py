@@ -74,6 +74,7 @@ def edited_prod(folder: Path, tag: str, canary: str = "", max_nodes: int = 4) ->
 
 WALK_THROUGH = {
     "w10": ("1.0.3", canary(10), 4),
+    "w0": ("1.0.3", canary(0), 4),
     "w50": ("1.0.3", canary(50), 4),
     "w100": ("1.0.3", canary(100), 4),
     "promoted": ("1.1.2", "", 4),
@@ -84,9 +85,91 @@ WALK_THROUGH = {
 
 
 def walk_through(folder: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """Every step's stack file and plan, and ``base``: prod as it is."""
+    """Every step's stack file and plan, and ``base``: prod as it is. (``w0``: the canary at
+    weight 0, the first of a rollback's two edits; ``rolled-back``: the second.)"""
     steps = {"base": (stack_file("prod"), plan.plan(plan.stack_input(stack_file("prod"))))}
     for name, (tag, block, max_nodes) in WALK_THROUGH.items():
         path = edited_prod(folder / name, tag, block, max_nodes)
         steps[name] = (path, plan.plan(plan.stack_input(path)))
     return steps
+
+
+def edited(folder: Path, stack: str, *edits: tuple[str, str]) -> Path:
+    """``Pulumi.<stack>.yaml`` in ``folder`` (made here) with each ``(old, new)`` edit, ``old`` on
+    exactly one place of the file."""
+    text = stack_file(stack).read_text()
+    for old, new in edits:
+        assert text.count(old) == 1, f"{old!r} is not in exactly one place of Pulumi.{stack}.yaml"
+        text = text.replace(old, new)
+    folder.mkdir(parents=True)
+    path = folder / f"Pulumi.{stack}.yaml"
+    path.write_text(text)
+    return path
+
+
+# --- docs/rollouts.md "Blue/green onto other machines: greenPool" (prod) ------------------------
+
+NIM = "  nim-gke:nim:\n"
+GREEN_POOL = (
+    "  nim-gke:greenPool:\n"
+    "    machineType: g2-standard-8\n"
+    "    gpuType: nvidia-l4\n"
+    "    gpuCount: 1\n"
+    "    minNodes: {min_nodes}\n"
+    "    maxNodes: 2                    # the canary's HPA maximum\n"
+    "    requireWarmNode: {warm}\n"
+    "    driverVersion: LATEST\n"
+)
+GPU_WARM = (
+    "    minNodes: 1                    # totals across zones (total_min_node_count): one warm L4\n"
+)
+
+
+def green_canary(weight: int) -> str:
+    return canary(weight) + "          pool: green\n"
+
+
+def green_pool(min_nodes: int = 0, warm: str = "false") -> str:
+    return GREEN_POOL.format(min_nodes=min_nodes, warm=warm)
+
+
+GREEN_WALK_THROUGH: dict[str, tuple[tuple[str, str], ...]] = {
+    "green10": ((NIM, green_pool() + NIM), (MODEL, MODEL + green_canary(10))),
+    "green100": ((NIM, green_pool() + NIM), (MODEL, MODEL + green_canary(100))),
+    "on-green": (
+        (NIM, green_pool() + NIM),
+        ('tag: "1.0.3"', 'tag: "1.1.2"'),
+        (MODEL, MODEL + "        pool: green\n"),
+    ),
+    "drained": (
+        (GPU_WARM, "    minNodes: 0\n"),
+        ("    requireWarmNode: true\n", "    requireWarmNode: false\n"),
+        (NIM, green_pool(1, "true") + NIM),
+        ('tag: "1.0.3"', 'tag: "1.1.2"'),
+        (MODEL, MODEL + "        pool: green\n"),
+    ),
+    "reshaped": (
+        (GPU_WARM, "    minNodes: 0\n"),
+        ("    requireWarmNode: true\n", "    requireWarmNode: false\n"),
+        ("    machineType: g2-standard-4\n", "    machineType: g2-standard-8\n"),
+        (NIM, green_pool(1, "true") + NIM),
+        ('tag: "1.0.3"', 'tag: "1.1.2"'),
+        (MODEL, MODEL + "        pool: green\n"),
+    ),
+}
+"""Each step's edits of Pulumi.prod.yaml: greenPool declared with a canary on it at 10 %, at
+100 %, the model promoted onto greenPool, gpuPool drained (its warm node moves to greenPool), and
+the empty gpuPool reshaped."""
+
+
+def green_walk_through(folder: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    steps = {"base": (stack_file("prod"), plan.plan(plan.stack_input(stack_file("prod"))))}
+    for name, edits in GREEN_WALK_THROUGH.items():
+        path = edited(folder / name, "prod", *edits)
+        steps[name] = (path, plan.plan(plan.stack_input(path), steps[_before(name)][1]))
+    return steps
+
+
+def _before(step: str) -> str:
+    names = ["base", *GREEN_WALK_THROUGH]
+    return names[names.index(step) - 1]

@@ -9,15 +9,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from nimctl import plan
 from nimctl.plan.compare import compare
 from nimctl.plan.diff import cost_diff
 from nimctl.plan.diff_text import render_diff, word_diff
 from nimgke.cost import SCENARIOS
 from tests.conftest import FAKE_NGC_KEY, SECRET_MANAGER_KEY
-from tests.nimctl.plan_stacks import plan_json, stack_file, walk_through, write_copy
+from tests.nimctl.plan_stacks import plan_json, stack_file, write_copy
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
 DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
@@ -27,11 +25,6 @@ AUTOSCALING_METRIC = "kubernetes:autoscaling.gke.io/v1beta1:AutoscalingMetric"
 REFS = "spec.rules[0].backendRefs"
 GPU_TILE = "GPU pool nodes (with a working driver) against its bounds"
 """The dashboard's panel that draws gpuPool.maxNodes as a threshold."""
-
-
-@pytest.fixture(scope="module")
-def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
-    return walk_through(tmp_path_factory.mktemp("walk"))
 
 
 def step(walk: dict[str, Any], before: str, after: str) -> dict[str, Any]:
@@ -71,11 +64,13 @@ def test_a_canary_weight_change_is_the_route_and_the_rollout_output(walk, tmp_pa
             '    ~ rollout["llama3-8b"]["llama3-8b-1-0-3"]: 90 => 50',
             '    ~ rollout["llama3-8b"]["llama3-8b-1-1-2"]: 10 => 50',
             "",
+            "Rollout safety: no change drops or fails requests.",
+            "",
         ]
     )
     # The same as data, one change per line, for a check that reads the diff
     d = json.loads(cli_diff(tmp_path, run_cli, walk["w10"][1], walk["w50"][0], "--json"))
-    assert d["format"] == "nimctl-plan-diff/v2"
+    assert d["format"] == "nimctl-plan-diff/v3"
     route = "nim-gke:net:ModelGateway$" + ROUTE + "::gateway-llama3-8b-route"
     assert plan.changes(d) == [
         plan.Change(
@@ -355,7 +350,7 @@ def test_warnings_added_and_removed(walk):
     back = step(walk, "w10", "rolled-back")
     assert back["warnings"] == {"added": [], "removed": [added]}
     text = render_diff(back, "before.json")
-    assert text.endswith(f"\nWarnings (what pulumi preview prints):\n  - warning: {added}")
+    assert f"\nWarnings (what pulumi preview prints):\n  - warning: {added}\n\nRollout" in text
 
 
 # --- what the README's steps change -----------------------------------------------------------

@@ -46,7 +46,11 @@ EXPECTED: dict[str, dict[str, str]] = {
         "GCPBackendPolicy": "CRD networking.gke.io_gcpbackendpolicies.yaml",
     },
     "prod-canary": {"HTTPRoute": "CRD gateway.networking.k8s.io_httproutes.yaml"},
-    "prod-shared-cache": {"PersistentVolume": BUILTIN, "PersistentVolumeClaim": BUILTIN},
+    "prod-shared-cache": {
+        "PersistentVolume": BUILTIN,
+        "PersistentVolumeClaim": BUILTIN,
+        "PodDisruptionBudget": BUILTIN,
+    },
     "prod-green-canary": {"HealthCheckPolicy": "CRD networking.gke.io_healthcheckpolicies.yaml"},
 }
 
