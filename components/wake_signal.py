@@ -17,7 +17,7 @@ Its parts, and what each is for:
 
 - a Kubernetes service account whose Workload Identity Federation principal holds
   ``roles/monitoring.metricWriter`` on the project, no Google service account
-  (``workload_principal``, as the shared model cache grants its bucket);
+  (``principal_service_account``, as the shared model cache grants its bucket);
 - a ConfigMap with the program, the CronJob (every 2 minutes, one run at a time, on the system
   pool), its pods ``restricted`` (non-root UID 65534, no privilege escalation or capabilities,
   read-only root filesystem, RuntimeDefault seccomp) on ``python:3.13-slim``;
@@ -39,7 +39,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.cluster import SYSTEM_POOL_LABEL
-from components.shared_cache import workload_principal
+from components.shared_cache import principal_service_account
 from nimgke import wake_signal
 
 TYPE = "nim-gke:k8s:WakeSignal"
@@ -148,13 +148,12 @@ class WakeSignal(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ksa = k8s.core.v1.ServiceAccount(
+        ksa, member = principal_service_account(
             f"{name}-sa",
-            metadata={"name": NAME, "namespace": args.namespace, "labels": LABELS},
-            opts=child,
-        )
-        member = pulumi.Output.all(args.project_number, ksa.metadata.namespace).apply(
-            lambda v: workload_principal(args.project, str(v[0]), str(v[1]), NAME)
+            {"name": NAME, "namespace": args.namespace, "labels": LABELS},
+            args.project,
+            args.project_number,
+            child,
         )
         grant = gcp.projects.IAMMember(
             f"{name}-metric-writer", project=args.project, role=ROLE, member=member, opts=child

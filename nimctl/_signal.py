@@ -24,6 +24,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -232,7 +233,24 @@ def run(args: argparse.Namespace, state: str, cluster: Cluster | None = None) ->
     return EXIT_OK
 
 
-def add_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+def add_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    *,
+    default: str,
+    summary: str,
+    description: str,
+    examples: tuple[str, ...],
+) -> argparse.ArgumentParser:
+    """The parser of ``nimctl wake`` or ``nimctl sleep``; ``--for`` defaults to ``default``."""
+    parser = sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Examples:\n" + "\n".join(f"  python -m nimctl {name} {e}" for e in examples),
+    )
     parser.add_argument(
         "--release",
         help="one version's release (<release>-<tag>, `pulumi stack output rollout`); default: "
@@ -247,6 +265,8 @@ def add_arguments(parser: argparse.ArgumentParser, default: str) -> None:
     )
     parser.add_argument("--namespace", "-n", help="the NIM namespace (default: the context's)")
     parser.add_argument("--context", help="kube context to use (default: the current one)")
+    parser.set_defaults(func=func)
+    return parser
 
 
 class KubeCluster:

@@ -35,18 +35,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = sub.add_parser(
+    return _signal.add_command(
+        sub,
         "sleep",
-        help="let a model version sleep (sets its wake signal; the HPA scales it to zero)",
+        run,
+        default=DEFAULT_FOR,
+        summary="let a model version sleep (sets its wake signal; the HPA scales it to zero)",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n"
-        "  python -m nimctl sleep -n nim\n"
-        "  python -m nimctl sleep -n nim --release llama3-8b-1-0-3 --for 3d",
+        examples=("-n nim", "-n nim --release llama3-8b-1-0-3 --for 3d"),
     )
-    _signal.add_arguments(parser, DEFAULT_FOR)
-    parser.set_defaults(func=run)
-    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,18 +36,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = sub.add_parser(
+    return _signal.add_command(
+        sub,
         "wake",
-        help="wake a sleeping model version now (sets its wake signal; the HPA scales it up)",
+        run,
+        default=DEFAULT_FOR,
+        summary="wake a sleeping model version now (sets its wake signal; the HPA scales it up)",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n"
-        "  python -m nimctl wake -n nim\n"
-        "  python -m nimctl wake -n nim --release llama3-8b-1-0-3 --for 4h",
+        examples=("-n nim", "-n nim --release llama3-8b-1-0-3 --for 4h"),
     )
-    _signal.add_arguments(parser, DEFAULT_FOR)
-    parser.set_defaults(func=run)
-    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
