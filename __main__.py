@@ -12,7 +12,7 @@ from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
 from components.model_service import ModelService, ModelServiceArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
-from components.ngc_secrets import NgcSecrets, NgcSecretsArgs
+from components.ngc_secrets import NgcSecrets, NgcSecretsArgs, clean_ngc_key, stored_key_warning
 from components.nim_release import READY_TIMEOUT_SECONDS, NimRelease, NimReleaseArgs
 from components.observability import Observability, ObservabilityArgs
 from components.pool_changes import OUTPUT as POOLS_OUTPUT
@@ -72,10 +72,11 @@ cluster = GkeCluster(
         maintenance_days=list(sec.maintenance_window.days),
         gateway_proxy_subnet=s.gateway.proxy_subnet_cidr if s.gateway.enabled else None,
         gcs_fuse_csi=cache.shared,
+        image_streaming=any(pool.image_streaming for pool in shape.pools),
     ),
 )
 
-# gpuPool, and greenPool when declared for a blue/green rollout (README "Rollouts"). Each is
+# gpuPool, and greenPool when declared for a blue/green rollout (docs/rollouts.md). Each is
 # named after its pool (gpu, green): the name is in the URN of every resource of the pool.
 pools = {
     pool.name: GpuNodePool(
@@ -96,15 +97,23 @@ pool_watch = PoolChangeWatch("pool-changes", PoolChangeWatchArgs(pools=shape.poo
 ngc_access = None
 if sec.ngc_key_source == "secretManager":
     # get_secret_version_access needs only secretmanager.versions.access (secretAccessor);
-    # get_secret_version also reads version metadata (versions.get) (FACTS 23).
+    # get_secret_version also reads version metadata (versions.get).
     ngc_access = gcp.secretmanager.get_secret_version_access_output(
         project=cfg.project, secret=sec.ngc_secret
     )
-    ngc_api_key = pulumi.Output.secret(ngc_access.secret_data)
+    raw_key: pulumi.Input[str] = ngc_access.secret_data
+    if s.registry.mirror:
+        pulumi.Output.all(ngc_access.name, ngc_access.secret_data).apply(
+            lambda v: (
+                (w := stored_key_warning(str(sec.ngc_secret), v[0], v[1])) and pulumi.log.warn(w)
+            )
+        )
 else:
-    ngc_api_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+    raw_key = pulumi.Config(NAMESPACE).require_secret("ngcApiKey")
+# Stripped (a shell here-string adds a newline) and secret, once for every consumer.
+ngc_api_key = clean_ngc_key(raw_key)
 
-# Issue 13: the NIM image through an Artifact Registry remote repository in front of nvcr.io.
+# The NIM image through an Artifact Registry remote repository in front of nvcr.io.
 registry_url: str | None = None
 mirror_deps: list[pulumi.Resource] = []
 project_number = gcp.organizations.get_project_output(project_id=cfg.project).number
@@ -121,7 +130,6 @@ if s.registry.mirror:
                 project=cfg.project,
                 region=cfg.region,
                 repository_id=s.registry.repository_id,
-                project_number=project_number,
                 **key_source,
             ),
         )
@@ -182,7 +190,7 @@ if auto is not None and auto.wake_gauge:
         opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
     )
 
-# Issue 13: one model cache every replica shares (a bucket through the Cloud Storage FUSE driver),
+# One model cache every replica shares (a bucket through the Cloud Storage FUSE driver),
 # a claim (and a directory of the bucket) per version: a version's model files are its own.
 shared_cache: SharedModelCache | None = None
 if cache.shared:
@@ -197,12 +205,13 @@ if cache.shared:
             volumes=[
                 CacheVolume(release=v.release, size=v.plan.cache_size) for v in shape.versions
             ],
+            network_policy=sec.network_policies,
         ),
         opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
     )
 
 # Each version of a model (its tag on its pool, and an optional canary) is its own release; the
-# model's Service and, behind the Gateway, its route lead to them (README "Rollouts").
+# model's Service and, behind the Gateway, its route lead to them (docs/rollouts.md).
 releases: dict[str, NimRelease] = {}
 for v in shape.versions:
     on = shape.pool(v.pool)
@@ -293,6 +302,7 @@ if gw.enabled:
             timeout_sec=gw.timeout_sec,
             draining_timeout_sec=gw.draining_timeout_sec,
             network_policy=sec.network_policies,
+            global_access=gw.global_access,
         ),
         # The cluster's Gateway API (CRDs, GatewayClasses) first: a change of the cluster does not
         # change the Kubernetes provider, so nothing else would wait for it.

@@ -1,7 +1,8 @@
 """A regional-disk StorageClass for the model cache, so the NIM pod can run in every GPU zone.
 
 A PVC on GKE's built-in ``standard-rwo``/``premium-rwo`` is a zonal persistent disk: after its
-first bind the pod can only be scheduled in that zone (FACTS 20), so a GPU pool over two zones
+first bind the pod can only be scheduled in that zone
+(cloud.google.com/kubernetes-engine/docs/concepts/persistent-volumes), so a GPU pool over two zones
 would leave a warm node in the other zone unusable for it. A regional persistent disk keeps a
 replica in each of two zones and attaches in either (GKE docs, "Provisioning regional persistent
 disks": ``replication-type: regional-pd`` with ``allowedTopologies`` naming the two zones).

@@ -30,11 +30,22 @@ NODE_ROLES = (
     "roles/autoscaling.metricsWriter",
     "roles/artifactregistry.reader",
 )
+# Image streaming with a node service account other than Compute Engine's default needs this role
+# on the project that hosts the image (GKE docs, "Use Image streaming to pull container images",
+# Requirements: the custom service account must have Service Usage Consumer,
+# roles/serviceusage.serviceUsageConsumer, in the project hosting the container images).
+STREAMING_ROLE = "roles/serviceusage.serviceUsageConsumer"
+# Until the grant moved here, each GPU pool that streamed granted it itself, as
+# "<pool>-streaming-usage" under its GpuNodePool component. Deleting a gcp.projects.IAMMember
+# removes (role, member) from the project's binding (terraform-provider-google
+# tpgiamresource/resource_iam_member.go), whoever else granted it: so the grant is made once, and
+# the main pool's old one ("gpu", __main__.py) is adopted in place by alias instead of deleted.
+LEGACY_STREAMING_GRANT = ("nim-gke:gke:GpuNodePool", "gpu", "gpu-streaming-usage")
 SUBNET_CIDR = "10.10.0.0/20"
 PODS_CIDR = "10.16.0.0/14"
 SERVICES_CIDR = "10.20.0.0/20"
 SYSTEM_POOL_LABEL = {"nim-gke/pool": "system"}
-# Where Google Cloud's health checks come from (FACTS 24; cloud.google.com/load-balancing/docs/
+# Where Google Cloud's health checks come from (cloud.google.com/load-balancing/docs/
 # firewall-rules, regional internal Application Load Balancer).
 HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 ADC_FLAG = "--use_application_default_credentials"
@@ -43,7 +54,7 @@ ADC_FLAG = "--use_application_default_credentials"
 # container_node_pool): the autoscaler owns the size after creation.
 POOL_IGNORE_CHANGES = ["initialNodeCount"]
 # monitoring_config.enable_components is the whole list, not an addition to GKE's defaults
-# (FACTS 22; hashicorp/terraform-provider-google#15704): naming only SYSTEM_COMPONENTS and DCGM
+# (hashicorp/terraform-provider-google#15704): naming only SYSTEM_COMPONENTS and DCGM
 # would switch off the kube-state metrics (POD ... STORAGE) and the kubelet/cAdvisor metrics that
 # pod readiness, restarts and HPA state come from. Values as the pulumi-gcp 9 SDK documents them
 # (ClusterMonitoringConfigArgsDict.enable_components); KUBELET and CADVISOR need GKE
@@ -115,7 +126,10 @@ class ClusterArgs:
     gateway_backend_port: int = 8000
     """The port the load balancer reaches the pods on (NIM's OpenAI port)."""
     gcs_fuse_csi: bool = False
-    """GKE's Cloud Storage FUSE CSI driver add-on (the shared model cache, issue 13)."""
+    """GKE's Cloud Storage FUSE CSI driver add-on (the shared model cache)."""
+    image_streaming: bool = False
+    """A GPU pool streams images: the node service account gets ``STREAMING_ROLE``, once for all
+    pools (one IAM member per project, role and member)."""
 
     def __post_init__(self) -> None:
         if self.release_channel not in RELEASE_CHANNELS:
@@ -162,7 +176,7 @@ def make_kubeconfig(name: str, server: str, ca_certificate: str | None) -> str:
 
     ``--use_application_default_credentials`` makes the plugin use ADC, the identity pulumi-gcp
     uses; without it the plugin runs ``gcloud config config-helper`` and uses gcloud's active
-    account instead (FACTS 19; kubernetes/cloud-provider-gcp
+    account instead (kubernetes/cloud-provider-gcp
     cmd/gke-gcloud-auth-plugin/cred.go: ``use_application_default_credentials``, "Output is an
     ExecCredential filled with application default credentials"; with it the plugin does not run
     gcloud at all). The plugin has no endpoint logic, so the same user works against the DNS
@@ -247,6 +261,35 @@ def _gateway_network(
         description="nim-gke: the internal Gateway's proxies and health checks to the NIM port",
         opts=child,
     )
+
+
+def authorized_networks_config(
+    args: ClusterArgs,
+) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None:
+    """The authorized-networks block: sent (enabled) when networks are listed or the private
+    endpoint is on, even with no network listed; else left out (authorized networks off, the
+    public IP endpoint open to any address, still IAM and TLS).
+
+    The provider sends ``enabled: true`` exactly when the block is present, and ``enabled: false``
+    when it is absent ("TF doesn't have an explicit enabled field for authorized networks, it is
+    assumed to be enabled based on whether the master_authorized_networks_config is present at
+    all": hashicorp/terraform-provider-google@887701b5 google/services/container/
+    resource_container_cluster.go, expandMasterAuthorizedNetworksConfig). GKE refuses a private
+    endpoint with authorized networks disabled: "Master authorized networks must be enabled if
+    private endpoint is enabled" (GoogleCloudPlatform/magic-modules#8338; rancher/rancher#32251:
+    "if EnablePrivateEndpoint=true then MasterAuthorizedNetworks.Enabled is always true, but you
+    don't necessarily have to add additional cidr blocks"). An empty ``cidr_blocks`` list keeps
+    the block present without listing any network; people and CI use the DNS endpoint, which IAM
+    authorises and this list does not govern.
+    """
+    if not (args.authorized_networks or args.private_endpoint):
+        return None
+    return {
+        "cidr_blocks": [
+            {"cidr_block": n.cidr, "display_name": n.name or n.cidr}
+            for n in args.authorized_networks
+        ]
+    }
 
 
 def kubeconfig_server(ip_endpoint: str, dns_endpoint: str | None) -> tuple[str, bool]:
@@ -348,6 +391,20 @@ class GkeCluster(pulumi.ComponentResource):
                 member=member,
                 opts=child,
             )
+        if args.image_streaming:
+            pool_type, pool_name, old_name = LEGACY_STREAMING_GRANT
+            gcp.projects.IAMMember(
+                f"{name}-nodes-image-streaming",
+                project=args.project,
+                role=STREAMING_ROLE,
+                member=member,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    aliases=[
+                        pulumi.Alias(name=old_name, parent=pulumi.create_urn(pool_name, pool_type))
+                    ],
+                ),
+            )
 
         key_name: pulumi.Input[str] | None = args.kms_key
         key_grant: list[pulumi.Resource] = []
@@ -388,7 +445,7 @@ class GkeCluster(pulumi.ComponentResource):
             _gateway_network(name, args, args.gateway_proxy_subnet, network, node_sa, child)
 
         components = [*MONITORING_COMPONENTS, *(["DCGM"] if args.dcgm_metrics else [])]
-        # No master_ipv4_cidr_block: that makes a legacy VPC-peering private cluster (FACTS 21).
+        # No master_ipv4_cidr_block: that makes a legacy VPC-peering private cluster.
         # Without it the provider sends enable_private_nodes as network_config.
         # defaultEnablePrivateNodes and enable_private_endpoint as ipEndpointsConfig.
         # enablePublicEndpoint = false (terraform-provider-google resource_container_cluster.go,
@@ -401,19 +458,12 @@ class GkeCluster(pulumi.ComponentResource):
         # The DNS-based endpoint is reached through Google's API front end and authorised by IAM
         # (container.clusters.connect), with no source-address list, so deployers and CI runners
         # reach the control plane without an authorized network and without a public IP
-        # endpoint (FACTS 21). The provider always sends allow_external_traffic, false when unset.
+        # endpoint. The provider always sends allow_external_traffic, false when unset.
         endpoints: gcp.container.ClusterControlPlaneEndpointsConfigArgsDict = {
             "dns_endpoint_config": {"allow_external_traffic": args.dns_endpoint},
             "ip_endpoints_config": {"enabled": True},
         }
-        authorized: gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None = None
-        if args.authorized_networks:
-            authorized = {
-                "cidr_blocks": [
-                    {"cidr_block": n.cidr, "display_name": n.name or n.cidr}
-                    for n in args.authorized_networks
-                ]
-            }
+        authorized = authorized_networks_config(args)
         encryption: gcp.container.ClusterDatabaseEncryptionArgsDict = {"state": "DECRYPTED"}
         if args.secrets_encryption:
             encryption = {"state": "ENCRYPTED", "key_name": key_name}
@@ -433,11 +483,12 @@ class GkeCluster(pulumi.ComponentResource):
             # No node_config and no node_pool on the cluster: node settings live on the pools.
             # Once the default pool is removed GKE stops returning the cluster's nodeConfig, the
             # provider reads it back empty and, node_config being ForceNew, the next `pulumi up`
-            # would replace the cluster (FACTS 17; terraform-provider-google node_config.go
+            # would replace the cluster (terraform-provider-google node_config.go
             # schemaNodeConfig ForceNew, resource_container_cluster.go reads cluster.NodeConfig;
-            # pulumi/pulumi-gcp#744, #2247). The transient default pool therefore runs as the
-            # Compute Engine default service account for the minute it exists, which must not be
-            # deleted or disabled (hashicorp/terraform-provider-google#4435; README).
+            # pulumi/pulumi-gcp#744, pulumi/pulumi-gcp#2247). The transient default pool
+            # therefore runs as the Compute Engine default service account for the minute it
+            # exists, which must not be deleted or disabled
+            # (hashicorp/terraform-provider-google#4435; docs/deploying.md).
             remove_default_node_pool=True,
             initial_node_count=1,
             release_channel={"channel": args.release_channel},
@@ -475,7 +526,8 @@ class GkeCluster(pulumi.ComponentResource):
             },
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "WORKLOADS"]},
             # HttpLoadBalancing (GKE's default, stated) runs the load balancer controllers the
-            # Gateway needs (FACTS 24; "GKE Gateway controller requirements").
+            # Gateway needs (cloud.google.com/kubernetes-engine/docs/how-to/deploying-gateways,
+            # "GKE Gateway controller requirements").
             addons_config={
                 "gce_persistent_disk_csi_driver_config": {"enabled": True},
                 "http_load_balancing": {"disabled": False},

@@ -12,8 +12,18 @@ What it owns:
   of each version with the version's weight (weights are proportions of their sum, 0 sends
   nothing: apis/v1/shared_types.go ``BackendRef.Weight``; ours add up to 100);
 - per version Service a ``HealthCheckPolicy`` (GKE's load balancer checks ``GET /`` otherwise, and
-  NIM answers 404 there: FACTS 24) and a ``GCPBackendPolicy`` (timeout, connection draining);
-- a NetworkPolicy that admits the proxy-only subnet and Google's health checkers to the NIM port.
+  NIM answers 404 there: cloud.google.com/kubernetes-engine/docs/how-to/
+  configure-gateway-resources) and a ``GCPBackendPolicy`` (timeout, connection draining);
+- a NetworkPolicy that admits the proxy-only subnet and Google's health checkers to the NIM port;
+- with ``global_access``, a ``GCPGatewayPolicy`` that lets clients in other regions reach the
+  regional load balancer (``spec.default.allowGlobalAccess``: GoogleCloudPlatform/gke-gateway-api
+  apis/networking/v1/gcpgatewaypolicy_types.go; without it only clients in the Gateway's region
+  can connect).
+
+How long a stream survives its backend leaving (scale-in, a removed version): the pod is killed
+``TERMINATION_GRACE_PERIOD_S`` (60 s, fixed by the chart) after it is told to stop, and the load
+balancer drains its connections for ``draining_timeout_sec`` (validated to be at most that): a
+stream still running then is cut. A longer ``timeout_sec`` only helps while the backend stays.
 
 A route is created only after the releases it sends traffic to are Ready (the releases await
 readiness behind a Gateway) and after their policies, so a new backend is health-checked on
@@ -33,7 +43,8 @@ from nimgke.helm_values import OPENAI_PORT, READY_PATH
 
 TYPE = "nim-gke:net:ModelGateway"
 GATEWAY_CLASS = "gke-l7-rilb"
-"""GKE's regional internal Application Load Balancer (needs a proxy-only subnet: FACTS 24)."""
+"""GKE's regional internal Application Load Balancer (needs a proxy-only subnet:
+cloud.google.com/load-balancing/docs/proxy-only-subnets)."""
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 GKE_POLICY_API = "networking.gke.io/v1"
 LISTENER = "http"
@@ -93,6 +104,8 @@ class ModelGatewayArgs:
     network_policy: bool = True
     """Admit the load balancer through the namespace's default deny (``security.networkPolicies``;
     without that deny an allow policy would isolate the pods from everything else)."""
+    global_access: bool = False
+    """Clients in other regions may connect (``gateway.globalAccess``)."""
 
 
 def _target(service: str) -> dict[str, str]:
@@ -122,13 +135,22 @@ def health_check_policy_spec(service: str) -> dict:
 
 def backend_policy_spec(service: str, timeout_sec: int, draining_timeout_sec: int) -> dict:
     """The backend service's timeout (GKE's default 30 s cuts long generations and streams:
-    FACTS 24) and connection draining (0-3600 s): gcpbackendpolicy_types.go."""
+    configure-gateway-resources) and connection draining (0-3600 s): gcpbackendpolicy_types.go."""
     return {
         "targetRef": _target(service),
         "default": {
             "timeoutSec": timeout_sec,
             "connectionDraining": {"drainingTimeoutSec": draining_timeout_sec},
         },
+    }
+
+
+def gateway_policy_spec(gateway: str) -> dict:
+    """Global access for the internal load balancer of ``gateway`` (gcpgatewaypolicy_types.go:
+    ``GCPGatewayPolicyConfig.AllowGlobalAccess``; the policy targets the Gateway itself)."""
+    return {
+        "targetRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway},
+        "default": {"allowGlobalAccess": True},
     }
 
 
@@ -153,6 +175,22 @@ def route_spec(gateway: str, route: ModelRoute) -> dict:
             }
         ],
     }
+
+
+def _custom_resource(
+    resource_name: str,
+    api_version: str,
+    kind: str,
+    name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    spec: dict,
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    """One Gateway API or GKE policy object, named ``name`` in ``namespace``."""
+    metadata: k8s.meta.v1.ObjectMetaArgsDict = {"name": name, "namespace": namespace}
+    return k8s.apiextensions.CustomResource(
+        resource_name, api_version=api_version, kind=kind, metadata=metadata, spec=spec, opts=opts
+    )
 
 
 class ModelGateway(pulumi.ComponentResource):
@@ -180,16 +218,13 @@ class ModelGateway(pulumi.ComponentResource):
             description="nim-gke: the models' internal endpoint (GKE Gateway)",
             opts=child,
         )
-        gateway_meta: k8s.meta.v1.ObjectMetaArgsDict = {
-            "name": args.gateway_name,
-            "namespace": args.namespace,
-        }
-        gateway = k8s.apiextensions.CustomResource(
+        gateway = _custom_resource(
             f"{name}-gateway",
-            api_version=GATEWAY_API,
-            kind="Gateway",
-            metadata=gateway_meta,
-            spec={
+            GATEWAY_API,
+            "Gateway",
+            args.gateway_name,
+            args.namespace,
+            {
                 "gatewayClassName": GATEWAY_CLASS,
                 "addresses": [{"type": "NamedAddress", "value": address.name}],
                 "listeners": [
@@ -204,10 +239,21 @@ class ModelGateway(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=child,
+            child,
         )
+        if args.global_access:
+            _custom_resource(
+                f"{name}-global-access",
+                GKE_POLICY_API,
+                "GCPGatewayPolicy",
+                args.gateway_name,
+                args.namespace,
+                gateway_policy_spec(args.gateway_name),
+                pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+            )
         # With container-native load balancing the proxies and the health checkers reach the pods
-        # directly: exactly those sources, on the NIM port (FACTS 24).
+        # directly: exactly those sources, on the NIM port
+        # (cloud.google.com/load-balancing/docs/firewall-rules).
         sources: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [
             {"ip_block": {"cidr": cidr}} for cidr in (args.proxy_subnet_cidr, *HEALTH_CHECK_RANGES)
         ]
@@ -228,43 +274,33 @@ class ModelGateway(pulumi.ComponentResource):
             after_releases = pulumi.ResourceOptions(parent=self, depends_on=route.depends_on)
             policies: list[pulumi.Resource] = []
             for b in route.backends:
-                meta: k8s.meta.v1.ObjectMetaArgsDict = {
-                    "name": b.service,
-                    "namespace": args.namespace,
+                specs = {
+                    "health": ("HealthCheckPolicy", health_check_policy_spec(b.service)),
+                    "backend": (
+                        "GCPBackendPolicy",
+                        backend_policy_spec(b.service, args.timeout_sec, args.draining_timeout_sec),
+                    ),
                 }
-                policies.append(
-                    k8s.apiextensions.CustomResource(
-                        f"{name}-{b.service}-health",
-                        api_version=GKE_POLICY_API,
-                        kind="HealthCheckPolicy",
-                        metadata=meta,
-                        spec=health_check_policy_spec(b.service),
-                        opts=after_releases,
+                policies.extend(
+                    _custom_resource(
+                        f"{name}-{b.service}-{suffix}",
+                        GKE_POLICY_API,
+                        kind,
+                        b.service,
+                        args.namespace,
+                        spec,
+                        after_releases,
                     )
+                    for suffix, (kind, spec) in specs.items()
                 )
-                policies.append(
-                    k8s.apiextensions.CustomResource(
-                        f"{name}-{b.service}-backend",
-                        api_version=GKE_POLICY_API,
-                        kind="GCPBackendPolicy",
-                        metadata=meta,
-                        spec=backend_policy_spec(
-                            b.service, args.timeout_sec, args.draining_timeout_sec
-                        ),
-                        opts=after_releases,
-                    )
-                )
-            route_meta: k8s.meta.v1.ObjectMetaArgsDict = {
-                "name": route.model,
-                "namespace": args.namespace,
-            }
-            k8s.apiextensions.CustomResource(
+            _custom_resource(
                 f"{name}-{route.model}-route",
-                api_version=GATEWAY_API,
-                kind="HTTPRoute",
-                metadata=route_meta,
-                spec=route_spec(args.gateway_name, route),
-                opts=pulumi.ResourceOptions(
+                GATEWAY_API,
+                "HTTPRoute",
+                route.model,
+                args.namespace,
+                route_spec(args.gateway_name, route),
+                pulumi.ResourceOptions(
                     parent=self, depends_on=[gateway, *route.depends_on, *policies]
                 ),
             )

@@ -8,20 +8,18 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components.cluster import POOL_IGNORE_CHANGES, secure_node_config
+from nimgke.observability import node_pool_prefix
 from nimgke.shape import PoolShape
 
 TYPE = "nim-gke:gke:GpuNodePool"
 # Values GKE accepts for gpuDriverInstallationConfig.gpuDriverVersion. Through the API an unset
-# version means no driver at all (FACTS 7), so one of the installing values is required.
+# version means no driver at all (google.container.v1 GPUDriverInstallationConfig:
+# GPU_DRIVER_VERSION_UNSPECIFIED "Default value is to not install any GPU driver"), so one of
+# the installing values is required.
 GPU_DRIVER_VERSIONS = ("DEFAULT", "LATEST")
 NODE_POOL_LABEL = "cloud.google.com/gke-nodepool"
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 POOL_ROLE_LABEL = "nim-gke/pool"
-# Image streaming with a node service account other than Compute Engine's default needs this role
-# on the project that hosts the image (GKE docs, "Use Image streaming to pull container images",
-# Requirements: the custom service account must have Service Usage Consumer,
-# roles/serviceusage.serviceUsageConsumer, in the project hosting the container images).
-STREAMING_ROLE = "roles/serviceusage.serviceUsageConsumer"
 # A secondary boot disk used as a container image cache (GKE API SecondaryBootDisk.Mode).
 IMAGE_CACHE_MODE = "CONTAINER_IMAGE_CACHE"
 # How GKE replaces the nodes on an upgrade, or on a change that recreates them (machine type, boot
@@ -64,7 +62,8 @@ class GpuNodePoolArgs:
     labels: dict[str, str] = field(default_factory=dict)
     image_streaming: bool = False
     """GKE image streaming (``gcfs_config``): eligible images (Artifact Registry, incl. remote
-    repositories) are streamed instead of pulled whole."""
+    repositories) are streamed instead of pulled whole. The node service account's role for it is
+    granted once, by the cluster (``ClusterArgs.image_streaming``), not per pool."""
     image_cache_disk: str | None = None
     """A disk image (``global/images/NAME``) with the NIM image preloaded, attached to each node as
     a secondary boot disk; needs ``image_streaming``."""
@@ -142,7 +141,8 @@ class GpuNodePool(pulumi.ComponentResource):
                 labels={**args.labels, POOL_ROLE_LABEL: "gpu"},
             ),
             "spot": args.spot,
-            # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself (FACTS 8).
+            # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself
+            # (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
             "guest_accelerators": [
                 {
                     "type": args.accelerator_type,
@@ -160,12 +160,14 @@ class GpuNodePool(pulumi.ComponentResource):
                 {"disk_image": args.image_cache_disk, "mode": IMAGE_CACHE_MODE}
             ]
         pool = gcp.container.NodePool(
-            f"{name}-pool",
+            # Its GKE name, <name>-pool-<random>, is in every node's name: the dashboard and the
+            # alerts count a pool's nodes by it (nimgke/observability.py).
+            node_pool_prefix(name),
             project=args.project,
             cluster=args.cluster,
             location=args.location,
             node_locations=args.node_zones,
-            # initial_node_count is per zone (FACTS 18; terraform-provider-google docs,
+            # initial_node_count is per zone (terraform-provider-google docs,
             # container_node_pool): round down, so the pool never starts more nodes than the
             # total minimum. A remainder is brought up by the first pod that needs it.
             initial_node_count=args.total_min_nodes // zones,
@@ -180,16 +182,6 @@ class GpuNodePool(pulumi.ComponentResource):
             node_config=node_config,
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=POOL_IGNORE_CHANGES),
         )
-        if args.image_streaming:
-            gcp.projects.IAMMember(
-                f"{name}-streaming-usage",
-                project=args.project,
-                role=STREAMING_ROLE,
-                member=pulumi.Output.from_input(args.service_account).apply(
-                    lambda email: f"serviceAccount:{email}"
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
         self.gpus_per_node = args.accelerator_count
         self.node_pool_name = pool.name
         self.node_selector = pool.name.apply(

@@ -10,13 +10,21 @@ How it authenticates to nvcr.io, and with what (sources next to each use):
   ``projects/{project}/secrets/{secret}/versions/{version}`` (pulumi-gcp 9.37
   ``RepositoryRemoteRepositoryConfigUpstreamCredentialsUsernamePasswordCredentialsArgsDict``;
   its example "Artifact Registry Repository Remote Docker Custom With Auth"). nvcr.io takes the
-  NGC key as password for the user ``$oauthtoken`` (FACTS 2).
+  NGC key as password for the user ``$oauthtoken`` (NIM for LLMs, "Installation": ``docker
+  login nvcr.io --username '$oauthtoken'``).
 - The Artifact Registry service agent ``service-<project number>@gcp-sa-artifactregistry.iam.
   gserviceaccount.com`` reads that secret on the repository's behalf and needs
   ``roles/secretmanager.secretAccessor`` on it (Artifact Registry docs, "Configure remote
   repository authentication to upstream sources": "grant the Artifact Registry service agent the
   Secret Manager Secret Accessor role" on the secret). The grant is on the one secret, never on
   the project.
+- That agent does not exist in a fresh project until something creates it: Google creates it with
+  the first repository, or on request (``services.generateServiceIdentity``, "gcloud beta services
+  identity create --service=artifactregistry.googleapis.com":
+  cloud.google.com/artifact-registry/docs/ar-service-account), and a grant to it before then fails
+  (hashicorp/terraform-provider-google#15572). So the component creates it first
+  (``gcp.projects.ServiceIdentity``, the provider's google_project_service_identity) and grants
+  the member that resource returns, which also orders the grant after it.
 - The version is a number, not ``latest``: prod passes the version Secret Manager resolved when the
   key was read (``get_secret_version_access(...).name``); dev passes the version this component
   creates. Rotating the key is a new version and a ``pulumi up``.
@@ -51,10 +59,8 @@ def repository_url(region: str, project: str, repository_id: str) -> str:
     return f"{registry_host(region)}/{project}/{repository_id}"
 
 
-def artifact_registry_agent(project_number: str) -> str:
-    return (
-        f"serviceAccount:service-{project_number}@gcp-sa-artifactregistry.iam.gserviceaccount.com"
-    )
+AGENT_SERVICE = "artifactregistry.googleapis.com"
+"""The service whose agent reads the NGC key secret for the remote repository."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,7 +68,6 @@ class ImageMirrorArgs:
     project: str
     region: str
     repository_id: str
-    project_number: pulumi.Input[str]
     ngc_api_key: pulumi.Input[str] | None = None
     """The key, when the stack holds it (dev): stored in a secret the component owns."""
     existing_secret: str | None = None
@@ -112,13 +117,18 @@ class ImageMirror(pulumi.ComponentResource):
             secret_ref = args.existing_secret  # type: ignore[assignment]  # checked above
             version_name = args.existing_version  # type: ignore[assignment]
             grant_deps = []
+        agent = gcp.projects.ServiceIdentity(
+            f"{name}-agent", project=args.project, service=AGENT_SERVICE, opts=child
+        )
         grant = gcp.secretmanager.SecretIamMember(
             f"{name}-agent-reads-key",
             project=args.project,
             secret_id=secret_ref,
             role=SECRET_ACCESSOR,
-            member=pulumi.Output.from_input(args.project_number).apply(artifact_registry_agent),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=grant_deps),
+            # The member the agent resource returns (serviceAccount:<its email>): the grant waits
+            # for the agent to exist.
+            member=agent.member,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*grant_deps, agent]),
         )
         repo = gcp.artifactregistry.Repository(
             f"{name}-repository",

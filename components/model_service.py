@@ -3,7 +3,8 @@
 Each version of a model is its own Helm release with its own Service (``<version>-nim-llm``). This
 Service keeps one name for the model across rollouts: it selects the pods of the version that takes
 all of the model's traffic (the main version, or the canary at weight 100), by the chart's labels
-(FACTS 3), so the ``models`` and ``portForward`` outputs do not change when a version is promoted.
+(nim-llm 1.3.0 templates/_helpers.tpl ``nim-llm.selectorLabels``), so the ``models`` and
+``portForward`` outputs do not change when a version is promoted.
 Without a Gateway it is also how a rollout switches: a Service selector moves every new
 connection at once (no weighted split; connections already open finish on the old pods, which keep
 running until the old release is removed).

@@ -16,7 +16,8 @@ import pulumi_kubernetes as k8s
 TYPE = "nim-gke:ngc:NgcSecrets"
 REGISTRY = "nvcr.io"
 REGISTRY_USER = "$oauthtoken"
-# The chart reads env NGC_API_KEY from this key (charts >= 1.1.2, FACTS 1). The legacy name is
+# The chart reads env NGC_API_KEY from this key (nim-llm 1.3.0
+# templates/deployment.yaml, secretKeyRef key NGC_API_KEY). The legacy name is
 # written too so older charts and init containers keep working.
 API_KEY_KEYS = ("NGC_API_KEY", "NGC_CLI_API_KEY")
 PART_OF_LABEL = {"app.kubernetes.io/part-of": "nim-gke"}
@@ -31,6 +32,33 @@ def docker_config_json(api_key: str) -> str:
     )
 
 
+def clean_ngc_key(key: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The NGC key without surrounding whitespace, as a secret Output (never unwrapped).
+
+    A key stored with a shell here-string (``gcloud secrets create ... --data-file=- <<<
+    "nvapi-..."``) ends with a newline: "The result is supplied as a single string, with a newline
+    appended, to the command on its standard input" (GNU Bash manual, 3.6.7 Here Strings,
+    www.gnu.org/software/bash/manual/bash.html#Here-Strings). NGC keys contain no whitespace, so
+    stripping only removes what the shell added; a newline inside the dockerconfigjson password or
+    NGC_API_KEY would fail every pull and download."""
+    return pulumi.Output.secret(key).apply(lambda k: k.strip())
+
+
+def stored_key_warning(secret: str, version: str, data: str) -> str | None:
+    """A preview warning when the Secret Manager version holds whitespace around the key: the
+    stack strips it for the Kubernetes Secrets and Helm, but the Artifact Registry mirror hands
+    the stored version to nvcr.io as it is. Never shows the key."""
+    if data == data.strip():
+        return None
+    return (
+        f"security.ngcSecret {secret!r} ({version}) holds the NGC key with surrounding whitespace "
+        "(a shell here-string adds a newline): the stack strips it for the Kubernetes Secrets, "
+        "but the Artifact Registry mirror sends the stored version to nvcr.io as it is, and "
+        "nvcr.io refuses it. Add a clean version: printf '%s' \"$NGC_API_KEY\" | gcloud secrets "
+        f"versions add {secret} --data-file=-"
+    )
+
+
 def pod_security_labels(level: str) -> dict[str, str]:
     return {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}
 
@@ -38,7 +66,8 @@ def pod_security_labels(level: str) -> dict[str, str]:
 @dataclass(frozen=True, kw_only=True)
 class NgcSecretsArgs:
     ngc_api_key: pulumi.Input[str]
-    """The NGC API key; wrapped in ``Output.secret`` whatever is passed."""
+    """The NGC API key; wrapped in ``Output.secret`` and stripped (:func:`clean_ngc_key`) whatever
+    is passed."""
     namespace: str = "nim"
     pull_secret_name: str = "ngc-registry"
     api_secret_name: str = "ngc-api"
@@ -61,7 +90,7 @@ class NgcSecrets(pulumi.ComponentResource):
         self, name: str, args: NgcSecretsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE, name, None, opts)
-        key = pulumi.Output.secret(args.ngc_api_key)
+        key = clean_ngc_key(args.ngc_api_key)
         ns = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={

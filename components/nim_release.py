@@ -24,26 +24,31 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from nimgke import autoscaling
-from nimgke.helm_values import METRICS_PATH, OPENAI_PORT, ReleaseValues, build_values
+from nimgke.helm_values import (
+    FIRST_START_ALLOWANCE_S,
+    METRICS_PATH,
+    OPENAI_PORT,
+    ReleaseValues,
+    build_values,
+)
 
 TYPE = "nim-gke:nim:NimRelease"
 CHART = "nim-llm"
 CHART_REPO = "https://helm.ngc.nvidia.com/nim"
 GMP_NAMESPACE = "gmp-system"
-# How long Helm waits for a version's pods behind a Gateway: more than the chart's startup budget
-# (40 s + 180 x 10 s, FACTS 4) plus a GPU node's scale-up and driver (up to 15 min) and the image
-# pull (10+ GB: the Artifact Registry mirror fetches a new tag from nvcr.io on its first pull, and
-# without the mirror nvcr.io allows no image streaming, FACTS 11).
-READY_TIMEOUT_SECONDS = 3600
+# How long Helm waits for a version's pods behind a Gateway: a whole cold start (the chart's
+# startup budget, a GPU node's scale-up and driver, the image pull; nimgke/helm_values.py).
+READY_TIMEOUT_SECONDS = FIRST_START_ALLOWANCE_S
 
 
 def service_name(release: str) -> str:
-    """The chart's Service: ``<release>-nim-llm`` (FACTS 3)."""
+    """The chart's Service: ``<release>-nim-llm`` (nim-llm 1.3.0 templates/service.yaml)."""
     return f"{release}-{CHART}"
 
 
 def pod_labels(release: str) -> dict[str, str]:
-    """Select the release's pods by the chart's labels, never by name (FACTS 3)."""
+    """Select the release's pods by the chart's labels, never by name (templates/_helpers.tpl
+    ``nim-llm.selectorLabels``)."""
     return {"app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release}
 
 

@@ -15,7 +15,14 @@ a statically provisioned PersistentVolume with ``csi.driver: gcsfuse.csi.storage
 - The CSI driver exchanges the pod's Kubernetes service account token at the Security Token
   Service (GoogleCloudPlatform/gcs-fuse-csi-driver ``pkg/cloud_provider/auth/token_sources.go``,
   ``GCPTokenSource.Token``), and the sidecar reads ``storage.googleapis.com``: both HTTPS, which the
-  namespace's egress policy already allows; the node metadata server stays blocked.
+  namespace's egress policy already allows. The sidecar also calls the GKE metadata server: from
+  GKE 1.34.1-gke.3899001 it checks bucket access before mounting and reads the project from
+  ``http://169.254.169.254/computeMetadata/v1/project/project-id`` (gcs-fuse-csi-driver@5fcdc04a
+  ``pkg/sidecar_mounter/sidecar_mounter.go``, ``metadata.ProjectIDWithContext``); blocked, the
+  mount fails ("dial tcp 169.254.169.254:80: i/o timeout", the driver's docs/troubleshooting.md,
+  "Metadata Server Readiness"). So with NetworkPolicies on, the pods that mount the bucket (the
+  releases' pods, by the chart's name label: :func:`mounting_pods`) may reach the metadata server
+  (:func:`components.network_policies.metadata_server_egress`); every other pod may not.
 - The sidecar the driver injects into pods annotated ``gke-gcsfuse/volumes: "true"`` "follows
   Restricted Pod Security Standard" (``pkg/webhook/sidecar_spec.go``: non-root 65534, no
   privilege escalation, all capabilities dropped, RuntimeDefault seccomp, read-only root), so the
@@ -33,6 +40,8 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.network_policies import metadata_server_egress
+
 TYPE = "nim-gke:cache:SharedModelCache"
 CSI_DRIVER = "gcsfuse.csi.storage.gke.io"
 STORAGE_CLASS = "nim-gcsfuse"
@@ -41,6 +50,9 @@ SERVICE_ACCOUNT = "nim-model-cache"
 BUCKET_ROLE = "roles/storage.objectUser"
 """Read and write objects: the first replica writes the model, the others read it."""
 PART_OF = {"app.kubernetes.io/part-of": "nim-gke"}
+METADATA_POLICY = "nim-model-cache-metadata-egress"
+# The labels the nim-llm chart puts on a release's pods (selects by them, never by name).
+CHART_NAME_LABEL = ("app.kubernetes.io/name", "nim-llm")
 
 
 def claim_name(release: str) -> str:
@@ -90,6 +102,18 @@ class SharedModelCacheArgs:
     bucket_prefix: str
     """The bucket is ``<prefix>-<random suffix>`` (bucket names are global)."""
     volumes: list[CacheVolume]
+    network_policy: bool = True
+    """The namespace denies egress by default (``security.networkPolicies``): let the pods that
+    mount the bucket reach the GKE metadata server."""
+
+
+def mounting_pods() -> k8s.meta.v1.LabelSelectorArgsDict:
+    """A pod selector for the pods that mount the bucket: with the shared cache every release of
+    the namespace mounts a claim of it, and only the chart's pods carry its name label (the
+    releases' ``app.kubernetes.io/name: nim-llm``). By that label rather than by release, so adding
+    or removing a version leaves this policy as it is."""
+    key, value = CHART_NAME_LABEL
+    return {"match_labels": {key: value}}
 
 
 class SharedModelCache(pulumi.ComponentResource):
@@ -115,9 +139,15 @@ class SharedModelCache(pulumi.ComponentResource):
             storage_class="STANDARD",
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
+            # Kept on `pulumi destroy` (and on a replacement), with the models in it: Pulumi
+            # forgets it instead of deleting it. A delete would fail anyway once the first model
+            # is written (pulumi-gcp 9.37 storage.Bucket force_destroy: "When true, before deleting
+            # a bucket, delete all objects within the bucket ... Otherwise, buckets with
+            # objects/caches will fail"); retain_on_delete is Pulumi's resource option for "keep
+            # it" (docs/deploying.md, "Tear down").
             force_destroy=False,
             labels={"part-of": "nim-gke"},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         _, member = principal_service_account(
             f"{name}-sa",
@@ -158,6 +188,18 @@ class SharedModelCache(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[pv]),
             )
             self.claims[vol.release] = claim
+        if args.network_policy and args.volumes:
+            egress: k8s.networking.v1.NetworkPolicySpecArgsDict = {
+                "pod_selector": mounting_pods(),
+                "policy_types": ["Egress"],
+                "egress": metadata_server_egress(),
+            }
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-metadata-egress",
+                metadata={"name": METADATA_POLICY, "namespace": args.namespace, "labels": PART_OF},
+                spec=egress,
+                opts=child,
+            )
         self.bucket_name = bucket.name
         self.service_account_name = SERVICE_ACCOUNT
         self.register_outputs({"bucket_name": self.bucket_name})

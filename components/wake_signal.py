@@ -22,8 +22,8 @@ Its parts, and what each is for:
   pool), its pods ``restricted`` (non-root UID 65534, no privilege escalation or capabilities,
   read-only root filesystem, RuntimeDefault seccomp) on ``python:3.13-slim``;
 - with the namespace's default-deny policies: egress to the GKE metadata server, which hands out
-  the Workload Identity token (169.254.169.254:80 under Dataplane V2, which the cluster runs, and
-  169.254.169.252:988 otherwise: GKE's Workload Identity page, limitations with network policy).
+  the Workload Identity token (``components.network_policies.metadata_server_egress``, as for the
+  pods that mount the shared model cache).
   DNS and HTTPS (monitoring.googleapis.com) are already allowed to every pod of the namespace
   (``components/network_policies.py``).
 """
@@ -39,6 +39,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.cluster import SYSTEM_POOL_LABEL
+from components.network_policies import metadata_server_egress
 from components.shared_cache import principal_service_account
 from nimgke import wake_signal
 
@@ -56,7 +57,6 @@ RUN_AS = 65534
 SCRIPT_DIR = "/opt/nim-wake"
 SCRIPT = "wake_signal.py"
 LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/part-of": "nim-gke"}
-METADATA_EGRESS = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
 
 
 def program() -> str:
@@ -193,10 +193,6 @@ class WakeSignal(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[grant, script, ksa]),
         )
         if args.network_policy:
-            egress: list[k8s.networking.v1.NetworkPolicyEgressRuleArgsDict] = [
-                {"to": [{"ip_block": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": port}]}
-                for cidr, port in METADATA_EGRESS
-            ]
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-metadata-egress",
                 metadata={
@@ -207,7 +203,7 @@ class WakeSignal(pulumi.ComponentResource):
                 spec={
                     "pod_selector": {"match_labels": dict(LABELS)},
                     "policy_types": ["Egress"],
-                    "egress": egress,
+                    "egress": metadata_server_egress(),
                 },
                 opts=child,
             )

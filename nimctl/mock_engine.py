@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 
@@ -118,6 +119,8 @@ class RecordingMonitor(MockMonitor):
             "replaceOnChanges": list(request.replaceOnChanges),
             "deleteBeforeReplace": request.deleteBeforeReplace,
             "protect": request.protect,
+            "retainOnDelete": request.retainOnDelete,
+            "aliases": [json_format.MessageToDict(a) for a in request.aliases],
             "dependencies": list(request.dependencies),
             "additionalSecretOutputs": list(request.additionalSecretOutputs),
         }
@@ -184,6 +187,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs.setdefault("address", INTERNAL_ADDRESS)
         elif args.typ == "random:index/randomString:RandomString":
             outputs["result"] = "x7k2qp"
+        elif args.typ == "gcp:projects/serviceIdentity:ServiceIdentity":
+            # The service agent services.generateServiceIdentity returns, e.g.
+            # service-<number>@gcp-sa-artifactregistry.iam.gserviceaccount.com.
+            agent = str(args.inputs["service"]).split(".", 1)[0]
+            email = f"service-{PROJECT_NUMBER}@gcp-sa-{agent}.iam.gserviceaccount.com"
+            outputs.update(email=email, member=f"serviceAccount:{email}")
         elif args.typ == "gcp:serviceaccount/account:Account":
             outputs["email"] = f"{args.inputs['accountId']}@p.iam.gserviceaccount.com"
         elif args.typ == "gcp:monitoring/notificationChannel:NotificationChannel":
@@ -223,7 +232,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
             # The identity this stack documents (deployer and CI) holds only
             # roles/secretmanager.secretAccessor, which lacks secretmanager.versions.get: the data
-            # source that also reads version metadata is refused (FACTS 23). Wording of Google
+            # source that also reads version metadata is refused
+            # (cloud.google.com/secret-manager/docs/access-control). Wording of Google
             # APIs' IAM denials ("Permission '<permission>' denied for resource '<name>' (or it
             # may not exist).").
             name = f"projects/{args.args.get('project')}/secrets/{args.args.get('secret')}"

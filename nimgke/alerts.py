@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from nimgke.config.settings import AlertRule, AlertsSettings
-from nimgke.helm_values import STARTUP_FAILURE_THRESHOLD, STARTUP_INITIAL_DELAY_S, STARTUP_PERIOD_S
+from nimgke.helm_values import (
+    FIRST_START_ALLOWANCE_S,
+    STARTUP_FAILURE_THRESHOLD,
+    STARTUP_INITIAL_DELAY_S,
+    STARTUP_PERIOD_S,
+)
 from nimgke.observability import (
     NIM_CONTAINER,
     RATE_WINDOW,
@@ -29,8 +34,36 @@ EVALUATION_INTERVAL = "60s"
 """How often Cloud Monitoring evaluates each condition: once a minute (the API's default is 30 s;
 alerting is billed per time series returned, and none of these needs finer than a minute)."""
 STARTUP_BUDGET_S = STARTUP_INITIAL_DELAY_S + STARTUP_FAILURE_THRESHOLD * STARTUP_PERIOD_S
-"""The startup probe's budget, 40 s + 180 x 10 s (FACTS 4): a NIM loading its model is not ready
-this long on every cold start, so 'not ready' alerts only after it."""
+"""The startup probe's budget, 40 s + 180 x 10 s (the nim-llm chart's values): a NIM loading its
+model is not ready this long after its container starts, on every cold start."""
+
+
+def nim_not_ready(scope: Scope) -> str:
+    """NIM pods that are not ready although a legitimate first start would be over:
+
+    - a NIM container not ready in a pod that has been Running (its containers started: image
+      pulled) for the whole startup budget, ``min_over_time(... phase="Running" [budget]) == 1``.
+      kube-state-metrics reports every phase of a pod, 1 for its current one and 0 for the others
+      (kube_pod_status_phase, kubernetes/kube-state-metrics docs/metrics/workload/pod-metrics.md),
+      so a pod that was Pending within the window is not counted yet;
+    - a pod still Pending (no GPU node yet, or its image not pulled: ErrImagePull keeps a pod
+      Pending) for the whole first-start allowance (node scale-up, driver, pull:
+      ``FIRST_START_ALLOWANCE_S``).
+
+    The ``for`` duration then only decides how long such a pod may stay before anyone is paged.
+    """
+    ready = scope.sel(f'container="{NIM_CONTAINER}"')
+    # The Running side is joined on the pod's name to the namespace's NIM containers, so it needs
+    # no namespace of its own (the query stays one readable line in `nimctl plan`).
+    running = "{" + f'cluster="{scope.cluster}",phase="Running"' + "}"
+    pending = scope.sel('phase="Pending"')
+    # PromQL binds == before and, and before or: no parentheses needed.
+    started = (
+        f"kube_pod_container_status_ready{ready} == 0 and on(pod) "
+        f"min_over_time(kube_pod_status_phase{running}[{STARTUP_BUDGET_S}s]) == 1"
+    )
+    stuck = f"min_over_time(kube_pod_status_phase{pending}[{FIRST_START_ALLOWANCE_S}s]) == 1"
+    return f"count({started} or {stuck})"
 
 
 @dataclass(frozen=True)
@@ -56,7 +89,6 @@ def _ttft_p95(scope: Scope) -> str:
 
 def _specs(scope: Scope, a: AlertsSettings) -> list[tuple[AlertRule, AlertSpec]]:
     ns, s = scope.namespace, scope.sel
-    ready = s(f'container="{NIM_CONTAINER}"')
     pending = s('phase="Pending"')
     doctor = f"`python -m nimctl doctor --namespace {ns}` says why and what fixes it."
     r = a.nim_not_ready
@@ -66,13 +98,15 @@ def _specs(scope: Scope, a: AlertsSettings) -> list[tuple[AlertRule, AlertSpec]]
             AlertSpec(
                 "nimNotReady",
                 "NIM not ready",
-                f"count(kube_pod_container_status_ready{ready} == 0) >= {r.threshold:g}",
+                f"{nim_not_ready(scope)} >= {r.threshold:g}",
                 r.for_minutes,
                 "CRITICAL",
-                ("kube_pod_container_status_ready",),
+                ("kube_pod_container_status_ready", "kube_pod_status_phase"),
                 f"At least {r.threshold:g} NIM pod(s) in namespace `{ns}` stayed not ready for "
-                f"{r.for_minutes} min, longer than the startup probe's budget "
-                f"({STARTUP_BUDGET_S} s). {doctor}",
+                f"{r.for_minutes} min after a cold start should have ended: Running for longer "
+                f"than the startup probe's budget ({STARTUP_BUDGET_S} s), or Pending for longer "
+                f"than a GPU node, its driver and the image pull take ({FIRST_START_ALLOWANCE_S} "
+                f"s). {doctor}",
             ),
         ),
         (
@@ -138,7 +172,8 @@ def _specs(scope: Scope, a: AlertsSettings) -> list[tuple[AlertRule, AlertSpec]]
                 a.gpu_pool_at_max.for_minutes,
                 "ERROR",
                 ("DCGM_FI_DEV_GPU_UTIL", "kube_pod_status_phase"),
-                f"The GPU pool runs gpuPool.maxNodes ({scope.gpu_max_nodes}) nodes and NIM pods "
+                f"The GPU pool ({', '.join(scope.gpu_pools)}) runs its maximum "
+                f"({scope.gpu_max_nodes} nodes) and NIM pods "
                 f"still wait for one. Raise gpuPool.maxNodes (and the GPU quota) or lower "
                 f"monitoring.hpa.maxReplicas. {doctor}",
             ),

@@ -2,7 +2,8 @@
 
 Sources (read 2026-11-28; re-check when adding a region or machine):
 - Machine shapes and the GPUs that come with them: Google Cloud "GPU machine types"
-  (cloud.google.com/compute/docs/gpus) and ``../shared/FACTS.md`` fact 10. Accelerator-optimized
+  (cloud.google.com/compute/docs/gpus) and "Accelerator-optimized machine family"
+  (cloud.google.com/compute/docs/accelerator-optimized-machines). Accelerator-optimized
   machines (a2, a3, g2) carry a fixed number of GPUs; T4/V100/P4/P100 attach to N1 machines.
 - GPU memory: NVIDIA data sheets (L4 24 GB, A100 40/80 GB, H100 80 GB, T4 16 GB, V100 16 GB,
   P4 8 GB, P100 16 GB).
@@ -70,7 +71,8 @@ MACHINE_TYPES: dict[str, MachineType] = {
         MachineType("e2-standard-2", 2, 8),
         MachineType("e2-standard-4", 4, 16),
         MachineType("e2-standard-8", 8, 32),
-        # G2: NVIDIA L4, fixed count per shape (FACTS 10).
+        # G2: NVIDIA L4, fixed count per shape (cloud.google.com/compute/docs/
+        # accelerator-optimized-machines).
         MachineType("g2-standard-4", 4, 16, "nvidia-l4", 1),
         MachineType("g2-standard-8", 8, 32, "nvidia-l4", 1),
         MachineType("g2-standard-12", 12, 48, "nvidia-l4", 1),
@@ -100,6 +102,48 @@ MACHINE_TYPES: dict[str, MachineType] = {
         MachineType("n1-highmem-8", 8, 52, attachable_gpus=_N1_GPUS),
     )
 }
+
+
+@dataclass(frozen=True)
+class DiskSupport:
+    """The Persistent Disk types a machine family can attach, as boot or data disk."""
+
+    family: str
+    pd_types: tuple[str, ...]
+    """Of ``pd-balanced``, ``pd-ssd``, ``pd-standard`` (the types GKE's storage classes and the
+    pools' ``diskType`` offer)."""
+    regional_pd: bool
+    """Whether a regional Persistent Disk (``replication-type: regional-pd``) attaches to it."""
+
+
+DISK_SUPPORT_READ = "2026-12-03"
+"""When the sources of :data:`DISK_SUPPORT` were read."""
+# "G2 VMs can use the following block storage types: Balanced Persistent Disk (pd-balanced), SSD
+# (performance) Persistent Disk (pd-ssd), Hyperdisk ML, Hyperdisk Throughput, Local SSD"; A3 lists
+# pd-balanced and pd-ssd (and Hyperdisk); A2 lists pd-standard as well. G2, A2 and A3 "can't use
+# regional persistent disks" (each series' limitations).
+DISK_TYPES_PAGE = "cloud.google.com/compute/docs/accelerator-optimized-machines"
+# "You can attach regional Persistent Disk only to VMs that use E2, N1, N2, and N2D machine types."
+REGIONAL_PD_PAGE = "cloud.google.com/compute/docs/disks/about-regional-persistent-disk"
+_ALL_PD = ("pd-balanced", "pd-ssd", "pd-standard")
+DISK_SUPPORT: dict[str, DiskSupport] = {
+    d.family: d
+    for d in (
+        DiskSupport("g2", ("pd-balanced", "pd-ssd"), regional_pd=False),
+        # A2 does take pd-standard (unlike G2 and A3), as its disk list says.
+        DiskSupport("a2", _ALL_PD, regional_pd=False),
+        DiskSupport("a3", ("pd-balanced", "pd-ssd"), regional_pd=False),
+        # General purpose: every Persistent Disk type; regional PD per the limitation above.
+        DiskSupport("n1", _ALL_PD, regional_pd=True),
+        DiskSupport("e2", _ALL_PD, regional_pd=True),
+    )
+}
+
+
+def disk_support(machine_type: str) -> DiskSupport | None:
+    """What the family of ``machine_type`` can attach (None for a family outside the table)."""
+    return DISK_SUPPORT.get(machine_type.split("-", 1)[0])
+
 
 # Zones of the supported regions (Google Cloud "Regions and zones").
 REGION_ZONES: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,8 @@ What is counted:
 - **GPU nodes**: node-hours x the machine's hourly rate for the purchase option: on-demand
   ``hour``, Spot ``hour_spot`` (``gpuPool.spot: true``), or a 1-/3-year commitment
   ``month_1y``/``month_3y`` / 730 (``cost.commitment``, when not Spot). g2, a2 and a3 prices
-  already include their GPUs (FACTS 10, 14): no GPU price is ever added to them. Only an N1
+  already include their GPUs (cloud.google.com/compute/docs/accelerator-optimized-machines;
+  the price sheet's g2 rates): no GPU price is ever added to them. Only an N1
   machine adds ``gpuCount`` x the price of its attached GPU.
 - **GPU node boot disks**, while the nodes exist: disk GB x price per GB-month x node-hours / 730.
 - **System pool**, always on: ``minNodes`` (a total across zones, at least 1 because kube-system
@@ -19,12 +20,12 @@ What is counted:
   as Compute Engine provisions disks), disk type from the storage class
   (:attr:`CacheShape.disk_type <nimgke.shape.CacheShape.disk_type>`), at the regional-disk price
   when the cache is a regional disk (:attr:`CacheShape.regional
-  <nimgke.shape.CacheShape.regional>`, a GPU pool over two zones). They persist while the
-  GPU pool is at zero. With ``nim.sharedCache`` on there is no disk per replica: the bucket is
-  the cache (below).
-- **Rollouts** (issue 11, :mod:`nimgke.cost_rollout`): every version on a pool counts in its
+  <nimgke.shape.CacheShape.regional>`: an N1 GPU pool over two zones; g2/a2/a3 attach none).
+  They persist while the GPU pool is at zero. With ``nim.sharedCache`` on (prod) there is no disk
+  per replica: the bucket is the cache (below).
+- **Rollouts** (:mod:`nimgke.cost_rollout`): every version on a pool counts in its
   serving nodes, a canary's cache, greenPool's nodes and disks, the Gateway's forwarding rule.
-- **Images close to the nodes** (issue 13, :func:`image_lines`): the NIM image of every version
+- **Images close to the nodes** (:func:`image_lines`): the NIM image of every version
   cached in the Artifact Registry mirror of nvcr.io (an ESTIMATE of ``NIM_IMAGE_GB`` each), dev's
   NGC key version in Secret Manager, the shared model cache bucket (a directory per version) when
   ``nim.sharedCache`` is on; dated list prices outside the sheet, each with its source.
@@ -136,7 +137,7 @@ NOT_INCLUDED = [
 ]
 
 
-# --- issue 13: images close to the nodes --------------------------------------------------------
+# --- images close to the nodes -----------------------------------------------------------------
 
 # List prices that the dated sheet (nimgke/prices.yaml) does not hold: labelled, with their source.
 AR_STORAGE_GB_MONTH = 0.10
@@ -150,7 +151,7 @@ GCS_STANDARD_GB_MONTH = 0.020
 cloud.google.com/storage/pricing, as quoted 2026-11-28)."""
 NIM_IMAGE_GB = 15.0
 """ESTIMATE of one NIM LLM image as Artifact Registry stores it: the top of the 10-15 GB NIM images
-take (issue 13; the doctor fixtures' Pulled message reports 12.9 GB for llama3-8b-instruct)."""
+take (the doctor fixtures' Pulled message reports 12.9 GB for llama3-8b-instruct)."""
 
 
 def image_lines(cfg: StackConfig, shape: StackShape) -> list[Line]:
@@ -314,8 +315,9 @@ def _estimate(
         ),
     ]
 
-    # Model caches: one PVC per replica, kept when the GPU pool is at zero. A regional disk (GPU
-    # pool over two zones, FACTS 20) is billed by its own SKU, twice the zonal price.
+    # Model caches: one PVC per replica, kept when the GPU pool is at zero. A regional disk (an
+    # N1 GPU pool over two zones: cloud.google.com/compute/docs/disks/
+    # about-regional-persistent-disk) is billed by its own SKU, twice the zonal price.
     cache = shape.cache
     cache_price = prices.disk_gb_month(
         cache.disk_type, region, f"{NAMESPACE}:nim.storageClass", regional=cache.regional
@@ -337,7 +339,7 @@ def _estimate(
             )
         )
 
-    # greenPool, the canaries' caches, the Gateway's forwarding rule (issue 11).
+    # greenPool, the canaries' caches, the Gateway's forwarding rule.
     lines += rollout_lines(cfg, shape, commitment, prices, hours_per_day)
     lines += image_lines(cfg, shape)
 
@@ -413,7 +415,7 @@ def _estimate(
 def _monitoring(
     cfg: StackConfig, shape: StackShape, lines: list[Line], totals: dict[str, float]
 ) -> dict[str, Any]:
-    """What monitoring adds (issue 12), beside the totals: see :mod:`nimgke.cost_monitoring`.
+    """What monitoring adds, beside the totals: see :mod:`nimgke.cost_monitoring`.
     The GPU node-hours are those of every GPU pool (gpuPool and greenPool): each node runs one
     NIM pod and is scraped alike."""
     s = cfg.settings
@@ -532,6 +534,12 @@ def _assumptions(
         "Model caches: one PVC per model replica, kept while the GPU pool is at zero (and after "
         "a release is deleted, until the PVC is)"
     )
+    if shape.cache.shared:
+        cache_note = (
+            "Model cache: one Cloud Storage bucket every replica mounts, a directory per model "
+            "version, priced as Standard storage of up to the versions' cacheSize (no disk per "
+            "replica); kept on pulumi destroy until you delete it"
+        )
     if shape.cache.regional:
         cache_note += (
             "; a regional persistent disk (the GPU pool spans two zones), priced by the regional "

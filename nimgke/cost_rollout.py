@@ -1,4 +1,4 @@
-"""The cost lines of rollouts and the Gateway (issue 11), for :mod:`nimgke.cost`.
+"""The cost lines of rollouts and the Gateway, for :mod:`nimgke.cost`.
 
 - **Canaries**: a canary on gpuPool adds its replicas to the pool's serving nodes (the main GPU
   line counts every version on the pool: :func:`replicas_on`); each canary has its own model cache
@@ -46,7 +46,7 @@ GATEWAY_NOT_INCLUDED = (
 )
 RETAINED_CACHES = (
     "model caches of versions removed from the stack file: kept (Retain) until their PVC is "
-    "deleted (README, Rollouts)"
+    "deleted (docs/rollouts.md)"
 )
 
 

@@ -1,7 +1,7 @@
 """Values for the ``nim-llm`` Helm chart, built as plain data so they can be tested without Helm.
 
-Every key here is one the chart reads (``../shared/reference/nim-llm-1.1.2/values.yaml``, NGC
-chart 1.3.0); FACTS.md explains the ones tutorials get wrong:
+Every key here is one the chart reads (the nim-llm chart's ``values.yaml`` and templates, NGC
+chart 1.3.0); the ones tutorials get wrong:
 
 - the API key is read from key ``NGC_API_KEY`` of the Secret named by ``model.ngcAPISecret``;
 - probes are the chart's scalar ``*.path``/``*.failureThreshold`` settings, not ``httpGet`` blocks;
@@ -24,6 +24,16 @@ NIM_UID = 1000
 STARTUP_INITIAL_DELAY_S = 40
 STARTUP_PERIOD_S = 10
 STARTUP_FAILURE_THRESHOLD = 180
+FIRST_START_ALLOWANCE_S = 3600
+"""How long a new NIM pod may take to turn Ready on a cold start: the startup budget above plus a
+GPU node's scale-up and driver install (up to 15 min: kubernetes/autoscaler dd5b0f5c, "it can take
+up to 15 minutes before it reports that GPU is allocatable") and the image pull (10+ GB; the
+Artifact Registry mirror fetches a new tag from nvcr.io on its first pull). Helm waits this long
+for a release behind the Gateway; the not-ready alert lets a pod stay Pending this long."""
+TERMINATION_GRACE_PERIOD_S = 60
+"""The pod's terminationGracePeriodSeconds: fixed at 60 in the nim-llm 1.3.0 templates
+(templates/deployment.yaml, not a value), so a NIM pod told to stop (scale-in, a removed version)
+is killed 60 s later whatever is still streaming."""
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
 SPOT_TOLERATION = {

@@ -108,9 +108,10 @@ def model_for_image(image: str) -> NimModel | None:
 #
 # NIM ships prebuilt TensorRT-LLM engines for H100/A100/L40S/A10G, not L4; on an L4 it falls back
 # to a vLLM ("non-optimized") profile, which NIM picks at start unless NIM_MODEL_PROFILE pins one
-# (FACTS 16). A profile id belongs to an image version's model manifest, so a pin is keyed by
-# (model, tag) and only applies to exactly that tag. Where nothing is known, the stack runs
-# without a pin and `pulumi preview` says so (nimgke/config/warnings.py).
+# (docs.nvidia.com/nim/large-language-models, "Model profiles"). A profile id belongs to an image
+# version's model manifest, so a pin is keyed by (model, tag) and only applies to exactly that
+# tag. Where nothing is known, the stack runs without a pin and `pulumi preview` says so
+# (nimgke/config/warnings.py).
 
 
 @dataclass(frozen=True)

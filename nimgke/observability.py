@@ -45,7 +45,7 @@ KSM_DOC = (
     "GKE 'Collect and view kube state metrics' (cloud.google.com/kubernetes-engine/docs/how-to/"
     "kube-state-metrics): the POD package (kube_pod_container_status_ready, "
     "kube_pod_status_phase; labels namespace, pod, container, phase), enabled by "
-    "components/cluster.py MONITORING_COMPONENTS (FACTS 22)"
+    "components/cluster.py MONITORING_COMPONENTS"
 )
 VLLM_LABEL = (
     "the per-model label of NIM's vLLM-derived metrics is model_name (vllm/engine/metrics.py "
@@ -81,22 +81,46 @@ METRICS: dict[str, Metric] = {
         Metric("kube_pod_status_phase", "gauge", KSM_DOC),
     )
 }
-NIM_CONTAINER = "nim-llm"  # the chart's container name (FACTS 3; doctor fixtures)
+NIM_CONTAINER = "nim-llm"  # the chart's container name (nim-llm 1.3.0 templates/deployment.yaml)
 GPU_NODE_LABEL = "Hostname"
 """dcgm-exporter's node label: GPU panels are per node by it, and the pool's node count is the
 number of distinct values (a node counts once its driver runs and its exporter reports)."""
 RATE_WINDOW = "5m"
 
 
+def legend(label: str) -> str:
+    """A legend naming one label of a PromQL series, in Cloud Monitoring's syntax
+    ``${labels.<label>}`` (google.monitoring.dashboard.v1 XyChart.DataSet.legend_template), not
+    Grafana's ``{{label}}``: "Grafana legends follow the format of {{var}}. Cloud ops legends
+    using prometheus metrics follow the form ${labels.var}"
+    (GoogleCloudPlatform/monitoring-dashboard-samples@6a189960
+    scripts/dashboard-importer/src/dashboards/converter/legend.ts, replaceDoubleBraces)."""
+    return "${labels." + label + "}"
+
+
+GKE_NODE_NAME = "gke-{cluster}-{node pool}-{hash}-{suffix}"
+"""How GKE names a pool's nodes (its instances; e.g. ``gke-nim-dev-gpu-pool-a1b2c3-3f2a1b7c-x7k2``
+in the doctor fixtures): the node pool's name is in each node's name. dcgm-exporter reports the
+node name as ``Hostname``, so a pool's GPU nodes are the series whose Hostname holds its name.
+GKE shortens long cluster and pool names in node names (the rule is not published): with a
+cluster name near GKE's 40-character limit the match can miss, and the pool line reads 0."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Scope:
-    """What the queries are about: the stack's cluster, the NIM namespace, the GPU pool."""
+    """What the queries are about: the stack's cluster, the NIM namespace, the GPU pools whose
+    nodes the pool line and the ``gpuPoolAtMax`` alert count."""
 
     stack: str
     cluster: str
     namespace: str
     gpu_min_nodes: int
     gpu_max_nodes: int
+    """The bounds of the counted pools together (their ``minNodes``/``maxNodes`` summed)."""
+    gpu_pools: tuple[str, ...] = ("gpu",)
+    """The counted pools (``gpu`` is gpuPool; greenPool is another pool and is not counted by
+    default): each pool's GKE node pool is auto-named ``<pool>-pool-<random>``
+    (:func:`node_pool_prefix`)."""
 
     def sel(self, *extra: str) -> str:
         """A label selector for a NIM series (PodMonitoring in the NIM namespace)."""
@@ -104,7 +128,20 @@ class Scope:
         return "{" + ",".join(parts) + "}"
 
     def gpu_sel(self) -> str:
+        """Every GPU node of the cluster (the per-node GPU panels)."""
         return "{" + f'cluster="{self.cluster}"' + "}"
+
+    def pool_sel(self) -> str:
+        """The GPU nodes of the counted pools only, by node name (``GKE_NODE_NAME``)."""
+        pools = "|".join(node_pool_prefix(p) for p in self.gpu_pools)
+        return "{" + f'cluster="{self.cluster}",{GPU_NODE_LABEL}=~"gke-.+-({pools})-.+"' + "}"
+
+
+def node_pool_prefix(pool: str) -> str:
+    """The GKE node pool of ``pool``: the GpuNodePool component ``<pool>`` registers its
+    ``gcp.container.NodePool`` as ``<pool>-pool``, which pulumi-gcp auto-names
+    ``<pool>-pool-<random suffix>``."""
+    return f"{pool}-pool"
 
 
 def _quantile(q: float, metric: str, scope: Scope) -> str:
@@ -117,7 +154,9 @@ def _quantile(q: float, metric: str, scope: Scope) -> str:
 
 
 def gpu_node_count(scope: Scope) -> str:
-    return f"count(count by ({GPU_NODE_LABEL}) (DCGM_FI_DEV_GPU_UTIL{scope.gpu_sel()}))"
+    """GPU nodes of the counted pools that report DCGM series (a node counts once its driver
+    runs)."""
+    return f"count(count by ({GPU_NODE_LABEL}) (DCGM_FI_DEV_GPU_UTIL{scope.pool_sel()}))"
 
 
 def error_ratio(scope: Scope) -> str:
@@ -166,12 +205,12 @@ def _nim_section(scope: Scope) -> Section:
                 (
                     Series(
                         f"{by_model} (num_requests_running{s()})",
-                        "running {{model_name}}",
+                        f"running {legend('model_name')}",
                         ("num_requests_running",),
                     ),
                     Series(
                         f"{by_model} (num_requests_waiting{s()})",
-                        "waiting {{model_name}}",
+                        f"waiting {legend('model_name')}",
                         ("num_requests_waiting",),
                     ),
                 ),
@@ -185,7 +224,7 @@ def _nim_section(scope: Scope) -> Section:
                 (
                     Series(
                         f"max by (model_name) (gpu_cache_usage_perc{s()})",
-                        "{{model_name}}",
+                        legend("model_name"),
                         ("gpu_cache_usage_perc",),
                     ),
                 ),
@@ -198,7 +237,7 @@ def _nim_section(scope: Scope) -> Section:
                 tuple(
                     Series(
                         _quantile(q, "time_to_first_token_seconds", scope),
-                        f"p{int(q * 100)} {{{{model_name}}}}",
+                        f"p{int(q * 100)} {legend('model_name')}",
                         ("time_to_first_token_seconds",),
                     )
                     for q in (0.5, 0.95, 0.99)
@@ -211,13 +250,14 @@ def _nim_section(scope: Scope) -> Section:
                 tuple(
                     Series(
                         _quantile(q, "time_per_output_token_seconds", scope),
-                        f"p{int(q * 100)} {{{{model_name}}}}",
+                        f"p{int(q * 100)} {legend('model_name')}",
                         ("time_per_output_token_seconds",),
                     )
                     for q in (0.5, 0.95, 0.99)
                 ),
                 description="Time per output token of one stream (decode); on one L4 an 8B "
-                "model cannot go below ~50 ms (FP16) or ~27 ms (FP8) per token (FACTS 15).",
+                "model cannot go below ~50 ms (FP16) or ~27 ms (FP8) per token (L4: 300 GB/s "
+                "over 16 GB or 8 GB of weights).",
             ),
             Panel(
                 "End-to-end request latency (p50, p95)",
@@ -225,7 +265,7 @@ def _nim_section(scope: Scope) -> Section:
                 tuple(
                     Series(
                         _quantile(q, "e2e_request_latency_seconds", scope),
-                        f"p{int(q * 100)} {{{{model_name}}}}",
+                        f"p{int(q * 100)} {legend('model_name')}",
                         ("e2e_request_latency_seconds",),
                     )
                     for q in (0.5, 0.95)
@@ -237,7 +277,7 @@ def _nim_section(scope: Scope) -> Section:
                 (
                     Series(
                         f"{by_model} (rate(generation_tokens_total{s()}[{RATE_WINDOW}]))",
-                        "{{model_name}}",
+                        legend("model_name"),
                         ("generation_tokens_total",),
                     ),
                 ),
@@ -250,12 +290,12 @@ def _nim_section(scope: Scope) -> Section:
                 (
                     Series(
                         f"{by_model} (rate(request_success_total{s()}[{RATE_WINDOW}]))",
-                        "success {{model_name}}",
+                        f"success {legend('model_name')}",
                         ("request_success_total",),
                     ),
                     Series(
                         f"{by_model} (rate(request_failure_total{s()}[{RATE_WINDOW}]))",
-                        "failure {{model_name}}",
+                        f"failure {legend('model_name')}",
                         ("request_failure_total",),
                     ),
                 ),
@@ -267,7 +307,7 @@ def _nim_section(scope: Scope) -> Section:
                 (
                     Series(
                         error_ratio(scope),
-                        "{{model_name}}",
+                        legend("model_name"),
                         ("request_failure_total", "request_success_total"),
                     ),
                 ),
@@ -279,13 +319,13 @@ def _nim_section(scope: Scope) -> Section:
 def _gpu_section(scope: Scope) -> Section:
     g = scope.gpu_sel()
     by_node = f"max by ({GPU_NODE_LABEL})"
-    legend = "{{" + GPU_NODE_LABEL + "}}"
+    node = legend(GPU_NODE_LABEL)
 
     def one(title: str, unit: str, metric: str, description: str = "") -> Panel:
         return Panel(
             title,
             unit,
-            (Series(f"{by_node} ({metric}{g})", legend, (metric,)),),
+            (Series(f"{by_node} ({metric}{g})", node, (metric,)),),
             description=description,
         )
 
@@ -304,8 +344,9 @@ def _gpu_section(scope: Scope) -> Section:
                     ("gpuPool.maxNodes", float(scope.gpu_max_nodes)),
                     ("gpuPool.minNodes", float(scope.gpu_min_nodes)),
                 ),
-                description="Distinct nodes reporting DCGM series: a node counts once its "
-                "NVIDIA driver is installed (a few minutes after it joins).",
+                description="Distinct nodes of the pool reporting DCGM series (by the pool's name "
+                "in the node's name; greenPool is another pool): a node counts once its NVIDIA "
+                "driver is installed (a few minutes after it joins).",
             ),
         ),
     )
@@ -324,7 +365,7 @@ def _pods_section(scope: Scope) -> Section:
                 (
                     Series(
                         f"sum by (pod) (kube_pod_container_status_ready{ready_sel} == bool 0)",
-                        "{{pod}}",
+                        legend("pod"),
                         ("kube_pod_container_status_ready",),
                     ),
                 ),

@@ -17,7 +17,8 @@ Layout of a table (the same as the reference sheet, so either can be loaded)::
     disks:    {balanced|ssd|hdd[-replicated]: {<region>: {month}}}  # USD per GB-month;
                                                       # -replicated: regional (two-zone) disks
 
-Accelerator-optimized machines (g2, a2, a3) are priced *with* their GPUs (FACTS 10, 14): a
+Accelerator-optimized machines (g2, a2, a3) are priced *with* their GPUs
+(cloud.google.com/compute/docs/accelerator-optimized-machines; the sheet's g2 rates): a
 g2-standard-4 price already includes its NVIDIA L4. Only GPUs attached to N1 machines have a
 price of their own.
 """

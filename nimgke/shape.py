@@ -284,6 +284,7 @@ def stack_shape(cfg: StackConfig) -> StackShape:
             namespace=s.nim.namespace,
             gpu_min_nodes=gpu.min_nodes,
             gpu_max_nodes=gpu.max_nodes,
+            gpu_pools=(gpu.name,),
         ),
         autoscaling=_autoscaling(cfg, s.monitoring.hpa),
     )

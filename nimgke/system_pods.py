@@ -1,7 +1,8 @@
 """What GKE's own pods request on the system pool, for sizing it (and warning when it is too small).
 
-The GPU nodes are tainted ``nvidia.com/gpu=present:NoSchedule`` (FACTS 8) and the GPU pool scales
-to zero, so every non-GPU system pod lives on the system pool. Requests as seen on real GKE
+The GPU nodes are tainted ``nvidia.com/gpu=present:NoSchedule``
+(cloud.google.com/kubernetes-engine/docs/how-to/gpus) and the GPU pool scales to zero, so every
+non-GPU system pod lives on the system pool. Requests as seen on real GKE
 nodes (MEASURED) where such output was found, else from the upstream manifest (MANIFEST), else an
 ESTIMATE. Sources:
 

@@ -181,6 +181,10 @@ def test_probes_hit_nim_health_paths_with_the_chart_startup_budget(stack):
         assert startup_budget_seconds(values) >= CHART_STARTUP_BUDGET_S
 
 
+SHARED_CACHE = {"dev": False, "prod": True, "prod-canary": True}
+"""Which stacks cache the model in the shared bucket (prod: ``nim.sharedCache.enabled``)."""
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_model_cache_is_persisted(stack):
     for values in release_values(stack):
@@ -188,10 +192,20 @@ def test_model_cache_is_persisted(stack):
         assert p["enabled"] is True
         assert p["size"] == "50Gi"
         # A disk per replica (ReadWriteOnce) is a StatefulSet's claim template; the shared cache
-        # (ReadWriteMany) is one claim, mounted by a Deployment, which surges.
-        shared = "existingClaim" in p
-        assert p["accessMode"] == ("ReadWriteMany" if shared else "ReadWriteOnce")
-        assert values["statefulSet"]["enabled"] is not shared
+        # (ReadWriteMany) is one claim per release on the bucket, mounted by a Deployment, which
+        # surges.
+        if SHARED_CACHE[stack]:
+            assert p["accessMode"] == "ReadWriteMany"
+            assert p["existingClaim"] == f"{values_release(values)}-model-cache"
+        else:
+            assert p["accessMode"] == "ReadWriteOnce"
+            assert "existingClaim" not in p
+        assert values["statefulSet"]["enabled"] is not SHARED_CACHE[stack]
+
+
+def values_release(values: dict[str, Any]) -> str:
+    """The release a version's values belong to: ``<model release>-<tag slug>``."""
+    return "llama3-8b-" + values["image"]["tag"].replace(".", "-")
 
 
 def storage_classes(stack: str) -> dict[str, dict[str, Any]]:
@@ -203,33 +217,41 @@ def storage_classes(stack: str) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_model_cache_attaches_in_every_zone_of_the_gpu_pool(stack):
-    """FACTS 20: a zonal PD pins its pod to one zone after the first bind. The cache must be a
-    zonal disk only for a one-zone GPU pool, else a regional disk (GKE docs, "Provisioning
-    regional persistent disks": replication-type regional-pd) whose allowedTopologies are
-    exactly the pool's zones, so the pod can follow a GPU node into either zone."""
+    """A zonal PD pins its pod to one zone after the first bind, and a regional PD attaches only
+    to E2, N1, N2 and N2D VMs (https://cloud.google.com/compute/docs/disks/
+    about-regional-persistent-disk, Limitations), not to g2. So a one-zone pool keeps a zonal
+    disk, and a g2 pool over two zones (prod) mounts the shared bucket: a ReadWriteMany claim on
+    the Cloud Storage FUSE driver, reachable from a node in any zone; no StorageClass is made."""
     zones = gpu_pool(stack)["nodeLocations"]
     created = storage_classes(stack)
+    assert created == {}
     for values in release_values(stack):
-        name = values["persistence"]["storageClass"]
         if len(zones) == 1:
-            assert name in ("standard-rwo", "premium-rwo", "standard")
-            assert created == {}
+            assert values["persistence"]["storageClass"] in ("standard-rwo", "premium-rwo")
             continue
-        sc = created[name]
-        assert sc["provisioner"] == "pd.csi.storage.gke.io"
-        assert sc["parameters"]["replication-type"] == "regional-pd"
-        assert sc["volumeBindingMode"] == "WaitForFirstConsumer"
-        (term,) = sc["allowedTopologies"]
-        (expr,) = term["matchLabelExpressions"]
-        assert expr == {"key": "topology.gke.io/zone", "values": zones}
+        claim = values["persistence"]["existingClaim"]
+        (pvc,) = [
+            unwrap(r.inputs)
+            for r in program(stack).mocks.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+            if unwrap(r.inputs)["metadata"]["name"] == claim
+        ]
+        assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+        (pv,) = [
+            unwrap(r.inputs)
+            for r in program(stack).mocks.of_type("kubernetes:core/v1:PersistentVolume")
+            if unwrap(r.inputs)["metadata"]["name"] == pvc["spec"]["volumeName"]
+        ]
+        assert pv["spec"]["csi"]["driver"] == "gcsfuse.csi.storage.gke.io"
+        assert "nodeAffinity" not in pv["spec"]
 
 
 def test_the_canary_release_differs_from_the_models_only_in_its_version():
     """The canary keeps every contract above (they run for each release of prod-canary) and,
-    besides its version, the model's values: same Secrets, pool, probes, cache, requests, HPA.
-    Its version is its image tag (through the mirror) and its profile: a NIM_MODEL_PROFILE id
-    belongs to one tag's manifest (nimgke/models.py), so 1.0.3's catalog pin does not follow the
-    canary to 1.1.2, for which the catalog knows none (NIM selects; preview warns)."""
+    besides its version, the model's values: same Secrets, pool, probes, requests, HPA; its own
+    claim on the shared bucket (a version's model files are its own). Its version is its image tag
+    (through the mirror) and its profile: a NIM_MODEL_PROFILE id belongs to one tag's manifest
+    (nimgke/models.py), so 1.0.3's catalog pin does not follow the canary to 1.1.2, for which the
+    catalog knows none (NIM selects; preview warns)."""
     main, canary = sorted(release_values("prod-canary"), key=lambda v: v["image"]["tag"])
     assert (main["image"]["tag"], canary["image"]["tag"]) == ("1.0.3", "1.1.2")
     assert main["image"]["repository"] == canary["image"]["repository"]
@@ -242,14 +264,27 @@ def test_the_canary_release_differs_from_the_models_only_in_its_version():
         json.dumps(canary["autoscaling"]).replace("llama3-8b-1-1-2", "llama3-8b-1-0-3")
     )
     assert main["autoscaling"] == own and main["autoscaling"]["enabled"]
-    assert {**canary, "image": main["image"], "env": main["env"], "autoscaling": own} == main
+    assert (main["persistence"]["existingClaim"], canary["persistence"]["existingClaim"]) == (
+        "llama3-8b-1-0-3-model-cache",
+        "llama3-8b-1-1-2-model-cache",
+    )
+    same = {
+        "image": main["image"],
+        "env": main["env"],
+        "persistence": main["persistence"],
+        "autoscaling": own,
+    }
+    assert {**canary, **same} == main
 
 
-def test_prod_spans_two_gpu_zones_with_a_regional_ssd_cache():
+def test_prod_spans_two_gpu_zones_with_the_shared_bucket_cache():
     assert gpu_pool("prod")["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     (values,) = release_values("prod")
-    assert values["persistence"]["storageClass"] == "nim-cache-regional-pd-ssd"
-    assert storage_classes("prod")["nim-cache-regional-pd-ssd"]["parameters"]["type"] == "pd-ssd"
+    assert values["persistence"]["existingClaim"] == "llama3-8b-1-0-3-model-cache"
+    assert "storageClass" not in values["persistence"] and storage_classes("prod") == {}
+    assert [r.typ for r in program("prod").mocks.of_type("gcp:storage/bucket:Bucket")] == [
+        "gcp:storage/bucket:Bucket"
+    ]
 
 
 @pytest.mark.parametrize("stack", STACKS)

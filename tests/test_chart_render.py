@@ -17,7 +17,7 @@ import pytest
 from components.nim_release import READY_TIMEOUT_SECONDS
 from nimctl import chart
 from nimgke.config.versions import chart_fullname
-from nimgke.helm_values import deployment_rollout
+from nimgke.helm_values import TERMINATION_GRACE_PERIOD_S, deployment_rollout
 from tests.conftest import unwrap
 from tests.helm_env import require_chart
 from tests.test_chart_contract import STACKS, gpu_pool, program, secrets, stack_name
@@ -349,3 +349,15 @@ def test_prod_renders_the_same_autoscaler_with_a_warm_replica():
         "autoscaling.gke.io|llama3-8b-1-0-3|load"
     ]
     assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 1800
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_pods_termination_grace_period_is_the_one_the_draining_rule_assumes(stack):
+    """nim-llm 1.3.0 hard-codes terminationGracePeriodSeconds: 60 (templates/deployment.yaml; no
+    value sets it). gateway.drainingTimeoutSec is validated against it
+    (nimgke/config/check_rollout.py): a stream in flight survives scale-in or a removed version
+    for at most this long."""
+    for _, docs in rendered(stack):
+        (sts,) = chart.workloads(docs)
+        grace = sts["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        assert grace == TERMINATION_GRACE_PERIOD_S == 60

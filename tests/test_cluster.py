@@ -351,3 +351,42 @@ def test_no_version_and_no_profile_by_default(mocks):
     build(mocks)
     c = mocks.one(CLUSTER).inputs
     assert "minMasterVersion" not in c and "podAutoscaling" not in c
+
+
+# --- authorized networks and the private endpoint ------------------------------------------------
+# hashicorp/terraform-provider-google@887701b5 google/services/container/
+# resource_container_cluster.go, expandMasterAuthorizedNetworksConfig: "TF doesn't have an explicit
+# enabled field for authorized networks, it is assumed to be enabled based on whether the
+# master_authorized_networks_config is present at all" (absent: Enabled false). GKE answers a
+# private endpoint with authorized networks disabled with "Error 400: Master authorized networks
+# must be enabled if private endpoint is enabled., badRequest" (GoogleCloudPlatform/
+# magic-modules#8338; terraform-google-kubernetes-engine#2217: "an empty list [] (with
+# master_authorized_networks_config block enabled, but no cidr_blocks)").
+
+
+@pytest.mark.parametrize(
+    ("private_endpoint", "networks", "expected"),
+    [
+        # The private endpoint needs the block even when no network is listed.
+        (True, [], {"cidrBlocks": []}),
+        (
+            True,
+            [AuthorizedNetwork(cidr="10.0.0.0/8", name="vpn")],
+            {"cidrBlocks": [{"cidrBlock": "10.0.0.0/8", "displayName": "vpn"}]},
+        ),
+        (
+            False,
+            [AuthorizedNetwork(cidr="10.0.0.0/8")],
+            {"cidrBlocks": [{"cidrBlock": "10.0.0.0/8", "displayName": "10.0.0.0/8"}]},
+        ),
+        # No private endpoint and nothing listed: no block, so authorized networks stay off.
+        (False, [], None),
+    ],
+)
+def test_a_private_endpoint_always_sends_an_enabled_authorized_networks_block(
+    mocks, private_endpoint, networks, expected
+):
+    build(mocks, private_endpoint=private_endpoint, authorized_networks=networks)
+    c = mocks.one(CLUSTER).inputs
+    assert c["privateClusterConfig"]["enablePrivateEndpoint"] is private_endpoint
+    assert c.get("masterAuthorizedNetworksConfig") == expected

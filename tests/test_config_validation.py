@@ -29,12 +29,20 @@ DEV_MODEL = {"name": "meta/llama3-8b-instruct", "tag": "1.0.3", "release": "llam
 ROOMY = "prod-room"
 """prod with ``gpuPool.maxNodes: 4``: room for a canary beside the model, since prod's HPA may
 scale each version to ``monitoring.hpa.maxReplicas`` (2) GPU nodes (README, "Rollouts", step 1)."""
+DISK_CACHE = "prod-disk-cache"
+"""prod with ``nim.sharedCache.enabled: false``: a cache disk per replica on a GPU pool over two
+zones. Not valid by itself on g2 (a regional disk would not attach): the cases that use it set
+the one thing they are about, and their rule is the one reported."""
 
 
 def raw_stack(stack: str = "dev") -> dict[str, Any]:
     if stack == ROOMY:
         raw = copy.deepcopy(read_stack_file(ROOT / "Pulumi.prod.yaml"))
         raw["nim-gke:gpuPool"]["maxNodes"] = 4
+        return raw
+    if stack == DISK_CACHE:
+        raw = copy.deepcopy(read_stack_file(ROOT / "Pulumi.prod.yaml"))
+        raw["nim-gke:nim"]["sharedCache"]["enabled"] = False
         return raw
     return copy.deepcopy(read_stack_file(ROOT / f"Pulumi.{stack}.yaml"))
 
@@ -323,21 +331,51 @@ MEANING_CASES = [
      "nim-gke:nim.storageClass", SAME, "not a GKE storage class",
      "did you mean 'premium-rwo'"),
     # FACTS 20: a zonal cache disk pins the pod to one zone; a regional one spans exactly two
-    ("cache-zonal-two-zones", "prod", "nim-gke:nim.cacheReplication", "zonal",
+    ("cache-zonal-two-zones", DISK_CACHE, "nim-gke:nim.cacheReplication", "zonal",
      "nim-gke:nim.cacheReplication", SAME,
      "a zonal disk pins the NIM pod to the zone it was first attached in",
-     "set cacheReplication: auto (a regional disk), or give the GPU pool one zone"),
+     "set nim.sharedCache.enabled: true (one Cloud Storage bucket every replica mounts, in every "
+     "zone), or give the GPU pool one zone"),
     ("cache-regional-one-zone", "dev", "nim-gke:nim.cacheReplication", "regional",
      "nim-gke:nim.cacheReplication", SAME,
      "a regional disk replicates across two zones, but the GPU pool has only us-central1-a",
      "give the GPU pool two zones"),
     ("cache-replication-typo", "dev", "nim-gke:nim.cacheReplication", "region",
      "nim-gke:nim.cacheReplication", SAME, "not an allowed value", "did you mean 'regional'"),
-    ("gpu-pool-three-zones", "prod", "nim-gke:gpuPool.zones",
+    ("gpu-pool-three-zones", DISK_CACHE, "nim-gke:gpuPool.zones",
      ["us-central1-a", "us-central1-b", "us-central1-c"],
      "nim-gke:gpuPool.zones", SAME,
      "the GPU pool would span 3 zones, but a model cache disk can attach in at most 2",
-     "give the GPU pool two zones"),
+     "set nim.sharedCache.enabled: true"),
+    # A regional persistent disk attaches only to E2, N1, N2 and N2D VMs ("You can attach regional
+    # Persistent Disk only to VMs that use E2, N1, N2, and N2D machine types":
+    # https://cloud.google.com/compute/docs/disks/about-regional-persistent-disk, Limitations),
+    # and G2 takes no pd-standard ("Supported disk types for G2": pd-balanced, pd-ssd, Hyperdisk
+    # ML, Hyperdisk Throughput, Local SSD:
+    # https://cloud.google.com/compute/docs/accelerator-optimized-machines).
+    ("cache-regional-on-g2", DISK_CACHE, "nim-gke:nim.cacheReplication", "regional",
+     "nim-gke:nim.cacheReplication", SAME,
+     "the model cache would be a regional persistent disk, which attaches only to E2, N1, N2 and "
+     "N2D VMs, not to g2-standard-4 (nim-gke:gpuPool.machineType; "
+     "cloud.google.com/compute/docs/disks/about-regional-persistent-disk)",
+     "set nim.sharedCache.enabled: true (one Cloud Storage bucket every replica mounts, in every "
+     "zone), or give the GPU pool one zone (gpuPool.zones: [us-central1-a]) for a zonal disk"),
+    ("cache-auto-regional-on-g2", "prod", "nim-gke:nim.sharedCache.enabled", False,
+     "nim-gke:nim.cacheReplication", "'auto'",
+     "the model cache would be a regional persistent disk (auto, because the GPU pool spans 2 "
+     "zones), which attaches only to E2, N1, N2 and N2D VMs, not to g2-standard-4",
+     "set nim.sharedCache.enabled: true"),
+    ("cache-pd-standard-on-g2", "dev", "nim-gke:nim.storageClass", "standard",
+     "nim-gke:nim.storageClass", SAME,
+     "the model cache would be a pd-standard disk, which g2-standard-4 "
+     "(nim-gke:gpuPool.machineType) cannot attach (its family takes pd-balanced, pd-ssd; "
+     "cloud.google.com/compute/docs/accelerator-optimized-machines)",
+     "use standard-rwo or premium-rwo, or set nim.sharedCache.enabled: true"),
+    ("boot-disk-pd-standard-on-g2", "dev", "nim-gke:gpuPool.diskType", "pd-standard",
+     "nim-gke:gpuPool.diskType", SAME,
+     "g2-standard-4 cannot attach a pd-standard disk (its family takes pd-balanced, pd-ssd; "
+     "cloud.google.com/compute/docs/accelerator-optimized-machines)",
+     "set diskType: pd-balanced"),
     # model cache and requests
     ("cache-malformed", "dev", "nim-gke:nim.models[0].cacheSize", "50GB",
      "nim-gke:nim.models[0].cacheSize", SAME, "not a Kubernetes size", "50Gi or 1Ti"),
@@ -498,6 +536,12 @@ MEANING_CASES = [
      "g2-standard-4, g2-standard-8"),
     ("green-pool-min-above-max", "prod", "nim-gke:greenPool", {"minNodes": 3, "maxNodes": 1},
      "nim-gke:greenPool.minNodes", "3", "is above maxNodes (1)", "minNodes <= maxNodes"),
+    # nim-llm 1.3.0 hard-codes terminationGracePeriodSeconds: 60 (templates/deployment.yaml):
+    # draining past it only holds connections to a killed pod.
+    ("gateway-draining-past-the-grace-period", "prod", "nim-gke:gateway.drainingTimeoutSec", 120,
+     "nim-gke:gateway.drainingTimeoutSec", SAME,
+     "is longer than the NIM pod's termination grace period (60 s, fixed in the nim-llm chart's "
+     "templates)", "set drainingTimeoutSec: 60 or less"),
     ("gateway-proxy-cidr-malformed", "prod", "nim-gke:gateway.proxySubnetCidr", "10.129.0.0/33",
      "nim-gke:gateway.proxySubnetCidr", SAME, "is not a CIDR block", "10.129.0.0/23"),
     ("gateway-proxy-cidr-host-bits", "prod", "nim-gke:gateway.proxySubnetCidr", "10.129.0.1/23",
@@ -545,10 +589,6 @@ MEANING_CASES = [
          for k in ("requestsWaiting", "kvCacheUsage", "ttftP95Seconds", "errorRate")}},
      "nim-gke:monitoring.alerts.ttftP95Seconds.enabled", "true", "reads NIM's /v1/metrics",
      "set monitoring.podMonitoring: true, or alerts.ttftP95Seconds.enabled: false"),
-    ("not-ready-within-startup-budget", "prod",
-     "nim-gke:monitoring.alerts.nimNotReady.forMinutes", 30,
-     "nim-gke:monitoring.alerts.nimNotReady.forMinutes", SAME,
-     "startup probe's budget (31 min: 40 s + 180 x 10 s, FACTS 4)", "set forMinutes: 35 or more"),
     ("not-ready-fraction-of-a-pod", "prod", "nim-gke:monitoring.alerts.nimNotReady.threshold",
      1.5, "nim-gke:monitoring.alerts.nimNotReady.threshold", SAME, "counts pods",
      "write e.g. 1"),
@@ -866,6 +906,8 @@ def test_a_region_without_the_gpu_is_reported_once_on_the_region() -> None:
     raw["nim-gke:region"] = "us-east1"
     raw["nim-gke:cluster"]["zones"] = ["us-east1-b", "us-east1-c"]
     raw["nim-gke:gpuPool"].update({"machineType": "a2-ultragpu-1g", "gpuType": "nvidia-a100-80gb"})
+    # Two GPU zones: a cache disk would be regional, which an A2 cannot attach; the bucket can.
+    raw["nim-gke:nim"]["sharedCache"] = {"enabled": True}
     (problem,), _ = problems_of(raw)
     assert str(problem) == (
         "nim-gke:region = 'us-east1': has no zone offering nvidia-a100-80gb (gpuPool.gpuType). "
@@ -1028,7 +1070,12 @@ def test_dev_and_prod_differ_where_the_files_say() -> None:
         ["us-central1-a"],
         ["us-central1-a", "us-central1-c"],
     )
-    assert (dev.cache_disk_type, prod.cache_disk_type) == ("pd-balanced", "pd-ssd")
+    # prod's cache is the shared bucket (no disk, in both GPU zones), dev's a zonal disk.
+    assert (dev.settings.nim.shared_cache.enabled, prod.settings.nim.shared_cache.enabled) == (
+        False,
+        True,
+    )
+    assert (dev.cache_regional, prod.cache_regional) == (False, False)
     assert (dev.settings.gpu_pool.min_nodes, prod.settings.gpu_pool.min_nodes) == (0, 1)
 
 
@@ -1200,7 +1247,7 @@ def test_green_pool_is_held_to_the_image_rules_of_gpu_pool() -> None:
     assert [str(p) for p in problems] == [
         "nim-gke:greenPool.imageStreaming = true: image streaming only serves images from "
         "Artifact Registry (or public Docker Hub), and with registry.mirror: false the NIM image "
-        "comes from nvcr.io (FACTS 11). Fix: set registry.mirror: true (the default), or "
+        "comes from nvcr.io. Fix: set registry.mirror: true (the default), or "
         "imageStreaming: false"
     ]
     raw = set_path(

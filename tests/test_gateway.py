@@ -342,6 +342,8 @@ def test_the_stacks_network_for_the_gateway():
         "llama3-8b-1-0-3-allow-clients",
         "llama3-8b-1-1-2-allow-clients",
         "nim-allow-gateway",
+        # prod's shared cache: its pods may reach the GKE metadata server (test_shared_cache.py)
+        "nim-model-cache-metadata-egress",
     }
     assert netpols["nim-allow-gateway"]["ingress"][0]["from"] == [
         {"ipBlock": {"cidr": c}} for c in ("10.129.0.0/23", "35.191.0.0/16", "130.211.0.0/22")

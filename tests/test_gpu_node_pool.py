@@ -140,20 +140,14 @@ def test_streaming_off_by_default_in_the_component_and_nothing_extra_granted(moc
     assert mocks.of_type("gcp:projects/iAMMember:IAMMember") == []
 
 
-def test_image_streaming_enables_gcfs_and_grants_the_node_account_service_usage(mocks):
-    """GKE's image-streaming requirements: a node service account other than the default one
-    needs roles/serviceusage.serviceUsageConsumer on the project hosting the image."""
+def test_image_streaming_enables_gcfs_and_the_pool_grants_nothing(mocks):
+    """The pool turns streaming on; the node service account's role for it is granted once by the
+    cluster (tests/test_iam_grants.py), never by a pool."""
     build(image_streaming=True)
     node = mocks.one(NODE_POOL).inputs["nodeConfig"]
     assert node["gcfsConfig"] == {"enabled": True}
     assert "secondaryBootDisks" not in node
-    (grant,) = mocks.of_type("gcp:projects/iAMMember:IAMMember")
-    assert grant.name == "gpu-streaming-usage"
-    assert grant.inputs == {
-        "project": "p",
-        "role": "roles/serviceusage.serviceUsageConsumer",
-        "member": "serviceAccount:nodes@p.iam.gserviceaccount.com",
-    }
+    assert mocks.of_type("gcp:projects/iAMMember:IAMMember") == []
 
 
 def test_a_preloaded_image_is_a_secondary_boot_disk_in_image_cache_mode(mocks):

@@ -13,6 +13,7 @@ REPOSITORY = "gcp:artifactregistry/repository:Repository"
 SECRET = "gcp:secretmanager/secret:Secret"
 VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
 GRANT = "gcp:secretmanager/secretIamMember:SecretIamMember"
+IDENTITY = "gcp:projects/serviceIdentity:ServiceIdentity"
 AGENT = "serviceAccount:service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com"
 
 
@@ -21,7 +22,6 @@ def build(**overrides):
         project="my-project",
         region="us-central1",
         repository_id="nvcr-remote",
-        project_number="123456789012",
     )
     base.update(overrides)
     mirror = ImageMirror("registry", ImageMirrorArgs(**base))
@@ -85,6 +85,9 @@ def test_only_the_artifact_registry_agent_may_read_only_that_secret(mocks):
     }
     # No project-wide grant of any kind.
     assert [r.typ for r in mocks.resources if "iam" in r.typ.lower()] == [GRANT]
+    # The member is the one the agent resource returned (the mock cloud answers what
+    # services.generateServiceIdentity does), not an address built from the project number.
+    assert grant.inputs["member"] == mocks.state["registry-agent"]["member"]
     # The repository is created after the grant (its first pull reads the key).
     repo_deps = mocks.options["registry-repository"]["dependencies"]
     assert any(d.endswith("::registry-agent-reads-key") for d in repo_deps)
@@ -117,6 +120,30 @@ def test_an_existing_secret_is_granted_and_used_at_its_resolved_version(mocks):
 )
 def test_args_name_one_source_of_the_key(overrides, message):
     with pytest.raises(ValueError, match=message):
-        ImageMirrorArgs(
-            project="p", region="us-central1", repository_id="r", project_number="1", **overrides
-        )
+        ImageMirrorArgs(project="p", region="us-central1", repository_id="r", **overrides)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"ngc_api_key": FAKE_NGC_KEY},
+        {
+            "existing_secret": "ngc-api-key",
+            "existing_version": "projects/1/secrets/ngc-api-key/versions/3",
+        },
+    ],
+)
+def test_the_artifact_registry_agent_is_created_before_it_is_granted(mocks, key):
+    """In a fresh project the Artifact Registry service agent does not exist until the first
+    repository, or services.generateServiceIdentity, creates it
+    (cloud.google.com/artifact-registry/docs/ar-service-account: "gcloud beta services identity
+    create --service=artifactregistry.googleapis.com"), and granting it a role before then fails
+    (hashicorp/terraform-provider-google#15572). The component creates it
+    (google_project_service_identity) and grants the member it returns, after it."""
+    build(**key)
+    (agent,) = mocks.of_type(IDENTITY)
+    assert agent.inputs == {"project": "my-project", "service": "artifactregistry.googleapis.com"}
+    order = [r.name for r in mocks.resources]
+    assert order.index("registry-agent") < order.index("registry-agent-reads-key")
+    deps = mocks.options["registry-agent-reads-key"]["dependencies"]
+    assert any(d.endswith("::registry-agent") for d in deps)

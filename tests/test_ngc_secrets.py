@@ -103,3 +103,71 @@ def test_docker_config_json_round_trip():
 def test_rejects_unknown_pod_security_level():
     with pytest.raises(ValueError, match="pod_security must be one of"):
         NgcSecretsArgs(ngc_api_key="k", pod_security="strict")
+
+
+# --- the key as stored: a shell here-string adds a newline --------------------------------------
+# GNU Bash manual, 3.6.7 Here Strings (www.gnu.org/software/bash/manual/bash.html#Here-Strings):
+# "The result is supplied as a single string, with a newline appended, to the command on its
+# standard input". `gcloud secrets create ngc-api-key --data-file=- <<< "nvapi-..."` stores it.
+
+
+@pytest.mark.parametrize("stored", [FAKE_NGC_KEY + "\n", f"  {FAKE_NGC_KEY}\r\n", FAKE_NGC_KEY])
+def test_a_key_stored_with_whitespace_reaches_the_secrets_without_it_still_secret(mocks, stored):
+    NgcSecrets("ngc", NgcSecretsArgs(ngc_api_key=stored))
+    resolve(lambda: None)
+    api, pull = mocks.named("ngc-api-key").inputs, mocks.named("ngc-registry").inputs
+    for data in (api["stringData"], pull["stringData"]):
+        assert is_secret(data) or all(is_secret(v) for v in data.values())
+    assert unwrap(api["stringData"]) == {
+        "NGC_API_KEY": FAKE_NGC_KEY,
+        "NGC_CLI_API_KEY": FAKE_NGC_KEY,
+    }
+    doc = unwrap(pull["stringData"])[".dockerconfigjson"]
+    entry = json.loads(doc)["auths"]["nvcr.io"]
+    assert entry["password"] == FAKE_NGC_KEY
+    assert base64.b64decode(entry["auth"]).decode() == f"$oauthtoken:{FAKE_NGC_KEY}"
+    assert "\n" not in doc
+
+
+def test_clean_ngc_key_is_a_secret_output(mocks):
+    from components.ngc_secrets import clean_ngc_key  # noqa: PLC0415
+
+    out = clean_ngc_key(FAKE_NGC_KEY + "\n")
+    assert resolve(lambda: out) == FAKE_NGC_KEY
+    assert resolve(out.is_secret) is True
+
+
+def test_the_stored_version_warning_names_the_fix_never_the_key():
+    from components.ngc_secrets import stored_key_warning  # noqa: PLC0415
+
+    version = "projects/1/secrets/ngc-api-key/versions/3"
+    assert stored_key_warning("ngc-api-key", version, FAKE_NGC_KEY) is None
+    warning = stored_key_warning("ngc-api-key", version, FAKE_NGC_KEY + "\n")
+    assert warning is not None and FAKE_NGC_KEY not in warning
+    assert (
+        "printf '%s' \"$NGC_API_KEY\" | gcloud secrets versions add ngc-api-key --data-file=-"
+        in (warning)
+    )
+
+
+def test_prod_strips_the_secret_manager_key_and_warns_about_the_stored_version(monkeypatch, caplog):
+    """prod reads the key from Secret Manager: a version written with `<<<` carries a newline.
+    Every consumer gets it stripped and secret; preview warns that the mirror, which reads the
+    stored version itself, would still send the newline to nvcr.io."""
+    from nimctl import mock_engine  # noqa: PLC0415
+    from tests.conftest import SECRET_MANAGER_KEY, run_program, stack_config  # noqa: PLC0415
+
+    monkeypatch.setattr(mock_engine, "SECRET_MANAGER_KEY", SECRET_MANAGER_KEY + "\n")
+    with caplog.at_level("WARNING"):
+        run = run_program("prod", stack_config("prod"))
+    api = unwrap(run.mocks.named("ngc-api-key").inputs["stringData"])
+    assert api["NGC_API_KEY"] == SECRET_MANAGER_KEY
+    release = run.mocks.one("kubernetes:helm.sh/v3:Release").inputs
+    opts = release["repositoryOpts"]
+    assert is_secret(opts) or is_secret(opts["password"])
+    assert unwrap(opts)["password"] == SECRET_MANAGER_KEY
+    (warning,) = [
+        r.getMessage() for r in caplog.records if "surrounding whitespace" in r.getMessage()
+    ]
+    assert warning.startswith("security.ngcSecret 'ngc-api-key' (projects/123456789012/secrets/")
+    assert SECRET_MANAGER_KEY not in warning

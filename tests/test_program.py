@@ -218,7 +218,13 @@ def test_deployers_and_ci_reach_the_control_plane_without_an_address_list(stack)
     server = json.loads(run.outputs["kubeconfig"])["clusters"][0]["cluster"]["server"]
     assert server.endswith(".gke.goog")
     if stack == "prod":
+        # No IP endpoint for the internet, and no address list: the block GKE requires with a
+        # private endpoint is sent enabled and empty (components/cluster.py,
+        # authorized_networks_config; hashicorp/terraform-provider-google@887701b5
+        # resource_container_cluster.go, expandMasterAuthorizedNetworksConfig).
         assert cluster["privateClusterConfig"]["enablePrivateEndpoint"] is True
+        assert cluster["masterAuthorizedNetworksConfig"] == {"cidrBlocks": []}
+    else:
         assert "masterAuthorizedNetworksConfig" not in cluster
 
 
@@ -274,7 +280,7 @@ def test_the_gpu_pool_streams_images(stack):
     m = program(stack).mocks
     assert m.named("gpu-pool").inputs["nodeConfig"]["gcfsConfig"] == {"enabled": True}
     assert "secondaryBootDisks" not in m.named("gpu-pool").inputs["nodeConfig"]
-    usage = m.named("gpu-streaming-usage").inputs
+    usage = m.named("cluster-nodes-image-streaming").inputs
     assert usage["role"] == "roles/serviceusage.serviceUsageConsumer"
     assert usage["member"] == "serviceAccount:nim-nodes-x7k2qp@p.iam.gserviceaccount.com"
 
@@ -315,10 +321,15 @@ def test_preview_says_when_a_model_runs_without_a_pinned_profile(caplog):
 
 
 def test_replicas_without_a_shared_cache_are_a_preview_warning(caplog):
-    nim = json.loads(stack_config("prod")["nim-gke:nim"])
+    # dev (one zone, a zonal disk per replica) with two replicas.
+    nim = json.loads(stack_config("dev")["nim-gke:nim"])
     nim["models"][0]["replicas"] = 2
     with caplog.at_level("WARNING"):
-        run_program("prod", stack_config("prod", **{"nim-gke:nim": nim}))
+        run_program(
+            "dev",
+            stack_config("dev", **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY}),
+            ["nim-gke:ngcApiKey"],
+        )
     assert any(
         r.getMessage().startswith(
             "nim-gke:nim.sharedCache.enabled = false with 2 replicas for llama3-8b: every replica "
@@ -354,14 +365,17 @@ def test_the_shared_cache_is_wired_from_cluster_to_release(caplog):
     assert any(d.endswith("::model-cache-llama3-8b-1-0-3-claim") for d in release_deps)
 
 
-def test_stacks_as_shipped_have_no_shared_cache():
-    for stack in ("dev", "prod"):
+def test_prod_ships_with_the_shared_cache_and_dev_without():
+    """prod's GPU pool spans two zones of g2 machines, which take no regional disk: its cache is
+    the bucket (docs/startup.md, "A model cache the replicas share"). dev runs in one zone on a
+    disk."""
+    shipped = {"dev": False, "prod": True}
+    for stack, shared in shipped.items():
         m = program(stack).mocks
-        assert m.of_type("gcp:storage/bucket:Bucket") == []
-        assert (
-            "gcsFuseCsiDriverConfig"
-            not in m.one("gcp:container/cluster:Cluster").inputs["addonsConfig"]
-        )
+        assert len(m.of_type("gcp:storage/bucket:Bucket")) == int(shared)
+        addons = m.one("gcp:container/cluster:Cluster").inputs["addonsConfig"]
+        assert ("gcsFuseCsiDriverConfig" in addons) is shared
+        assert m.of_type("kubernetes:storage.k8s.io/v1:StorageClass") == []
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -258,8 +258,9 @@ def test_a_canary_of_a_new_tag_does_not_inherit_the_models_profile():
     assert (
         "nim-gke:nim.models[0].canary.profile: meta/llama3-8b-instruct:1.1.2 runs without a pinned "
         "NIM_MODEL_PROFILE: the catalog (nimgke/models.py) knows no profile of this tag for 1 x "
-        "nvidia-l4, so NIM selects one at every start (FACTS 16). Once it runs, read `kubectl -n "
-        "nim exec llama3-8b-1-1-2-nim-llm-0 -- list-model-profiles` and set the profile id."
+        "nvidia-l4, so NIM selects one at every start (NIM for LLMs, 'Model profiles'). Once it "
+        "runs, read `kubectl -n nim exec deploy/llama3-8b-1-1-2-nim-llm -- list-model-profiles` "
+        "and set the profile id."
     ) in cfg.warnings
     assert not [w for w in cfg.warnings if w.startswith("nim-gke:nim.models[0].profile:")]
     # The same tag on greenPool keeps the model's profile (and the catalog's pin).

@@ -2,7 +2,7 @@
 
 Pure: no engine. Each expected value follows from the stack file (pools, zones, the storage class)
 or from a rule pinned elsewhere: version names and weights in ``test_rollout_config.py``, the
-regional cache class in ``test_chart_contract.py``, the catalog's cpu/memory for a g2-standard-8
+shared cache in ``test_cache_placement.py``, the catalog's cpu/memory for a g2-standard-8
 in ``test_config_validation.py``.
 """
 
@@ -37,14 +37,15 @@ ZONAL_CACHE = CacheShape(
     zones=("us-central1-a",),
 )
 """dev's: a zonal pd-balanced disk per replica, of GKE's built-in standard-rwo."""
-REGIONAL_CACHE = CacheShape(
-    shared=False,
-    storage_class="nim-cache-regional-pd-ssd",
-    disk_type="pd-ssd",
-    regional=True,
+SHARED_CACHE = CacheShape(
+    shared=True,
+    storage_class="standard-rwo",
+    disk_type="pd-balanced",
+    regional=False,
     zones=TWO_ZONES,
 )
-"""prod's: premium-rwo's pd-ssd as a regional disk, since the GPU pool spans two zones."""
+"""prod's: the bucket every replica mounts (its GPU pool spans two zones of g2 machines, which
+attach no regional disk); no claim names the StorageClass."""
 
 
 DEV_HPA = AutoscalingShape(
@@ -140,14 +141,14 @@ def test_dev_is_one_pool_one_version_one_zonal_disk_per_replica():
     )
 
 
-def test_prod_spans_two_zones_with_a_warm_node_and_a_regional_ssd_cache():
+def test_prod_spans_two_zones_with_a_minimum_node_and_the_shared_cache():
     cfg = config("prod", raw_stack("prod"))
     main = main_version(cfg)
     assert stack_shape(cfg) == StackShape(
         gpu_pool=gpu_pool(zones=TWO_ZONES, min_nodes=1, spot=False),
         green_pool=None,
         versions=(main,),
-        cache=REGIONAL_CACHE,
+        cache=SHARED_CACHE,
         routes=(route(main, stable=main),),
         scope=scope("prod", 1, 2),
         autoscaling=PROD_HPA,
@@ -195,7 +196,7 @@ def test_a_canary_on_green_pool_is_a_second_pool_version_and_backend():
             image_cache_disk=CACHE_DISK_IMAGE,
         ),
         versions=(main, canary),
-        cache=REGIONAL_CACHE,
+        cache=SHARED_CACHE,
         routes=(route(main, canary, stable=main),),
         # The dashboard's and the alerts' pool is gpuPool (its bounds, 1..4 here).
         scope=scope("prod", 1, 4),

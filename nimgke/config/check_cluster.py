@@ -174,6 +174,17 @@ def _check_gpu_pool(s: StackSettings) -> list[Problem]:
                 f"set diskSizeGb: {MIN_GPU_BOOT_DISK_GB} or more (200 recommended)",
             )
         )
+    disks = catalog.disk_support(pool.machine_type)
+    if machine is not None and disks is not None and pool.disk_type not in disks.pd_types:
+        problems.append(
+            Problem(
+                f"{key}.diskType",
+                pool.disk_type,
+                f"{machine.name} cannot attach a {pool.disk_type} disk (its family takes "
+                f"{', '.join(disks.pd_types)}; {catalog.DISK_TYPES_PAGE})",
+                f"set diskType: {disks.pd_types[0]}",
+            )
+        )
     if pool.zones and s.region in catalog.REGION_ZONES:  # an empty list means the cluster's
         problems += _check_zones(
             f"{key}.zones", pool.zones, s.region, pool.gpu_type if gpu_known else None

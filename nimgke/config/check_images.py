@@ -1,5 +1,5 @@
 """Pass 2 for where the NIM image comes from: the Artifact Registry mirror, image streaming and the
-secondary boot disk of the GPU pool (issue 13), and the shared model cache.
+secondary boot disk of the GPU pool, and the shared model cache.
 
 What the rules rely on, with sources:
 
@@ -9,7 +9,7 @@ What the rules rely on, with sources:
   its zh-CN rendering 2026-11-28: "您的容器映像必须存储在 Artifact Registry
   中的标准制品库或远程制品库中, 或者存储在 Docker Hub 上的公共注册表中", i.e. "must be stored in a
   standard or remote repository in Artifact Registry, or in a public registry on Docker Hub").
-  nvcr.io itself is not eligible (FACTS 11), so
+  nvcr.io itself is not eligible, so
   streaming without the mirror would do nothing.
 - A secondary boot disk needs ``gcfs_config.enabled = true`` (pulumi-gcp 9.37
   ``ClusterNodeConfigArgsDict.secondary_boot_disks``: "`gcfs_config` must be `enabled=true` for
@@ -84,7 +84,7 @@ def _check_pool_images(s: StackSettings, pool_key: str, pool: GpuPoolSettings) -
                 f"{pool_key}.imageStreaming",
                 True,
                 "image streaming only serves images from Artifact Registry (or public Docker "
-                "Hub), and with registry.mirror: false the NIM image comes from nvcr.io (FACTS 11)",
+                "Hub), and with registry.mirror: false the NIM image comes from nvcr.io",
                 "set registry.mirror: true (the default), or imageStreaming: false",
             )
         )

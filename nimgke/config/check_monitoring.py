@@ -6,16 +6,11 @@ import re
 
 from nimgke.config._base import NAMESPACE, Problem
 from nimgke.config.settings import AlertRule, StackSettings
-from nimgke.helm_values import STARTUP_FAILURE_THRESHOLD, STARTUP_INITIAL_DELAY_S, STARTUP_PERIOD_S
 
 KEY = f"{NAMESPACE}:monitoring"
 # A deliberately plain address check (local@domain.tld): Cloud Monitoring verifies the address
 # itself; this only catches a list entry that is not an address at all.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-STARTUP_BUDGET_MIN = -(
-    -(STARTUP_INITIAL_DELAY_S + STARTUP_FAILURE_THRESHOLD * STARTUP_PERIOD_S) // 60
-)
-"""The startup probe's budget in whole minutes (40 s + 180 x 10 s = 1,840 s, so 31; FACTS 4)."""
 # Which metric source each alert reads (nimgke.alerts): NIM's PodMonitoring, DCGM, kube-state.
 _NEEDS_DCGM = ("gpuPoolAtMax", "gpuTemperatureCelsius")
 _NEEDS_NIM_SCRAPE = ("requestsWaiting", "kvCacheUsage", "ttftP95Seconds", "errorRate")
@@ -119,18 +114,9 @@ def check_monitoring(s: StackSettings) -> list[Problem]:
                     f"set monitoring.podMonitoring: true, or alerts.{key}.enabled: false",
                 )
             )
+    # nimNotReady's forMinutes needs no floor: its query already skips a pod inside a first start
+    # (nimgke/alerts.py nim_not_ready).
     ready = alerts.nim_not_ready
-    if ready.enabled and ready.for_minutes <= STARTUP_BUDGET_MIN:
-        problems.append(
-            Problem(
-                f"{KEY}.alerts.nimNotReady.forMinutes",
-                ready.for_minutes,
-                f"a NIM is not ready for up to the startup probe's budget ({STARTUP_BUDGET_MIN} "
-                "min: 40 s + 180 x 10 s, FACTS 4) on every cold start, so this alert would fire "
-                "on each one",
-                f"set forMinutes: {STARTUP_BUDGET_MIN + 4} or more",
-            )
-        )
     if ready.enabled and ready.threshold != int(ready.threshold):
         problems.append(
             Problem(

@@ -18,7 +18,7 @@ from nimgke.config._base import (
     _parse_cpu_milli,
     _parse_quantity_gib,
 )
-from nimgke.config.pools import MAIN_POOL, pool_budget, pool_view
+from nimgke.config.pools import MAIN_POOL, POOL_KEYS, pool_budget, pool_settings, pool_view
 from nimgke.config.resolved import ModelPlan
 from nimgke.config.settings import ModelSettings, StackSettings
 from nimgke.models import (
@@ -34,8 +34,55 @@ from nimgke.models import (
 _DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 
 
+SHARED_CACHE_FIX = (
+    "set nim.sharedCache.enabled: true (one Cloud Storage bucket every replica mounts, in every "
+    "zone)"
+)
+
+
+def _disk_cache_pools(s: StackSettings) -> dict[str, str]:
+    """The pools a version with a disk cache runs on: config key -> machine type."""
+    pools = {m.pool for m in s.nim.models}
+    pools |= {m.canary.pool or m.pool for m in s.nim.models if m.canary is not None}
+    found = {}
+    for pool in sorted(pools):
+        settings = pool_settings(s, pool)
+        if settings is not None:
+            found[f"{POOL_KEYS[pool]}.machineType"] = settings.machine_type
+    return found
+
+
+def _check_cache_disk_type(s: StackSettings) -> list[Problem]:
+    """The cache disk's type must attach to every machine a version runs on (no disk with the
+    shared cache)."""
+    if s.nim.shared_cache.enabled:
+        return []
+    disk_type = STORAGE_CLASSES.get(s.nim.storage_class)
+    problems = []
+    for key, machine_type in _disk_cache_pools(s).items():
+        disks = catalog.disk_support(machine_type)
+        if disk_type is None or disks is None or disk_type in disks.pd_types:
+            continue
+        fitting = [c for c, t in STORAGE_CLASSES.items() if t in disks.pd_types]
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:nim.storageClass",
+                s.nim.storage_class,
+                f"the model cache would be a {disk_type} disk, which {machine_type} ({key}) "
+                f"cannot attach (its family takes {', '.join(disks.pd_types)}; "
+                f"{catalog.DISK_TYPES_PAGE})",
+                f"use {' or '.join(fitting)}, or {SHARED_CACHE_FIX}",
+            )
+        )
+    return problems
+
+
 def _check_cache_replication(s: StackSettings) -> list[Problem]:
-    """The model cache must be attachable in every zone of the GPU pool (FACTS 20)."""
+    """The model cache disk must attach in every zone of the GPU pool, on its machines: a zonal
+    disk pins its pod to one zone, and a regional disk attaches only to E2, N1, N2 and N2D VMs
+    (catalog.REGIONAL_PD_PAGE). With the shared cache the bucket is the cache: no disk."""
+    if s.nim.shared_cache.enabled:
+        return []
     zones = list(dict.fromkeys(s.gpu_pool.zones or s.cluster.zones))
     zones_key = f"{NAMESPACE}:{'gpuPool' if s.gpu_pool.zones else 'cluster'}.zones"
     mode, key = s.nim.cache_replication, f"{NAMESPACE}:nim.cacheReplication"
@@ -47,7 +94,7 @@ def _check_cache_replication(s: StackSettings) -> list[Problem]:
                 f"the GPU pool would span {len(zones)} zones, but a model cache disk can attach "
                 f"in at most {REGIONAL_DISK_ZONES} (a regional disk has two replicas), so the NIM "
                 "pod could not follow a GPU node into the others",
-                "give the GPU pool two zones (set gpuPool.zones)",
+                f"{SHARED_CACHE_FIX}, or give the GPU pool two zones (set gpuPool.zones)",
             )
         ]
     if mode == "zonal" and len(zones) > 1:
@@ -57,7 +104,7 @@ def _check_cache_replication(s: StackSettings) -> list[Problem]:
                 mode,
                 f"the GPU pool spans {', '.join(zones)}, but a zonal disk pins the NIM pod to the "
                 "zone it was first attached in, so a GPU node in the other zone could never run it",
-                "set cacheReplication: auto (a regional disk), or give the GPU pool one zone",
+                f"{SHARED_CACHE_FIX}, or give the GPU pool one zone",
             )
         ]
     if mode == "regional" and len(zones) < REGIONAL_DISK_ZONES:
@@ -70,7 +117,27 @@ def _check_cache_replication(s: StackSettings) -> list[Problem]:
                 "set cacheReplication: auto (zonal in one zone), or give the GPU pool two zones",
             )
         ]
-    return []
+    regional = mode == "regional" or (mode == "auto" and len(zones) == REGIONAL_DISK_ZONES)
+    if not regional:
+        return []
+    problems = []
+    for machine_key, machine_type in _disk_cache_pools(s).items():
+        disks = catalog.disk_support(machine_type)
+        if disks is None or disks.regional_pd:
+            continue
+        why = f" (auto, because the GPU pool spans {len(zones)} zones)" if mode == "auto" else ""
+        problems.append(
+            Problem(
+                key,
+                mode,
+                f"the model cache would be a regional persistent disk{why}, which attaches only "
+                f"to E2, N1, N2 and N2D VMs, not to {machine_type} ({machine_key}; "
+                f"{catalog.REGIONAL_PD_PAGE}): the NIM pod would never leave ContainerCreating",
+                f"{SHARED_CACHE_FIX}, or give the GPU pool one zone "
+                f"(gpuPool.zones: [{zones[0]}]) for a zonal disk",
+            )
+        )
+    return problems
 
 
 def _gpu_memory_gb(machine_type: str) -> int:
@@ -296,7 +363,7 @@ def _check_model(
 def _profile(
     m: ModelSettings, tag: str, s: StackSettings, machine: catalog.MachineType | None
 ) -> tuple[str | None, str]:
-    """NIM_MODEL_PROFILE: as configured, else the catalog's pin for this tag and GPU (FACTS 16)."""
+    """NIM_MODEL_PROFILE: as configured, else the catalog's pin for this tag and GPU."""
     if m.profile:
         return m.profile, "config"
     gpus = machine.gpu_count if machine and machine.gpu else s.gpu_pool.gpu_count
@@ -339,6 +406,7 @@ def check_nim(s: StackSettings) -> tuple[list[Problem], list[ModelPlan]]:
             )
         )
     problems += _check_cache_replication(s)
+    problems += _check_cache_disk_type(s)
     plans: list[ModelPlan] = []
     for i, m in enumerate(nim.models):
         # Judged on the machines of the pool the model runs on (gpuPool or greenPool).

@@ -24,6 +24,7 @@ from nimgke.config.versions import (
     tag_slug,
     version_release,
 )
+from nimgke.helm_values import TERMINATION_GRACE_PERIOD_S
 
 # The stack's own VPC ranges (components/cluster.py SUBNET_CIDR, PODS_CIDR, SERVICES_CIDR; a test
 # keeps them equal): the proxy-only subnet must not overlap any of them.
@@ -113,7 +114,7 @@ def _check_pools_exist(s: StackSettings) -> list[Problem]:
 
 def _check_green_pool(s: StackSettings) -> list[Problem]:
     """greenPool is checked like gpuPool (machine, GPU, bounds, zones) and must cover the same
-    zones: the model cache's StorageClass follows the GPU zones (FACTS 20)."""
+    zones: the model cache's StorageClass follows the GPU zones."""
     green = s.green_pool
     if green is None:
         return []
@@ -242,6 +243,27 @@ def _check_headroom(s: StackSettings) -> list[Problem]:
     return problems
 
 
+def _check_draining(s: StackSettings) -> list[Problem]:
+    """Draining longer than the pod's grace period buys nothing: when a pod is deleted (scale-in,
+    a removed version) kubelet kills it TERMINATION_GRACE_PERIOD_S later, while the load balancer
+    would still hold its connections open. The other direction is allowed: a shorter draining cuts
+    streams earlier than the pod would stop, which some may want (faster rollbacks)."""
+    g = s.gateway
+    if not g.enabled or g.draining_timeout_sec <= TERMINATION_GRACE_PERIOD_S:
+        return []
+    return [
+        Problem(
+            f"{NAMESPACE}:gateway.drainingTimeoutSec",
+            g.draining_timeout_sec,
+            f"is longer than the NIM pod's termination grace period "
+            f"({TERMINATION_GRACE_PERIOD_S} s, fixed in the nim-llm chart's templates): the pod "
+            "is killed then, so a stream still in flight is cut before the draining ends and "
+            "the longer draining only holds connections to a pod that is gone",
+            f"set drainingTimeoutSec: {TERMINATION_GRACE_PERIOD_S} or less",
+        )
+    ]
+
+
 def _check_gateway(s: StackSettings) -> list[Problem]:
     g, key = s.gateway, f"{NAMESPACE}:gateway.proxySubnetCidr"
     if not g.enabled:
@@ -290,6 +312,7 @@ def check_rollout(s: StackSettings) -> list[Problem]:
         + _check_names(s)
         + _check_headroom(s)
         + _check_gateway(s)
+        + _check_draining(s)
     )
 
 

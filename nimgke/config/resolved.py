@@ -74,7 +74,10 @@ class StackConfig:
     @property
     def cache_regional(self) -> bool:
         """Whether the model cache is a regional disk (validation keeps this consistent with the
-        GPU zones: a zonal disk pins its pod to one zone, FACTS 20)."""
+        GPU zones and machines: a zonal disk pins its pod to one zone, a regional one attaches
+        only to E2, N1, N2 and N2D VMs). Never with the shared cache: the bucket is the cache."""
+        if self.settings.nim.shared_cache.enabled:
+            return False
         mode = self.settings.nim.cache_replication
         return mode == "regional" or (mode == "auto" and len(self.gpu_zones) > 1)
 

@@ -129,7 +129,7 @@ class ModelSettings(_Settings):
 
 
 class SharedCacheSettings(_Settings):
-    """One model cache for every replica of a model (issue 13), instead of a disk per replica."""
+    """One model cache for every replica of a model, instead of a disk per replica."""
 
     enabled: bool = False
     """A Cloud Storage bucket mounted through the Cloud Storage FUSE CSI driver as the model
@@ -158,7 +158,11 @@ class GatewaySettings(_Settings):
     timeout_sec: PosInt = 600
     """Backend timeout (GCPBackendPolicy timeoutSec); GKE's default of 30 s cuts long answers."""
     draining_timeout_sec: Annotated[int, Field(ge=0, le=3600)] = 60
-    """Connection draining when a version's endpoints leave the load balancer."""
+    """Connection draining when a version's endpoints leave the load balancer; at most the pod's
+    60 s termination grace period (docs/rollouts.md, "The endpoint")."""
+    global_access: bool = False
+    """Admit clients from other regions (VPN, Interconnect, other regions' VMs) to the regional
+    internal load balancer: a ``GCPGatewayPolicy`` with ``allowGlobalAccess``."""
 
 
 class AuthorizedNetwork(_Settings):
@@ -256,9 +260,10 @@ class AlertsSettings(_Settings):
     enabled: bool = True
     notification_emails: list[str] = []
     """E-mail notification channels; with none, the policies exist but notify nobody (warned)."""
-    nim_not_ready: AlertRule = _rule(1, 35)
-    """Fires when at least ``threshold`` NIM pods of a release stay not ready for ``forMinutes``,
-    which must exceed the startup probe's budget (40 s + 180 x 10 s, FACTS 4)."""
+    nim_not_ready: AlertRule = _rule(1, 5)
+    """Fires when at least ``threshold`` NIM pods stay not ready for ``forMinutes`` after a first
+    start would be over: Running past the startup probe's budget (40 s + 180 x 10 s), or Pending
+    past a GPU node, its driver and the image pull (``nimgke/alerts.py`` nim_not_ready)."""
     requests_waiting: AlertRule = _rule(10, 5)
     """Requests queued per pod (``num_requests_waiting``)."""
     kv_cache_usage: AlertRule = _rule(0.9, 10)
@@ -289,7 +294,7 @@ class CostSettings(_Settings):
 
 
 class RegistrySettings(_Settings):
-    """Where the nodes pull the NIM image from (issue 13: images close to the nodes)."""
+    """Where the nodes pull the NIM image from (images close to the nodes)."""
 
     mirror: bool = True
     """An Artifact Registry remote repository in front of nvcr.io, in the stack's region; the

@@ -73,7 +73,7 @@ def _system_pool_warnings(s: StackSettings) -> list[str]:
 
 
 def cold_start_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
-    """Start-up work the stack cannot save (issue 13): an unpinned profile (of each version: a
+    """Start-up work the stack cannot save: an unpinned profile (of each version: a
     profile belongs to one tag), and replicas that each download the model from NGC because they
     do not share a cache."""
     found = []
@@ -92,7 +92,8 @@ def cold_start_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
                 f"{NAMESPACE}:nim.models[{i}].{field}: {v.name}:{v.tag} runs without a pinned "
                 f"NIM_MODEL_PROFILE: the catalog (nimgke/models.py) knows no profile of this tag "
                 f"for {pool.gpu_count} x {pool.gpu_type}, so NIM selects one at every start "
-                f"(FACTS 16). Once it runs, read `kubectl -n {s.nim.namespace} exec {pod} -- "
+                "(NIM for LLMs, 'Model profiles'). Once it runs, read "
+                f"`kubectl -n {s.nim.namespace} exec {pod} -- "
                 "list-model-profiles` and set the profile id."
             )
         several = plan.replicas > 1 or (hpa.enabled and hpa.max_replicas > 1)

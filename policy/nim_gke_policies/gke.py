@@ -88,6 +88,28 @@ def _no_open_cidr(resource: Resource, config: Config, f: Findings) -> None:
             )
 
 
+def _private_endpoint_keeps_authorized_networks(
+    resource: Resource, config: Config, f: Findings
+) -> None:
+    """GKE refuses a private endpoint with authorized networks disabled ("Master authorized
+    networks must be enabled if private endpoint is enabled"), and the provider disables them
+    whenever master_authorized_networks_config is absent (terraform-provider-google
+    resource_container_cluster.go, expandMasterAuthorizedNetworksConfig)."""
+    p = resource.props
+    private_endpoint = dig(p, "privateClusterConfig", "enablePrivateEndpoint")
+    block = dig(p, "masterAuthorizedNetworksConfig")
+    if isinstance(private_endpoint, Unknown) or isinstance(block, Unknown):
+        f.unknown("masterAuthorizedNetworksConfig")
+    elif private_endpoint is True and block is None:
+        f.fail(
+            "privateClusterConfig.enablePrivateEndpoint is true but masterAuthorizedNetworksConfig "
+            "is unset, so the provider sends authorized networks disabled and GKE refuses the "
+            "cluster (Error 400: Master authorized networks must be enabled if private endpoint "
+            'is enabled). Set master_authorized_networks_config={"cidr_blocks": []} (an empty '
+            "list is enough)."
+        )
+
+
 def _control_plane_restricted(resource: Resource, config: Config, f: Findings) -> None:
     """Authorized networks with at least one entry, a private endpoint, or no IP endpoint."""
     p = resource.props
@@ -191,7 +213,8 @@ GKE_RULES: tuple[ResourceRule, ...] = (
         description=(
             "GKE nodes have private IPs only (privateClusterConfig.enablePrivateNodes; GKE "
             "default: public) and the control plane is restricted: authorized networks without "
-            "0.0.0.0/0, a private endpoint, or the IP endpoint disabled."
+            "0.0.0.0/0, a private endpoint, or the IP endpoint disabled. A private endpoint "
+            "keeps the authorized-networks block (GKE refuses it disabled)."
         ),
         severity="critical",
         remediation="Set private_cluster_config.enable_private_nodes and either "
@@ -213,6 +236,7 @@ GKE_RULES: tuple[ResourceRule, ...] = (
                     "gcp_public_cidrs_access_enabled=False.",
                 ),
                 _control_plane_restricted,
+                _private_endpoint_keeps_authorized_networks,
             )
         },
     ),

@@ -94,37 +94,47 @@ def test_dev_figures():
 
 def test_prod_figures():
     # prod: regional, g2-standard-4 on demand $0.706832/h, GPU pool 1..2 over two zones, 1 replica,
-    # 24 h/day, system pool 2 x e2-standard-4 (total across zones), 50 GB regional pd-ssd cache.
+    # 24 h/day, system pool 2 x e2-standard-4 (total across zones), the shared cache bucket (g2
+    # attaches no regional disk: the bucket replaces the 50 GB regional pd-ssd at $0.34 it had).
     #   GPU nodes      730 x 0.706832 = 515.98736 -> 515.99 (peak 1460 h: 1031.97)
     #   GPU boot disk  200 GB x 0.10 = 20.00 (peak 40.00)
     #   system pool    2 x 730 x 0.134023 = 195.67358 -> 195.67
     #   system disks   2 x 50 GB x 0.10 = 10.00
-    #   model cache    50 GB x 0.34 (regional pd-ssd: two zones, FACTS 20) = 17.00
-    #   AR mirror      1 image x 15 GB (estimate) x 0.10 = 1.50 (issue 13; prod's NGC secret
-    #                  exists already, no version of the stack's own)
+    #   cache bucket   50 GB (cacheSize 50Gi, rounded up) x 0.020 Cloud Storage Standard = 1.00
+    #   AR mirror      1 image x 15 GB (estimate) x 0.10 = 1.50 (prod's NGC secret exists
+    #                  already, no version of the stack's own)
     #   GKE fee        regional: 0.10 x 730 = 73.00, no free tier
-    #   Gateway        one forwarding rule 730 x 0.025 = 18.25 (issue 11, dated list price)
-    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 17 + 1.50 + 73 + 18.25 = 851.41
-    #   peak = 1031.97 + 40 + 195.67 + 10 + 17 + 1.50 + 73 + 18.25                      = 1387.39
+    #   Gateway        one forwarding rule 730 x 0.025 = 18.25 (dated list price)
+    #   idle = expected = alwaysOn = 515.99 + 20 + 195.67 + 10 + 1.00 + 1.50 + 73 + 18.25 = 835.41
+    #   peak = 1031.97 + 40 + 195.67 + 10 + 1.00 + 1.50 + 73 + 18.25                      = 1371.39
     est = estimate_of("prod")
     assert est["purchaseOption"] == "on-demand"
     assert est["gpuNodeHourly"] == 0.706832
     assert est["clusterType"] == "regional"
-    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 851.41
-    assert est["peakMonthly"] == 1387.39
+    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 835.41
+    assert est["peakMonthly"] == 1371.39
     assert line(est, "Artifact Registry:")["monthly"]["idle"] == 1.50
     assert not [li for li in est["lines"] if li["item"].startswith("Secret Manager")]
-    cache = line(est, "Model cache llama3-8b")
-    assert cache["unitPrice"] == 0.34
-    assert cache["item"] == (
-        "Model cache llama3-8b: 1 x 50 GB regional pd-ssd (nim-cache-regional-pd-ssd)"
+    bucket = line(est, "Shared model cache bucket:")
+    assert (bucket["unitPrice"], bucket["quantity"]["idle"], bucket["monthly"]["idle"]) == (
+        0.02,
+        50.0,
+        1.00,
     )
+    # No disk per replica, and no regional disk price anywhere.
+    assert not [li for li in est["lines"] if li["item"].startswith("Model cache")]
+    assert not [li for li in est["lines"] if "regional pd" in li["item"]]
     assert line(est, "System pool:")["monthly"]["idle"] == 195.67
     assert not [li for li in est["lines"] if "credit" in li["item"]]
 
 
 def test_a_one_zone_pool_keeps_a_zonal_cache_at_the_zonal_price():
-    raw = raw_with("prod", {"gpuPool.zones": ["us-central1-a"]})
+    changes = {
+        "gpuPool.zones": ["us-central1-a"],
+        "nim.sharedCache.enabled": False,
+        "nim.storageClass": "premium-rwo",
+    }
+    raw = raw_with("prod", changes)
     est = cost_estimate(parse("prod", raw, (True, True)))
     cache = line(est, "Model cache llama3-8b")
     assert cache["unitPrice"] == 0.17
@@ -179,7 +189,8 @@ VARIANTS = [
     {"gpuPool.spot": False, "cost.commitment": "1y"},
     {"gpuPool.spot": True, "cost.commitment": "3y"},
     {"cluster.regional": True},
-    {"nim.storageClass": "standard"},
+    {"nim.storageClass": "premium-rwo"},
+    {"nim.sharedCache.enabled": True},
 ]
 
 
@@ -253,9 +264,9 @@ def test_neither_spot_pool_takes_a_commitment():
 
 
 def test_prod_shows_its_non_gpu_overhead():
-    # system pool 195.67 + system disks 10.00 + regional cache 17.00 + mirror 1.50 + fee 73.00
-    # + the Gateway's forwarding rule 18.25 = 315.42
-    assert estimate_of("prod")["nonGpuOverheadMonthly"] == 315.42
+    # system pool 195.67 + system disks 10.00 + cache bucket 1.00 + mirror 1.50 + fee 73.00
+    # + the Gateway's forwarding rule 18.25 = 299.42
+    assert estimate_of("prod")["nonGpuOverheadMonthly"] == 299.42
 
 
 def test_no_mirror_no_image_lines_and_a_shared_cache_bucket_is_priced():

@@ -58,38 +58,52 @@ def test_a_canary_adds_its_gpu_node_its_cache_and_its_image():
     gpu = line(est, "GPU nodes")
     assert gpu["quantity"]["alwaysOn"] == 1460  # 2 x 730
     assert gpu["monthly"]["alwaysOn"] == 1031.97
-    cache = line(est, "Canary cache")
-    assert cache["item"] == (
-        "Canary cache llama3-8b-1-1-2 (of llama3-8b): 1 x 50 GB regional pd-ssd "
-        "(nim-cache-regional-pd-ssd)"
-    )
-    assert cache["monthly"]["idle"] == 17.00  # 50 GB x 0.34
+    # prod caches in the shared bucket: the canary's cache is its directory there (50 GB more
+    # Standard storage, 50 x 0.020 = 1.00), not a disk of its own.
+    assert not [li for li in est["lines"] if li["item"].startswith("Canary cache")]
+    bucket = line(est, "Shared model cache bucket:")
+    assert bucket["item"] == "Shared model cache bucket: up to 100 GB Standard storage"
+    assert bucket["monthly"]["idle"] == 2.00
     # The canary's tag is a second image in the nvcr.io mirror: 2 x 15 GB x 0.10 = 3.00.
     mirror = line(est, "Artifact Registry:")
     assert mirror["item"].startswith("Artifact Registry: 2 cached NIM image(s) x 15 GB")
     assert mirror["monthly"]["idle"] == 3.00
     # 24 h/day: expected = always-on; + one node (1031.97 - 515.99 = 515.98, the rounded lines),
-    # its boot disk (20.00), the cache (17.00) and the image (1.50)
-    assert est["alwaysOnMonthly"] == round(base["alwaysOnMonthly"] + 515.98 + 20 + 17 + 1.50, 2)
+    # its boot disk (20.00), its bucket directory (1.00) and its image (1.50)
+    assert est["alwaysOnMonthly"] == round(base["alwaysOnMonthly"] + 515.98 + 20 + 1.00 + 1.50, 2)
     # The whole month, by hand (prod, canary of 1 replica, maxNodes 4):
     #   GPU nodes   idle = always-on 1460 h x 0.706832 = 1031.97472 -> 1031.97 (both versions'
     #               HPAs keep one replica each); peak 2920 h = 2063.94944 -> 2063.95
     #   boot disks  200 GB x 0.10 per node-month: 40.00 / 40.00 / 80.00
-    #   fixed       system 195.67 + disks 10.00 + caches 2 x 17.00 + Gateway 18.25 + mirror 3.00
-    #               + fee 73.00 = 333.92
-    #   idle     = 1031.97 + 40.00 + 333.92  = 1405.89
-    #   alwaysOn = 1031.97 + 40.00 + 333.92  = 1405.89 (= expected at 24 h/day)
-    #   peak     = 2063.95 + 80.00 + 333.92  = 2477.87
-    assert est["nonGpuOverheadMonthly"] == 333.92
+    #   fixed       system 195.67 + disks 10.00 + bucket 100 GB x 0.020 = 2.00 + Gateway 18.25
+    #               + mirror 3.00 + fee 73.00 = 301.92
+    #   idle     = 1031.97 + 40.00 + 301.92  = 1373.89
+    #   alwaysOn = 1031.97 + 40.00 + 301.92  = 1373.89 (= expected at 24 h/day)
+    #   peak     = 2063.95 + 80.00 + 301.92  = 2445.87
+    assert est["nonGpuOverheadMonthly"] == 301.92
     assert (est["idleMonthly"], est["alwaysOnMonthly"], est["peakMonthly"]) == (
-        1405.89,
-        1405.89,
-        2477.87,
+        1373.89,
+        1373.89,
+        2445.87,
     )
     assert any(
         a.startswith("Canaries run beside their model: llama3-8b-1-1-2 (1 on pool gpu)")
         for a in est["assumptions"]
     )
+
+
+def test_a_canary_with_a_disk_cache_adds_its_own_disk():
+    """Without the shared cache (one GPU zone: a zonal disk) the canary has its own cache disk."""
+    raw = copy.deepcopy(raw_stack(ROOMY))
+    raw["nim-gke:gpuPool"]["zones"] = ["us-central1-a"]
+    raw["nim-gke:nim"]["sharedCache"] = {"enabled": False}
+    raw["nim-gke:nim"]["models"][0]["canary"] = {"tag": "1.1.2", "weight": 10}
+    est = cost_estimate(parse("prod", raw, (True, True)))
+    cache = line(est, "Canary cache")
+    assert cache["item"] == (
+        "Canary cache llama3-8b-1-1-2 (of llama3-8b): 1 x 50 GB pd-balanced (standard-rwo)"
+    )
+    assert cache["monthly"]["idle"] == 5.00  # 50 GB x 0.10
 
 
 def test_a_canary_on_green_is_priced_on_greens_machines():
@@ -104,13 +118,10 @@ def test_a_canary_on_green_is_priced_on_greens_machines():
     assert nodes["monthly"]["alwaysOn"] == round(730 * rate, 2)
     disks = line(est, "Green pool boot disks")
     assert disks["quantity"]["alwaysOn"] == 200  # one 200 GB disk for a month
-    assert line(est, "Canary cache")["item"].startswith(
-        "Canary cache llama3-8b-1-1-2-green (of llama3-8b, on pool green)"
-    )
-    # The green pool's nodes move with usage: not part of the overhead; the canary's cache
-    # (17.00) and its image in the mirror (1.50) are.
+    # The green pool's nodes move with usage: not part of the overhead; the canary's directory
+    # of the shared bucket (50 GB x 0.020 = 1.00) and its image in the mirror (1.50) are.
     base = estimate("prod")["nonGpuOverheadMonthly"]
-    assert est["nonGpuOverheadMonthly"] == round(base + 17.00 + 1.50, 2)
+    assert est["nonGpuOverheadMonthly"] == round(base + 1.00 + 1.50, 2)
 
 
 def test_retained_caches_of_removed_versions_are_named_as_not_included():

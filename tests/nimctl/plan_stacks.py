@@ -121,7 +121,8 @@ GREEN_POOL = (
     "    driverVersion: LATEST\n"
 )
 GPU_WARM = (
-    "    minNodes: 1                    # totals across zones (total_min_node_count): one warm L4\n"
+    "    minNodes: 1                    # totals across zones: the autoscaler never removes the "
+    "last L4\n"
 )
 
 

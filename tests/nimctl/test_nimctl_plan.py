@@ -455,7 +455,9 @@ def test_render_shows_the_pod_spec_of_the_real_chart(stack, run_cli):
     assert (rendered["release"], rendered["namespace"]) == ("llama3-8b-1-0-3", "nim")
     assert rendered["chartVersion"] == rendered["version"] == "1.3.0"
     (workload,) = rendered["workloads"]
-    assert (workload["kind"], workload["name"]) == ("StatefulSet", "llama3-8b-1-0-3-nim-llm")
+    # dev: a disk per replica, the chart's StatefulSet; prod: the shared cache, a Deployment.
+    kind = {"dev": "StatefulSet", "prod": "Deployment"}[stack]
+    assert (workload["kind"], workload["name"]) == (kind, "llama3-8b-1-0-3-nim-llm")
     assert workload["restrictedViolations"] == []
     pod = workload["podSpec"]
     assert pod["nodeSelector"] == release["inputs"]["values"]["nodeSelector"]
@@ -469,7 +471,7 @@ def test_render_shows_the_pod_spec_of_the_real_chart(stack, run_cli):
 
     code, text, _ = run_cli(plan, "plan", stack, "--render", "--chart", str(chart_dir))
     assert code == 0
-    assert "  StatefulSet llama3-8b-1-0-3-nim-llm: Pod Security restricted: admitted" in text
+    assert f"  {kind} llama3-8b-1-0-3-nim-llm: Pod Security restricted: admitted" in text
     assert "  pod spec:\n" in text
     assert f"      image: {image}" in text
     assert FAKE_NGC_KEY not in text and plan.PLACEHOLDER_KEY not in text

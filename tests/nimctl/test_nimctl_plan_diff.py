@@ -98,7 +98,9 @@ def test_the_canary_step_is_read_in_a_few_kilobytes(walk):
     one line, every cost figure by position, the new release's 90 inputs."""
     d = step(walk, "base", "w10")
     text = render_diff(d, "before.json")
-    assert len(text.encode()) < 7_000
+    # ~7.3 KB: with the canary's AutoscalingMetric (as the model's, one query changed) and the
+    # idle GPU nodes its warm replica adds to the cost.
+    assert len(text.encode()) < 8_000
     assert max(len(line) for line in text.splitlines() if "warning:" not in line) < 200
     names = by_name(d)
     assert {n for n, r in names.items() if r["change"] == "changed"} == {
@@ -199,6 +201,9 @@ def test_an_added_release_prints_as_its_differences_from_the_models(walk):
          "after": "autoscaling.gke.io|llama3-8b-1-1-2|load"},
         {"path": "values.env[0]", "change": "removed", "before": profile},
         {"path": "values.image.tag", "change": "changed", "before": "1.0.3", "after": "1.1.2"},
+        # prod's shared cache: each version mounts its own claim (its own bucket directory)
+        {"path": "values.persistence.existingClaim", "change": "changed",
+         "before": "llama3-8b-1-0-3-model-cache", "after": "llama3-8b-1-1-2-model-cache"},
     ]  # fmt: skip
     text = render_diff(d, "before.json")
     assert f"+ nim-gke:nim:NimRelease  nim-llama3-8b-1-1-2\n    + {AUTOSCALING_METRIC}  " in text
@@ -211,6 +216,8 @@ def test_an_added_release_prints_as_its_differences_from_the_models(walk):
         '            name: "NIM_MODEL_PROFILE"\n'
         f"            value: {json.dumps(profile['value'])}\n"
         '        ~ values.image.tag: "1.0.3" => "1.1.2"\n'
+        '        ~ values.persistence.existingClaim: "llama3-8b-1-0-3-model-cache" => '
+        '"llama3-8b-1-1-2-model-cache"\n'
     ) in text
     full = render_diff(d, "before.json", full=True)
     assert f"    + {RELEASE}  nim-llama3-8b-1-1-2-release\n" in full
@@ -230,6 +237,7 @@ def test_components_only_head_their_resources(walk):
     assert ": {}" not in text and "(the stack)" not in text
     headings = [line for line in text.splitlines() if line.startswith(("nim-gke:", "+ nim-gke:"))]
     assert headings == [
+        "nim-gke:cache:SharedModelCache  model-cache",  # the canary's claim and volume
         "nim-gke:gke:GpuNodePool  gpu",
         "nim-gke:monitoring:Observability  observability",
         "nim-gke:net:ModelGateway  gateway",
@@ -274,7 +282,7 @@ def test_a_long_string_changed_in_place_prints_as_a_word_diff(walk):
     git-diff)."""
     text = render_diff(step(walk, "base", "w10"), "before.json")
     assert (
-        "        ~ documentation.content: ...GPU pool runs gpuPool.maxNodes ([-2-]{+4+}) nodes "
+        "        ~ documentation.content: ... pool (gpu) runs its maximum ([-2-]{+4+} nodes) "
         "and NIM pods still wait...\n"
     ) in text
     assert word_diff("a b c", "a x c") == "a [-b-]{+x+} c"
@@ -292,12 +300,12 @@ def test_cost_lines_match_by_item_and_totals_show_before_and_after(walk):
     assert [(line["change"], line["item"]) for line in c["lines"]] == [
         ("changed", est_after["lines"][0]["item"]),  # GPU nodes: twice the node-hours at peak
         ("changed", est_after["lines"][1]["item"]),  # their boot disks
-        ("added", "Canary cache llama3-8b-1-1-2 (of llama3-8b): 1 x 50 GB regional pd-ssd "
-                  "(nim-cache-regional-pd-ssd)"),
         ("changed", "Artifact Registry: 2 cached NIM image(s) x 15 GB (estimate) in the nvcr.io "
                     "mirror"),
+        # prod's shared cache: the canary's directory of the bucket, no disk of its own
+        ("changed", "Shared model cache bucket: up to 100 GB Standard storage"),
     ]  # fmt: skip
-    registry = c["lines"][3]
+    registry = c["lines"][2]
     assert registry["before"]["item"].startswith("Artifact Registry: 1 cached NIM image(s)")
     assert c["totals"] == {
         s: {"before": est_before[f"{s}Monthly"], "after": est_after[f"{s}Monthly"]}

@@ -38,6 +38,16 @@ SHARED = (
     "    serviceType: ClusterIP\n",
     "    serviceType: ClusterIP\n    sharedCache:\n      enabled: true\n",
 )
+"""dev over the shared cache (prod ships with it)."""
+ONE_ZONE = ("    gpuCount: 1\n", "    gpuCount: 1\n    zones: [us-central1-a]\n")
+NO_SHARED = (
+    "      enabled: true                # one bucket every replica mounts, in both GPU zones: "
+    "g2 takes\n",
+    "      enabled: false\n",
+)
+PROD_DISK_CACHE = [ONE_ZONE, NO_SHARED]
+"""prod with a disk per replica (the chart's StatefulSet): in one GPU zone, since g2 attaches no
+regional disk."""
 TWO_REPLICAS = (MODEL, MODEL + "        replicas: 2\n")
 PROFILE = (MODEL, MODEL + '        profile: "my-profile"\n')
 SPOT = ("    spot: false\n", "    spot: true\n")
@@ -258,7 +268,7 @@ def test_without_a_gateway_weight_on_a_new_release_comes_before_its_pod(tmp_path
 def test_a_pod_change_of_a_one_replica_statefulset_is_a_restart(tmp_path):
     """A profile set on prod's model (a disk per replica: the chart's StatefulSet, which deletes
     its one pod before the new one starts)."""
-    d = edit(tmp_path, "prod", [], [PROFILE])
+    d = edit(tmp_path, "prod", PROD_DISK_CACHE, [*PROD_DISK_CACHE, PROFILE])
     assert found(d) == [
         {
             "kind": "pod-restart",
@@ -279,7 +289,10 @@ def test_a_pod_change_of_a_one_replica_statefulset_is_a_restart(tmp_path):
 
 @pytest.mark.parametrize(
     ("setting", "before"),
-    [("shared cache: a Deployment that surges", [SHARED]), ("two replicas", [TWO_REPLICAS])],
+    [
+        ("shared cache: a Deployment that surges", []),
+        ("two replicas", [*PROD_DISK_CACHE, TWO_REPLICAS]),
+    ],
 )
 def test_a_pod_change_keeps_serving_with_a_surge_or_a_second_replica(tmp_path, setting, before):
     """Over the shared cache the version is a Deployment: one surge pod, none unavailable
@@ -303,7 +316,7 @@ def test_a_change_that_is_not_the_pods_restarts_nothing(tmp_path):
 def test_switching_the_cache_replaces_the_workload_and_restarts_the_version(tmp_path):
     """nim.sharedCache.enabled turned on: the chart renders a Deployment instead of the
     StatefulSet, and Helm deletes the StatefulSet and its pod as it creates the Deployment."""
-    (finding,) = found(edit(tmp_path, "prod", [], [SHARED]))
+    (finding,) = found(edit(tmp_path, "prod", PROD_DISK_CACHE, [ONE_ZONE]))
     assert finding["kind"] == "pod-restart"
     assert finding["reason"].startswith(
         "release llama3-8b-1-0-3, which takes 100 % of llama3-8b's requests, changes from a "
@@ -327,7 +340,7 @@ def test_switching_the_cache_replaces_the_workload_and_restarts_the_version(tmp_
 def test_a_replaced_pool_under_a_one_replica_statefulset_drops_the_version(tmp_path):
     """gpuPool.spot: a ForceNew field (terraform-provider-google v7.45.0 node_config.go): a new
     pool. The release's pod also changes (the Spot toleration), a restart of its own."""
-    d = edit(tmp_path, "prod", [], [SPOT])
+    d = edit(tmp_path, "prod", PROD_DISK_CACHE, [*PROD_DISK_CACHE, SPOT])
     assert found(d)[0] == {
         "kind": "pool-replaced",
         "resource": POOL_KEY,
@@ -360,7 +373,7 @@ def test_a_replaced_pool_keeps_serving_a_deployment_whose_release_waits(tmp_path
     """prod over the shared cache: the release follows the new pool's name, Helm waits until the
     surge pod there is Ready, and Pulumi deletes the old pool last: listed, no finding. dev's
     release does not wait: the old pool goes while the new pod starts."""
-    d = edit(tmp_path / "prod", "prod", [SHARED], [SHARED, SPOT])
+    d = edit(tmp_path / "prod", "prod", [], [SPOT])
     assert found(d) == []
     (pool,) = d["safety"]["nodePools"]
     assert pool["effect"] == "replaced"
@@ -385,7 +398,7 @@ def test_recreated_nodes_drop_a_one_replica_version(tmp_path, change, shown):
     """machineType and diskSizeGb are updated in place (nodePools.update since provider v5.10.0),
     and GKE recreates every node: the pod is evicted, and a Deployment does not surge on an
     eviction."""
-    d = edit(tmp_path, "prod", [SHARED], [SHARED, change])
+    d = edit(tmp_path, "prod", [], [change])
     assert found(d)[0] == {
         "kind": "nodes-recreated",
         "resource": POOL_KEY,
@@ -405,7 +418,9 @@ def test_recreated_nodes_drop_a_one_replica_version(tmp_path, change, shown):
 
 
 def test_recreated_nodes_keep_serving_a_version_of_two_replicas(tmp_path):
-    d = edit(tmp_path, "prod", [TWO_REPLICAS], [TWO_REPLICAS, DISK])
+    d = edit(
+        tmp_path, "prod", [*PROD_DISK_CACHE, TWO_REPLICAS], [*PROD_DISK_CACHE, TWO_REPLICAS, DISK]
+    )
     assert found(d) == []
     (pool,) = d["safety"]["nodePools"]
     assert pool["versions"] == [

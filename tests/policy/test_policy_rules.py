@@ -56,6 +56,12 @@ OPEN_CONTROL_PLANE = (
     "master_authorized_networks_config.cidr_blocks (without 0.0.0.0/0) or "
     "private_cluster_config.enable_private_endpoint=True."
 )
+PRIVATE_ENDPOINT_NEEDS_BLOCK = (
+    "privateClusterConfig.enablePrivateEndpoint is true but masterAuthorizedNetworksConfig is "
+    "unset, so the provider sends authorized networks disabled and GKE refuses the cluster "
+    "(Error 400: Master authorized networks must be enabled if private endpoint is enabled). "
+    'Set master_authorized_networks_config={"cidr_blocks": []} (an empty list is enough).'
+)
 OPEN_CIDR = (
     "masterAuthorizedNetworksConfig.cidrBlocks contains {}, which admits every address to the "
     "control plane. List only the networks that run kubectl/Pulumi."
@@ -67,12 +73,25 @@ OPEN_CIDR = (
     [
         case("stack's own cluster", CLUSTER),
         case(
-            "private endpoint instead of authorized networks",
+            "private endpoint instead of authorized networks, the block sent empty",
+            edit(
+                CLUSTER,
+                (("masterAuthorizedNetworksConfig",), {"cidrBlocks": []}),
+                (("privateClusterConfig", "enablePrivateEndpoint"), True),
+            ),
+        ),
+        # hashicorp/terraform-provider-google@887701b5 google/services/container/
+        # resource_container_cluster.go, expandMasterAuthorizedNetworksConfig: no block, Enabled
+        # false; GKE: "Master authorized networks must be enabled if private endpoint is enabled"
+        # (GoogleCloudPlatform/magic-modules#8338).
+        case(
+            "private endpoint without the authorized-networks block GKE requires",
             edit(
                 CLUSTER,
                 (("masterAuthorizedNetworksConfig",), DELETE),
                 (("privateClusterConfig", "enablePrivateEndpoint"), True),
             ),
+            (PRIVATE_ENDPOINT_NEEDS_BLOCK,),
         ),
         case(
             "IP endpoint disabled (DNS endpoint only)",

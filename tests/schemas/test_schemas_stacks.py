@@ -38,7 +38,9 @@ EXPECTED: dict[str, dict[str, str]] = {
         "AutoscalingMetric": UNCHECKED,
     },
     "prod": {
-        "StorageClass": BUILTIN,
+        "PersistentVolume": BUILTIN,
+        "PersistentVolumeClaim": BUILTIN,
+        "ServiceAccount": BUILTIN,
         "AutoscalingMetric": UNCHECKED,
         "Gateway": "CRD gateway.networking.k8s.io_gateways.yaml",
         "HTTPRoute": "CRD gateway.networking.k8s.io_httproutes.yaml",
