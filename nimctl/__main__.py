@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from nimctl._cli import close_event_loops
 
-COMMANDS = ("plan", "cost", "smoke", "bench", "doctor", "timeline")
+COMMANDS = ("plan", "cost", "smoke", "bench", "doctor", "timeline", "wake", "sleep")
 
 CUT_BY_PIPE = 128 + signal.SIGPIPE
 """The status when the reader of our output went away (``nimctl plan prod | head``): what a shell

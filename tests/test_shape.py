@@ -15,7 +15,15 @@ import pytest
 from nimgke.config import StackConfig, parse
 from nimgke.config.versions import Version
 from nimgke.observability import Scope
-from nimgke.shape import CacheShape, PoolShape, RouteShape, StackShape, stack_shape
+from nimgke.shape import (
+    AutoscalingShape,
+    CacheShape,
+    PoolShape,
+    RouteShape,
+    ScheduleShape,
+    StackShape,
+    stack_shape,
+)
 from tests.test_config_validation import raw_stack
 from tests.test_rollout_config import GREEN, stack
 
@@ -38,6 +46,30 @@ SHARED_CACHE = CacheShape(
 )
 """prod's: the bucket every replica mounts (its GPU pool spans two zones of g2 machines, which
 attach no regional disk); no claim names the StorageClass."""
+
+
+DEV_HPA = AutoscalingShape(
+    min_replicas=0,
+    max_replicas=1,
+    idle_minutes=30,
+    metric="num_requests_waiting",
+    target_average=10,
+    wake_on_requests=False,  # no Gateway in dev
+    wake_on_command=True,
+    schedule=ScheduleShape(("MO", "TU", "WE", "TH", "FR"), "09:00", "17:00", "America/Chicago"),
+)
+"""dev's monitoring.hpa: sleeps (minReplicas 0), wakes on its schedule and on nimctl wake."""
+PROD_HPA = AutoscalingShape(
+    min_replicas=None,
+    max_replicas=2,
+    idle_minutes=30,
+    metric="num_requests_waiting",
+    target_average=10,
+    wake_on_requests=True,
+    wake_on_command=True,
+    schedule=None,
+)
+"""prod's: each version keeps its replicas (one warm), up to 2."""
 
 
 def gpu_pool(**changes: object) -> PoolShape:
@@ -105,6 +137,7 @@ def test_dev_is_one_pool_one_version_one_zonal_disk_per_replica():
         cache=ZONAL_CACHE,
         routes=(route(main, stable=main),),
         scope=scope("dev", 0, 2),
+        autoscaling=DEV_HPA,
     )
 
 
@@ -118,6 +151,7 @@ def test_prod_spans_two_zones_with_a_minimum_node_and_the_shared_cache():
         cache=SHARED_CACHE,
         routes=(route(main, stable=main),),
         scope=scope("prod", 1, 2),
+        autoscaling=PROD_HPA,
     )
 
 
@@ -166,6 +200,7 @@ def test_a_canary_on_green_pool_is_a_second_pool_version_and_backend():
         routes=(route(main, canary, stable=main),),
         # The dashboard's and the alerts' pool is gpuPool (its bounds, 1..4 here).
         scope=scope("prod", 1, 4),
+        autoscaling=PROD_HPA,
     )
 
 

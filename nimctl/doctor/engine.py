@@ -59,7 +59,8 @@ def diagnose(
     )
     diag = Diagnosis(snap, ns or "<namespace>", when)
     workloads.check_workloads(diag, pods, release)
-    if not pods and not diag.findings:
+    autoscaling.check_sleep(diag, pods, release)
+    if not pods and not diag.findings and not diag.asleep:
         _no_pods(diag, snap, ns, release)
     for pod in sorted(pods, key=name):
         before = len(diag.findings)
@@ -87,6 +88,7 @@ def diagnose(
         snapshot_time=when.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         pods=tuple(_pod_state(p) for p in sorted(pods, key=name)),
         findings=tuple(findings),
+        asleep=tuple(sorted(diag.asleep)),
     )
 
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from nimgke.config._base import NAMESPACE, NGC_KEY, PROJECT_KEY, ConfigError, Problem
+from nimgke.config.check_autoscaling import check_autoscaling
 from nimgke.config.check_cluster import check_cluster
 from nimgke.config.check_images import check_images
 from nimgke.config.check_monitoring import check_monitoring
@@ -36,6 +37,7 @@ def _check(
     problems += check_security(s, ngc_key)
     problems += check_budget(s)
     problems += check_monitoring(s)
+    problems += check_autoscaling(s)
     problems += check_images(s)
     return problems, plans
 
