@@ -11,7 +11,6 @@ from components.compute_class import GpuComputeClass, GpuComputeClassArgs
 from components.gateway import Backend, ModelGateway, ModelGatewayArgs, ModelRoute
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
-from components.metrics_adapter import MetricsAdapter, MetricsAdapterArgs
 from components.model_service import ModelService, ModelServiceArgs
 from components.network_policies import NamespacePolicies, NamespacePoliciesArgs
 from components.ngc_secrets import NgcSecrets, NgcSecretsArgs, clean_ngc_key, stored_key_warning
@@ -20,6 +19,7 @@ from components.observability import Observability, ObservabilityArgs
 from components.pool_changes import OUTPUT as POOLS_OUTPUT
 from components.pool_changes import PoolChangeWatch, PoolChangeWatchArgs
 from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
+from components.wake_signal import WakeSignal, WakeSignalArgs
 from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
 from nimgke.config.pools import GREEN_POOL, MAIN_POOL
@@ -49,6 +49,8 @@ cluster = GkeCluster(
         node_zones=list(s.cluster.zones),
         cluster_name=cfg.cluster_name,
         release_channel=s.cluster.release_channel,
+        min_master_version=s.cluster.min_master_version,
+        hpa_profile=s.cluster.hpa_profile,
         deletion_protection=s.cluster.deletion_protection,
         system_machine_type=s.cluster.system_pool.machine_type,
         system_min_nodes=s.cluster.system_pool.min_nodes,
@@ -170,8 +172,7 @@ ngc = NgcSecrets(
 if sec.network_policies:
     NamespacePolicies("netpol", NamespacePoliciesArgs(namespace=ngc.namespace), opts=k8s_opts)
 
-# Observability: the dashboard and alert policies (Cloud Monitoring), and for an HPA on a NIM
-# metric the Custom Metrics Stackdriver Adapter that serves that metric to it.
+# Observability: the dashboard and alert policies (Cloud Monitoring).
 if mon.dashboard or mon.alerts.enabled:
     Observability(
         "observability",
@@ -183,18 +184,24 @@ if mon.dashboard or mon.alerts.enabled:
             notification_emails=list(mon.alerts.notification_emails),
         ),
     )
-adapter_deps: list[pulumi.Resource] = []
-if mon.hpa.enabled:
-    adapter_deps.append(
-        MetricsAdapter(
-            "metrics-adapter",
-            MetricsAdapterArgs(
-                project=cfg.project,
-                pod_security=sec.pod_security,
-                network_policies=sec.network_policies,
-            ),
-            opts=k8s_opts,
-        )
+# Each version's HPA reads its metrics through GKE's managed metrics adapter (an AutoscalingMetric
+# per version, created with its release). A version that sleeps at zero replicas wakes on External
+# metrics; the schedule and `nimctl wake` are a gauge this CronJob writes (docs/autoscaling.md).
+auto = shape.autoscaling
+if auto is not None and auto.wake_gauge:
+    WakeSignal(
+        "wake-signal",
+        WakeSignalArgs(
+            project=cfg.project,
+            project_number=project_number,
+            namespace=ngc.namespace,
+            location=cfg.cluster_location,
+            cluster=cluster.cluster_name,
+            releases=[v.release for v in shape.versions],
+            schedule=auto.schedule.as_dict() if auto.schedule else None,
+            network_policy=sec.network_policies,
+        ),
+        opts=pulumi.ResourceOptions(providers=[cluster.provider], depends_on=[ngc]),
     )
 
 # One model cache every replica shares (a bucket through the Cloud Storage FUSE driver),
@@ -222,6 +229,7 @@ if cache.shared:
 releases: dict[str, NimRelease] = {}
 for v in shape.versions:
     on, plan = shape.pool(v.pool), shape.plan(v.pool)
+    hpa_values, hpa_metrics = auto.release(v, shape.scope) if auto else (None, None)
     releases[v.release] = NimRelease(
         f"nim-{v.release}",
         NimReleaseArgs(
@@ -249,9 +257,7 @@ for v in shape.versions:
                 spot=plan.spot,
                 compute_class=plan.compute_class,
                 restricted=sec.pod_security == "restricted",
-                hpa_metric=mon.hpa.metric if mon.hpa.enabled else None,
-                hpa_target_average=mon.hpa.target_average,
-                hpa_max_replicas=mon.hpa.max_replicas,
+                autoscaling=hpa_values,
                 registry=registry_url,
                 shared_cache_claim=shared_cache.claims[v.release] if shared_cache else None,
                 service_account=shared_cache.service_account_name if shared_cache else None,
@@ -261,6 +267,7 @@ for v in shape.versions:
             allowed_client_namespaces=list(sec.allowed_client_namespaces),
             await_ready=gw.enabled,
             timeout_seconds=READY_TIMEOUT_SECONDS if gw.enabled else 600,
+            autoscaling_metric=hpa_metrics,
         ),
         opts=pulumi.ResourceOptions(
             providers=[cluster.provider],
@@ -269,7 +276,6 @@ for v in shape.versions:
                 classes[v.pool],
                 *(pools[p.name] for p in plan.priorities),
                 *cache_deps,
-                *adapter_deps,
                 *mirror_deps,
                 *([shared_cache] if shared_cache else []),
             ],

@@ -91,6 +91,12 @@ class ClusterArgs:
     node_zones: list[str]
     cluster_name: str
     release_channel: str = "REGULAR"
+    min_master_version: str | None = None
+    """The control plane's minimum GKE version (``min_master_version``); None: the channel's
+    default."""
+    hpa_profile: str | None = None
+    """``pod_autoscaling.hpa_profile`` (``PERFORMANCE`` for GKE's managed metrics adapter); None:
+    GKE's default."""
     deletion_protection: bool = True
     system_machine_type: str = "e2-standard-4"
     system_min_nodes: int = 1
@@ -486,6 +492,18 @@ class GkeCluster(pulumi.ComponentResource):
             remove_default_node_pool=True,
             initial_node_count=1,
             release_channel={"channel": args.release_channel},
+            # A minimum, not a pin: GKE upgrades the control plane past it within the channel, and
+            # node pools without a version of their own follow it by auto-upgrade (pulumi-gcp 9
+            # container.Cluster min_master_version: "GKE will auto-update the master to new
+            # versions, so this does not guarantee the current master version").
+            min_master_version=args.min_master_version,
+            # The HPA profile GKE's managed metrics adapter needs (pulumi-gcp 9
+            # ClusterPodAutoscalingArgs.hpa_profile: NONE or PERFORMANCE, "faster metrics
+            # collection for workload autoscaling"; cloud.google.com/kubernetes-engine/docs/how-to/
+            # autoscale-using-metrics).
+            pod_autoscaling=(
+                {"hpa_profile": args.hpa_profile} if args.hpa_profile is not None else None
+            ),
             workload_identity_config={"workload_pool": f"{args.project}.svc.id.goog"},
             datapath_provider="ADVANCED_DATAPATH",
             enable_shielded_nodes=True,

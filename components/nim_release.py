@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from nimgke import autoscaling
 from nimgke.helm_values import (
     FIRST_START_ALLOWANCE_S,
     METRICS_PATH,
@@ -67,6 +69,9 @@ class NimReleaseArgs:
     timeout_seconds: int = 600
     await_ready: bool = False
     """Wait for the pods to be Ready (Helm ``--wait``) up to ``timeout_seconds``."""
+    autoscaling_metric: dict | None = None
+    """The spec of the version's ``AutoscalingMetric`` (:mod:`nimgke.autoscaling`), the queries
+    its HPA reads through GKE's managed metrics adapter; None without an HPA."""
 
 
 class NimRelease(pulumi.ComponentResource):
@@ -83,6 +88,28 @@ class NimRelease(pulumi.ComponentResource):
         values = pulumi.Output.from_input(args.node_selector).apply(
             lambda sel: build_values(dataclasses.replace(args.values, node_selector=dict(sel)))
         )
+        deps = opts.depends_on if opts else None
+        before_release: list[Any] = (
+            [] if deps is None else list(deps) if isinstance(deps, list | tuple) else [deps]
+        )
+        if args.autoscaling_metric is not None:
+            # The HPA's metrics, in the release's namespace (GKE requires the AutoscalingMetric,
+            # the HPA and the workload in one: docs/tutorials/scale-to-from-zero-hpa), created
+            # before the chart's HPA reads them.
+            metric_meta: k8s.meta.v1.ObjectMetaArgsDict = {
+                "name": args.release,
+                "namespace": args.namespace,
+            }
+            before_release.append(
+                k8s.apiextensions.CustomResource(
+                    f"{name}-autoscaling-metric",
+                    api_version=autoscaling.API_VERSION,
+                    kind=autoscaling.KIND,
+                    metadata=metric_meta,
+                    spec=args.autoscaling_metric,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=list(before_release)),
+                )
+            )
         release = k8s.helm.v3.Release(
             f"{name}-release",
             name=args.release,
@@ -103,9 +130,7 @@ class NimRelease(pulumi.ComponentResource):
             # A component's depends_on does not reach its children: hand it to the release, so
             # Helm installs after what the pods need (cache StorageClass or claim, the image
             # mirror, the Secrets).
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=(opts.depends_on if opts else None)
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=before_release),
         )
         selector = pod_labels(args.release)
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])
@@ -159,7 +184,7 @@ class NimRelease(pulumi.ComponentResource):
                 spec=spec,
                 opts=after_release,
             )
-        if args.values.replicas >= 2:  # the HPA's minimum too (build_values)
+        if args.values.replicas >= 2:  # the HPA's minimum too, unless monitoring.hpa.minReplicas
             # Node upgrades and repairs drain one node at a time (the GPU pool's surge upgrade);
             # with two replicas or more this keeps all but one of them while a drained one
             # starts again elsewhere. GKE honours a PodDisruptionBudget during a node upgrade for

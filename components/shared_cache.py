@@ -71,6 +71,21 @@ def workload_principal(project: str, project_number: str, namespace: str, ksa: s
     )
 
 
+def principal_service_account(
+    name: str,
+    metadata: k8s.meta.v1.ObjectMetaArgsDict,
+    project: str,
+    project_number: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[k8s.core.v1.ServiceAccount, pulumi.Output[str]]:
+    """A Kubernetes service account and its principal, the IAM member a role is granted to."""
+    ksa = k8s.core.v1.ServiceAccount(name, metadata=metadata, opts=opts)
+    member = pulumi.Output.all(project_number, ksa.metadata.namespace, ksa.metadata.name).apply(
+        lambda v: workload_principal(project, str(v[0]), str(v[1]), str(v[2]))
+    )
+    return ksa, member
+
+
 @dataclass(frozen=True, kw_only=True)
 class CacheVolume:
     release: str
@@ -134,13 +149,12 @@ class SharedModelCache(pulumi.ComponentResource):
             labels={"part-of": "nim-gke"},
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
-        ksa = k8s.core.v1.ServiceAccount(
+        _, member = principal_service_account(
             f"{name}-sa",
-            metadata={"name": SERVICE_ACCOUNT, "namespace": args.namespace, "labels": PART_OF},
-            opts=child,
-        )
-        member = pulumi.Output.all(args.project_number, ksa.metadata.namespace).apply(
-            lambda v: workload_principal(args.project, str(v[0]), str(v[1]), SERVICE_ACCOUNT)
+            {"name": SERVICE_ACCOUNT, "namespace": args.namespace, "labels": PART_OF},
+            args.project,
+            args.project_number,
+            child,
         )
         gcp.storage.BucketIAMMember(
             f"{name}-reader", bucket=bucket.name, role=BUCKET_ROLE, member=member, opts=child

@@ -23,8 +23,17 @@ DEFAULT_TIMEOUT = 60.0
 PORT_FORWARD_HINT = (
     "is the port-forward running? kubectl -n nim port-forward svc/<release> 8000:8000 "
     "(`pulumi stack output portForward` prints it); behind the Gateway use the model's endpoint "
-    "from inside the VPC (`pulumi stack output endpoints`)"
+    "from inside the VPC (`pulumi stack output endpoints`). A version that sleeps (scaled to zero "
+    "when idle, `nimctl doctor` says asleep) has no pod to forward to: `nimctl wake -n nim`, "
+    "then start the port-forward once it is ready (about 7 min from zero GPU nodes)"
 )
+ASLEEP_HINT = (
+    "If the version sleeps (scaled to zero when idle: `nimctl doctor` says asleep), this answer is "
+    "the load balancer's while no pod runs: with monitoring.hpa.wakeOnRequests the request has "
+    "woken it, so retry in a few minutes (about 7 from zero GPU nodes), or wake it first with "
+    "`nimctl wake -n nim` (docs/autoscaling.md)"
+)
+"""What a request to a sleeping version behind the Gateway gets, and when to retry."""
 # Envoy's local reply when a route's backend has no healthy endpoint (the GKE Gateway's proxies
 # are Envoy: cloud.google.com/load-balancing/docs/proxy-only-subnets; envoyproxy/envoy
 # source/common/router/router.cc, "no healthy upstream").
@@ -99,7 +108,7 @@ def _http_error(method: str, url: str, status: int, body: bytes, api_key: str | 
             f"{where}{suffix}: the load balancer has no healthy backend for this route (its "
             "health check, /v1/health/ready on port 8000, fails for every pod of the version the "
             "request went to). Run `nimctl doctor`: it checks the route, its HealthCheckPolicy "
-            "and the pods."
+            f"and the pods. {ASLEEP_HINT}."
         )
     if status == 503:
         return (

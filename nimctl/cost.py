@@ -2,9 +2,10 @@
 
 Reads ``Pulumi.<stack>.yaml`` (needs neither the Pulumi CLI nor a cloud account), validates it
 like ``pulumi preview`` does, and prices it with the dated list prices in ``nimgke/prices.yaml``:
-idle (GPU pool at minNodes), expected (serving nodes for cost.gpuHoursPerDay hours a day),
-always-on (serving nodes 24/7) and peak (maxNodes 24/7), line by line, then what Spot and 1- or
-3-year commitments would change. ``--json`` prints the ``costEstimate`` stack output plus
+idle (what runs while nobody uses the models: no GPU node for a version that sleeps), expected
+(serving nodes for the awake hours of the wake schedule, else cost.gpuHoursPerDay), always-on
+(serving nodes 24/7) and peak (maxNodes 24/7), line by line, then what Spot and 1- or 3-year
+commitments would change. ``--json`` prints the ``costEstimate`` stack output plus
 ``alternatives``.
 
 Exit code 0, or 2 when the stack file is missing, invalid, or needs a price the table lacks.
@@ -113,8 +114,9 @@ def render(est: dict[str, Any], alts: list[dict[str, Any]]) -> str:
         f"  source: {est['pricesSource']}",
         f"GPU node: {est['gpuMachineType']} with {carries}, {est['purchaseOption']}: "
         f"${est['gpuNodeHourly']:.6f}/h",
-        f"GPU pool: {nodes['min']} min, {nodes['serving']} serving, {nodes['max']} max nodes; "
-        f"serving nodes run {est['gpuHoursPerDay']:g} h/day (cost.gpuHoursPerDay)",
+        f"GPU pool: {nodes['min']} min, {nodes['idle']} idle, {nodes['serving']} serving, "
+        f"{nodes['max']} max nodes; serving nodes run {est['gpuHoursPerDay']:.2f} h/day "
+        f"({est['gpuHoursPerDayFrom']})",
         "",
     ]
     headers = ["item", "unit price", "qty (expected)", *(_HEADINGS[s] for s in SCENARIOS)]

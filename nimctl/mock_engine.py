@@ -12,8 +12,10 @@ import hashlib
 import json
 import logging
 import runpy
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -328,7 +330,8 @@ def run_program(
 
     @pulumi.runtime.test
     def _program() -> pulumi.Output:
-        runpy.run_path(str(program), run_name="__main__")
+        with _on_sys_path(program.parent):
+            runpy.run_path(str(program), run_name="__main__")
         root = pulumi.runtime.settings.get_root_resource()
         exports = {k: pulumi.Output.from_input(v) for k, v in root.outputs.items()}  # type: ignore[union-attr]
 
@@ -349,6 +352,24 @@ def run_program(
     finally:
         log.removeHandler(handler)
     return run
+
+
+@contextmanager
+def _on_sys_path(project: Path) -> Iterator[None]:
+    """The project directory first on ``sys.path`` while the program runs, as under Pulumi, so
+    ``__main__.py`` imports its ``components`` from the project wherever nimctl was started.
+
+    Pulumi's language host runs the program as ``runpy.run_path(<program>)`` with the program
+    defaulting to the project directory "." (pulumi/pulumi@0491e0d1a5054b2977f1c119c04ccd34920556a4:
+    sdk/python/cmd/pulumi-language-python-exec; @0064624b14ccc77c3fefc6820282e8e01c5734cd:
+    sdk/python/cmd/pulumi-language-python/main.go, constructArguments), and run_path of a directory
+    inserts it at sys.path[0] (https://docs.python.org/3/library/runpy.html#runpy.run_path)."""
+    entry = str(project)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        sys.path.remove(entry)
 
 
 def asyncio_future(coro: Any) -> Any:

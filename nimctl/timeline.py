@@ -27,6 +27,14 @@ Where each time comes from (and what Kubernetes does not record):
   ``startedAt``, else the ``Started`` event).
 - ready: the pod's ``Ready=True`` condition.
 
+A start that woke a sleeping version (its HPA scaled it from zero: monitoring.hpa.minReplicas 0,
+docs/autoscaling.md) also shows when and why it woke: the HPA's ``ScaledToZero`` condition turns
+``False`` with the reason ``NotScaledToZero`` when it scales the workload back up (its
+``lastTransitionTime``; kubernetes/kubernetes#135118, pkg/controller/podautoscaler/horizontal.go),
+and its ``SuccessfulRescale`` event says which metric did it ("New size: 1; reason: external metric
+<name>(nil) above target", same file). The wake counts when it happened at most
+``WAKE_BEFORE_POD`` before the pod was created; the report adds it before "pod created".
+
 Events live about an hour (kube-apiserver ``--event-ttl`` defaults to 1h): a phase known only
 from events is "missing" in an older snapshot, never guessed. A phase that failed says so and
 the phases after it are "not reached".
@@ -42,18 +50,21 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nimctl import _cli, doctor
+from nimctl.doctor.gateway import release_of
 from nimctl.doctor.kube import (
     GPU_RESOURCE,
+    INSTANCE_LABEL,
     condition,
     container_status,
     event_first_time,
     event_time,
     fmt_duration,
     get,
+    labels,
     msg,
     name,
     parse_time,
@@ -79,6 +90,9 @@ PHASES = (
 # A 10-15 GB NIM image does not download at more than this from any registry to one node: a
 # faster "pull" was served from a remote filesystem (image streaming) or a preloaded disk.
 STREAMED_BYTES_PER_SECOND = 1e9
+WAKE_BEFORE_POD = timedelta(minutes=5)
+"""A rescale from zero at most this long before a pod was created is the wake that created it (the
+workload controller makes the pod within seconds of the new replica count)."""
 EVENT_TTL_NOTE = "events are kept about 1 h, kube-apiserver --event-ttl"
 
 # Status of a phase.
@@ -115,6 +129,8 @@ class PodTimeline:
     node: str | None
     phases: list[Phase]
     pull: dict[str, Any] = field(default_factory=dict)
+    wake: dict[str, Any] | None = None
+    """When and why the version's HPA scaled it from zero, for a start that woke it."""
 
     @property
     def created(self) -> datetime | None:
@@ -134,10 +150,19 @@ class PodTimeline:
         for p in self.phases:
             phases.append(p.as_dict(self.created, previous))
             previous = p.at or previous
+        wake = None
+        if self.wake is not None:
+            woken = parse_time(self.wake["at"])
+            wake = {
+                **self.wake,
+                "toPodCreatedSeconds": _seconds(woken, self.created),
+                "toReadySeconds": _seconds(woken, self.ready_at),
+            }
         return {
             "pod": self.pod,
             "node": self.node,
             "coldStart": self.cold,
+            "wake": wake,
             "phases": phases,
             "pull": self.pull,
             "totalSeconds": _seconds(self.created, self.ready_at),
@@ -289,6 +314,36 @@ def _ready(pod: Mapping[str, Any], started: Phase) -> Phase:
     return Phase("ready", NOT_REACHED)
 
 
+def _wake(
+    snap: Snapshot, pod: Mapping[str, Any], created: datetime | None
+) -> dict[str, Any] | None:
+    """The HPA's scale from zero that started this pod, if it did (see the module docstring)."""
+    version = labels(pod).get(INSTANCE_LABEL)
+    for hpa in snap.hpas:
+        if release_of(str(get(hpa, "spec", "scaleTargetRef", "name") or "")) != version:
+            continue
+        cond = condition(hpa, "ScaledToZero") or {}
+        at = parse_time(cond.get("lastTransitionTime"))
+        if (cond.get("status"), cond.get("reason")) != ("False", "NotScaledToZero") or not at:
+            continue
+        if created is None or not created - WAKE_BEFORE_POD <= at <= created + timedelta(minutes=1):
+            continue
+        rescales = [
+            e
+            for e in snap.events_for("HorizontalPodAutoscaler", hpa)
+            if e.get("reason") == "SuccessfulRescale"
+            and abs(((event_time(e) or at) - at).total_seconds()) <= 60
+            and not msg(e).startswith("New size: 0;")
+        ]
+        evidence = (
+            msg(rescales[-1])
+            if rescales
+            else f"ScaledToZero False NotScaledToZero ({msg(cond)}); the rescale event has expired"
+        )
+        return {"hpa": name(hpa), "at": _iso(at), "evidence": evidence}
+    return None
+
+
 def pod_timeline(snap: Snapshot, pod: Mapping[str, Any]) -> PodTimeline:
     events = snap.events_for("Pod", pod)
     created = parse_time(get(pod, "metadata", "creationTimestamp"))
@@ -395,7 +450,7 @@ def pod_timeline(snap: Snapshot, pod: Mapping[str, Any]) -> PodTimeline:
             else Phase("container started", NOT_REACHED)
         )
         phases += [started, _ready(pod, started)]
-    return PodTimeline(name(pod), node_name, phases, pull)
+    return PodTimeline(name(pod), node_name, phases, pull, _wake(snap, pod, created))
 
 
 def timelines(doc: Mapping[str, Any], release: str | None = None) -> list[PodTimeline]:
@@ -440,6 +495,12 @@ def render(rep: Mapping[str, Any]) -> str:
     for pod in rep["pods"]:
         kind = "cold start: a new node" if pod["coldStart"] else "on a node that was up"
         lines += ["", f"pod {pod['pod']} (node {pod['node'] or '-'}, {kind})"]
+        wake = pod.get("wake")
+        if wake:
+            lines.append(
+                f"  woken from zero at {_clock(wake['at'])} by HPA {wake['hpa']}: "
+                f"{wake['evidence']}"
+            )
         header = ("phase", "at (UTC)", "step", "since created", "status / evidence")
         rows = [header]
         for p in pod["phases"]:
@@ -465,8 +526,10 @@ def render(rep: Mapping[str, Any]) -> str:
                 + r[4]
             )
         total = pod["totalSeconds"]
+        woken = (wake or {}).get("toReadySeconds")
         lines.append(
             f"  total: pod created -> ready {fmt_duration(total)}"
+            + (f"; woken -> ready {fmt_duration(woken)}" if woken is not None else "")
             if total is not None
             else "  total: not ready (see the phases above)"
         )
@@ -478,7 +541,8 @@ How long did the last start of each NIM pod take, phase by phase?
 
 pod created -> scale-up triggered -> node created -> node ready -> GPU allocatable -> image pulled
 (or streamed) -> container started -> ready, from the pods, events and nodes of the namespace (the
-same input as `nimctl doctor`). A time Kubernetes does not record is shown as such (GPU allocatable
+same input as `nimctl doctor`), and for a start that woke a sleeping version, when its HPA scaled it
+from zero and on which signal. A time Kubernetes does not record is shown as such (GPU allocatable
 is bounded by the pod's binding), and a phase known only from events is "missing" once they have
 expired (about an hour). Use it to check the README's cold-start figures on your cluster.
 

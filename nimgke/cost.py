@@ -39,11 +39,17 @@ What is counted:
 
 The four monthly figures (each also a column of ``lines``):
 
-- ``idleMonthly``: the GPU pool at ``minNodes`` 24/7 + the fixed costs (system pool, caches,
-  fee). What the stack costs when nobody uses it.
-- ``expectedMonthly``: ``minNodes`` 24/7 + (serving - minNodes) x ``cost.gpuHoursPerDay`` x
-  730/24 node-hours + the fixed costs, where serving = max(minNodes, total model replicas) (one
-  GPU node per replica).
+- ``idleMonthly``: what runs while nobody uses the models: the GPU pool at idle = max(minNodes,
+  warm replicas) 24/7 + the fixed costs (system pool, caches, fee). A warm replica is one that
+  runs whether used or not: each version's ``replicas`` without an HPA, its HPA's
+  ``minReplicas`` with one, none for a version that sleeps (``monitoring.hpa.minReplicas: 0``,
+  docs/autoscaling.md). So a version that never sleeps keeps its GPU node in idle.
+- ``expectedMonthly``: idle 24/7 + (serving - idle) nodes for the awake hours a day x 730/24 +
+  the fixed costs, where serving = max(minNodes, total model replicas) (one GPU node per
+  replica). The awake hours come from ``monitoring.hpa.wakeSchedule`` when the versions sleep on
+  one (:func:`nimgke.cost_arithmetic.awake_hours_per_day`: the window, the idle minutes before
+  the HPA lets go, the ~10 min before GKE removes the node), else from ``cost.gpuHoursPerDay``,
+  an ASSUMPTION the estimate labels as such.
 - ``alwaysOnMonthly``: the serving nodes 24/7 + the fixed costs.
 - ``peakMonthly``: the GPU pool at ``maxNodes`` 24/7 + the same fixed costs (an upper bound for
   the GPU pool; the system pool is kept at ``minNodes``).
@@ -67,8 +73,10 @@ from nimgke.config.versions import MAIN
 from nimgke.cost_arithmetic import (
     GKE_FEE_PER_CLUSTER_HOUR,
     GKE_FREE_TIER_CREDIT_MONTHLY,
+    NODE_REMOVAL_MINUTES,
     SCENARIOS,
     Line,
+    awake_hours_per_day,
     disk_gb_months,
     fixed,
     gpu_node_hourly,
@@ -85,6 +93,8 @@ from nimgke.pricing import HOURS_PER_MONTH, PURCHASE_OPTIONS, PriceError, PriceS
 from nimgke.shape import StackShape
 
 CURRENCY = "USD"
+FROM_SCHEDULE = "monitoring.hpa.wakeSchedule"
+FROM_ASSUMPTION = "cost.gpuHoursPerDay (assumption)"
 
 # The cost model's interface, with the arithmetic it shares with nimgke.cost_rollout.
 __all__ = [
@@ -107,10 +117,11 @@ __all__ = [
 ]
 
 DEFINITIONS = {
-    "idleMonthly": "GPU pool at minNodes 24/7 + system pool + model caches + cached images + "
-    "Gateway forwarding rule (if on) + GKE fee",
-    "expectedMonthly": "GPU pool at minNodes 24/7 + (serving - minNodes) nodes for "
-    "cost.gpuHoursPerDay hours a day + the same fixed costs",
+    "idleMonthly": "what runs while nobody uses the models: GPU pool at max(minNodes, warm "
+    "replicas) 24/7 (a version that sleeps has none) + system pool + model caches + cached "
+    "images + Gateway forwarding rule (if on) + GKE fee",
+    "expectedMonthly": "idle GPU nodes 24/7 + (serving - idle) nodes for the awake hours a day "
+    "(the wake schedule's, else cost.gpuHoursPerDay) + the same fixed costs",
     "alwaysOnMonthly": "serving GPU nodes (max of minNodes and model replicas) 24/7 + the same "
     "fixed costs",
     "peakMonthly": "GPU pool at maxNodes 24/7 + the same fixed costs",
@@ -191,6 +202,19 @@ def image_lines(cfg: StackConfig, shape: StackShape) -> list[Line]:
 # --- the estimate -------------------------------------------------------------------------------
 
 
+def awake_hours(cfg: StackConfig, shape: StackShape) -> tuple[float, str]:
+    """Hours a day the serving GPU nodes run above idle, and where the figure comes from:
+    ``wakeSchedule`` when the versions sleep on one, else ``cost.gpuHoursPerDay`` (an
+    assumption)."""
+    auto = shape.autoscaling
+    if auto is not None and auto.sleeps and auto.schedule is not None:
+        hours = awake_hours_per_day(
+            auto.schedule.window_hours, len(auto.schedule.days), auto.idle_minutes
+        )
+        return hours, FROM_SCHEDULE
+    return float(cfg.settings.cost.gpu_hours_per_day), FROM_ASSUMPTION
+
+
 def estimate(
     cfg: StackConfig, shape: StackShape, prices: PriceSheet | None = None
 ) -> dict[str, Any]:
@@ -260,14 +284,17 @@ def _estimate(
     system_option = purchase_option(sp.spot, commitment)
 
     # GPU pool: every version on gpuPool, canaries included.
-    serving = serving_nodes(pool.min_nodes, shape.replicas_on(MAIN_POOL))
+    idle = serving_nodes(pool.min_nodes, shape.warm_replicas_on(MAIN_POOL))
+    serving = serving_nodes(pool.min_nodes, shape.serving_replicas_on(MAIN_POOL))
+    hours_per_day, hours_from = awake_hours(cfg, shape)
     rate, lines = gpu_pool_lines(
         pool,
         nodes_item="GPU nodes",
         disks_item="GPU boot disks",
         option=option,
+        idle=idle,
         serving=serving,
-        gpu_hours_per_day=s.cost.gpu_hours_per_day,
+        gpu_hours_per_day=hours_per_day,
         region=region,
         prices=prices,
     )
@@ -318,7 +345,7 @@ def _estimate(
         )
 
     # greenPool, the canaries' caches, the Gateway's forwarding rule.
-    lines += rollout_lines(cfg, shape, commitment, prices)
+    lines += rollout_lines(cfg, shape, commitment, prices, hours_per_day)
     lines += image_lines(cfg, shape)
 
     # GKE management fee and the free tier credit.
@@ -363,8 +390,14 @@ def _estimate(
         "purchaseOption": option,
         "systemPoolPurchaseOption": system_option,
         "gpuNodeHourly": round(rate, 6),
-        "gpuNodes": {"min": pool.min_nodes, "serving": serving, "max": pool.max_nodes},
-        "gpuHoursPerDay": float(s.cost.gpu_hours_per_day),
+        "gpuNodes": {
+            "min": pool.min_nodes,
+            "idle": idle,
+            "serving": serving,
+            "max": pool.max_nodes,
+        },
+        "gpuHoursPerDay": round(hours_per_day, 6),
+        "gpuHoursPerDayFrom": hours_from,
         "hoursPerMonth": HOURS_PER_MONTH,
         **{f"{sc}Monthly": totals[sc] for sc in SCENARIOS},
         "nonGpuOverheadMonthly": overhead + 0.0,
@@ -408,6 +441,44 @@ def _monitoring(
     return mon
 
 
+def _gpu_pool_note(cfg: StackConfig, shape: StackShape) -> str:
+    """What runs of gpuPool when, and why: the idle nodes, the serving ones and their hours."""
+    pool, auto = shape.gpu_pool, shape.autoscaling
+    warm = shape.warm_replicas_on(MAIN_POOL)
+    idle = serving_nodes(pool.min_nodes, warm)
+    replicas = shape.serving_replicas_on(MAIN_POOL)
+    hours, source = awake_hours(cfg, shape)
+    if auto is not None and auto.sleeps:
+        why = (
+            "the versions sleep at zero replicas when idle (monitoring.hpa.minReplicas: 0), so "
+            "no GPU node runs for them then"
+        )
+    elif auto is not None:
+        why = "each version's HPA keeps its minReplicas running"
+    else:
+        why = "without an HPA every replica runs around the clock"
+    note = (
+        f"GPU pool: {idle} idle node(s) 24/7, max(minNodes {pool.min_nodes}, {warm} warm); "
+        f"{serving_nodes(pool.min_nodes, replicas)} serving, max(minNodes, {replicas} replicas), "
+        "for "
+    )
+    if source == FROM_SCHEDULE and auto is not None and auto.schedule is not None:
+        sched = auto.schedule
+        return note + (
+            f"{hours:.2f} h a day on average: the wake schedule's {sched.window_hours:g} h "
+            f"({sched.start}-{sched.end} {sched.time_zone}) on {len(sched.days)} day(s) a week, "
+            f"each followed by {auto.idle_minutes} min before the HPA lets a version sleep and "
+            f"~{NODE_REMOVAL_MINUTES} min before GKE removes the empty node, x "
+            f"{len(sched.days)}/7; wakes outside the schedule (requests, nimctl wake) are not "
+            f"counted. Idle: {why}."
+        )
+    return note + (
+        f"cost.gpuHoursPerDay = {hours:g} h a day, an ASSUMPTION (no wake schedule says when "
+        f"they run); node-hours include node boot and the ~{NODE_REMOVAL_MINUTES} min GKE waits "
+        f"before removing an idle node. Idle: {why}."
+    )
+
+
 def _assumptions(
     cfg: StackConfig,
     shape: StackShape,
@@ -420,7 +491,6 @@ def _assumptions(
 ) -> list[str]:
     s = cfg.settings
     pool, sp = shape.gpu_pool, s.cluster.system_pool
-    replicas = shape.replicas_on(MAIN_POOL)
     out = [
         f"ESTIMATE from Google Cloud list prices as of {prices.as_of} ({prices.source}); "
         f"not a quote. A month is {HOURS_PER_MONTH} hours.",
@@ -453,13 +523,7 @@ def _assumptions(
             "commitment is billed every hour of its term whether used or not, so it pays only for "
             "nodes that run 24/7 (minNodes, system pool)."
         )
-    out.append(
-        f"GPU pool: minNodes = {pool.min_nodes} node(s) run 24/7; serving = max(minNodes, "
-        f"{replicas} model replica(s)) = {max(pool.min_nodes, replicas)} node(s) run "
-        f"cost.gpuHoursPerDay = "
-        f"{s.cost.gpu_hours_per_day:g} h a day; node-hours include node boot and the ~10 min GKE "
-        "waits before removing an idle node."
-    )
+    out.append(_gpu_pool_note(cfg, shape))
     sp_note = (
         f"System pool: {max(1, sp.min_nodes)} x {sp.machine_type} (minNodes, a total across "
         f"zones) 24/7, {system_option}"

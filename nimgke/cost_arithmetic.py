@@ -20,6 +20,11 @@ GKE_FREE_TIER_CREDIT_MONTHLY = 74.40
 """Per billing account; covers one zonal (or Autopilot) cluster
 (https://cloud.google.com/kubernetes-engine/pricing, "Free tier")."""
 SCENARIOS = ("idle", "expected", "alwaysOn", "peak")
+NODE_REMOVAL_MINUTES = 10
+"""How long an empty GPU node outlives its last pod: GKE's cluster autoscaler removes a node that
+has been unneeded for about 10 minutes (cloud.google.com/kubernetes-engine/docs/concepts/
+cluster-autoscaler; kubernetes/autoscaler cluster-autoscaler/FAQ.md, ``--scale-down-unneeded-time``
+defaults to 10 minutes)."""
 
 
 def purchase_option(spot: bool, commitment: str) -> str:
@@ -33,25 +38,35 @@ def purchase_option(spot: bool, commitment: str) -> str:
 
 
 def serving_nodes(min_nodes: int, replicas: int) -> int:
-    """GPU nodes that run while the models serve: one per replica, never fewer than minNodes."""
+    """GPU nodes that run while the models serve: one per replica, never fewer than minNodes.
+    The same for the nodes that run while they are idle: one per warm replica."""
     return max(min_nodes, replicas)
 
 
+def awake_hours_per_day(window_hours: float, days_per_week: int, idle_minutes: int) -> float:
+    """The average hours a day a sleeping version's GPU node runs on a wake schedule: on each of
+    its days the window, then ``idle_minutes`` until the HPA lets it sleep, then
+    :data:`NODE_REMOVAL_MINUTES` until GKE removes the empty node; averaged over the week."""
+    per_day = window_hours + (idle_minutes + NODE_REMOVAL_MINUTES) / 60
+    return min(24.0, per_day) * days_per_week / 7
+
+
 def gpu_node_hours(
-    min_nodes: int, serving: int, max_nodes: int, gpu_hours_per_day: float
+    idle_nodes: int, serving: int, max_nodes: int, gpu_hours_per_day: float
 ) -> dict[str, float]:
-    """GPU node-hours per 730-hour month in each scenario (see :mod:`nimgke.cost`)."""
+    """GPU node-hours per 730-hour month in each scenario (see :mod:`nimgke.cost`):
+    ``idle_nodes`` run 24/7, ``serving`` for ``gpu_hours_per_day``, ``max_nodes`` at peak."""
     if not 0 <= gpu_hours_per_day <= 24:
         raise ValueError(f"gpu_hours_per_day must be within 0..24, got {gpu_hours_per_day}")
-    if not 0 <= min_nodes <= serving <= max_nodes:
+    if not 0 <= idle_nodes <= serving <= max_nodes:
         raise ValueError(
-            f"expected 0 <= min_nodes <= serving <= max_nodes, got {min_nodes}, {serving}, "
+            f"expected 0 <= idle_nodes <= serving <= max_nodes, got {idle_nodes}, {serving}, "
             f"{max_nodes}"
         )
-    burst = (serving - min_nodes) * gpu_hours_per_day * HOURS_PER_MONTH / 24
+    burst = (serving - idle_nodes) * gpu_hours_per_day * HOURS_PER_MONTH / 24
     return {
-        "idle": float(min_nodes * HOURS_PER_MONTH),
-        "expected": min_nodes * HOURS_PER_MONTH + burst,
+        "idle": float(idle_nodes * HOURS_PER_MONTH),
+        "expected": idle_nodes * HOURS_PER_MONTH + burst,
         "alwaysOn": float(serving * HOURS_PER_MONTH),
         "peak": float(max_nodes * HOURS_PER_MONTH),
     }
@@ -121,13 +136,15 @@ def gpu_pool_lines(
     nodes_item: str,
     disks_item: str,
     option: str,
+    idle: int,
     serving: int,
     gpu_hours_per_day: float,
     region: str,
     prices: PriceSheet,
 ) -> tuple[float, list[Line]]:
     """A GPU pool's rate per node-hour, and its two lines: the nodes (``nodes_item``) and their
-    boot disks (``disks_item``), for ``serving`` nodes bought as ``option``."""
+    boot disks (``disks_item``), ``idle`` nodes 24/7 and ``serving`` while in use, bought as
+    ``option``."""
     machine = catalog.MACHINE_TYPES[pool.machine_type]
     rate = gpu_node_hourly(
         prices,
@@ -138,7 +155,7 @@ def gpu_pool_lines(
         option=option,
         key=POOL_KEYS[pool.name],
     )
-    hours = gpu_node_hours(pool.min_nodes, serving, pool.max_nodes, gpu_hours_per_day)
+    hours = gpu_node_hours(idle, serving, pool.max_nodes, gpu_hours_per_day)
     disk = prices.disk_gb_month(pool.disk_type, region, f"{POOL_KEYS[pool.name]}.diskType")
     if machine.gpu:
         carries = f"{machine.gpu_count} x {machine.gpu} incl."

@@ -55,7 +55,11 @@ def rollout_not_included(cfg: StackConfig) -> list[str]:
 
 
 def rollout_lines(
-    cfg: StackConfig, shape: StackShape, commitment: str, prices: PriceSheet
+    cfg: StackConfig,
+    shape: StackShape,
+    commitment: str,
+    prices: PriceSheet,
+    hours_per_day: float,
 ) -> list[Line]:
     """greenPool's nodes and disks, the canaries' caches, the Gateway's forwarding rule."""
     s = cfg.settings
@@ -67,8 +71,9 @@ def rollout_lines(
             nodes_item="Green pool GPU nodes",
             disks_item="Green pool boot disks",
             option=purchase_option(green.spot, commitment),
-            serving=serving_nodes(green.min_nodes, shape.replicas_on(GREEN_POOL)),
-            gpu_hours_per_day=s.cost.gpu_hours_per_day,
+            idle=serving_nodes(green.min_nodes, shape.warm_replicas_on(GREEN_POOL)),
+            serving=serving_nodes(green.min_nodes, shape.serving_replicas_on(GREEN_POOL)),
+            gpu_hours_per_day=hours_per_day,
             region=s.region,
             prices=prices,
         )
@@ -115,10 +120,12 @@ def rollout_assumptions(cfg: StackConfig, shape: StackShape) -> list[str]:
         )
     if shape.green_pool is not None:
         g = shape.green_pool
+        warm = shape.warm_replicas_on(GREEN_POOL)
         out.append(
-            f"greenPool: minNodes = {g.min_nodes} node(s) run 24/7; serving = max(minNodes, "
-            f"{shape.replicas_on(GREEN_POOL)} replica(s) of the versions on it) run "
-            "cost.gpuHoursPerDay hours a day, like gpuPool's."
+            f"greenPool: idle = max(minNodes {g.min_nodes}, {warm} warm replica(s)) = "
+            f"{max(g.min_nodes, warm)} node(s) run 24/7; serving = max(minNodes, "
+            f"{shape.serving_replicas_on(GREEN_POOL)} replica(s) of the versions on it) run "
+            "the same hours a day as gpuPool's."
         )
     if cfg.settings.gateway.enabled:
         out.append(

@@ -44,7 +44,6 @@ ROLE_FOR_TYPE: dict[str, tuple[str, ...]] = {
     "gcp:secretmanager/secretIamMember:SecretIamMember": ("roles/secretmanager.admin",),
     "gcp:secretmanager/secretVersion:SecretVersion": ("roles/secretmanager.admin",),
     "gcp:serviceaccount/account:Account": ("roles/iam.serviceAccountAdmin",),
-    "gcp:serviceaccount/iAMMember:IAMMember": ("roles/iam.serviceAccountAdmin",),
     "gcp:storage/bucket:Bucket": ("roles/storage.admin",),
     "gcp:storage/bucketIAMMember:BucketIAMMember": ("roles/storage.admin",),
 }

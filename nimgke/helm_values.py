@@ -44,10 +44,6 @@ SPOT_TOLERATION = {
     "value": "true",
     "effect": "NoSchedule",
 }
-# Prometheus metric names NIM exposes on /v1/metrics
-# (docs.nvidia.com/nim/large-language-models/latest/observability.html), as Managed Prometheus
-# names them for the Custom Metrics Stackdriver Adapter.
-GMP_METRIC = "prometheus.googleapis.com|{metric}|gauge"
 NVCR = "nvcr.io"
 
 
@@ -85,9 +81,9 @@ class ReleaseValues:
     """The ComputeClass the pods select (``node_selector``): tolerate the taint of its nodes."""
     restricted: bool = True
     """Set security contexts that pass the ``restricted`` Pod Security Standard."""
-    hpa_metric: str | None = None
-    hpa_target_average: float = 10
-    hpa_max_replicas: int = 1
+    autoscaling: dict[str, Any] | None = None
+    """The chart's ``autoscaling`` values (:func:`nimgke.autoscaling.chart_autoscaling`); None
+    renders no HPA."""
     registry: str | None = None
     """The nvcr.io mirror (``<region>-docker.pkg.dev/<project>/<repo>``); None pulls nvcr.io."""
     shared_cache_claim: str | None = None
@@ -252,24 +248,5 @@ def build_values(v: ReleaseValues) -> dict[str, Any]:
         }
     if v.shared_cache_claim:
         values.update(shared_cache_values(v.shared_cache_claim, v.cache_size, v.service_account))
-    if v.hpa_metric:
-        values["autoscaling"] = {
-            "enabled": True,
-            "minReplicas": v.replicas,
-            "maxReplicas": max(v.hpa_max_replicas, v.replicas),
-            "metrics": [
-                {
-                    "type": "Pods",
-                    "pods": {
-                        "metric": {"name": GMP_METRIC.format(metric=v.hpa_metric)},
-                        "target": {
-                            "type": "AverageValue",
-                            "averageValue": f"{v.hpa_target_average:g}",
-                        },
-                    },
-                }
-            ],
-        }
-    else:
-        values["autoscaling"] = {"enabled": False}
+    values["autoscaling"] = dict(v.autoscaling) if v.autoscaling else {"enabled": False}
     return values

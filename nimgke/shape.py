@@ -12,10 +12,13 @@ settings. (Not :mod:`nimgke.config.shape`, the first pass of validation: the set
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from nimgke import autoscaling
 from nimgke.config import StackConfig
+from nimgke.config.check_autoscaling import wake_signals
 from nimgke.config.pools import GREEN_POOL, MAIN_POOL, class_name, priorities
-from nimgke.config.settings import GpuPoolSettings
+from nimgke.config.settings import GpuPoolSettings, HpaSettings
 from nimgke.config.versions import Version, route_prefix, stable_target, versions
 from nimgke.observability import Scope
 
@@ -115,6 +118,87 @@ class RouteShape:
 
 
 @dataclass(frozen=True)
+class ScheduleShape:
+    """``monitoring.hpa.wakeSchedule``: the hours every version is awake."""
+
+    days: tuple[str, ...]
+    start: str
+    end: str
+    time_zone: str
+
+    @property
+    def window_hours(self) -> float:
+        """Hours from ``start`` to ``end`` on each of its days."""
+        (h0, m0), (h1, m1) = (map(int, t.split(":")) for t in (self.start, self.end))
+        return (h1 * 60 + m1 - h0 * 60 - m0) / 60
+
+    def as_dict(self) -> dict[str, Any]:
+        """As :mod:`nimgke.wake_signal` reads it (``NIM_WAKE_SCHEDULE``)."""
+        return {
+            "days": list(self.days),
+            "start": self.start,
+            "end": self.end,
+            "timeZone": self.time_zone,
+        }
+
+
+@dataclass(frozen=True)
+class AutoscalingShape:
+    """Each version's HPA (``monitoring.hpa``), through GKE's managed metrics adapter:
+    :mod:`nimgke.autoscaling` builds its signals."""
+
+    min_replicas: int | None
+    """None: each version's ``replicas``; 0: versions sleep when idle."""
+    max_replicas: int
+    idle_minutes: int
+    metric: str
+    target_average: float
+    wake_on_requests: bool
+    """A request through the Gateway wakes a sleeping version (only with a Gateway)."""
+    wake_on_command: bool
+    schedule: ScheduleShape | None
+
+    @property
+    def sleeps(self) -> bool:
+        return self.min_replicas == 0
+
+    @property
+    def wake_gauge(self) -> bool:
+        """Whether the stack writes the wake gauge (a schedule or ``nimctl wake``)."""
+        return self.sleeps and (self.schedule is not None or self.wake_on_command)
+
+    def floor(self, replicas: int) -> int:
+        """The HPA's ``minReplicas`` for a version of ``replicas``."""
+        return replicas if self.min_replicas is None else self.min_replicas
+
+    def ceiling(self, replicas: int) -> int:
+        """The HPA's ``maxReplicas`` for a version of ``replicas``."""
+        return max(self.max_replicas, replicas, self.floor(replicas))
+
+    def release(self, v: Version, scope: Scope) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A version's chart ``autoscaling`` values and its AutoscalingMetric ``spec``."""
+        where = autoscaling.ReleaseScope(
+            release=v.release, fullname=v.service, cluster=scope.cluster, namespace=scope.namespace
+        )
+        signals = autoscaling.release_signals(
+            where,
+            metric=self.metric,
+            target_average=self.target_average,
+            sleeps=self.sleeps,
+            wake_on_requests=self.wake_on_requests,
+            wake_gauge=self.wake_gauge,
+        )
+        values = autoscaling.chart_autoscaling(
+            v.release,
+            signals,
+            min_replicas=self.floor(v.plan.replicas),
+            max_replicas=self.ceiling(v.plan.replicas),
+            idle_seconds=self.idle_minutes * 60,
+        )
+        return values, autoscaling.autoscaling_metric_spec(signals)
+
+
+@dataclass(frozen=True)
 class StackShape:
     """What the stack makes, as :func:`stack_shape` derives it from a validated config."""
 
@@ -131,6 +215,8 @@ class StackShape:
     """What the dashboard and the alert policies watch: the cluster, the NIM namespace, gpuPool."""
     plans: tuple[CapacityShape, ...] = ()
     """The capacity plans: ``gpu``, then ``green`` if declared."""
+    autoscaling: AutoscalingShape | None = None
+    """``monitoring.hpa`` when enabled: each version's HPA; None: no HPA."""
 
     @property
     def pools(self) -> tuple[PoolShape, ...]:
@@ -149,6 +235,26 @@ class StackShape:
     def replicas_on(self, pool: str) -> int:
         """Replicas of every version (main and canary) that runs on ``pool``."""
         return sum(v.plan.replicas for v in self.versions if v.pool == pool)
+
+    def warm_replicas_on(self, pool: str) -> int:
+        """Replicas on ``pool`` that run whether anyone uses them: each version's ``replicas``
+        without an HPA, its ``minReplicas`` with one (0 while it sleeps)."""
+        auto = self.autoscaling
+        return sum(
+            v.plan.replicas if auto is None else auto.floor(v.plan.replicas)
+            for v in self.versions
+            if v.pool == pool
+        )
+
+    def serving_replicas_on(self, pool: str) -> int:
+        """Replicas on ``pool`` while the versions serve: their ``replicas``, never below the
+        HPA's floor."""
+        auto = self.autoscaling
+        return sum(
+            v.plan.replicas if auto is None else max(v.plan.replicas, auto.floor(v.plan.replicas))
+            for v in self.versions
+            if v.pool == pool
+        )
 
 
 def _plan(name: str, p: GpuPoolSettings, cluster_zones: list[str]) -> CapacityShape:
@@ -178,6 +284,24 @@ def _plan(name: str, p: GpuPoolSettings, cluster_zones: list[str]) -> CapacitySh
             )
             for prio in priorities(p)
         ),
+    )
+
+
+def _autoscaling(cfg: StackConfig, hpa: HpaSettings) -> AutoscalingShape | None:
+    if not hpa.enabled:
+        return None
+    sched = hpa.wake_schedule
+    return AutoscalingShape(
+        min_replicas=hpa.min_replicas,
+        max_replicas=hpa.max_replicas,
+        idle_minutes=hpa.idle_minutes,
+        metric=hpa.metric,
+        target_average=hpa.target_average,
+        wake_on_requests="requests" in wake_signals(cfg.settings),
+        wake_on_command=hpa.wake_on_command,
+        schedule=None
+        if sched is None
+        else ScheduleShape(tuple(sched.days), sched.start, sched.end, sched.time_zone),
     )
 
 
@@ -226,4 +350,5 @@ def stack_shape(cfg: StackConfig) -> StackShape:
             gpu_pools=tuple(p.name for p in plans[0].priorities),
         ),
         plans=plans,
+        autoscaling=_autoscaling(cfg, s.monitoring.hpa),
     )

@@ -297,12 +297,22 @@ def test_the_canary_release_differs_from_the_models_only_in_its_version():
     assert main["image"]["repository"].startswith("us-central1-docker.pkg.dev/")
     assert main["env"] == [{"name": "NIM_MODEL_PROFILE", "value": L4_PROFILE_103}]
     assert canary["env"] == []
-    assert main["autoscaling"] == canary["autoscaling"] and main["autoscaling"]["enabled"]
+    # The same HPA, reading its own version's AutoscalingMetric (one per release, named after it:
+    # nimgke/autoscaling.py).
+    own = json.loads(
+        json.dumps(canary["autoscaling"]).replace("llama3-8b-1-1-2", "llama3-8b-1-0-3")
+    )
+    assert main["autoscaling"] == own and main["autoscaling"]["enabled"]
     assert (main["persistence"]["existingClaim"], canary["persistence"]["existingClaim"]) == (
         "llama3-8b-1-0-3-model-cache",
         "llama3-8b-1-1-2-model-cache",
     )
-    same = {"image": main["image"], "env": main["env"], "persistence": main["persistence"]}
+    same = {
+        "image": main["image"],
+        "env": main["env"],
+        "persistence": main["persistence"],
+        "autoscaling": own,
+    }
     assert {**canary, **same} == main
 
 

@@ -77,10 +77,11 @@ def test_rendered_pod_would_start_on_the_stack(stack):
         assert sts["spec"]["selector"]["matchLabels"] == labels
         if values["autoscaling"]["enabled"]:
             # With an HPA the chart leaves replicas to it (no spec.replicas, which every
-            # `helm upgrade` would otherwise reset); its minimum is the configured count.
+            # `helm upgrade` would otherwise reset, and a new workload starts at one replica, as
+            # an HPA that scales to zero needs); its minimum is the configured one.
             assert "replicas" not in sts["spec"]
             (hpa,) = [d for d in docs if d.get("kind") == "HorizontalPodAutoscaler"]
-            assert hpa["spec"]["minReplicas"] == values["replicaCount"]
+            assert hpa["spec"]["minReplicas"] == values["autoscaling"]["minReplicas"]
             assert hpa["spec"]["scaleTargetRef"]["name"] == sts["metadata"]["name"]
             assert hpa["spec"]["metrics"] == values["autoscaling"]["metrics"]
         else:
@@ -304,7 +305,8 @@ def test_over_the_shared_cache_a_version_is_a_deployment_that_surges(stack, repl
             "kind": "Deployment",
             "name": workload["metadata"]["name"],
         }
-        assert hpa["spec"]["minReplicas"] == replicas
+        # dev's versions sleep (monitoring.hpa.minReplicas: 0); prod keeps its replicas warm.
+        assert hpa["spec"]["minReplicas"] == (0 if stack == "dev" else replicas)
     else:
         assert workload["spec"]["replicas"] == replicas
     pod = workload["spec"]["template"]
@@ -329,6 +331,50 @@ def test_over_the_shared_cache_a_version_is_a_deployment_that_surges(stack, repl
         assert budget["spec"]["maxUnavailable"] == 1
     else:
         assert budgets == []
+
+
+def _hpa(stack: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The main version's values and the HorizontalPodAutoscaler the chart renders from them."""
+    rel, docs = rendered(stack)[0]
+    (hpa,) = [d for d in docs if d.get("kind") == "HorizontalPodAutoscaler"]
+    return rel["values"], hpa
+
+
+def test_dev_renders_an_hpa_that_scales_to_zero_on_external_metrics():
+    """nim-llm 1.3.0 templates/hpa.yaml, rendered: ``autoscaling.minReplicas`` 0 as minReplicas
+    0 (not dropped as "empty"), ``scaleDownStabilizationSecs`` as behavior.scaleDown.
+    stabilizationWindowSeconds (the idle time before a version sleeps), each of
+    ``autoscaling.metrics`` as it is: External metrics of the version's AutoscalingMetric, which
+    exist while no pod runs (what minReplicas 0 needs: kubernetes.io/blog/2026/09/02/
+    kubernetes-v1-37-hpa-scale-to-zero-beta)."""
+    values, hpa = _hpa("dev")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["minReplicas"] == 0
+    assert hpa["spec"]["maxReplicas"] == 1
+    assert hpa["spec"]["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 1800}}
+    names = [m["external"]["metric"]["name"] for m in hpa["spec"]["metrics"]]
+    assert names == [
+        "autoscaling.gke.io|llama3-8b-1-0-3|load",
+        "autoscaling.gke.io|llama3-8b-1-0-3|busy",
+        "autoscaling.gke.io|llama3-8b-1-0-3|wake",
+    ]
+    assert {m["type"] for m in hpa["spec"]["metrics"]} == {"External"}
+    assert [m["external"]["target"] for m in hpa["spec"]["metrics"]] == [
+        {"type": "AverageValue", "averageValue": "10"},
+        {"type": "AverageValue", "averageValue": "1"},
+        {"type": "AverageValue", "averageValue": "1"},
+    ]
+
+
+def test_prod_renders_the_same_autoscaler_with_a_warm_replica():
+    """prod: the same managed-adapter HPA, its minimum the version's one replica, its only
+    signal the load (a version that never sleeps needs none to wake)."""
+    values, hpa = _hpa("prod")
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 2)
+    assert [m["external"]["metric"]["name"] for m in hpa["spec"]["metrics"]] == [
+        "autoscaling.gke.io|llama3-8b-1-0-3|load"
+    ]
+    assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 1800
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -337,6 +337,22 @@ def test_only_the_proxies_and_health_checkers_reach_the_nim_port_of_the_stacks_n
     assert "sourceTags" not in fw and "targetTags" not in fw
 
 
+def test_a_minimum_version_and_the_hpa_profile_only_when_set(mocks):
+    """``min_master_version`` (a minimum GKE upgrades past) and ``pod_autoscaling.hpa_profile``
+    (pulumi-gcp 9 ClusterPodAutoscalingArgs: NONE or PERFORMANCE) are sent as set; unset, the
+    cluster keeps GKE's defaults (the channel's version, GKE's profile)."""
+    build(mocks, min_master_version="1.37.0-gke.3100000", hpa_profile="PERFORMANCE")
+    c = mocks.one(CLUSTER).inputs
+    assert c["minMasterVersion"] == "1.37.0-gke.3100000"
+    assert c["podAutoscaling"] == {"hpaProfile": "PERFORMANCE"}
+
+
+def test_no_version_and_no_profile_by_default(mocks):
+    build(mocks)
+    c = mocks.one(CLUSTER).inputs
+    assert "minMasterVersion" not in c and "podAutoscaling" not in c
+
+
 # --- authorized networks and the private endpoint ------------------------------------------------
 # hashicorp/terraform-provider-google@887701b5 google/services/container/
 # resource_container_cluster.go, expandMasterAuthorizedNetworksConfig: "TF doesn't have an explicit

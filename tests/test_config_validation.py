@@ -496,12 +496,14 @@ MEANING_CASES = [
      {"tag": "1.1.2", "weight": 10, "pool": "gren"},
      "nim-gke:nim.models[0].canary.pool", "'gren'", "not an allowed value",
      "did you mean 'green'"),
+    # dev's HPA scales each version to at most 1 (maxReplicas), below the canary's 2 replicas.
     ("canary-without-gpu-headroom", "dev", "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": 0, "replicas": 2},
      "nim-gke:gpuPool.maxNodes", "2",
-     "the versions on pool gpu run 3 replicas, one GPU node each (llama3-8b-1-0-3: 1, "
-     "llama3-8b-1-1-2: 2)",
-     "set maxNodes: 3 or more, or run the canary on another pool or with fewer replicas"),
+     "the versions on pool gpu run 3 replicas (up to hpa.maxReplicas each), one GPU node each "
+     "(llama3-8b-1-0-3: 1, llama3-8b-1-1-2: 2)",
+     "set maxNodes: 3 or more, or run the canary on another pool, or lower "
+     "monitoring.hpa.maxReplicas"),
     # prod runs the HPA (maxReplicas 2): each version may scale to 2 GPU nodes.
     ("canary-without-gpu-headroom-hpa", "prod", "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": 10},
@@ -664,6 +666,77 @@ MEANING_CASES = [
      "nim-gke:gpuPool.fallbacks[0].maxNodes", SAME,
      "is above gpuPool.maxNodes (2), the GPU nodes the pool's pods can use at once",
      "set maxNodes: 2 or less"),
+    # The HPA, sleeping and waking (nimgke/config/check_autoscaling.py): GKE's managed metrics
+    # adapter from 1.37.0-gke.3100000 (Preview from 1.36.4-gke.1247000) with the PERFORMANCE
+    # profile; minReplicas 0 from 1.37 with an External signal (docs/autoscaling.md).
+    ("min-master-version-not-a-version", "dev", "nim-gke:cluster.minMasterVersion", "1.37.x",
+     "nim-gke:cluster.minMasterVersion", SAME, "is not a GKE version",
+     "write a full version such as 1.37.0-gke.3100000, a minor such as 1.37, or latest"),
+    ("hpa-without-min-version", "prod", "nim-gke:cluster.minMasterVersion", DELETE,
+     "nim-gke:cluster.minMasterVersion", NOT_SET,
+     "reads its metrics through GKE's managed metrics adapter, which needs GKE "
+     "1.37.0-gke.3100000 or later, and without a minimum version the cluster's is unknown",
+     "set cluster.minMasterVersion: 1.37.0-gke.3100000 or later"),
+    ("hpa-below-the-adapters-preview", "prod", "nim-gke:cluster.minMasterVersion",
+     "1.36.2-gke.1000", "nim-gke:cluster.minMasterVersion", SAME,
+     "is below 1.37.0-gke.3100000, the first GKE version whose managed metrics adapter (which "
+     "the HPA reads its metrics through) is generally available; it is in Preview from "
+     "1.36.4-gke.1247000", "or monitoring.hpa.enabled: false"),
+    ("hpa-on-the-preview-unaccepted", "prod", "nim-gke:cluster.minMasterVersion",
+     "1.36.4-gke.1247000", "nim-gke:cluster.minMasterVersion", SAME,
+     "is below 1.37.0-gke.3100000", "or accept the Preview: "
+     "monitoring.hpa.managedAdapterPreview: true"),
+    ("a-minor-is-its-lowest-version", "prod", "nim-gke:cluster.minMasterVersion", "1.37",
+     "nim-gke:cluster.minMasterVersion", SAME, "is below 1.37.0-gke.3100000",
+     "set cluster.minMasterVersion: 1.37.0-gke.3100000 or later"),
+    ("hpa-without-profile", "dev", "nim-gke:cluster.hpaProfile", DELETE,
+     "nim-gke:cluster.hpaProfile", NOT_SET,
+     "managed metrics adapter, which needs the cluster's HPA performance profile",
+     "set cluster.hpaProfile: PERFORMANCE"),
+    ("hpa-profile-none", "prod", "nim-gke:cluster.hpaProfile", "NONE",
+     "nim-gke:cluster.hpaProfile", SAME, "needs the cluster's HPA performance profile",
+     "set cluster.hpaProfile: PERFORMANCE"),
+    ("hpa-profile-unknown", "dev", "nim-gke:cluster.hpaProfile", "FAST",
+     "nim-gke:cluster.hpaProfile", SAME, "not an allowed value", "NONE, PERFORMANCE"),
+    ("sleep-without-a-signal", "dev", "nim-gke:monitoring.hpa",
+     {"enabled": True, "minReplicas": 0, "wakeOnCommand": False},
+     "nim-gke:monitoring.hpa.minReplicas", "0",
+     "only an External metric can wake it, and it would have none: wakeOnCommand is false, "
+     "there is no wakeSchedule, there is no Gateway whose requests could wake it "
+     "(gateway.enabled: false)",
+     "set wakeOnCommand: true (nimctl wake), add a wakeSchedule, or minReplicas: 1"),
+    ("sleep-behind-a-gateway-without-a-signal", "prod", "nim-gke:monitoring.hpa",
+     {"enabled": True, "minReplicas": 0, "wakeOnCommand": False, "wakeOnRequests": False},
+     "nim-gke:monitoring.hpa.minReplicas", "0", "wakeOnRequests is false",
+     "add a wakeSchedule, or minReplicas: 1"),
+    ("sleep-without-the-hpa", "dev", "nim-gke:monitoring.hpa", {"enabled": False,
+     "minReplicas": 0}, "nim-gke:monitoring.hpa.minReplicas", "0",
+     "only the HPA scales a version to zero, and monitoring.hpa.enabled is false",
+     "set monitoring.hpa.enabled: true, or remove minReplicas"),
+    ("min-replicas-above-max", "prod", "nim-gke:monitoring.hpa.minReplicas", 3,
+     "nim-gke:monitoring.hpa.minReplicas", SAME, "is above maxReplicas (2)",
+     "set minReplicas <= maxReplicas, e.g. maxReplicas: 3"),
+    ("idle-minutes-over-an-hour", "dev", "nim-gke:monitoring.hpa.idleMinutes", 90,
+     "nim-gke:monitoring.hpa.idleMinutes", SAME, "less than or equal to 60", "use 60 or less"),
+    ("schedule-without-sleep", "dev", "nim-gke:monitoring.hpa.minReplicas", DELETE,
+     "nim-gke:monitoring.hpa.wakeSchedule", '{"start": "09:00", "end": "17:00"}',
+     "wakes versions that never sleep: only minReplicas: 0 lets a version go to zero",
+     "set monitoring.hpa.minReplicas: 0, or remove wakeSchedule"),
+    ("schedule-unknown-day", "dev", "nim-gke:monitoring.hpa.wakeSchedule.days", ["MO", "MON"],
+     "nim-gke:monitoring.hpa.wakeSchedule.days", SAME, "lists an unknown day",
+     "use each of the two-letter codes MO, TU, WE, TH, FR, SA, SU at most once"),
+    ("schedule-day-twice", "dev", "nim-gke:monitoring.hpa.wakeSchedule.days", ["MO", "MO"],
+     "nim-gke:monitoring.hpa.wakeSchedule.days", SAME, "lists a day twice", "at most once"),
+    ("schedule-start-not-a-time", "dev", "nim-gke:monitoring.hpa.wakeSchedule.start", "9am",
+     "nim-gke:monitoring.hpa.wakeSchedule.start", SAME, "is not a time of day",
+     'write HH:MM, e.g. "08:00"'),
+    ("schedule-ends-before-it-starts", "dev", "nim-gke:monitoring.hpa.wakeSchedule.end", "08:00",
+     "nim-gke:monitoring.hpa.wakeSchedule.end", SAME,
+     "is not after start (09:00): a window must end on the day it starts",
+     "set an end after 09:00"),
+    ("schedule-unknown-time-zone", "dev", "nim-gke:monitoring.hpa.wakeSchedule.timeZone",
+     "Central Time", "nim-gke:monitoring.hpa.wakeSchedule.timeZone", SAME,
+     "is not an IANA time zone", "write e.g. America/Chicago"),
 ]
 # fmt: on
 
@@ -737,6 +810,45 @@ def test_one_mistake_one_problem_naming_key_value_rule_and_fix(
     assert rule in rule_text, line
     assert fix in fix_text, line
     assert message == f"stack '{stack}': 1 config problem; nothing was created:\n  - {line}"
+
+
+@pytest.mark.parametrize("version", ["1.36.4-gke.1247000", "1.36.9-gke.2000000"])
+def test_the_adapters_preview_is_accepted_when_asked_for_but_sleeping_needs_1_37(version):
+    """prod (a warm replica) may run the managed metrics adapter in Preview when it says so; dev,
+    whose version sleeps, may not: scaling to zero needs GKE 1.37."""
+    raw = set_path(raw_stack("prod"), "nim-gke:cluster.minMasterVersion", version)
+    raw = set_path(raw, "nim-gke:monitoring.hpa.managedAdapterPreview", True)
+    assert parse("prod", raw, (True, True)).settings.cluster.min_master_version == version
+    raw = set_path(raw_stack("dev"), "nim-gke:cluster.minMasterVersion", version)
+    raw = set_path(raw, "nim-gke:monitoring.hpa.managedAdapterPreview", True)
+    (problem,), _ = problems_of(raw)
+    assert str(problem) == (
+        "nim-gke:monitoring.hpa.minReplicas = 0: an HPA scales to zero replicas from GKE 1.37 on "
+        "(control plane and nodes: HPAScaleToZero, on by default from Kubernetes 1.37), and "
+        f"cluster.minMasterVersion is {version}. Fix: set cluster.minMasterVersion: "
+        "1.37.0-gke.3100000 or later, or minReplicas: 1"
+    )
+
+
+@pytest.mark.parametrize("version", ["latest", "1.37.0-gke.3100000", "1.38", "1.37.2"])
+def test_versions_that_guarantee_what_dev_needs_are_accepted(version):
+    raw = set_path(raw_stack("dev"), "nim-gke:cluster.minMasterVersion", version)
+    assert parse("dev", raw, (True, True)).settings.cluster.min_master_version == version
+
+
+def test_without_an_hpa_fewer_canary_replicas_make_room() -> None:
+    """The headroom rule without an HPA: the replicas themselves are what fewer of helps."""
+    raw = set_path(raw_stack("dev"), "nim-gke:monitoring.hpa", {"enabled": False})
+    canary = {"tag": "1.1.2", "weight": 0, "replicas": 2}
+    raw = set_path(raw, "nim-gke:nim.models[0].canary", canary)
+    (problem,), _ = problems_of(raw)
+    assert problem.key == "nim-gke:gpuPool.maxNodes"
+    assert "run 3 replicas, one GPU node each (llama3-8b-1-0-3: 1, llama3-8b-1-1-2: 2)" in str(
+        problem
+    )
+    assert problem.fix == (
+        "set maxNodes: 3 or more, or run the canary on another pool or with fewer replicas"
+    )
 
 
 def test_every_case_id_is_unique() -> None:

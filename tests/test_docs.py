@@ -226,13 +226,6 @@ def _console_scripts() -> dict[str, str]:
     return dict(project.get("scripts", {}))
 
 
-# Remove this marker once pyproject.toml declares the console script (added on another branch);
-# until then the test fails, as it should, and is expected to.
-@pytest.mark.xfail(
-    "nimctl" not in _console_scripts(),
-    reason="pyproject.toml declares no nimctl console script yet",
-    strict=True,
-)
 def test_the_setup_puts_nimctl_on_the_path() -> None:
     """The docs call ``nimctl`` by name: the install must provide that command."""
     assert _console_scripts().get("nimctl") == "nimctl.__main__:main"

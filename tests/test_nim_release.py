@@ -245,6 +245,7 @@ def test_two_replicas_get_a_disruption_budget_of_one(mocks):
         "spec": {"selector": {"matchLabels": pod_labels("llama3-8b")}, "maxUnavailable": 1},
     }
     mocks.resources.clear()
-    build(values=values(replicas=1, hpa_metric="num_requests_waiting", hpa_max_replicas=2))
+    hpa = {"enabled": True, "minReplicas": 1, "maxReplicas": 2, "metrics": []}
+    build(values=values(replicas=1, autoscaling=hpa))
     assert mocks.of_type(PDB) == []
     assert min_replicas(unwrap(mocks.one(RELEASE).inputs["values"])) == 1

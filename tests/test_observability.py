@@ -265,19 +265,43 @@ def test_dev_has_the_dashboard_but_no_alert_policies():
 
 
 def test_email_channels_are_created_and_every_policy_notifies_them():
+    emails = ["oncall@example.com", "gpu-team@example.com"]
     mon = json.loads(stack_config("prod")["nim-gke:monitoring"])
-    mon["alerts"]["notificationEmails"] = ["oncall@example.com", "gpu-team@example.com"]
+    mon["alerts"]["notificationEmails"] = emails
     run = run_program("prod", stack_config("prod", **{"nim-gke:monitoring": mon}))
-    channels = run.mocks.of_type(CHANNEL)
-    assert [(c.inputs["type"], c.inputs["labels"]) for c in channels] == [
-        ("email", {"email_address": "oncall@example.com"}),
-        ("email", {"email_address": "gpu-team@example.com"}),
-    ]
-    names = [run.mocks.state[c.name]["name"] for c in channels]
+    # Channels are looked up by address, never by position in the mock's list: the SDK sends each
+    # registration from a worker thread once its inputs resolve, so the order the engine sees is
+    # not the order the program created them in (pulumi/pulumi@014ec25aa347daffd797e1a4d7b6147a27a
+    # 424ca:sdk/python/lib/pulumi/runtime/resource.py, register_resource: asyncio.ensure_future,
+    # then run_in_executor(None, do_rpc_call)).
+    channels = {c.inputs["labels"]["email_address"]: c for c in run.mocks.of_type(CHANNEL)}
+    assert sorted(channels) == sorted(emails) and len(run.mocks.of_type(CHANNEL)) == 2
+    assert all(
+        c.inputs["type"] == "email" and len(c.inputs["labels"]) == 1 for c in channels.values()
+    )
+    names = [run.mocks.state[channels[email].name]["name"] for email in emails]
     assert all(n.startswith("projects/my-nim-prod-project/notificationChannels/") for n in names)
-    for policy in run.mocks.of_type(POLICY):
+    assert len(set(names)) == 2
+    # What the program sends does not depend on that order: every policy lists the channels in the
+    # stack file's order, so `pulumi preview` shows no change between two runs of the same config.
+    policies = run.mocks.of_type(POLICY)
+    assert len(policies) == 7
+    for policy in policies:
         assert policy.inputs["notificationChannels"] == names
     assert not [r for r in run.log if "notify nobody" in r.getMessage()]
+
+
+def test_the_policies_list_their_channels_in_the_stack_files_order():
+    emails = ["gpu-team@example.com", "oncall@example.com", "sre@example.com"]
+    mon = json.loads(stack_config("prod")["nim-gke:monitoring"])
+    mon["alerts"]["notificationEmails"] = emails
+    run = run_program("prod", stack_config("prod", **{"nim-gke:monitoring": mon}))
+    name_of = {
+        c.inputs["labels"]["email_address"]: run.mocks.state[c.name]["name"]
+        for c in run.mocks.of_type(CHANNEL)
+    }
+    for policy in run.mocks.of_type(POLICY):
+        assert policy.inputs["notificationChannels"] == [name_of[e] for e in emails]
 
 
 def test_without_a_channel_the_policies_exist_and_preview_says_so(caplog):

@@ -411,7 +411,8 @@ def test_the_helm_release_waits_for_the_image_mirror_and_the_pool(stack):
 def test_each_version_gets_its_own_shared_cache_claim_and_mirrored_image():
     """prod with a canary and the shared cache: one claim (and bucket directory, only-dir) per
     version release, since a version's model files are its own; each release mounts its own,
-    pulls its own tag through the mirror, and waits for its claim and the metrics adapter."""
+    pulls its own tag through the mirror, and waits for its claim and its AutoscalingMetric (the
+    queries its HPA reads through GKE's managed metrics adapter)."""
     nim = json.loads(stack_config("prod")["nim-gke:nim"])
     nim["sharedCache"] = {"enabled": True}
     nim["models"][0]["canary"] = {"tag": "1.1.2", "weight": 10}
@@ -440,4 +441,4 @@ def test_each_version_gets_its_own_shared_cache_claim_and_mirrored_image():
             "pullPolicy": values["image"]["pullPolicy"],
         }
         deps = {d.split("::")[-1] for d in m.options[f"nim-{name}-release"]["dependencies"]}
-        assert {f"model-cache-{name}-claim", "metrics-adapter-v1beta2-custom"} <= deps
+        assert {f"model-cache-{name}-claim", f"nim-{name}-autoscaling-metric"} <= deps

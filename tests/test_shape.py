@@ -16,10 +16,12 @@ from nimgke.config import StackConfig, parse
 from nimgke.config.versions import Version
 from nimgke.observability import Scope
 from nimgke.shape import (
+    AutoscalingShape,
     CacheShape,
     CapacityShape,
     PoolShape,
     RouteShape,
+    ScheduleShape,
     StackShape,
     stack_shape,
 )
@@ -45,6 +47,30 @@ SHARED_CACHE = CacheShape(
 )
 """prod's: the bucket every replica mounts (its GPU pool spans two zones of g2 machines, which
 attach no regional disk); no claim names the StorageClass."""
+
+
+DEV_HPA = AutoscalingShape(
+    min_replicas=0,
+    max_replicas=1,
+    idle_minutes=30,
+    metric="num_requests_waiting",
+    target_average=10,
+    wake_on_requests=False,  # no Gateway in dev
+    wake_on_command=True,
+    schedule=ScheduleShape(("MO", "TU", "WE", "TH", "FR"), "09:00", "17:00", "America/Chicago"),
+)
+"""dev's monitoring.hpa: sleeps (minReplicas 0), wakes on its schedule and on nimctl wake."""
+PROD_HPA = AutoscalingShape(
+    min_replicas=None,
+    max_replicas=2,
+    idle_minutes=30,
+    metric="num_requests_waiting",
+    target_average=10,
+    wake_on_requests=True,
+    wake_on_command=True,
+    schedule=None,
+)
+"""prod's: each version keeps its replicas (one warm), up to 2."""
 
 
 def gpu_pool(**changes: object) -> PoolShape:
@@ -127,6 +153,7 @@ def test_dev_is_one_pool_one_version_one_zonal_disk_per_replica():
         routes=(route(main, stable=main),),
         scope=scope("dev", 0, 2 + 2),  # the fallback's maxNodes is the pool's
         plans=(plan(gpu_pool(), fallback(gpu_pool(), spot=False)),),
+        autoscaling=DEV_HPA,
     )
 
 
@@ -144,6 +171,7 @@ def test_prod_spans_two_zones_with_a_minimum_node_and_the_shared_cache():
         routes=(route(main, stable=main),),
         scope=scope("prod", 1 + 0, 2 + 2),  # a fallback starts at 0 nodes
         plans=(plan(first, fallback(first, machine_type="g2-standard-8")),),
+        autoscaling=PROD_HPA,
     )
 
 
@@ -198,6 +226,7 @@ def test_a_canary_on_green_pool_is_a_second_pool_version_and_backend():
         # fallback follows the pool's maxNodes), not greenPool.
         scope=scope("prod", 1 + 0, 4 + 4),
         plans=(plan(first, fallback(first, machine_type="g2-standard-8")), plan(green)),
+        autoscaling=PROD_HPA,
     )
 
 

@@ -1,4 +1,4 @@
-"""An HPA that cannot read its metric, and the metrics adapter behind it.
+"""An HPA that cannot read its metric, the metrics adapter behind it, and a version asleep at zero.
 
 The HPA controller (kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go) sets the
 autoscaling/v2 condition ``ScalingActive`` to ``False`` with the reason of the failed metric
@@ -22,6 +22,21 @@ Two things are not problems of their own:
   (kubernetes/kubernetes pkg/controller/podautoscaler/metrics/rest_metrics_client.go). While the
   model loads no pod of the version is ready and NIM publishes nothing: a wait, until the version
   has been ready for ``METRIC_PATIENCE``.
+
+A version with no pod is not missing when its HPA holds it at zero (:func:`check_sleep`). From
+Kubernetes 1.37 (``HPAScaleToZero``, beta, on by default) an HPA with ``minReplicas: 0`` and an
+External or Object metric scales its workload to zero and records the condition ``ScaledToZero``
+``True``, reason ``ScaledToZero``, "the HPA controller scaled the workload to zero"; once it scales
+back up, ``False``, reason ``NotScaledToZero``, "the HPA controller did not scale the workload to
+zero" (kubernetes/kubernetes#135118, pkg/controller/podautoscaler/horizontal.go, beta in 1.37 by
+kubernetes#139648; kubernetes.io/blog/2026/09/02/kubernetes-v1-37-hpa-scale-to-zero-beta). While
+it holds the workload at zero it keeps reading its metrics (``ScalingActive`` ``True``,
+``ValidMetricFound``), which is how it wakes. A workload at zero without ``ScaledToZero=True`` was
+set to zero by hand: "The HPA preserves that behavior and will not wake a workload that it did not
+scale down itself" (same post), and its ``ScalingActive`` is ``False``, ``ScalingDisabled``,
+"scaling is disabled since the replica count of the target is zero" (horizontal.go). GKE supports
+scaling to zero with the nodes at 1.37 or later too (cloud.google.com/kubernetes-engine/docs/
+tutorials/scale-to-from-zero-hpa): a node whose kubelet is older is a warning.
 """
 
 from __future__ import annotations
@@ -44,6 +59,7 @@ from nimctl.doctor.kube import (
     name,
     parse_time,
 )
+from nimgke.autoscaling import HPA_METRIC_PREFIX, WAKE_SIGNALS
 
 FAILED_METRIC_REASONS = (
     "FailedGetPodsMetric",
@@ -112,6 +128,99 @@ def _ready_for(diag: Diagnosis, release: str) -> timedelta | None:
     return diag.now - min(known) if known else None
 
 
+SCALED_TO_ZERO = "ScaledToZero"
+SCALING_DISABLED = "ScalingDisabled"
+SCALE_TO_ZERO_MINOR = (1, 37)
+_KUBELET = re.compile(r"v?(\d+)\.(\d+)")
+
+
+def _current(hpa: dict[str, Any]) -> int:
+    """``status.currentReplicas``: autoscaling/v2 omits it when 0 (``omitempty``)."""
+    value = get(hpa, "status", "currentReplicas")
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _wakes_on(hpa: dict[str, Any]) -> str:
+    """What can wake a sleeping HPA: the stack's wake signals it reads (nimgke/autoscaling.py), in
+    words; for an HPA of another making, its External and Object metrics by name."""
+    names = [
+        str(get(m, "external", "metric", "name") or get(m, "object", "metric", "name") or "")
+        for m in get(hpa, "spec", "metrics") or []
+        if m.get("type") in ("External", "Object")
+    ]
+    signals = [n.rsplit("|", 1)[-1] for n in names]
+    ours = [WAKE_SIGNALS[s] for s in signals if s in WAKE_SIGNALS]
+    if ours or any(n.startswith(f"{HPA_METRIC_PREFIX}|") for n in names):
+        return " or ".join(ours) or "nothing: none of its metrics exists while no pod runs"
+    return ", ".join(n for n in names if n) or "its External metrics"
+
+
+def check_sleep(diag: Diagnosis, pods: list[dict[str, Any]], release: str | None) -> set[str]:
+    """The versions with no pod that their HPA holds at zero (reported as asleep), or that were
+    set to zero by hand (a problem: nothing will wake them). Returns the sleeping versions."""
+    running = {labels(p).get(INSTANCE_LABEL) for p in pods}
+    asleep: set[str] = set()
+    for hpa in diag.snap.hpas:
+        if not _targets_release(hpa, release) or _current(hpa) != 0:
+            continue
+        version = release_of(str(get(hpa, "spec", "scaleTargetRef", "name") or ""))
+        if version in running:
+            continue  # pods still terminating: the pod rules judge them
+        zero = condition(hpa, SCALED_TO_ZERO) or {}
+        active = condition(hpa, "ScalingActive") or {}
+        target = f"{get(hpa, 'spec', 'scaleTargetRef', 'kind')}/" + str(
+            get(hpa, "spec", "scaleTargetRef", "name")
+        )
+        if zero.get("status") == "True":
+            asleep.add(version)
+            if active.get("status") == "False":
+                continue  # asleep and unable to read what would wake it: check_autoscaling
+            diag.add(
+                "release-asleep",
+                f"hpa/{name(hpa)}",
+                f"version {version} is asleep: its HPA {name(hpa)} scaled {target} to zero and "
+                f"wakes it on {_wakes_on(hpa)}",
+                [
+                    f"{SCALED_TO_ZERO} {zero.get('status')} {zero.get('reason', '')}: "
+                    f"{zero.get('message', '')}",
+                    f"minReplicas {get(hpa, 'spec', 'minReplicas')}, current 0, desired "
+                    f"{get(hpa, 'status', 'desiredReplicas')}",
+                ],
+                release=version,
+                signals=_wakes_on(hpa),
+            )
+        elif active.get("reason") == SCALING_DISABLED:
+            diag.add(
+                "release-paused",
+                f"hpa/{name(hpa)}",
+                f"version {version} was set to zero replicas by hand: its HPA {name(hpa)} does not "
+                "wake a workload it did not scale down itself",
+                [f"ScalingActive {active.get('status')} {SCALING_DISABLED}: {msg(active)}"],
+                release=version,
+                target=target,
+                hpa=name(hpa),
+            )
+    if asleep or any(get(h, "spec", "minReplicas") == 0 for h in diag.snap.hpas):
+        _check_node_versions(diag)
+    diag.asleep |= asleep
+    return asleep
+
+
+def _check_node_versions(diag: Diagnosis) -> None:
+    for node in diag.snap.nodes:
+        kubelet = str(get(node, "status", "nodeInfo", "kubeletVersion") or "")
+        m = _KUBELET.match(kubelet)
+        if m and (int(m.group(1)), int(m.group(2))) < SCALE_TO_ZERO_MINOR:
+            diag.add(
+                "node-below-scale-to-zero",
+                f"node/{name(node)}",
+                f"node {name(node)} runs kubelet {kubelet}: GKE supports HPA scale to zero only "
+                "with the nodes at 1.37 or later too",
+                [f"status.nodeInfo.kubeletVersion {kubelet}"],
+                node=name(node),
+            )
+
+
 def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
     unavailable = _unavailable_apis(diag)
     folded: dict[str, list[str]] = {}
@@ -138,7 +247,8 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
         version = release_of(str(get(hpa, "spec", "scaleTargetRef", "name") or ""))
         ready_for = _ready_for(diag, version)
         fields = {"hpa": name(hpa), "metric": _metric_names(hpa)}
-        if _NO_SERIES.search(message) and (ready_for is None or ready_for <= METRIC_PATIENCE):
+        starting = ready_for is None or ready_for <= METRIC_PATIENCE
+        if _NO_SERIES.search(message) and starting and version not in diag.asleep:
             state = (
                 "no pod of it is ready yet"
                 if ready_for is None
@@ -154,10 +264,14 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
                 **fields,
             )
             continue
+        at_zero = _current(hpa) == 0 and version in diag.asleep
+        outcome = (
+            "its version is asleep at zero and will not wake" if at_zero else "it will not scale"
+        )
         diag.add(
             "hpa-metric-unavailable",
             f"hpa/{name(hpa)}",
-            f"HPA {name(hpa)} cannot read {_metric_names(hpa)} ({reason}): it will not scale",
+            f"HPA {name(hpa)} cannot read {_metric_names(hpa)} ({reason}): {outcome}",
             [message, *events[-1:]],
             **fields,
         )

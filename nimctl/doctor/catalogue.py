@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from nimctl.doctor.fixes import FIXES
-from nimctl.doctor.report import ERROR, WAITING, WARNING
+from nimctl.doctor.report import ASLEEP, ERROR, WAITING, WARNING
 
 __all__ = ["CAUSES", "FIXES", "Cause"]
 
@@ -90,6 +90,9 @@ CAUSES: dict[str, Cause] = {
     "container-waiting": Cause(ERROR, "describe-pod"),
     "pod-failed": Cause(ERROR, "describe-pod"),
     "node-shutdown": Cause(WAITING, "wait-for-replacement-pod"),
+    "release-asleep": Cause(ASLEEP, "wake-when-needed"),
+    "release-paused": Cause(ERROR, "hand-back-to-hpa"),
+    "node-below-scale-to-zero": Cause(WARNING, "upgrade-nodes-for-scale-to-zero"),
     "hpa-metric-pending": Cause(WAITING, "wait-for-first-metric"),
     "hpa-metric-unavailable": Cause(ERROR, "fix-hpa-metric"),
     "metrics-api-unavailable": Cause(ERROR, "fix-metrics-adapter"),

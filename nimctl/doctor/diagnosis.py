@@ -19,6 +19,8 @@ class Diagnosis:
         self.ns = namespace
         self.now = now
         self.findings: list[Finding] = []
+        self.asleep: set[str] = set()
+        """Versions their HPA holds at zero replicas on purpose (autoscaling.check_sleep)."""
 
     def add(
         self,

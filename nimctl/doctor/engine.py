@@ -60,7 +60,8 @@ def diagnose(
     )
     diag = Diagnosis(snap, ns or "<namespace>", when)
     workloads.check_workloads(diag, pods, release)
-    if not pods and not diag.findings:
+    autoscaling.check_sleep(diag, pods, release)
+    if not pods and not diag.findings and not diag.asleep:
         _no_pods(diag, snap, ns, release)
     for pod in sorted(pods, key=name):
         before = len(diag.findings)
@@ -89,6 +90,7 @@ def diagnose(
         snapshot_time=when.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         pods=tuple(_pod_state(diag, p) for p in sorted(pods, key=name)),
         findings=tuple(findings),
+        asleep=tuple(sorted(diag.asleep)),
     )
 
 

@@ -374,13 +374,35 @@ FIXES: dict[str, str] = {
         "in more zones, or on a reservation."
     ),
     "fix-hpa-metric": (
-        "The HPA {hpa} cannot read {metric}, so it never scales. Check the metrics adapter "
-        "(`kubectl get apiservice v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io`, "
-        "`kubectl -n custom-metrics logs deploy/custom-metrics-stackdriver-adapter`), that NIM's "
-        "metrics reach Cloud Monitoring (the PodMonitoring in {ns}; nim-gke:monitoring."
-        "podMonitoring true), and that the NIM has served a request since it started (a gauge "
-        "has no series before). `kubectl get --raw /apis/custom.metrics.k8s.io/v1beta2` lists "
-        "what the adapter serves."
+        "The HPA {hpa} cannot read {metric}, so it never scales. nim-gke's HPAs read GKE's "
+        "managed metrics adapter: check the version's AutoscalingMetric (`kubectl -n {ns} get "
+        "autoscalingmetrics -o yaml`), that its PromQL query returns a value in Cloud Monitoring "
+        "(Metrics Explorer, PromQL), that NIM's metrics reach it (the PodMonitoring in {ns}; "
+        "nim-gke:monitoring.podMonitoring true) and, for the wake signal, that the CronJob "
+        "nim-wake-signal's last Job succeeded (`kubectl -n {ns} get jobs`, its logs). The cluster "
+        "needs the HPA performance profile (nim-gke:cluster.hpaProfile). Another adapter "
+        "installed by hand serves custom.metrics.k8s.io instead: `kubectl get apiservice "
+        "v1beta1.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io`."
+    ),
+    "wake-when-needed": (
+        "Nothing to fix: the version sleeps on purpose (nim-gke:monitoring.hpa.minReplicas 0) "
+        "and its GPU node goes about 10 minutes after its pod. It wakes on {signals}; to wake it "
+        "now: `nimctl wake -n {ns} --release {release}` (a request sent meanwhile gets 503 "
+        "through the Gateway, or a refused connection through a port-forward: docs/"
+        "autoscaling.md)."
+    ),
+    "hand-back-to-hpa": (
+        "Someone scaled {target} to zero by hand (kubectl scale), and an HPA never wakes a "
+        "workload it did not scale down itself. Hand it back: `kubectl -n {ns} scale {target} "
+        "--replicas=1`; to let it sleep, use `nimctl sleep -n {ns} --release {release}`, which "
+        "sets the signal the HPA {hpa} reads instead."
+    ),
+    "upgrade-nodes-for-scale-to-zero": (
+        "Node {node} runs a kubelet older than 1.37. GKE supports HPA scale to zero with the "
+        "control plane and the nodes at 1.37 or later: the node pools follow "
+        "nim-gke:cluster.minMasterVersion by auto-upgrade in the maintenance window; `gcloud "
+        "container node-pools list --cluster CLUSTER` shows their versions, and `gcloud "
+        "container clusters upgrade CLUSTER --node-pool POOL` upgrades one now."
     ),
     "wait-for-first-metric": (
         "Wait: HPA {hpa} reads {metric}, which has no series yet: NIM's pods publish it once they "
@@ -393,7 +415,9 @@ FIXES: dict[str, str] = {
         "({reason}). `kubectl -n custom-metrics get pods,endpoints` and its logs; a pod that is "
         "not ready, a NetworkPolicy that blocks port 8443, or a missing Workload Identity binding "
         "(the adapter's logs show Cloud Monitoring refusing it) are the usual causes. "
-        "With nim-gke:monitoring.hpa.enabled the stack installs it: `pulumi up` restores it."
+        "nim-gke no longer installs such an adapter (its HPAs read GKE's managed metrics "
+        "adapter): an APIService left from an earlier install can be deleted with `kubectl delete "
+        "apiservice {apiservice}` once nothing else uses it."
     ),
     "wait-for-gateway": (
         "Wait: GKE's Gateway controller is building the internal load balancer (forwarding rule, "

@@ -464,8 +464,10 @@ def _check_backends(
             continue
         pods = [p for p in nim_pods if labels(p).get(INSTANCE_LABEL) == version]
         share = round(100 * weight / total)
-        # No pod at all: a missing Service is the route's own finding (BackendNotFound).
-        if weight > 0 and (pods or resolved) and not any(pod_ready(p) for p in pods):
+        # No pod at all: a missing Service is the route's own finding (BackendNotFound). A
+        # version asleep at zero answers 503 on purpose until its HPA wakes it (autoscaling.py).
+        asleep = version in diag.asleep and not pods
+        if weight > 0 and (pods or resolved) and not asleep and not any(pod_ready(p) for p in pods):
             state = "is ready" if pods else "exists"
             diag.add(
                 "route-backend-not-ready",
@@ -502,7 +504,8 @@ def _check_backends(
 
 def _check_retained_caches(diag: Diagnosis) -> None:
     """A cache PVC of a release with no pod: a version removed from the stack file keeps its cache
-    (the chart's StatefulSet PVC retention is Retain), and its disk is billed."""
+    (the chart's StatefulSet PVC retention is Retain), and its disk is billed. A version asleep at
+    zero keeps its cache on purpose: its next wake reads the model from it."""
     running = {
         labels(p).get(INSTANCE_LABEL)
         for p in diag.snap.pods
@@ -516,6 +519,7 @@ def _check_retained_caches(diag: Diagnosis) -> None:
         if (
             pvc_labels.get(NAME_LABEL) != CHART_NAME
             or version in running
+            or version in diag.asleep
             or get(pvc, "status", "phase") != "Bound"
         ):
             continue

@@ -136,9 +136,12 @@ def _api_error(kind: str, namespace: str, exc: Exception) -> str:
     return f"cannot reach the cluster API ({reason}); check the kube context and the network"
 
 
-def read_live(
-    namespace: str | None, release: str | None, context: str | None
-) -> tuple[dict[str, Any], str]:
+def connect(
+    namespace: str | None, context: str | None, offline: str = "; or pass --from-file"
+) -> tuple[Any, str]:
+    """A ``kubernetes.client.ApiClient`` for the kube context (else in-cluster config), and the
+    namespace: the given one, else the context's, else ``nim``. ``offline`` ends the message when
+    no context works (what else the command can read)."""
     try:
         from kubernetes import client, config  # noqa: PLC0415 - optional dependency
         from kubernetes.config.config_exception import ConfigException  # noqa: PLC0415
@@ -157,10 +160,18 @@ def read_live(
             config.load_incluster_config()
         except ConfigException:
             raise DoctorInputError(
-                f"no usable kube context ({exc}); {KUBECONFIG_HINT}; or pass --from-file"
+                f"no usable kube context ({exc}); {KUBECONFIG_HINT}{offline}"
             ) from None
         namespace = namespace or DEFAULT_NAMESPACE
-    api_client = client.ApiClient()
+    return client.ApiClient(), namespace
+
+
+def read_live(
+    namespace: str | None, release: str | None, context: str | None
+) -> tuple[dict[str, Any], str]:
+    api_client, namespace = connect(namespace, context)
+    from kubernetes import client  # noqa: PLC0415 - optional dependency, checked by connect
+
     doc = collect(
         client.CoreV1Api(api_client),
         api_client,

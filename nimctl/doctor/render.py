@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from nimctl.doctor.report import ERROR, WAITING, WARNING, Report
+from nimctl.doctor.report import ASLEEP, ERROR, WAITING, WARNING, Report
 
-_MARK = {ERROR: "PROBLEM", WAITING: "WAITING", WARNING: "WARNING"}
+_MARK = {ERROR: "PROBLEM", WAITING: "WAITING", WARNING: "WARNING", ASLEEP: "ASLEEP"}
 
 
 def render(report: Report) -> str:
@@ -30,8 +30,14 @@ def render(report: Report) -> str:
             lines.append(f"  seen: {evidence}")
         lines.append(f"  fix [{finding.fix}]: {finding.fix_text}")
     lines.append("")
+    healthy = "healthy: every NIM pod is ready"
+    if report.asleep:
+        versions = ", ".join(report.asleep)
+        healthy = f"healthy: asleep ({versions}), on purpose" + (
+            "; every other NIM pod is ready" if report.pods else ""
+        )
     summary = {
-        "healthy": "healthy: every NIM pod is ready",
+        "healthy": healthy,
         "waiting": "not ready yet, nothing to fix: re-run in a few minutes",
         "problems": f"{sum(f.severity == ERROR for f in report.findings)} problem(s) to fix",
     }[report.status]

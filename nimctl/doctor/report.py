@@ -8,13 +8,14 @@ from typing import Any
 ERROR = "error"  # needs a fix
 WAITING = "waiting"  # in progress, nothing to fix yet
 WARNING = "warning"  # serving now, but worth knowing
+ASLEEP = "asleep"  # at zero replicas on purpose (its HPA scaled it down): nothing to fix
 
 EXIT_HEALTHY = 0
 EXIT_PROBLEMS = 1
 EXIT_UNREADABLE = 2
 EXIT_WAITING = 3
 
-SEVERITY_ORDER = {ERROR: 0, WAITING: 1, WARNING: 2}
+SEVERITY_ORDER = {ERROR: 0, WAITING: 1, WARNING: 2, ASLEEP: 3}
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Report:
     snapshot_time: str
     pods: tuple[PodState, ...]
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    asleep: tuple[str, ...] = ()
+    """Versions their HPA holds at zero replicas on purpose (none of their pods is missing)."""
 
     @property
     def status(self) -> str:
@@ -71,6 +74,7 @@ class Report:
             "snapshot_time": self.snapshot_time,
             "status": self.status,
             "healthy": self.status == "healthy",
+            "asleep": list(self.asleep),
             "pods": [asdict(p) for p in self.pods],
             "findings": [{**asdict(f), "evidence": list(f.evidence)} for f in self.findings],
         }

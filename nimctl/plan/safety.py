@@ -151,6 +151,8 @@ class _Version:
     def workload(self) -> str:
         kind = "Deployment" if is_deployment(self.values) else "StatefulSet"
         n = min_replicas(self.values)
+        if n == 0:  # monitoring.hpa.minReplicas 0: the HPA wakes it to one (docs/autoscaling.md)
+            return f"{kind}, 1 replica while awake (0 asleep)"
         return f"{kind}, {n} replica{'s' if n != 1 else ''}"
 
 

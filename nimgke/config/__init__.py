@@ -11,6 +11,8 @@ stack file without the Pulumi CLI (:func:`load_stack_file`). Both run the same t
    :mod:`~nimgke.config.check_rollout` (canaries, greenPool, version names, headroom, Gateway;
    versions resolved in :mod:`~nimgke.config.versions`),
    :mod:`~nimgke.config.check_security` (control plane, NGC key, maintenance, budget),
+   :mod:`~nimgke.config.check_monitoring` (dashboard, alerts),
+   :mod:`~nimgke.config.check_autoscaling` (the HPA: GKE versions, sleeping, wake signals),
    :mod:`~nimgke.config.check_capacity` (the priorities of each GPU pool's ComputeClass),
    run in that order by :func:`~nimgke.config.loading.parse`.
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from nimgke.config._base import NAMESPACE, NGC_KEY, PROJECT_KEY, ConfigError, Problem
+from nimgke.config.check_autoscaling import check_autoscaling
 from nimgke.config.check_capacity import check_capacity
 from nimgke.config.check_cluster import check_cluster
 from nimgke.config.check_images import check_images
@@ -37,6 +38,7 @@ def _check(
     problems += check_security(s, ngc_key)
     problems += check_budget(s)
     problems += check_monitoring(s)
+    problems += check_autoscaling(s)
     problems += check_images(s)
     problems += check_capacity(s)
     return problems, plans

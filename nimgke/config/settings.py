@@ -36,6 +36,14 @@ class ClusterSettings(_Settings):
     zones: Annotated[list[str], Field(min_length=1)]
     """Zones for the nodes; a zonal cluster's control plane lives in the first."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    min_master_version: str | None = None
+    """The control plane's minimum GKE version (``min_master_version``), e.g.
+    ``1.37.0-gke.3100000``; the node pools follow it through auto-upgrade. Unset: GKE's default
+    version of the release channel, which validation cannot know (features that need a version
+    are refused)."""
+    hpa_profile: Literal["NONE", "PERFORMANCE"] | None = None
+    """The cluster's HPA profile (``pod_autoscaling.hpa_profile``); GKE's managed metrics adapter
+    needs ``PERFORMANCE``. Unset: GKE's default."""
     deletion_protection: bool = True
     system_pool: SystemPoolSettings = SystemPoolSettings()
 
@@ -213,11 +221,44 @@ class SecuritySettings(_Settings):
     maintenance_window: MaintenanceWindow = MaintenanceWindow()
 
 
+class WakeScheduleSettings(_Settings):
+    """Working hours: each release is awake from ``start`` to ``end`` on ``days``, in
+    ``timeZone`` (the wake signal the stack writes, docs/autoscaling.md)."""
+
+    days: Annotated[list[str], Field(min_length=1)]
+    """``MO`` ... ``SU``."""
+    start: str
+    """``HH:MM``, local time in ``timeZone``."""
+    end: str
+    """``HH:MM``, after ``start`` on the same day."""
+    time_zone: str
+    """An IANA time zone, e.g. ``America/Chicago`` (daylight saving time follows it)."""
+
+
 class HpaSettings(_Settings):
     enabled: bool = False
     metric: str = "num_requests_waiting"
+    """The NIM gauge (``/v1/metrics``) whose per-replica average the HPA keeps at
+    ``targetAverage``."""
     target_average: Annotated[float, Field(gt=0)] = 10
     max_replicas: PosInt = 2
+    min_replicas: NonNegInt | None = None
+    """The fewest replicas the HPA keeps of each version; unset: the version's ``replicas``.
+    ``0``: a version sleeps when idle (no pod, and its GPU node goes) and wakes on a signal."""
+    idle_minutes: Annotated[int, Field(ge=1, le=60)] = 30
+    """How long every signal must have asked for fewer replicas before the HPA removes one (its
+    ``behavior.scaleDown.stabilizationWindowSeconds``, at most 3600 s): with ``minReplicas: 0``,
+    the time without requests after which a version sleeps."""
+    wake_on_requests: bool = True
+    """With the Gateway: a request to a sleeping version wakes it (the load balancer's request
+    count)."""
+    wake_on_command: bool = True
+    """``nimctl wake`` and ``nimctl sleep`` (a gauge the stack writes to Cloud Monitoring)."""
+    wake_schedule: WakeScheduleSettings | None = None
+    """Working hours during which every version is awake."""
+    managed_adapter_preview: bool = False
+    """Accept GKE's managed metrics adapter in Preview (GKE 1.36.4-gke.1247000 to
+    1.37.0-gke.3100000)."""
 
 
 class AlertRule(_Settings):

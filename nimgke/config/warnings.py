@@ -98,7 +98,7 @@ def cold_start_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
                 f"`kubectl -n {s.nim.namespace} exec {pod} -- "
                 "list-model-profiles` and set the profile id."
             )
-        several = plan.replicas > 1 or hpa.enabled
+        several = plan.replicas > 1 or (hpa.enabled and hpa.max_replicas > 1)
         if several and not s.nim.shared_cache.enabled:
             found.append(
                 f"{NAMESPACE}:nim.sharedCache.enabled = false with "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nimgke import catalog, cost
+from nimgke import catalog, cost, cost_arithmetic
 from nimgke.pricing import HOURS_PER_MONTH, PriceError, from_document, load
 
 G2_4_US_CENTRAL1 = {
@@ -96,8 +96,8 @@ def test_expected_spans_idle_to_always_on_with_the_hours_per_day():
     [
         ((0, 1, 2, 25), "within 0..24"),
         ((0, 1, 2, -1), "within 0..24"),
-        ((0, 3, 2, 8), "min_nodes <= serving <= max_nodes"),
-        ((2, 1, 2, 8), "min_nodes <= serving <= max_nodes"),
+        ((0, 3, 2, 8), "idle_nodes <= serving <= max_nodes"),
+        ((2, 1, 2, 8), "idle_nodes <= serving <= max_nodes"),
     ],
 )
 def test_gpu_node_hours_refuses_impossible_inputs(args, message):
@@ -233,3 +233,19 @@ def test_price_errors_are_run_errors_so_pulumi_prints_no_traceback():
     import pulumi  # noqa: PLC0415
 
     assert issubclass(PriceError, pulumi.RunError)
+
+
+@pytest.mark.parametrize(
+    ("window", "days", "idle", "hours"),
+    [
+        # (8 h + (30 + 10) min) x 5/7 = 8.6667 x 5/7 = 6.190476 h a day
+        (8, 5, 30, 6.190476),
+        # (10 h + (60 + 10) min) x 7/7 = 11.1667
+        (10, 7, 60, 11.166667),
+        # a window to 23:59 plus the tail would pass 24 h: never more than the day
+        (23.9833, 7, 60, 24.0),
+    ],
+)
+def test_awake_hours_add_the_idle_window_and_the_node_removal(window, days, idle, hours):
+    assert cost_arithmetic.NODE_REMOVAL_MINUTES == 10
+    assert cost_arithmetic.awake_hours_per_day(window, days, idle) == pytest.approx(hours)

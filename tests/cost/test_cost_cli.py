@@ -68,12 +68,14 @@ def test_table_shows_the_figures_date_source_and_comparison(capsys):
     assert "Cyclenerd/google-cloud-pricing-cost-calculator" in out
     assert "$0.397336/h" in out
     total = next(li for li in out.splitlines() if li.startswith("Total per month"))
-    assert total.split()[-4:] == ["40.91", "144.27", "350.97", "661.02"]
+    assert total.split()[-4:] == ["40.91", "120.89", "350.97", "661.02"]
     overhead = next(li for li in out.splitlines() if "of which non-GPU overhead" in li)
     assert overhead.split()[-4:] == ["40.91"] * 4
     rows = {li.split()[0]: li for li in out.splitlines() if li.split()[:1] in (["on-demand"],)}
     assert "0.706832" in rows["on-demand"]
-    assert "+75.31" in rows["on-demand"]  # 219.58 - 144.27
+    # on demand, the same awake hours: 188.2937 node-hours x 0.706832 = 133.09, disk 5.16:
+    # 40.91 + 133.09 + 5.16 = 179.16; 179.16 - 120.89 = +58.27
+    assert "+58.27" in rows["on-demand"]
     assert "spot (this stack)" in out
     assert "Not included:" in out
     assert "network egress" in out
@@ -89,11 +91,13 @@ def test_prod_table_totals(capsys):
 
 
 def test_stack_name_is_found_in_the_current_directory_first(capsys, tmp_path, monkeypatch):
-    write_stack(tmp_path, "dev", raw_with("dev", {"cost.gpuHoursPerDay": 24}))
+    changes = {"monitoring.hpa.wakeSchedule": None, "cost.gpuHoursPerDay": 24}
+    write_stack(tmp_path, "dev", raw_with("dev", changes))
     monkeypatch.chdir(tmp_path)
     _, out, _ = run_cli(capsys, "dev", "--json")
     doc = json.loads(out)
     assert doc["gpuHoursPerDay"] == 24
+    assert doc["gpuHoursPerDayFrom"] == "cost.gpuHoursPerDay (assumption)"
     assert doc["expectedMonthly"] == doc["alwaysOnMonthly"]
 
 

@@ -73,7 +73,17 @@ def test_design_doc_50_percent_utilisation_with_scale_to_zero():
     doc_monthly = DOC_G2_4_HOURLY * HOURS * 0.5
     assert doc_monthly == pytest.approx(448.95)
 
-    est = cost_estimate(config_with("dev", {"gpuPool.spot": False, "cost.gpuHoursPerDay": 12}))
+    # dev without its wake schedule: cost.gpuHoursPerDay says how long it serves.
+    est = cost_estimate(
+        config_with(
+            "dev",
+            {
+                "gpuPool.spot": False,
+                "monitoring.hpa.wakeSchedule": None,
+                "cost.gpuHoursPerDay": 12,
+            },
+        )
+    )
     assert est["gpuNodes"]["min"] == 0
     assert gpu_line(est)["monthly"] == {
         "idle": 0.0,

@@ -40,11 +40,15 @@ def line(est: dict, starts: str) -> dict:
 
 
 def test_dev_figures():
-    # dev: zonal, g2-standard-4 Spot us-central1 $0.397336/h, GPU pool 0..2, 1 replica,
-    # 8 h/day, system pool 1 x e2-standard-2 Spot $0.040212/h, 50 GB pd-balanced cache.
-    #   GPU nodes      expected 243.333 h x 0.397336 = 96.6851  -> 96.69
+    # dev: zonal, g2-standard-4 Spot us-central1 $0.397336/h, GPU pool 0..2, 1 replica that sleeps
+    # (monitoring.hpa.minReplicas 0: no GPU node while idle) and wakes on its schedule MO-FR
+    # 09:00-17:00, idleMinutes 30; system pool 1 x e2-standard-2 Spot $0.040212/h, 50 GB
+    # pd-balanced cache.
+    #   awake hours    per scheduled day 8 h + 30 min idle + 10 min until GKE removes the node
+    #                  = 8.6667 h; x 5/7 days = 6.190476 h a day
+    #   GPU nodes      expected 6.190476 x 730/24 = 188.2937 h x 0.397336 = 74.8158 -> 74.82
     #                  always-on 730 h x 0.397336   = 290.05528 -> 290.06; peak 580.11
-    #   GPU boot disk  expected 200 GB x 243.333/730 = 66.667 GB-months x 0.10 = 6.67
+    #   GPU boot disk  expected 200 GB x 188.2937/730 = 51.587 GB-months x 0.10 = 5.1587 -> 5.16
     #                  always-on 20.00; peak 40.00
     #   system pool    730 x 0.040212 = 29.35476 -> 29.35
     #   system disk    50 GB x 0.10 = 5.00
@@ -53,16 +57,18 @@ def test_dev_figures():
     #   NGC key        1 Secret Manager version x 0.06  = 0.06   (dev's own secret, issue 13)
     #   GKE fee        73.00 - free tier credit 73.00 = 0
     #   idle     = 29.35 + 5.00 + 5.00 + 1.50 + 0.06    = 40.91   (issue 14: at most 60)
-    #   expected = 40.91 + 96.69 + 6.67                 = 144.27
+    #   expected = 40.91 + 74.82 + 5.16                 = 120.89
     #   alwaysOn = 40.91 + 290.06 + 20.00               = 350.97
     #   peak     = 40.91 + 580.11 + 40.00               = 661.02
     est = estimate_of("dev")
     assert est["purchaseOption"] == "spot"
     assert est["gpuNodeHourly"] == 0.397336
-    assert est["gpuNodes"] == {"min": 0, "serving": 1, "max": 2}
+    assert est["gpuNodes"] == {"min": 0, "idle": 0, "serving": 1, "max": 2}
+    assert est["gpuHoursPerDay"] == pytest.approx(6.190476)
+    assert est["gpuHoursPerDayFrom"] == "monitoring.hpa.wakeSchedule"
     assert (est["idleMonthly"], est["expectedMonthly"], est["alwaysOnMonthly"]) == (
         40.91,
-        144.27,
+        120.89,
         350.97,
     )
     assert est["peakMonthly"] == 661.02
@@ -78,7 +84,7 @@ def test_dev_figures():
     assert line(est, "Secret Manager:")["monthly"]["idle"] == 0.06
     assert line(est, "GPU nodes")["monthly"] == {
         "idle": 0.0,
-        "expected": 96.69,
+        "expected": 74.82,
         "alwaysOn": 290.06,
         "peak": 580.11,
     }
@@ -207,9 +213,13 @@ def test_lines_add_up_and_each_is_quantity_times_unit_price(stack, changes):
 
 
 def test_expected_hours_per_day_moves_only_the_gpu_lines():
-    # dev with 0, 12 and 24 h/day: expected = idle, halfway, always-on (GPU lines only).
+    # dev without its schedule, 0, 12 and 24 h/day: expected = idle, halfway, always-on (GPU
+    # lines only).
     zero, half, full = (
-        cost_estimate(config_with("dev", {"cost.gpuHoursPerDay": h})) for h in (0, 12, 24)
+        cost_estimate(
+            config_with("dev", {"monitoring.hpa.wakeSchedule": None, "cost.gpuHoursPerDay": h})
+        )
+        for h in (0, 12, 24)
     )
     assert zero["expectedMonthly"] == zero["idleMonthly"]
     assert full["expectedMonthly"] == full["alwaysOnMonthly"]
@@ -426,3 +436,66 @@ def test_commitment_alternative_warns_when_the_pool_is_not_busy_24_7():
     alts = {a["purchaseOption"]: a for a in cost_alternatives(load_stack_file(stack_file("dev")))}
     assert "billed every hour of its term" in alts["1y"]["note"]
     assert "note" not in alts["spot"]
+
+
+# --- the cost follows the autoscaler: what runs while nobody uses the models -------------------
+
+
+def test_dev_idles_without_a_gpu_node_because_its_version_sleeps():
+    # dev's only version sleeps (monitoring.hpa.minReplicas 0): no warm replica, minNodes 0, so
+    # idle has no GPU node and no GPU boot disk: 40.91, the fixed costs (test_dev_figures).
+    est = estimate_of("dev")
+    assert est["gpuNodes"]["idle"] == 0
+    assert line(est, "GPU nodes")["quantity"]["idle"] == 0
+    assert line(est, "GPU boot disks")["quantity"]["idle"] == 0
+    assert est["idleMonthly"] == est["nonGpuOverheadMonthly"] == 40.91
+    assert est["idleMonthly"] <= 60  # dev at idle: at most $60 a month
+    (note,) = [a for a in est["assumptions"] if a.startswith("GPU pool:")]
+    assert note.startswith(
+        "GPU pool: 0 idle node(s) 24/7, max(minNodes 0, 0 warm); 1 serving, max(minNodes, 1 "
+        "replicas), for 6.19 h a day"
+    )
+    assert note.endswith(
+        "Idle: the versions sleep at zero replicas when idle (monitoring.hpa.minReplicas: 0), so "
+        "no GPU node runs for them then."
+    )
+    assert "6.19 h a day on average: the wake schedule's 8 h (09:00-17:00 America/Chicago)" in note
+    assert "30 min before the HPA lets a version sleep and ~10 min before GKE removes" in note
+
+
+@pytest.mark.parametrize(
+    "hpa",
+    [
+        pytest.param({"enabled": False}, id="no-hpa"),
+        pytest.param({"enabled": True, "maxReplicas": 1}, id="hpa-keeps-its-replica"),
+    ],
+)
+def test_a_version_that_does_not_sleep_keeps_its_gpu_node_in_idle(hpa):
+    # dev whose version never sleeps: its replica runs around the clock, minNodes 0 or not.
+    #   GPU node 730 h x 0.397336 = 290.05528 -> 290.06; boot disk 200 GB x 0.10 = 20.00
+    #   idle = 40.91 + 290.06 + 20.00 = 350.97 = always-on (= expected: nothing to add)
+    est = cost_estimate(config_with("dev", {"monitoring.hpa": hpa}))
+    assert est["gpuNodes"] == {"min": 0, "idle": 1, "serving": 1, "max": 2}
+    assert line(est, "GPU nodes")["monthly"]["idle"] == 290.06
+    assert est["idleMonthly"] == est["expectedMonthly"] == est["alwaysOnMonthly"] == 350.97
+    (note,) = [a for a in est["assumptions"] if a.startswith("GPU pool:")]
+    assert "GPU pool: 1 idle node(s) 24/7, max(minNodes 0, 1 warm)" in note
+    assert ("without an HPA" in note) == (not hpa["enabled"])
+
+
+def test_without_a_schedule_the_awake_hours_are_an_assumption():
+    # dev asleep unless woken (no schedule): cost.gpuHoursPerDay 2 says how long it serves, and
+    # the estimate says it is an assumption.
+    #   2 h x 730/24 = 60.8333 node-hours x 0.397336 = 24.1713 -> 24.17
+    #   boot disk 200 GB x 60.8333/730 = 16.667 GB-months x 0.10 = 1.67
+    #   expected = 40.91 + 24.17 + 1.67 = 66.75
+    est = cost_estimate(
+        config_with("dev", {"monitoring.hpa.wakeSchedule": None, "cost.gpuHoursPerDay": 2})
+    )
+    assert (est["gpuHoursPerDay"], est["gpuHoursPerDayFrom"]) == (
+        2,
+        "cost.gpuHoursPerDay (assumption)",
+    )
+    assert (est["idleMonthly"], est["expectedMonthly"]) == (40.91, 66.75)
+    (note,) = [a for a in est["assumptions"] if a.startswith("GPU pool:")]
+    assert "cost.gpuHoursPerDay = 2 h a day, an ASSUMPTION (no wake schedule" in note

@@ -51,9 +51,10 @@ def test_the_gateway_is_one_forwarding_rule_an_hour_labelled_an_estimate():
 
 def test_a_canary_adds_its_gpu_node_its_cache_and_its_image():
     # prod with maxNodes 4 (room for both versions at their HPA maximum of 2): minNodes 1, the
-    # model 1 replica + the canary 1 replica: serving 2 nodes 24/7.
+    # model 1 replica + the canary 1 replica, each version's HPA keeping its 1 (prod sets no
+    # minReplicas: each version keeps its replicas): 2 nodes run 24/7, idle as well as serving.
     base, est = estimate(ROOMY), estimate(ROOMY, {"tag": "1.1.2", "weight": 10})
-    assert est["gpuNodes"] == {"min": 1, "serving": 2, "max": 4}
+    assert est["gpuNodes"] == {"min": 1, "idle": 2, "serving": 2, "max": 4}
     gpu = line(est, "GPU nodes")
     assert gpu["quantity"]["alwaysOn"] == 1460  # 2 x 730
     assert gpu["monthly"]["alwaysOn"] == 1031.97
@@ -71,17 +72,17 @@ def test_a_canary_adds_its_gpu_node_its_cache_and_its_image():
     # its boot disk (20.00), its bucket directory (1.00) and its image (1.50)
     assert est["alwaysOnMonthly"] == round(base["alwaysOnMonthly"] + 515.98 + 20 + 1.00 + 1.50, 2)
     # The whole month, by hand (prod, canary of 1 replica, maxNodes 4):
-    #   GPU nodes   idle 730 h x 0.706832 = 515.99; always-on 1460 h = 1031.97;
-    #               peak 2920 h = 2063.94944 -> 2063.95
-    #   boot disks  200 GB x 0.10 per node-month: 20.00 / 40.00 / 80.00
+    #   GPU nodes   idle = always-on 1460 h x 0.706832 = 1031.97472 -> 1031.97 (both versions'
+    #               HPAs keep one replica each); peak 2920 h = 2063.94944 -> 2063.95
+    #   boot disks  200 GB x 0.10 per node-month: 40.00 / 40.00 / 80.00
     #   fixed       system 195.67 + disks 10.00 + bucket 100 GB x 0.020 = 2.00 + Gateway 18.25
     #               + mirror 3.00 + fee 73.00 = 301.92
-    #   idle     = 515.99 + 20.00 + 301.92   = 837.91
+    #   idle     = 1031.97 + 40.00 + 301.92  = 1373.89
     #   alwaysOn = 1031.97 + 40.00 + 301.92  = 1373.89 (= expected at 24 h/day)
     #   peak     = 2063.95 + 80.00 + 301.92  = 2445.87
     assert est["nonGpuOverheadMonthly"] == 301.92
     assert (est["idleMonthly"], est["alwaysOnMonthly"], est["peakMonthly"]) == (
-        837.91,
+        1373.89,
         1373.89,
         2445.87,
     )
@@ -107,12 +108,13 @@ def test_a_canary_with_a_disk_cache_adds_its_own_disk():
 
 def test_a_canary_on_green_is_priced_on_greens_machines():
     est = estimate("prod", {"tag": "1.1.2", "weight": 10, "pool": "green"}, greenPool=GREEN)
-    # gpuPool serves only the model again; greenPool: 0 min, 1 serving, 2 max, g2-standard-8
-    assert est["gpuNodes"] == {"min": 1, "serving": 1, "max": 2}
+    # gpuPool serves only the model again; greenPool: 0 min, 1 serving, 2 max, g2-standard-8,
+    # and the canary's HPA keeps its one replica there: its node runs in idle too.
+    assert est["gpuNodes"] == {"min": 1, "idle": 1, "serving": 1, "max": 2}
     nodes = line(est, "Green pool GPU nodes")
     assert nodes["item"] == "Green pool GPU nodes: g2-standard-8 (1 x nvidia-l4 incl.), on-demand"
     rate = nodes["unitPrice"]
-    assert nodes["quantity"] == {"idle": 0, "expected": 730, "alwaysOn": 730, "peak": 1460}
+    assert nodes["quantity"] == {"idle": 730, "expected": 730, "alwaysOn": 730, "peak": 1460}
     assert nodes["monthly"]["alwaysOn"] == round(730 * rate, 2)
     disks = line(est, "Green pool boot disks")
     assert disks["quantity"]["alwaysOn"] == 200  # one 200 GB disk for a month

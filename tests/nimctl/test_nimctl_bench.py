@@ -343,6 +343,8 @@ def test_unreachable_server_stops_before_running_aiperf(
     code, _, err = run_cli(bench, "bench", "--url", f"http://127.0.0.1:{free_port}")
     assert code == 2
     assert "bench: cannot start: cannot connect to" in err
+    # a version asleep at zero: the same hint as smoke's, how to wake it
+    assert "has no pod to forward to: `nimctl wake -n nim`" in err
     assert not log.exists()
 
 

@@ -18,6 +18,7 @@ from fixtures.doctor import make_fixtures
 from fixtures.doctor.support import FIXTURES, GPU_NODE, POD, PVC, findings, items, load
 
 from nimctl import doctor
+from nimctl.doctor.report import ASLEEP
 
 # fixture -> exit code, (cause, fix, object) in report order, phrases the text must contain
 CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
@@ -409,6 +410,59 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
             "kubectl -n nim delete pvc model-store-llama3-8b-1-0-3-nim-llm-0",
         ],
     ),
+    # A version its HPA holds at zero (minReplicas 0; kubernetes#135118 ScaledToZero) is asleep:
+    # healthy, exit 0, and no "no-nim-pods" for the pod it does not have.
+    "asleep": (
+        0,
+        [("release-asleep", "wake-when-needed", "hpa/llama3-8b-nim-llm")],
+        [
+            "version llama3-8b is asleep: its HPA llama3-8b-nim-llm scaled "
+            "StatefulSet/llama3-8b-nim-llm to zero and wakes it on its wake schedule or "
+            "`nimctl wake`",
+            "seen: ScaledToZero True ScaledToZero: the HPA controller scaled the workload to zero",
+            "nimctl wake -n nim --release llama3-8b",
+            "doctor: healthy: asleep (llama3-8b), on purpose",
+        ],
+    ),
+    # Asleep, and the HPA cannot read the gauge that would wake it: a problem, not "starting".
+    "asleep-cannot-wake": (
+        1,
+        [("hpa-metric-unavailable", "fix-hpa-metric", "hpa/llama3-8b-nim-llm")],
+        [
+            "(FailedGetExternalMetric): its version is asleep at zero and will not wake",
+            "no metrics returned from external metrics API",
+            "the CronJob nim-wake-signal's last Job succeeded",
+        ],
+    ),
+    # Set to zero by hand: the HPA never wakes what it did not scale down (ScalingDisabled).
+    "paused-by-hand": (
+        1,
+        [("release-paused", "hand-back-to-hpa", "hpa/llama3-8b-nim-llm")],
+        [
+            "version llama3-8b was set to zero replicas by hand",
+            "seen: ScalingActive False ScalingDisabled: scaling is disabled since the replica "
+            "count of the target is zero",
+            "kubectl -n nim scale StatefulSet/llama3-8b-nim-llm --replicas=1",
+            "nimctl sleep -n nim --release llama3-8b",
+        ],
+    ),
+    "asleep-old-nodes": (
+        0,
+        [
+            (
+                "node-below-scale-to-zero",
+                "upgrade-nodes-for-scale-to-zero",
+                "node/gke-nim-dev-nim-dev-system-9d8e-8e1d2c3b-4jqv",
+            ),
+            (
+                "node-below-scale-to-zero",
+                "upgrade-nodes-for-scale-to-zero",
+                "node/gke-nim-dev-nim-dev-system-9d8e-8e1d2c3b-9mzt",
+            ),
+            ("release-asleep", "wake-when-needed", "hpa/llama3-8b-nim-llm"),
+        ],
+        ["runs kubelet v1.36.4-gke.1247000: GKE supports HPA scale to zero only with the nodes"],
+    ),
 }
 
 
@@ -451,9 +505,12 @@ def test_fixture_diagnosis(name: str, run_cli) -> None:
     for cause, fix, obj in expected:
         assert f"[{cause}] {obj}" in out
         assert f"fix [{fix}]: " in out
-        mark = {doctor.ERROR: "PROBLEM", doctor.WAITING: "WAITING", doctor.WARNING: "WARNING"}[
-            SEVERITY[cause]
-        ]
+        mark = {
+            doctor.ERROR: "PROBLEM",
+            doctor.WAITING: "WAITING",
+            doctor.WARNING: "WARNING",
+            ASLEEP: "ASLEEP",
+        }[SEVERITY[cause]]
         assert f"{mark} [{cause}] {obj}" in out
 
 
@@ -474,13 +531,19 @@ SEVERITY = {
         doctor.WAITING,
     ),
     # Worth knowing, nothing to fix now (the exit code stays 0).
-    **dict.fromkeys(["cache-of-removed-version", "backend-policy-missing"], doctor.WARNING),
+    **dict.fromkeys(
+        ["cache-of-removed-version", "backend-policy-missing", "node-below-scale-to-zero"],
+        doctor.WARNING,
+    ),
+    # At zero replicas on purpose: healthy (exit 0).
+    "release-asleep": ASLEEP,
     **dict.fromkeys(
         {c for _, expected, _ in CASES.values() for c, _, _ in expected}
         - {"gpu-scale-up-in-progress", "gpu-driver-installing", "node-starting"}
         - {"node-shutdown", "model-loading"}
         - {"gateway-programming", "route-pending", "policy-pending"}
-        - {"cache-of-removed-version", "backend-policy-missing"},
+        - {"cache-of-removed-version", "backend-policy-missing", "node-below-scale-to-zero"}
+        - {"release-asleep"},
         doctor.ERROR,
     ),
 }

@@ -307,3 +307,36 @@ def test_the_pods_condition_is_the_schedulers_current_word() -> None:
     for event in items(doc, "Event", "FailedScheduling"):
         event["message"] = "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity."
     assert [f.cause for f in doctor.diagnose(doc).findings] == ["pod-too-large-for-node"]
+
+
+def test_a_version_asleep_behind_the_gateway_is_not_a_broken_backend() -> None:
+    """The route still sends the canary its 10 %; while its HPA holds it at zero those requests
+    get the load balancer's 503 (and wake it), on purpose: asleep, not route-backend-not-ready.
+    The same version without the ScaledToZero condition is a backend with no pod."""
+    from fixtures.doctor import make_fixtures as mf  # noqa: PLC0415 - fixture builders
+
+    doc = load("gateway-healthy")
+    doc["items"] = [
+        i
+        for i in doc["items"]
+        if not (i["kind"] == "Pod" and i["metadata"]["labels"].get(
+            "app.kubernetes.io/instance") == mf.CANARY)
+    ]  # fmt: skip
+    for node in items(doc, "Node"):  # nodes at 1.37, as scale to zero needs
+        node["status"]["nodeInfo"]["kubeletVersion"] = mf.K8S_137
+    hpa = json_copy(mf.sleeping_hpa())
+    hpa["metadata"]["name"] = hpa["spec"]["scaleTargetRef"]["name"] = f"{mf.CANARY}-nim-llm"
+    doc["items"].append(hpa)
+    report = doctor.diagnose(doc)
+    assert [(f.cause, f.object) for f in report.findings] == [
+        ("release-asleep", f"hpa/{mf.CANARY}-nim-llm")
+    ]
+    assert report.asleep == (mf.CANARY,) and report.exit_code == 0
+    hpa["status"]["conditions"] = [c for c in hpa["status"]["conditions"]
+                                   if c["type"] != "ScaledToZero"]  # fmt: skip
+    causes = {f.cause for f in doctor.diagnose(doc).findings}
+    assert "route-backend-not-ready" in causes and "release-asleep" not in causes
+
+
+def json_copy(obj: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(obj)

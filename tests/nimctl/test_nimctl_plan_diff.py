@@ -21,6 +21,7 @@ NODE_POOL = "gcp:container/nodePool:NodePool"
 DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+AUTOSCALING_METRIC = "kubernetes:autoscaling.gke.io/v1beta1:AutoscalingMetric"
 REFS = "spec.rules[0].backendRefs"
 GPU_TILE = "GPU pool nodes (with a working driver) against its bounds"
 """The dashboard's panel that draws gpuPool.maxNodes as a threshold."""
@@ -97,7 +98,9 @@ def test_the_canary_step_is_read_in_a_few_kilobytes(walk):
     one line, every cost figure by position, the new release's 90 inputs."""
     d = step(walk, "base", "w10")
     text = render_diff(d, "before.json")
-    assert len(text.encode()) < 7_000
+    # ~7.3 KB: with the canary's AutoscalingMetric (as the model's, one query changed) and the
+    # idle GPU nodes its warm replica adds to the cost.
+    assert len(text.encode()) < 8_000
     # The figures of each ComputeClass priority and their blend are counted (nimctl cost shows
     # them), the GPU quota they need is shown.
     assert (
@@ -198,8 +201,9 @@ def test_json_in_a_string_compares_parsed():
 
 
 def test_an_added_release_prints_as_its_differences_from_the_models(walk):
-    """The canary's release is the model's but for its name, tag and (the catalog pins one for
-    1.0.3 only) its profile; --full prints every input."""
+    """The canary's release is the model's but for its name, tag, (the catalog pins one for
+    1.0.3 only) its profile and the AutoscalingMetric its HPA reads (each version's own, named
+    after its release); --full prints every input."""
     d = step(walk, "base", "w10")
     release = by_name(d)["nim-llama3-8b-1-1-2-release"]
     model = [r for r in walk["base"][1]["resources"] if r["name"] == "nim-llama3-8b-1-0-3-release"]
@@ -209,6 +213,9 @@ def test_an_added_release_prints_as_its_differences_from_the_models(walk):
     assert release["likeChanges"] == [
         {"path": "name", "change": "changed", "before": "llama3-8b-1-0-3",
          "after": "llama3-8b-1-1-2"},
+        {"path": "values.autoscaling.metrics[0].external.metric.name", "change": "changed",
+         "before": "autoscaling.gke.io|llama3-8b-1-0-3|load",
+         "after": "autoscaling.gke.io|llama3-8b-1-1-2|load"},
         {"path": "values.env[0]", "change": "removed", "before": profile},
         {"path": "values.image.tag", "change": "changed", "before": "1.0.3", "after": "1.1.2"},
         # prod's shared cache: each version mounts its own claim (its own bucket directory)
@@ -216,10 +223,12 @@ def test_an_added_release_prints_as_its_differences_from_the_models(walk):
          "before": "llama3-8b-1-0-3-model-cache", "after": "llama3-8b-1-1-2-model-cache"},
     ]  # fmt: skip
     text = render_diff(d, "before.json")
+    assert f"+ nim-gke:nim:NimRelease  nim-llama3-8b-1-1-2\n    + {AUTOSCALING_METRIC}  " in text
     assert (
-        "+ nim-gke:nim:NimRelease  nim-llama3-8b-1-1-2\n"
-        f"    + {RELEASE}  nim-llama3-8b-1-1-2-release  (as nim-llama3-8b-1-0-3-release, but:)\n"
+        f"\n    + {RELEASE}  nim-llama3-8b-1-1-2-release  (as nim-llama3-8b-1-0-3-release, but:)\n"
         '        ~ name: "llama3-8b-1-0-3" => "llama3-8b-1-1-2"\n'
+        "        ~ values.autoscaling.metrics[0].external.metric.name: "
+        '"autoscaling.gke.io|llama3-8b-1-0-3|load" => "autoscaling.gke.io|llama3-8b-1-1-2|load"\n'
         "        - values.env[0]:\n"
         '            name: "NIM_MODEL_PROFILE"\n'
         f"            value: {json.dumps(profile['value'])}\n"
@@ -253,7 +262,8 @@ def test_components_only_head_their_resources(walk):
         "+ nim-gke:nim:NimRelease  nim-llama3-8b-1-1-2",
     ]
     removed = render_diff(step(walk, "w10", "rolled-back"), "before.json")
-    assert "\n- nim-gke:nim:NimRelease  nim-llama3-8b-1-1-2\n    - " + RELEASE in removed
+    assert "\n- nim-gke:nim:NimRelease  nim-llama3-8b-1-1-2\n    - " + AUTOSCALING_METRIC in removed
+    assert "\n    - " + RELEASE + "  nim-llama3-8b-1-1-2-release" in removed
 
 
 def test_named_list_items_match_by_name(walk):
@@ -531,6 +541,7 @@ def test_diff_shows_the_resources_a_new_model_adds(tmp_path, run_cli):
     # the model's version (release <release>-<tag>) and its stable Service <release>
     version = "nim-llama-3-2-1b-instruct-1-8-5"
     assert sorted((r["type"], r["name"]) for r in d["resources"] if r["change"] == "added") == [
+        (AUTOSCALING_METRIC, f"{version}-autoscaling-metric"),
         ("kubernetes:core/v1:Service", "svc-llama-3-2-1b-instruct-service"),
         (RELEASE, f"{version}-release"),
         ("kubernetes:monitoring.googleapis.com/v1:PodMonitoring", f"{version}-metrics"),
@@ -543,5 +554,7 @@ def test_diff_shows_the_resources_a_new_model_adds(tmp_path, run_cli):
     assert added['rollout["llama-3-2-1b-instruct"]'] == {"llama-3-2-1b-instruct-1-8-5": 100}
     assert {'models["llama-3-2-1b-instruct"]', 'portForward["llama-3-2-1b-instruct"]'} <= set(added)
     out = cli_diff(tmp_path, run_cli, base, path)
-    assert f"\n+ nim-gke:nim:NimRelease  {version}\n    + {RELEASE}  {version}-release" in out
+    # the AutoscalingMetric its HPA reads comes first: the release depends on it
+    assert f"\n+ nim-gke:nim:NimRelease  {version}\n    + {AUTOSCALING_METRIC}  " in out
+    assert f"\n    + {RELEASE}  {version}-release" in out
     assert FAKE_NGC_KEY not in out and plan.PLACEHOLDER_KEY not in out

@@ -341,7 +341,7 @@ def test_a_change_that_is_not_the_pods_restarts_nothing(tmp_path):
     d = edit(tmp_path, "prod", [], [target])
     release = [r for r in d["resources"] if r["type"] == RELEASE]
     assert [c["path"] for c in release[0]["changes"]] == [
-        "values.autoscaling.metrics[0].pods.target.averageValue"
+        "values.autoscaling.metrics[0].external.target.averageValue"
     ]
     assert found(d) == []
 
@@ -438,8 +438,8 @@ def test_a_replaced_pool_keeps_serving_a_deployment_whose_release_waits(tmp_path
     assert found(d)[0]["reason"] == (
         "node pool gpu-pool is replaced (nodeConfig.spot: true => false) while release "
         "llama3-8b-1-0-3 serves 100 % of llama3-8b's requests on it as a Deployment, 1 replica "
-        "whose release does not wait for Ready pods: its pods go with the old pool before new ones "
-        "are Ready on the new pool, a cold start without a server"
+        "while awake (0 asleep) whose release does not wait for Ready pods: its pods go with the "
+        "old pool before new ones are Ready on the new pool, a cold start without a server"
     )
 
 

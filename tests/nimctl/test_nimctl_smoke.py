@@ -51,6 +51,8 @@ def test_connection_refused(run_cli, free_port: int) -> None:
     assert "port-forward svc/<release> 8000:8000" in err
     assert "pulumi stack output endpoints" in err
     assert "pulumi stack output portForward" in err
+    # a sleeping version has no pod to forward to: how to wake it
+    assert "has no pod to forward to: `nimctl wake -n nim`" in err
     assert out == ""
 
 
@@ -242,3 +244,7 @@ def test_no_healthy_backend_behind_the_gateway_points_at_doctor(run_cli) -> None
     assert "the load balancer has no healthy backend for this route" in err
     assert "/v1/health/ready on port 8000" in err
     assert "nimctl doctor" in err
+    # what a sleeping version behind the Gateway answers, and when to retry
+    assert "this answer is the load balancer's while no pod runs" in err
+    assert "retry in a few minutes (about 7 from zero GPU nodes)" in err
+    assert "`nimctl wake -n nim`" in err

@@ -276,3 +276,35 @@ def test_the_nimctl_cli_lists_the_command():
     assert "timeline" in COMMANDS
     args = build_parser().parse_args(["timeline", "--from-file", "x.json", "--json"])
     assert (args.command, args.json) == ("timeline", True)
+
+
+def test_a_start_that_woke_a_sleeping_version_shows_when_and_why():
+    """The HPA scaled the version from zero (ScaledToZero False, NotScaledToZero, at 10:17:58:
+    kubernetes#135118) on its wake gauge (the SuccessfulRescale event): the start's phases are
+    the cold start's, and the wake is 2 s before them."""
+    assert phases("woken") == phases("cold-start")
+    (pod,) = timeline.report(load("woken"), "nim", None)["pods"]
+    assert pod["wake"] == {
+        "hpa": "llama3-8b-1-0-3-nim-llm",
+        "at": "2026-11-28T10:17:58Z",
+        "evidence": "New size: 1; reason: external metric "
+        "autoscaling.gke.io|llama3-8b-1-0-3|wake(nil) above target",
+        "toPodCreatedSeconds": 2.0,
+        "toReadySeconds": 393.0,
+    }
+    (cold,) = timeline.report(load("cold-start"), "nim", None)["pods"]
+    assert cold["wake"] is None  # no HPA brought it back from zero
+    text = timeline.render(timeline.report(load("woken"), "nim", None))
+    assert "  woken from zero at 10:17:58 by HPA llama3-8b-1-0-3-nim-llm: New size: 1" in text
+    assert "total: pod created -> ready 6m 31s; woken -> ready 6m 33s" in text
+
+
+def test_an_old_rescale_from_zero_is_not_this_starts_wake():
+    doc = load("woken")
+    for item in doc["items"]:
+        if item["kind"] == "HorizontalPodAutoscaler":
+            for cond in item["status"]["conditions"]:
+                if cond["type"] == "ScaledToZero":
+                    cond["lastTransitionTime"] = "2026-11-28T09:00:00Z"  # over 5 min before
+    (pod,) = timeline.report(doc, "nim", None)["pods"]
+    assert pod["wake"] is None
