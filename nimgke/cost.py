@@ -414,7 +414,7 @@ def _estimate(
         ),
         "notIncluded": [*NOT_INCLUDED, *rollout_not_included(cfg)],
         "monitoring": _monitoring(cfg, shape, lines, totals),
-        "capacity": capacity(cfg, shape, prices, totals["expected"]),
+        "capacity": capacity(cfg, shape, prices, totals["expected"], hours_per_day),
     }
 
 

@@ -48,12 +48,19 @@ def priority_shares(priorities: int, fallback_share: float) -> list[float]:
 
 
 def _plan(
-    cfg: StackConfig, shape: StackShape, plan: CapacityShape, prices: PriceSheet
+    cfg: StackConfig,
+    shape: StackShape,
+    plan: CapacityShape,
+    prices: PriceSheet,
+    hours_per_day: float,
 ) -> dict[str, Any]:
     s = cfg.settings
     first = plan.first
-    serving = serving_nodes(first.min_nodes, shape.replicas_on(plan.name))
-    hours = gpu_node_hours(first.min_nodes, serving, first.max_nodes, s.cost.gpu_hours_per_day)
+    # The plan's expected GPU node-hours as the estimate counts its pool's (nimgke/cost.py): the
+    # warm replicas' nodes 24/7, the serving ones for the awake hours a day.
+    idle = serving_nodes(first.min_nodes, shape.warm_replicas_on(plan.name))
+    serving = serving_nodes(first.min_nodes, shape.serving_replicas_on(plan.name))
+    hours = gpu_node_hours(idle, serving, first.max_nodes, hours_per_day)
     expected = hours["expected"]
     shares = priority_shares(len(plan.priorities), s.cost.fallback_share)
     rows: list[dict[str, Any]] = []
@@ -119,12 +126,17 @@ def _quota(shape: StackShape) -> dict[str, Any]:
 
 
 def capacity(
-    cfg: StackConfig, shape: StackShape, prices: PriceSheet, expected_monthly: float
+    cfg: StackConfig,
+    shape: StackShape,
+    prices: PriceSheet,
+    expected_monthly: float,
+    hours_per_day: float,
 ) -> dict[str, Any]:
     """The estimate's ``capacity`` block: each plan's priorities with their prices and shares,
-    the blended expected total, the GPU quota, and the assumption they rest on."""
+    the blended expected total, the GPU quota, and the assumption they rest on.
+    ``hours_per_day``: the awake hours the estimate counts (:func:`nimgke.cost.awake_hours`)."""
     f = cfg.settings.cost.fallback_share
-    plans = [_plan(cfg, shape, plan, prices) for plan in shape.plans]
+    plans = [_plan(cfg, shape, plan, prices, hours_per_day) for plan in shape.plans]
     priced = all(p["blendedExpectedMonthly"] is not None for p in plans)
     blended = (
         round(

@@ -38,16 +38,18 @@ def test_priority_shares_add_up_to_every_hour(priorities, share, expected):
 
 
 def test_dev_spot_then_on_demand_blended_from_the_sheet():
-    # dev: one replica 8 h a day from zero: 1 x 8 x 730 / 24 = 243.333 GPU node-hours expected.
+    # dev: one replica that sleeps and wakes on its schedule, awake (8 h + 30 + 10 min) x 5/7 =
+    # 130/21 = 6.190476 h a day (test_cost_estimate), from zero:
+    #   1 x 130/21 x 730 / 24 = 94900/504 = 188.293651 GPU node-hours expected.
     sheet = reference_sheet()
     spot = sheet_hourly(sheet, "g2-standard-4", "us-central1", "spot")  # 0.397336
     on_demand = sheet_hourly(sheet, "g2-standard-4", "us-central1", "on-demand")  # 0.706832
     assert (spot, on_demand) == (0.397336, 0.706832)
     # cost.fallbackShare 0.2 (default): Spot serves 0.8, on demand 0.2 of the hours.
-    #   Spot       243.333 x 0.8 = 194.667 h x 0.397336 = 77.3481  -> 77.35
-    #   on demand  243.333 x 0.2 =  48.667 h x 0.706832 = 34.3992  -> 34.40
-    #   blended GPU nodes 77.35 + 34.40 = 111.75; at Spot alone 243.333 x 0.397336 = 96.69
-    #   blended expected = expected 144.27 (test_cost_estimate) + 111.75 - 96.69 = 159.33
+    #   Spot       188.293651 x 0.8 = 150.634921 h x 0.397336 = 59.8527 -> 59.85
+    #   on demand  188.293651 x 0.2 =  37.658730 h x 0.706832 = 26.6184 -> 26.62
+    #   blended GPU nodes 59.85 + 26.62 = 86.47; at Spot alone 188.293651 x 0.397336 = 74.82
+    #   blended expected = expected 120.89 (test_cost_estimate) + 86.47 - 74.82 = 132.54
     #   blended rate 0.8 x 0.397336 + 0.2 x 0.706832 = 0.3178688 + 0.1413664 = 0.4592352
     cap = capacity_of("dev")
     (plan,) = cap["plans"]
@@ -56,15 +58,15 @@ def test_dev_spot_then_on_demand_blended_from_the_sheet():
         "nim-gpu",
         True,
     )
-    assert plan["expectedNodeHours"] == 243.33
+    assert plan["expectedNodeHours"] == 188.29
     assert [
         (p["nodePool"], p["purchaseOption"], p["gpuNodeHourly"], p["share"], p["expectedMonthly"])
         for p in plan["priorities"]
-    ] == [("gpu", "spot", spot, 0.8, 77.35), ("gpu-2", "on-demand", on_demand, 0.2, 34.40)]
-    assert plan["firstPriorityExpectedMonthly"] == 96.69
-    assert plan["blendedExpectedMonthly"] == 111.75
+    ] == [("gpu", "spot", spot, 0.8, 59.85), ("gpu-2", "on-demand", on_demand, 0.2, 26.62)]
+    assert plan["firstPriorityExpectedMonthly"] == 74.82
+    assert plan["blendedExpectedMonthly"] == 86.47
     assert plan["blendedGpuNodeHourly"] == 0.459235
-    assert cap["blendedExpectedMonthly"] == 159.33
+    assert cap["blendedExpectedMonthly"] == 132.54
     assert cap["fallbackShare"] == 0.2
     assert cap["assumption"].startswith("ASSUMPTION (cost.fallbackShare = 0.2")
 
@@ -95,16 +97,16 @@ def test_prod_on_demand_then_a_larger_l4_blended_from_the_sheet():
 
 
 def test_the_fallback_share_moves_only_the_blended_figure():
-    # fallbackShare 0.5 on dev: 121.667 h each.
-    #   Spot       121.667 x 0.397336 = 48.3425 -> 48.34
-    #   on demand  121.667 x 0.706832 = 85.9979 -> 86.00
-    #   blended = 144.27 + 48.34 + 86.00 - 96.69 = 181.92
+    # fallbackShare 0.5 on dev: 188.293651 / 2 = 94.146825 h each.
+    #   Spot       94.146825 x 0.397336 = 37.4079 -> 37.41
+    #   on demand  94.146825 x 0.706832 = 66.5460 -> 66.55
+    #   blended = 120.89 + 37.41 + 66.55 - 74.82 = 150.03
     est = cost_estimate(config_with("dev", {"cost.fallbackShare": 0.5}))
-    assert est["expectedMonthly"] == 144.27
-    assert est["capacity"]["blendedExpectedMonthly"] == 181.92
+    assert est["expectedMonthly"] == 120.89
+    assert est["capacity"]["blendedExpectedMonthly"] == 150.03
     # 0: the fallback never serves; the blend is the estimate.
     est = cost_estimate(config_with("dev", {"cost.fallbackShare": 0.0}))
-    assert est["capacity"]["blendedExpectedMonthly"] == est["expectedMonthly"] == 144.27
+    assert est["capacity"]["blendedExpectedMonthly"] == est["expectedMonthly"] == 120.89
 
 
 def test_the_gpu_quota_covers_any_mix_of_the_priorities():
@@ -145,9 +147,9 @@ def test_the_report_shows_each_priority_the_blend_and_its_assumption(capsys):
     assert cli.main(["cost", "dev"]) == 0
     out = capsys.readouterr().out
     section = out[out.index("Where the GPU nodes come from") :]
-    assert "gpu: 1    gpu        g2-standard-4  spot           0.397336    80%     77.35" in section
-    assert "gpu: 2    gpu-2      g2-standard-4  on-demand      0.706832    20%     34.40" in section
-    assert "blended expected per month: 159.33 (expected at the first priorities: 144.27)" in (
+    assert "gpu: 1    gpu        g2-standard-4  spot           0.397336    80%     59.85" in section
+    assert "gpu: 2    gpu-2      g2-standard-4  on-demand      0.706832    20%     26.62" in section
+    assert "blended expected per month: 132.54 (expected at the first priorities: 120.89)" in (
         section
     )
     assert "GPU quota the priorities may need at once: nvidia-l4: 2 on demand, 2 Spot" in section
