@@ -157,7 +157,7 @@ class NimRelease(pulumi.ComponentResource):
             # No same-namespace peer: nothing of the stack's calls NIM from inside the namespace.
             # The chart's `helm test` pods (curlimages/curl without any securityContext) are
             # rejected by the namespace's `restricted` Pod Security level anyway; `nimctl smoke`
-            # is the supported end-to-end check (README).
+            # is the supported end-to-end check (docs/operations.md, "Why not helm test").
             sources: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [
                 {
                     "namespace_selector": {

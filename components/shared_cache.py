@@ -19,9 +19,10 @@ a statically provisioned PersistentVolume with ``csi.driver: gcsfuse.csi.storage
   GKE 1.34.1-gke.3899001 it checks bucket access before mounting and reads the project from
   ``http://169.254.169.254/computeMetadata/v1/project/project-id`` (gcs-fuse-csi-driver@5fcdc04a
   ``pkg/sidecar_mounter/sidecar_mounter.go``, ``metadata.ProjectIDWithContext``); blocked, the
-  mount fails ("dial tcp 169.254.169.254:80: i/o timeout", the driver's docs/troubleshooting.md,
-  "Metadata Server Readiness"). So with NetworkPolicies on, the pods that mount the bucket (the
-  releases' pods, by the chart's name label: :func:`mounting_pods`) may reach the metadata server
+  mount fails ("dial tcp 169.254.169.254:80: i/o timeout",
+  gcs-fuse-csi-driver@5fcdc04a:docs/troubleshooting.md, "Metadata Server Readiness"). So with
+  NetworkPolicies on, the pods that mount the bucket (the releases' pods, by the chart's name
+  label: :func:`mounting_pods`) may reach the metadata server
   (:func:`components.network_policies.metadata_server_egress`); every other pod may not.
 - The sidecar the driver injects into pods annotated ``gke-gcsfuse/volumes: "true"`` "follows
   Restricted Pod Security Standard" (``pkg/webhook/sidecar_spec.go``: non-root 65534, no

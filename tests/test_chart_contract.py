@@ -1,4 +1,5 @@
-"""The Helm values each stack passes keep every contract of the nim-llm chart in FACTS.md.
+"""The Helm values each stack passes keep every contract of the nim-llm chart
+(docs/sources.md, "The nim-llm Helm chart").
 
 The program runs under mocks; the values it hands the Release are checked against the Secrets,
 node pool and chart schema the same run creates, so a pod rendered from them would start on that
@@ -28,11 +29,11 @@ from tests.conftest import (
 )
 
 STACKS = ("dev", "prod", "prod-canary")
-"""``prod-canary``: prod with a canary at 10 % (issue 11), whose release must keep the same
+"""``prod-canary``: prod with a canary at 10 % (docs/rollouts.md), whose release must keep the same
 contract as the model's."""
 CANARY = {"tag": "1.1.2", "weight": 10}
 L4_PROFILE_103 = L4_PROFILES[("meta/llama3-8b-instruct", "1.0.3")].profile_id
-CHART_STARTUP_BUDGET_S = 40 + 180 * 10  # nim-llm 1.1.2 values.yaml, FACTS 4
+CHART_STARTUP_BUDGET_S = 40 + 180 * 10  # nim-llm 1.1.2 values.yaml, startupProbe
 SCHEMA = SHARED_REFERENCE / "nim-llm-1.1.2" / "values.schema.json"
 
 
@@ -42,7 +43,7 @@ def config_of(stack: str, **overrides: Any) -> dict[str, str]:
         return stack_config(stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY, **overrides})
     nim = json.loads(stack_config("prod")["nim-gke:nim"])
     nim["models"][0]["canary"] = CANARY
-    # Room for both versions at their HPA maximum (README "Rollouts", step 1).
+    # Room for both versions at their HPA maximum (docs/rollouts.md, "GPU headroom").
     pool = {**json.loads(stack_config("prod")["nim-gke:gpuPool"]), "maxNodes": 4}
     return stack_config(
         "prod",
@@ -108,9 +109,9 @@ def test_api_key_secret_exists_with_the_key_the_chart_reads(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_image_comes_through_the_stacks_nvcr_mirror_without_a_pull_secret(stack):
-    """Issue 13: the NIM image is pulled through the Artifact Registry remote repository the same
-    run creates (same region, project and repository id), keeping nvcr.io's path; the node's
-    service account authenticates there, so no nvcr.io pull Secret is named."""
+    """Images close to the nodes: the NIM image is pulled through the Artifact Registry remote
+    repository the same run creates (same region, project and repository id), keeping nvcr.io's
+    path; the node's service account authenticates there, so no nvcr.io pull Secret is named."""
     (repo,) = program(stack).mocks.of_type("gcp:artifactregistry/repository:Repository")
     r = unwrap(repo.inputs)
     prefix = f"{r['location']}-docker.pkg.dev/{r['project']}/{r['repositoryId']}/"
@@ -124,7 +125,8 @@ def test_the_image_comes_through_the_stacks_nvcr_mirror_without_a_pull_secret(st
 def test_pull_secret_is_valid_for_nvcr_when_the_mirror_is_off(stack):
     config = config_of(stack, **{"nim-gke:registry": {"mirror": False}})
     pool = json.loads(config["nim-gke:gpuPool"])
-    pool["imageStreaming"] = False  # streaming serves nothing from nvcr.io (FACTS 11)
+    pool["imageStreaming"] = False  # streaming serves nothing from nvcr.io (GKE's image streaming
+    # requirements: cloud.google.com/kubernetes-engine/docs/how-to/image-streaming)
     config["nim-gke:gpuPool"] = json.dumps(pool)
     run = run_program(stack_name(stack), config, ["nim-gke:ngcApiKey"])
     assert run.mocks.of_type("gcp:artifactregistry/repository:Repository") == []
@@ -201,7 +203,8 @@ def test_gpu_and_requests_fit_one_node_of_every_priority(stack):
             mem_mib = _parse_quantity_gib(res["requests"]["memory"]) * 1024
             assert cpu_m + catalog.DAEMONSET_CPU_MILLI <= alloc.cpu_milli
             assert mem_mib + catalog.DAEMONSET_MEMORY_MIB <= alloc.memory_mib
-            # FACTS 13: a 16Gi request never schedules on a 16 GB node.
+            # A 16Gi request never schedules on a 16 GB node (its allocatable is ~13 GiB:
+            # cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes).
             assert mem_mib < machine.memory_gib * 1024
 
 
@@ -212,7 +215,8 @@ def test_probes_hit_nim_health_paths_with_the_chart_startup_budget(stack):
         assert values["readinessProbe"]["path"] == "/v1/health/ready"
         assert values["startupProbe"]["path"] == "/v1/health/ready"
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
-            # FACTS 4: the chart ignores Kubernetes httpGet blocks.
+            # The chart's probes are scalars (values.yaml startupProbe.path, ...): it ignores
+            # Kubernetes httpGet blocks.
             assert "httpGet" not in values[probe]
             assert values[probe]["enabled"] is True
         assert startup_budget_seconds(values) >= CHART_STARTUP_BUDGET_S

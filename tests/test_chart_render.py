@@ -51,7 +51,7 @@ def rendered(stack: str) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
 
 def workload_name(release: str) -> str:
     """The StatefulSet's name: ``<release>`` up to chart 1.1.x, ``<release>-nim-llm`` from the NGC
-    chart 1.3.0 on (FACTS 3)."""
+    chart 1.3.0 on (templates/_helpers.tpl, nim-llm.fullname)."""
     major, minor = (int(p) for p in CHART_VERSION.split(".")[:2])
     return f"{release}-nim-llm" if (major, minor) >= (1, 3) else release
 
@@ -100,7 +100,7 @@ def test_rendered_pod_would_start_on_the_stack(stack):
             e["name"] == "NGC_API_KEY" and e["valueFrom"]["secretKeyRef"]["key"] == "NGC_API_KEY"
             for e in container["env"]
         )
-        # Issue 13: pulled through the stack's Artifact Registry mirror of nvcr.io (nvcr.io's
+        # Pulled through the stack's Artifact Registry mirror of nvcr.io (nvcr.io's
         # path kept), authenticated by the node's service account: the pod names no pull Secret.
         # Each version pulls its own tag (prod-canary: 1.0.3 and the canary's 1.1.2).
         tag = values["image"]["tag"]
@@ -181,7 +181,7 @@ def test_rendered_pod_would_start_on_the_stack(stack):
         assert services[f"{release}-nim-llm"]["spec"]["ports"][0]["port"] == 8000
         assert services[f"{release}-nim-llm"]["spec"]["type"] == values["service"]["type"]
 
-        # Issue 11: what the Gateway and the model's Service rely on. The route's backendRef and
+        # What the Gateway and the model's Service rely on. The route's backendRef and
         # both policies name this Service (chart_fullname), port 8000; the model's Service
         # selects these pod labels and targets the container port named http-openai.
         assert chart_fullname(release) in services
@@ -222,7 +222,8 @@ def test_rendered_pods_pass_the_namespace_pod_security_level(stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_charts_helm_test_pods_cannot_run_in_the_stacks_namespace(stack):
-    """Why the README supports `nimctl smoke`, not `helm test` (issue 9): the chart's test hooks
+    """Why the docs support `nimctl smoke`, not `helm test` (docs/operations.md, "Why not helm
+    test"): the chart's test hooks
     (templates/tests/*.yaml, curlimages/curl) set no securityContext, so the namespace's
     `restricted` level refuses them at admission (pod-security-admission's
     check_allowPrivilegeEscalation, check_runAsNonRoot, check_seccompProfile_restricted,

@@ -1,4 +1,4 @@
-"""Issue 3: every stack setting is validated before anything is created.
+"""Config validation: every stack setting is validated before anything is created.
 
 Each case starts from a real stack file (``Pulumi.dev.yaml`` or ``Pulumi.prod.yaml``), changes one
 value and expects exactly one problem: its key, the value as the user sees it, and fragments of the
@@ -28,7 +28,8 @@ DEV_MODEL = {"name": "meta/llama3-8b-instruct", "tag": "1.0.3", "release": "llam
 
 ROOMY = "prod-room"
 """prod with ``gpuPool.maxNodes: 4``: room for a canary beside the model, since prod's HPA may
-scale each version to ``monitoring.hpa.maxReplicas`` (2) GPU nodes (README, "Rollouts", step 1)."""
+scale each version to ``monitoring.hpa.maxReplicas`` (2) GPU nodes (docs/rollouts.md, "GPU
+headroom")."""
 DISK_CACHE = "prod-disk-cache"
 """prod with ``nim.sharedCache.enabled: false``: a cache disk per replica on a GPU pool over two
 zones. Not valid by itself on g2 (a regional disk would not attach): the cases that use it set
@@ -185,7 +186,7 @@ SHAPE_CASES = [
      "nim-gke:region", SAME, "is required", "set it in the stack file"),
     ("missing-chart-version", "dev", "nim-gke:nim.chartVersion", DELETE,
      "nim-gke:nim.chartVersion", SAME, "is required", "set it in the stack file"),
-    # Issue 11: the Gateway's and the canary's settings
+    # the Gateway's and the canary's settings
     ("gateway-timeout-zero", "prod", "nim-gke:gateway.timeoutSec", 0,
      "nim-gke:gateway.timeoutSec", SAME, "greater than or equal to 1", "use 1 or more"),
     ("gateway-draining-over-an-hour", "prod", "nim-gke:gateway.drainingTimeoutSec", 7200,
@@ -310,10 +311,10 @@ MEANING_CASES = [
     ("release-not-dns", "dev", "nim-gke:nim.models[0].release", "Llama3.8B",
      "nim-gke:nim.models[0].release", SAME, "must be a DNS-1035 label",
      "'llama3-8b'"),
-    # Issue 11: the model's Service is named after its release, and Services are DNS-1035 labels
+    # the model's Service is named after its release, and Services are DNS-1035 labels
     ("release-starts-with-digit", "dev", "nim-gke:nim.models[0].release", "3b-model",
      "nim-gke:nim.models[0].release", SAME, "starting with a letter", "'llama3-8b'"),
-    # Issue 11: a StatefulSet name over 52 characters gets no pod (kubernetes/kubernetes#64023):
+    # a StatefulSet name over 52 characters gets no pod (kubernetes/kubernetes#64023):
     # 54 + '-1-0-3' + '-nim-llm' = 68
     ("release-too-long", "dev", "nim-gke:nim.models[0].release", "r" * 54,
      "nim-gke:nim.models[0].release", SAME,
@@ -330,7 +331,8 @@ MEANING_CASES = [
     ("storage-class", "dev", "nim-gke:nim.storageClass", "premium",
      "nim-gke:nim.storageClass", SAME, "not a GKE storage class",
      "did you mean 'premium-rwo'"),
-    # FACTS 20: a zonal cache disk pins the pod to one zone; a regional one spans exactly two
+    # a zonal cache disk pins the pod to one zone; a regional one spans exactly two
+    # (cloud.google.com/compute/docs/disks/about-regional-persistent-disk)
     ("cache-zonal-two-zones", DISK_CACHE, "nim-gke:nim.cacheReplication", "zonal",
      "nim-gke:nim.cacheReplication", SAME,
      "a zonal disk pins the NIM pod to the zone it was first attached in",
@@ -421,7 +423,7 @@ MEANING_CASES = [
      [{"cidr": "10.1.2.3/8"}],
      "nim-gke:security.masterAuthorizedNetworks[0].cidr", "'10.1.2.3/8'",
      "not a CIDR block", "host bits zero"),
-    # FACTS 21: a documentation range (RFC 5737/3849) matches no deployer or CI runner
+    # a documentation range (RFC 5737/3849) matches no deployer or CI runner
     ("cidr-documentation-range", "prod", "nim-gke:security.masterAuthorizedNetworks",
      [{"cidr": "203.0.113.0/24", "name": "ops"}],
      "nim-gke:security.masterAuthorizedNetworks[0].cidr", "'203.0.113.0/24'",
@@ -462,7 +464,7 @@ MEANING_CASES = [
     ("window-too-short", "prod", "nim-gke:security.maintenanceWindow.hours", 4,
      "nim-gke:security.maintenanceWindow", '{"days": ["SA", "SU"], "hours": 4}',
      "at least 48 hours of maintenance availability in 32 days", "add days or hours"),
-    # Issue 11: canaries, pools, versions, the Gateway
+    # rollouts: canaries, pools, versions, the Gateway
     ("canary-weight-over-100", ROOMY, "nim-gke:nim.models[0].canary",
      {"tag": "1.1.2", "weight": 150},
      "nim-gke:nim.models[0].canary.weight", "150",
@@ -598,7 +600,7 @@ MEANING_CASES = [
     ("alert-threshold-zero", "prod", "nim-gke:monitoring.alerts.requestsWaiting.threshold", 0,
      "nim-gke:monitoring.alerts.requestsWaiting.threshold", SAME, "must be greater than 0",
      "use a number above 0"),
-    # issue 13: images close to the nodes (nimgke/config/check_images.py)
+    # images close to the nodes (nimgke/config/check_images.py)
     ("registry-repository-id", "dev", "nim-gke:registry.repositoryId", "NVCR_Remote",
      "nim-gke:registry.repositoryId", SAME, "is not an Artifact Registry repository id",
      "repositoryId: nvcr-remote"),
@@ -621,7 +623,8 @@ MEANING_CASES = [
      "is an image of project shared-images-1, not of the stack's project my-nim-prod-project",
      "set otherProjectAccess: true"),
     ("boot-disk-without-image", "dev", "nim-gke:gpuPool.imageCacheDisk", {},
-     "nim-gke:gpuPool.imageCacheDisk.diskImage", NOT_SET, "is required", "config table"),
+     "nim-gke:gpuPool.imageCacheDisk.diskImage", NOT_SET, "is required",
+     "docs/configuration.md, 'Settings'"),
     # the fallbacks of a pool's ComputeClass (nimgke/config/check_capacity.py)
     ("fallback-typo", "dev", "nim-gke:gpuPool.fallbacks[0].spto", False,
      "nim-gke:gpuPool.fallbacks[0].spto", SAME, "not a setting nim-gke knows",
@@ -1099,7 +1102,8 @@ def test_the_stack_files_are_valid(stack: str) -> None:
         cpu="3",  # g2-standard-4: 3420m left after reservations and system pods
         memory="12Gi",  # about 12.3Gi left
         replicas=1,
-        # The catalog's L4 pin for llama3-8b-instruct 1.0.3 (nimgke/models.py, FACTS 16).
+        # The catalog's L4 pin for llama3-8b-instruct 1.0.3 (nimgke/models.py names the
+        # list-model-profiles output it was read from).
         profile="8835c31752fbc67ef658b20a9f78e056914fdef0660206d82f252d62fd96064d",
         profile_from="catalog",
     )

@@ -1,4 +1,5 @@
-"""Issue 11: the Gateway, its routes, policies and NetworkPolicy, for a stack with a canary.
+"""Rollouts behind one endpoint: the Gateway, its routes, policies and NetworkPolicy, for a stack
+with a canary.
 
 Component contract (exact wire inputs, parentage, ordering) and the whole program with prod's
 stack file plus a canary at 10 %: the rendered Gateway, HTTPRoute (weights add up to 100 across a
@@ -221,7 +222,7 @@ CANARY = {"tag": "1.1.2", "weight": 10}
 @cache
 def with_canary(stack: str = "prod", canary: str = json.dumps(CANARY)) -> ProgramRun:
     """The stack with a canary; prod also with gpuPool.maxNodes 4, room for both versions at
-    their HPA maximum (README "Rollouts", step 1)."""
+    their HPA maximum (docs/rollouts.md, "GPU headroom")."""
     nim = json.loads(stack_config(stack)["nim-gke:nim"])
     nim["models"][0]["canary"] = json.loads(canary)
     pool = json.loads(stack_config(stack)["nim-gke:gpuPool"])
@@ -244,7 +245,8 @@ def test_the_canary_is_a_second_release_awaited_before_the_route():
     assert set(releases) == {"llama3-8b-1-0-3", "llama3-8b-1-1-2"}
     for rel in releases.values():
         # Behind the Gateway a version takes traffic only once Ready: Helm waits, for longer
-        # than the chart's startup budget (40 s + 180 x 10 s, FACTS 4).
+        # than the chart's startup budget (40 s + 180 x 10 s, the chart's
+        # values.yaml startupProbe).
         assert rel["skipAwait"] is False
         assert rel["timeout"] == 3600 > 40 + 180 * 10
     assert releases["llama3-8b-1-1-2"]["values"]["image"]["tag"] == "1.1.2"
@@ -299,8 +301,8 @@ def test_the_route_targets_the_services_the_chart_renders():
     run = with_canary()
     (route,) = _inputs(run, ROUTE)
     names = {r["name"] for r in route["spec"]["rules"][0]["backendRefs"]}
-    # The chart's Service is <release>-nim-llm (FACTS 3, nim-llm.fullname): the render test
-    # checks the real chart names it so.
+    # The chart's Service is <release>-nim-llm (templates/_helpers.tpl, nim-llm.fullname): the
+    # render test checks the real chart names it so.
     assert names == {f"{r['name']}-nim-llm" for r in _inputs(run, RELEASE)}
     policies = {
         p["spec"]["targetRef"]["name"] for p in _inputs(run, HEALTH) + _inputs(run, BACKEND)

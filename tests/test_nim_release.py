@@ -119,7 +119,8 @@ def test_ingress_policy_allows_only_named_namespaces_and_metrics(mocks):
     (rule,) = spec["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8000}]
     # Only the named namespaces: no `podSelector: {}` peer admitting every pod of the namespace
-    # (the chart's `helm test` pods cannot run there under `restricted`, see README).
+    # (the chart's `helm test` pods cannot run there under `restricted`: docs/operations.md,
+    # "Why not helm test").
     assert rule["from"] == [
         {
             "namespaceSelector": {
@@ -154,8 +155,8 @@ def test_children_parented(mocks):
 
 
 def test_behind_a_gateway_helm_waits_for_ready_pods(mocks):
-    """Issue 11: a route may only send traffic to a version that answers; Helm --wait, for longer
-    than the chart's startup budget (FACTS 4)."""
+    """A route may only send traffic to a version that answers; Helm --wait, for longer than the
+    chart's startup budget (values.yaml startupProbe: 40 s + 180 x 10 s)."""
     from components.nim_release import READY_TIMEOUT_SECONDS  # noqa: PLC0415
 
     build(await_ready=True, timeout_seconds=READY_TIMEOUT_SECONDS)

@@ -102,11 +102,12 @@ def test_the_pods_that_mount_the_bucket_may_reach_the_gke_metadata_server(mocks)
     mounts, reading the project from the GKE metadata server
     (GoogleCloudPlatform/gcs-fuse-csi-driver@5fcdc04a pkg/sidecar_mounter/sidecar_mounter.go,
     metadata.ProjectIDWithContext); under a default-deny egress policy the mount fails with
-    "dial tcp 169.254.169.254:80: i/o timeout" (the driver's docs/troubleshooting.md, "Metadata
-    Server Readiness"). The metadata server is 169.254.169.254:80 under Dataplane V2 and
-    169.254.169.252:988 under the Calico dataplane (GKE's Workload Identity page, network policy
-    limitation). Only the pods that mount a claim are selected: the releases' pods, by the
-    chart's name label (every release mounts one with the shared cache on)."""
+    "dial tcp 169.254.169.254:80: i/o timeout"
+    (gcs-fuse-csi-driver@5fcdc04a:docs/troubleshooting.md, "Metadata Server Readiness"). The
+    metadata server is 169.254.169.254:80 under Dataplane V2 and 169.254.169.252:988 under the
+    Calico dataplane (GKE's Workload Identity page, network policy limitation). Only the pods
+    that mount a claim are selected: the releases' pods, by the chart's name label (every
+    release mounts one with the shared cache on)."""
     build(mocks)
     (policy,) = mocks.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     assert policy.inputs["metadata"] == {

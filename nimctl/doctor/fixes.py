@@ -243,7 +243,8 @@ FIXES: dict[str, str] = {
         "A volume could not be mounted. `kubectl -n {ns} describe pod {pod}` names it and the "
         "driver's error: for a persistent disk, check that its PVC is Bound and that the disk is "
         "in the node's zone; for the shared cache (Cloud Storage FUSE) the error's code says "
-        "what is wrong (GoogleCloudPlatform/gcs-fuse-csi-driver docs/troubleshooting.md)."
+        "what is wrong (GoogleCloudPlatform/gcs-fuse-csi-driver, docs/troubleshooting.md on "
+        "GitHub)."
     ),
     "enable-gcsfuse-sidecar": (
         "The Cloud Storage FUSE CSI driver found no gcsfuse sidecar in pod {pod}: its webhook "
@@ -276,8 +277,8 @@ FIXES: dict[str, str] = {
         "(Unauthenticated). Right after the service account and its bucket grant are created "
         "this lasts a few minutes while the credentials propagate; if it lasts more than "
         "{patience}, check the Workload Identity set-up (the pod's service account, the bucket "
-        "grant to its principal; GoogleCloudPlatform/gcs-fuse-csi-driver "
-        "docs/troubleshooting.md, Unauthenticated)."
+        "grant to its principal; GoogleCloudPlatform/gcs-fuse-csi-driver, "
+        "docs/troubleshooting.md on GitHub, Unauthenticated)."
     ),
     "keep-cache-in-gpu-zone": (
         "PVC {pvc} (StorageClass {storage_class}) is a zonal persistent disk: after its first "

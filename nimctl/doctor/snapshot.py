@@ -1,9 +1,9 @@
 """The snapshot a diagnosis reads: a kubectl-shaped v1 List split by kind, from a file or stdin.
 
 ``kubectl get pods,events,pvc,nodes -n NS -o json`` prints exactly this List (with the Gateway's
-objects when they are asked for too: ``GATEWAY_KINDS``, README "Rollouts"); the live path
-(:mod:`nimctl.doctor.live`) builds the same shape from the Kubernetes client, so both share one
-diagnosis.
+objects when they are asked for too: ``GATEWAY_KINDS``, docs/operations.md, "nimctl doctor");
+the live path (:mod:`nimctl.doctor.live`) builds the same shape from the Kubernetes client, so both
+share one diagnosis.
 """
 
 from __future__ import annotations

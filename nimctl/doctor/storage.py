@@ -25,8 +25,8 @@ from nimctl.doctor.wording import CsiFailure, csi_failure
 PROVISIONING_PATIENCE = timedelta(minutes=10)
 # How long the Cloud Storage FUSE driver may lack a pod's credentials: "it usually takes a few
 # minutes for the credentials being propagated ... If you still see this warning after 5 minutes,
-# double check" the service account set-up (GoogleCloudPlatform/gcs-fuse-csi-driver@5fcdc04a02d2
-# docs/troubleshooting.md, Unauthenticated).
+# double check" the service account set-up
+# (GoogleCloudPlatform/gcs-fuse-csi-driver@5fcdc04a02d2:docs/troubleshooting.md, Unauthenticated).
 CREDENTIALS_PATIENCE = timedelta(minutes=5)
 # Machine families that can attach a regional persistent disk: "Regional Persistent Disk ... E2,
 # N1, N2, and N2D" (cloud.google.com/compute/docs/disks/about-regional-persistent-disk); G2 (and

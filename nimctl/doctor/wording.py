@@ -318,7 +318,7 @@ def is_artifact_registry(image: str) -> bool:
 # kubelet reports a CSI NodePublishVolume failure as "MountVolume.SetUp failed for volume %q : %v"
 # with the driver's gRPC status, which grpc-go prints "rpc error: code = %s desc = %s"
 # (google.golang.org/grpc status.Error). The Cloud Storage FUSE CSI driver's codes
-# (GoogleCloudPlatform/gcs-fuse-csi-driver@5fcdc04a02d2 docs/troubleshooting.md "MountVolume.SetUp
+# (GoogleCloudPlatform/gcs-fuse-csi-driver@5fcdc04a02d2:docs/troubleshooting.md "MountVolume.SetUp
 # failures", pkg/csi_driver/node.go): FailedPrecondition "failed to find the sidecar container in
 # Pod spec" (the pod is not annotated gke-gcsfuse/volumes: "true"), Internal "the webhook failed to
 # inject the sidecar container into the Pod spec", PermissionDenied "failed to get GCS bucket %q:

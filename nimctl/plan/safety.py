@@ -293,8 +293,9 @@ def _release(
                 ),
                 fix=(
                     "set its weight to 0 first (one `pulumi up`) and remove it in a later update "
-                    f"({ROLLOUTS_DOC}, 'Roll back'); a new tag for the model's own version goes "
-                    "out as a canary, promoted in two edits (the walk-through there)"
+                    f"(the roll back of {ROLLOUTS_DOC}, 'Walk-through (prod)'); a new tag for the "
+                    "model's own version goes out as a canary, promoted in two edits (the same "
+                    "walk-through)"
                 ),
             )
         ]

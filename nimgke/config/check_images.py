@@ -122,8 +122,8 @@ def _check_pool_images(s: StackSettings, pool_key: str, pool: GpuPoolSettings) -
                 f"{s.project}: GKE creates each node's secondary boot disk from it and fails "
                 "unless the identities that create this project's nodes may use that project's "
                 "images (compute.images.useReadOnly), which the stack cannot check",
-                f"build the disk image in {s.project} (README, 'Preloading the image on a "
-                "secondary boot disk'), or grant roles/compute.imageUser on it as GKE's "
+                f"build the disk image in {s.project} (docs/startup.md, 'Preloading the image "
+                "on a secondary boot disk'), or grant roles/compute.imageUser on it as GKE's "
                 "instructions for a disk image from a different project say, then set "
                 "otherProjectAccess: true",
             )

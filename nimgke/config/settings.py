@@ -56,7 +56,7 @@ class ImageCacheDiskSettings(_Settings):
     """``global/images/NAME`` (this project) or ``projects/PROJECT/global/images/NAME``."""
     other_project_access: bool = False
     """Set true only once the GKE service agent of this project may use images of the disk
-    image's project (see README, "Preloading the image on a secondary boot disk")."""
+    image's project (docs/startup.md, "Preloading the image on a secondary boot disk")."""
 
 
 class FallbackSettings(_Settings):
@@ -147,7 +147,7 @@ class ModelSettings(_Settings):
     pool: Literal["gpu", "green"] = "gpu"
     """The GPU pool this model's version runs on: ``gpu`` (gpuPool) or ``green`` (greenPool)."""
     canary: CanarySettings | None = None
-    """A second version of the model, run as its own release; see README "Rollouts"."""
+    """A second version of the model, run as its own release; see docs/rollouts.md, "Versions"."""
 
 
 class SharedCacheSettings(_Settings):
@@ -155,7 +155,7 @@ class SharedCacheSettings(_Settings):
 
     enabled: bool = False
     """A Cloud Storage bucket mounted through the Cloud Storage FUSE CSI driver as the model
-    cache of every replica (README, "A model cache the replicas share")."""
+    cache of every replica (docs/startup.md, "A model cache the replicas share")."""
 
 
 class NimSettings(_Settings):
@@ -266,7 +266,7 @@ class AlertRule(_Settings):
 
     enabled: bool = True
     """``false`` creates no policy (mute it for good); a snooze in Cloud Monitoring mutes it for a
-    while without a deployment (README, "Mute an alert")."""
+    while without a deployment (docs/observability.md, "Mute an alert")."""
     threshold: Annotated[float, Field(gt=0)]
     for_minutes: Annotated[int, Field(ge=1, le=1440)]
     """How long the condition must hold before the alert fires (the PromQL condition's duration)."""

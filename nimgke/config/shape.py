@@ -18,7 +18,7 @@ _TYPE_RULES = {
     "string_type": ("must be text", "write it as text; quote values that look like numbers"),
     "list_type": ("must be a list", "write a YAML list, one '- item' per line"),
     "model_type": ("must be an object", "write a YAML mapping of settings"),
-    "missing": ("is required", "set it in the stack file (see the README's config table)"),
+    "missing": ("is required", "set it in the stack file (docs/configuration.md, 'Settings')"),
 }
 
 
@@ -84,6 +84,6 @@ def _pydantic_problems(err: ValidationError) -> list[Problem]:
         elif typ == "too_short":
             rule, fix = "must not be empty", "add at least one entry"
         else:
-            rule, fix = e["msg"], "see the README's config table"
+            rule, fix = e["msg"], "see docs/configuration.md, 'Settings'"
         problems.append(Problem(_key(loc), value, rule, fix))
     return problems

@@ -105,6 +105,6 @@ def cold_start_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
                 + (f"{plan.replicas} replicas" if plan.replicas > 1 else "the HPA on")
                 + f" for {plan.release}: every replica has its own cache disk and downloads the "
                 "model from NGC on its first start. Set nim.sharedCache.enabled: true for one "
-                "cache they share (README, 'A model cache the replicas share')."
+                "cache they share (docs/startup.md, 'A model cache the replicas share')."
             )
     return found

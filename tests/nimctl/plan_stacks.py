@@ -1,4 +1,5 @@
-"""The stack files ``nimctl plan`` tests plan, edited as the README tells a user to edit them."""
+"""The stack files ``nimctl plan`` tests plan, edited as docs/rollouts.md tells a user to edit
+them."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def write_copy(tmp_path: Path, stack: str, old: str, new: str) -> Path:
     return path
 
 
-# --- the README's walk-through (prod): canary at 10 %, 50 %, promote, roll back ----------------
+# --- docs/rollouts.md "Walk-through (prod)": canary at 10 %, 50 %, promote, roll back -----------
 
 MODEL = "        release: llama3-8b\n        cacheSize: 50Gi\n"
 POOL_MAX = "    maxNodes: 2\n"
@@ -59,8 +60,8 @@ def canary(weight: int) -> str:
 
 
 def edited_prod(folder: Path, tag: str, canary: str = "", max_nodes: int = 4) -> Path:
-    """prod with the README's edits: the tag, the canary block, and gpuPool.maxNodes (4 while two
-    versions run: each version's HPA may scale to monitoring.hpa.maxReplicas, 2)."""
+    """prod with the walk-through's edits: the tag, the canary block, and gpuPool.maxNodes (4
+    while two versions run: each version's HPA may scale to monitoring.hpa.maxReplicas, 2)."""
     text = stack_file("prod").read_text()
     assert text.count(MODEL) == 1 and text.count('tag: "1.0.3"') == 1
     assert text.count(POOL_MAX) == 1

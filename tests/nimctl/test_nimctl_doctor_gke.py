@@ -100,7 +100,8 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         [("mirror-upstream-failed", "fix-mirror-upstream", POD)],
         ["roles/secretmanager.secretAccessor", "nim-gke:registry.mirror false"],
     ),
-    # gcs-fuse-csi-driver docs/troubleshooting.md: three codes, three fixes, no disk zone.
+    # gcs-fuse-csi-driver@5fcdc04a02d2:docs/troubleshooting.md: three codes, three fixes, no disk
+    # zone.
     "gcsfuse-sidecar-missing": (
         1,
         [("gcsfuse-sidecar-missing", "enable-gcsfuse-sidecar", POD)],
@@ -119,7 +120,8 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         [("gcsfuse-bucket-not-found", "fix-bucket-name", POD)],
         ["Bucket nim-dev-model-cache-x7k2 does not exist (NotFound)"],
     ),
-    # The first model load: no series yet is a wait (the README's wait loop keeps going).
+    # The first model load: no series yet is a wait (the wait loop of docs/operations.md,
+    # "nimctl doctor", keeps going).
     "hpa-metric-pending": (
         3,
         [
@@ -277,8 +279,8 @@ def test_the_metric_is_waited_for_until_the_version_has_been_ready_a_while() -> 
 
 @pytest.mark.parametrize(("minutes", "cause"), [(4, "gcsfuse-credentials-pending"), (6, None)])
 def test_missing_credentials_are_waited_for_five_minutes(minutes: int, cause: str | None) -> None:
-    """gcs-fuse-csi-driver docs/troubleshooting.md, Unauthenticated: "If you still see this
-    warning after 5 minutes", check the set-up."""
+    """gcs-fuse-csi-driver@5fcdc04a02d2:docs/troubleshooting.md, Unauthenticated: "If you still
+    see this warning after 5 minutes", check the set-up."""
     doc = load("gcsfuse-bucket-forbidden")
     (event,) = items(doc, "Event", "FailedMount")
     event["message"] = (

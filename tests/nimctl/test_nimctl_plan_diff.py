@@ -1,7 +1,7 @@
 """``nimctl plan --diff``: what an edit of a stack file changes, as text and as data.
 
-The edits are the ones a user makes: the README's canary walk-through on prod, a pool bound on
-dev, a new model, and prod against dev."""
+The edits are the ones a user makes: the canary walk-through of docs/rollouts.md on prod, a pool
+bound on dev, a new model, and prod against dev."""
 
 from __future__ import annotations
 
@@ -381,7 +381,7 @@ def test_warnings_added_and_removed(walk):
     assert f"\nWarnings (what pulumi preview prints):\n  - warning: {added}\n\nRollout" in text
 
 
-# --- what the README's steps change -----------------------------------------------------------
+# --- what the walk-through's steps change ---------------------------------------------------
 
 AT_POOL_MAX = {
     "gpu-pool",

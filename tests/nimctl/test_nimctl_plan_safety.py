@@ -72,9 +72,9 @@ REMOVED_REASON = (
     "new ones routed there meanwhile, fail"
 )
 REMOVED_FIX = (
-    "set its weight to 0 first (one `pulumi up`) and remove it in a later update "
-    "(docs/rollouts.md, 'Roll back'); a new tag for the model's own version goes out as a canary, "
-    "promoted in two edits (the walk-through there)"
+    "set its weight to 0 first (one `pulumi up`) and remove it in a later update (the roll back "
+    "of docs/rollouts.md, 'Walk-through (prod)'); a new tag for the model's own version goes out "
+    "as a canary, promoted in two edits (the same walk-through)"
 )
 RESTART_FIX = (
     "give the model the shared cache (nim.sharedCache.enabled: its versions surge) or replicas: 2 "

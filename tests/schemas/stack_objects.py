@@ -35,15 +35,16 @@ def _prod(change: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]) ->
 
 
 def _shared_cache(nim: dict[str, Any], _pool: dict[str, Any]) -> dict[str, Any]:
-    """The shared cache on and two replicas mounting it (README: "A model cache the replicas
-    share")."""
+    """The shared cache on and two replicas mounting it (docs/startup.md, "A model
+    cache the replicas share")."""
     nim["sharedCache"] = {"enabled": True}
     nim["models"][0]["replicas"] = 2
     return {}
 
 
 def _green_canary(nim: dict[str, Any], _pool: dict[str, Any]) -> dict[str, Any]:
-    """A canary on greenPool (README, "Rollouts"), greenPool sized for its HPA maximum."""
+    """A canary on greenPool (docs/rollouts.md, "Blue/green onto other machines"), greenPool
+    sized for its HPA maximum."""
     nim["models"][0]["canary"] = {"tag": "1.1.2", "weight": 10, "pool": "green"}
     green = {
         "machineType": "g2-standard-8",
