@@ -1,5 +1,6 @@
-"""Entry point: the ``nimctl`` command (``[project.scripts]`` in pyproject.toml), also
-``python -m nimctl <command> ...``.
+"""Entry point: the ``nimctl`` command (``[project.scripts]`` in pyproject.toml), used as
+``nimctl <command> ...``. It runs as a module too: ``.ci/plan-diff`` runs each checkout's own
+nimctl that way.
 
 Each command lives in its own module ``nimctl/<command>.py`` exposing
 ``register(subparsers) -> argparse.ArgumentParser`` (which sets ``func`` via

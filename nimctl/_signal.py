@@ -249,7 +249,7 @@ def add_command(
         help=summary,
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n" + "\n".join(f"  python -m nimctl {name} {e}" for e in examples),
+        epilog="Examples:\n" + "\n".join(f"  nimctl {name} {e}" for e in examples),
     )
     parser.add_argument(
         "--release",

@@ -613,7 +613,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"Presets:\n{presets}\n\nInstall AIPerf (once):\n  {INSTALL}\n\nExample:\n"
-        "  python -m nimctl bench --url http://localhost:8000 --preset chat "
+        "  nimctl bench --url http://localhost:8000 --preset chat "
         "--aiperf ~/.venvs/aiperf/bin/aiperf",
     )
     source = parser.add_mutually_exclusive_group(required=True)

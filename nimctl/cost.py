@@ -323,9 +323,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n"
-        "  python -m nimctl cost dev\n"
-        "  python -m nimctl cost prod --json\n"
-        "  python -m nimctl cost path/to/Pulumi.staging.yaml\n"
+        "  nimctl cost dev\n"
+        "  nimctl cost prod --json\n"
+        "  nimctl cost path/to/Pulumi.staging.yaml\n"
         "How to read it, and what is not included: docs/cost.md",
     )
     return add_arguments(parser)

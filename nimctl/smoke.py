@@ -310,8 +310,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Example:\n"
         "  kubectl -n nim port-forward svc/llama3-8b 8000:8000 &\n"
-        "  python -m nimctl smoke --url http://localhost:8000\n"
-        "  python -m nimctl smoke --url http://10.10.0.50/llama3-8b/v1   # the Gateway, in the VPC",
+        "  nimctl smoke --url http://localhost:8000\n"
+        "  nimctl smoke --url http://10.10.0.50/llama3-8b/v1   # the Gateway, in the VPC",
     )
     return add_arguments(parser)
 

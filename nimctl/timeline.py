@@ -544,7 +544,7 @@ pod created -> scale-up triggered -> node created -> node ready -> GPU allocatab
 same input as `nimctl doctor`), and for a start that woke a sleeping version, when its HPA scaled it
 from zero and on which signal. A time Kubernetes does not record is shown as such (GPU allocatable
 is bounded by the pod's binding), and a phase known only from events is "missing" once they have
-expired (about an hour). Use it to check the README's cold-start figures on your cluster.
+expired (about an hour). Use it to check the cold-start figures of docs/startup.md on your cluster.
 
 Exit codes: 0 every pod's last start reached ready, 1 a start failed or has not finished,
 2 the namespace could not be read."""
@@ -578,9 +578,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n"
-        "  python -m nimctl timeline --namespace nim\n"
+        "  nimctl timeline --namespace nim\n"
         "  kubectl get pods,events,pvc,nodes -n nim -o json > nim.json\n"
-        "  python -m nimctl timeline --from-file nim.json --json",
+        "  nimctl timeline --from-file nim.json --json",
     )
     doctor.add_snapshot_arguments(parser)
     parser.add_argument("--json", action="store_true", help=f"print {SCHEMA} JSON")

@@ -90,7 +90,7 @@ def _ttft_p95(scope: Scope) -> str:
 def _specs(scope: Scope, a: AlertsSettings) -> list[tuple[AlertRule, AlertSpec]]:
     ns, s = scope.namespace, scope.sel
     pending = s('phase="Pending"')
-    doctor = f"`python -m nimctl doctor --namespace {ns}` says why and what fixes it."
+    doctor = f"`nimctl doctor --namespace {ns}` says why and what fixes it."
     r = a.nim_not_ready
     return [
         (

@@ -13,7 +13,7 @@ provenance (``about.source``, ``about.generated``, ``about.as_of``). Catalog ent
 does not price are listed on stderr (the cost estimate refuses them with a clear error).
 
 The source sheet itself is not committed; commit the regenerated ``nimgke/prices.yaml`` together
-with the new figures of ``python -m nimctl cost dev`` / ``prod`` (docs/cost.md).
+with the new figures of ``nimctl cost dev`` / ``prod`` (docs/cost.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The dashboard and alert policies (issue 12): valid Monitoring API JSON, real PromQL, metric names
+"""The dashboard and alert policies: valid Monitoring API JSON, real PromQL, metric names
 from the sources cited in nimgke/observability.py, each alert's metric on the dashboard, channels
 from config, and the preview warning when nobody would be notified."""
 
@@ -12,6 +12,7 @@ from typing import Any
 import promql_parser
 import pytest
 
+from nimctl.__main__ import build_parser
 from nimgke import alerts, observability
 from nimgke.config import load_stack_file
 from nimgke.config.settings import AlertsSettings
@@ -177,6 +178,18 @@ def test_prod_creates_one_policy_per_alert_each_valid_api_json():
         assert cond.condition_prometheus_query_language.evaluation_interval.seconds == 60
         assert policy.combiner == monitoring_v3.AlertPolicy.ConditionCombinerType.OR
         assert policy.documentation.mime_type == "text/markdown"
+
+
+def test_the_runbooks_name_the_doctor_command_the_set_up_installs():
+    """The incident text Cloud Monitoring shows names ``nimctl doctor`` as the set-up installs it
+    (the console script), with the stack's namespace, in a form nimctl's own parser accepts."""
+    specs = {spec.key: spec for spec in alerts.alert_specs(SCOPE, AlertsSettings())}
+    doctor = "`nimctl doctor --namespace nim` says why and what fixes it."
+    asking = sorted(key for key, spec in specs.items() if doctor in spec.runbook)
+    assert asking == ["gpuPoolAtMax", "nimNotReady"]
+    assert not any("python" in spec.runbook for spec in specs.values())
+    args = build_parser().parse_args(["doctor", "--namespace", "nim"])
+    assert args.command == "doctor" and args.namespace == "nim"
 
 
 def test_every_alert_query_is_promql_and_its_metric_is_on_the_dashboard():

@@ -200,9 +200,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n"
-        "  python -m nimctl doctor --namespace nim --release llama3-8b-1-0-3\n"
+        "  nimctl doctor --namespace nim --release llama3-8b-1-0-3\n"
         "  kubectl get pods,events,pvc,nodes,hpa,apiservices -n nim -o json > nim.json\n"
-        "  python -m nimctl doctor --from-file nim.json --json",
+        "  nimctl doctor --from-file nim.json --json",
     )
     add_snapshot_arguments(parser)
     parser.add_argument(

@@ -281,12 +281,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Examples:\n"
-        "  python -m nimctl plan dev\n"
-        "  python -m nimctl plan dev --full                 # the dashboard's JSON too\n"
-        "  python -m nimctl plan prod --json > prod.json\n"
-        "  python -m nimctl plan prod --diff prod.json      # after editing Pulumi.prod.yaml\n"
-        "  python -m nimctl plan prod --diff dev            # prod against another stack file\n"
-        "  python -m nimctl plan dev --render --chart ../nim-llm",
+        "  nimctl plan dev\n"
+        "  nimctl plan dev --full                 # the dashboard's JSON too\n"
+        "  nimctl plan prod --json > prod.json\n"
+        "  nimctl plan prod --diff prod.json      # after editing Pulumi.prod.yaml\n"
+        "  nimctl plan prod --diff dev            # prod against another stack file\n"
+        "  nimctl plan dev --render --chart ../nim-llm",
     )
     return add_arguments(parser)
 

@@ -95,7 +95,7 @@ def cost_lines(stack: str, est: dict[str, Any]) -> list[str]:
     lines = table(["item", *HEADINGS], rows)
     return [
         f"Cost (the costEstimate output): ESTIMATE in {est['currency']} per month from list "
-        f"prices as of {est['pricesAsOf']}; `python -m nimctl cost {stack}` explains each line",
+        f"prices as of {est['pricesAsOf']}; `nimctl cost {stack}` explains each line",
         *(f"  {line}" for line in [*lines[:-1], lines[1], lines[-1]]),
     ]
 

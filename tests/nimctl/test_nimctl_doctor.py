@@ -22,7 +22,7 @@ from nimctl.doctor.report import ASLEEP
 
 # fixture -> exit code, (cause, fix, object) in report order, phrases the text must contain
 CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
-    # The NIM serves, but its HPA reads no metric (issue 12): a problem, exit 1.
+    # The NIM serves, but its HPA reads no metric (autoscaling on NIM metrics): a problem, exit 1.
     "hpa-metric-unavailable": (
         1,
         [("hpa-metric-unavailable", "fix-hpa-metric", "hpa/llama3-8b-nim-llm")],
@@ -303,7 +303,7 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
             "logs mistral-7b-nim-llm-0 -c nim-llm --previous",
         ],
     ),
-    # Issue 11: the Gateway in front of two versions of the model
+    # Rollouts: the Gateway in front of two versions of the model
     "gateway-healthy": (
         0,
         [],
@@ -666,7 +666,7 @@ def test_bad_now(capsys: pytest.CaptureFixture[str]) -> None:
 OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 
 
-# `python -m nimctl doctor --from-file FILE`, without importing the other nimctl commands.
+# `nimctl doctor --from-file FILE`, without importing the other nimctl commands.
 DOCTOR = (
     "import sys; from nimctl import doctor; "
     "a = doctor.build_parser().parse_args(['doctor', '--from-file', sys.argv[1]]); "
