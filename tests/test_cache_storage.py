@@ -1,4 +1,6 @@
-"""Contract tests of the regional model-cache StorageClass (FACTS 20)."""
+"""Contract tests of the regional model-cache StorageClass (a regional persistent disk attaches
+only to E2, N1, N2 and N2D VMs:
+cloud.google.com/compute/docs/disks/about-regional-persistent-disk)."""
 
 from __future__ import annotations
 

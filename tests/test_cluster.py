@@ -83,7 +83,7 @@ def test_hardening_inputs(mocks):
     assert c["nodeLocations"] == ["us-central1-a", "us-central1-c"]
 
 
-# FACTS 22 / hashicorp/terraform-provider-google#15704: enable_components is the whole list, not an
+# hashicorp/terraform-provider-google#15704: enable_components is the whole list, not an
 # addition to GKE's defaults. Naming only SYSTEM_COMPONENTS and DCGM drops the kube-state metrics
 # (kube_pod_status_ready, restarts, HPA state) and the kubelet/cAdvisor ones. Values as documented
 # by pulumi-gcp 9 (ClusterMonitoringConfigArgsDict.enable_components).
@@ -171,11 +171,11 @@ def test_public_nodes_relaxation_has_no_nat(mocks):
 
 
 def test_cluster_carries_no_node_settings_gke_would_not_return(mocks):
-    """FACTS 17: once the default pool is removed GKE returns no cluster nodeConfig; the provider
+    """Once the default pool is removed GKE returns no cluster nodeConfig; the provider
     reads node_config back empty and, the field being ForceNew (terraform-provider-google
     node_config.go schemaNodeConfig; resource_container_cluster.go `d.Set("node_config",
     flattenNodeConfig(cluster.NodeConfig, ...))`), a second `pulumi up` would replace the cluster
-    (pulumi/pulumi-gcp#744, #2247). Node settings belong to the pools."""
+    (pulumi/pulumi-gcp#744, pulumi/pulumi-gcp#2247). Node settings belong to the pools."""
     build(mocks)
     c = mocks.one(CLUSTER).inputs
     assert "nodeConfig" not in c
@@ -190,7 +190,8 @@ def test_cluster_carries_no_node_settings_gke_would_not_return(mocks):
 
 
 def test_private_cluster_is_psc_based_without_a_master_cidr(mocks):
-    """FACTS 21: master_ipv4_cidr_block makes a legacy VPC-peering private cluster; without it
+    """master_ipv4_cidr_block makes a legacy VPC-peering private cluster
+    (cloud.google.com/kubernetes-engine/docs/concepts/network-isolation); without it
     the provider sends enable_private_nodes as networkConfig.defaultEnablePrivateNodes
     (terraform-provider-google resource_container_cluster.go expandDefaultEnablePrivateNodes)."""
     build(mocks, private_endpoint=True)
@@ -200,10 +201,11 @@ def test_private_cluster_is_psc_based_without_a_master_cidr(mocks):
 
 
 def test_dns_endpoint_takes_external_traffic_authorised_by_iam(mocks):
-    """FACTS 21: the DNS-based endpoint is reached through Google's front end and authorised by
-    IAM, with no source-address list. The provider always sends allowExternalTraffic and sends
-    false when it is unset (terraform-provider-google expandControlPlaneEndpointsConfig,
-    ForceSendFields), so it must be set explicitly."""
+    """The DNS-based endpoint is reached through Google's front end and authorised by IAM, with
+    no source-address list (cloud.google.com/kubernetes-engine/docs/concepts/network-isolation).
+    The provider always sends allowExternalTraffic and sends false when it is unset
+    (terraform-provider-google expandControlPlaneEndpointsConfig, ForceSendFields), so it must be
+    set explicitly."""
     build(mocks, private_endpoint=True)
     assert mocks.one(CLUSTER).inputs["controlPlaneEndpointsConfig"] == {
         "dnsEndpointConfig": {"allowExternalTraffic": True},
@@ -212,7 +214,7 @@ def test_dns_endpoint_takes_external_traffic_authorised_by_iam(mocks):
 
 
 def test_kubeconfig_uses_the_dns_endpoint_and_application_default_credentials(mocks):
-    """FACTS 19: pulumi-gcp authenticates with ADC; gke-gcloud-auth-plugin uses gcloud's active
+    """pulumi-gcp authenticates with ADC; gke-gcloud-auth-plugin uses gcloud's active
     account unless given --use_application_default_credentials (kubernetes/cloud-provider-gcp
     cmd/gke-gcloud-auth-plugin/cred.go). The provider and the exported kubeconfig are one and
     the same, so `kubectl` and `nimctl doctor` act as the identity that ran `pulumi up`."""
@@ -289,7 +291,7 @@ def test_system_pool_spot_is_a_setting(mocks, spot):
     assert mocks.one(NODE_POOL).inputs["nodeConfig"]["spot"] is spot
 
 
-# --- issue 11: the Gateway's network --------------------------------------------------------
+# --- the Gateway's network ----------------------------------------------------------------
 
 
 def test_without_a_gateway_no_proxy_subnet_no_firewall_no_gateway_api(mocks):
@@ -305,8 +307,10 @@ def test_without_a_gateway_no_proxy_subnet_no_firewall_no_gateway_api(mocks):
 
 
 def test_a_gateway_gets_its_proxy_only_subnet_and_the_gateway_api(mocks):
-    """FACTS 24: Gateway API channel, VPC-native, HttpLoadBalancing, a proxy-only subnet
-    (REGIONAL_MANAGED_PROXY, ACTIVE) in the cluster's region and VPC."""
+    """Gateway API channel, VPC-native, HttpLoadBalancing, a proxy-only subnet
+    (REGIONAL_MANAGED_PROXY, ACTIVE) in the cluster's region and VPC
+    (cloud.google.com/kubernetes-engine/docs/how-to/deploying-gateways;
+    cloud.google.com/load-balancing/docs/proxy-only-subnets)."""
     build(mocks, gateway_proxy_subnet="10.129.0.0/23")
     c = mocks.one(CLUSTER).inputs
     assert c["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}

@@ -47,7 +47,8 @@ def test_one_l4_per_g2_standard_4_with_the_driver_installed_explicitly(mocks):
 def test_bounds_are_totals_across_zones_and_scale_to_zero(mocks):
     build()
     inputs = mocks.one(NODE_POOL).inputs
-    # FACTS 9: per-zone min/max would multiply by the zone count; totals do not.
+    # Per-zone min/max would multiply by the zone count; totals do not (terraform-provider-google
+    # docs, container_node_pool autoscaling).
     assert inputs["autoscaling"] == {
         "totalMinNodeCount": 0,
         "totalMaxNodeCount": 2,
@@ -78,7 +79,7 @@ def test_nodes_are_replaced_one_surge_node_at_a_time(mocks):
     [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2)],
 )
 def test_initial_nodes_never_exceed_the_total_minimum(mocks, total_min, per_zone):
-    """FACTS 18: initial_node_count is per zone (terraform-provider-google docs,
+    """initial_node_count is per zone (terraform-provider-google docs,
     container_node_pool: "The initial number of nodes for the pool. In regional or multi-zonal
     clusters, this is the number of nodes per zone"). Over two zones, 1 would start two L4s
     whatever total_min_node_count says; the pool starts at most the total minimum."""
@@ -131,7 +132,7 @@ def test_args_reject_invalid_values(overrides, message):
         make_args(**overrides)
 
 
-# --- issue 13: image streaming and the preloaded image ---------------------------------------
+# --- image streaming and the preloaded image ------------------------------------------------
 
 
 def test_streaming_off_by_default_in_the_component_and_nothing_extra_granted(mocks):

@@ -1,6 +1,7 @@
 """The exported kubeconfig works for the official Kubernetes client (``nimctl doctor``) as it does
 for the Pulumi provider and ``kubectl``: the client runs gke-gcloud-auth-plugin with
-``--use_application_default_credentials`` and sends the token it prints (FACTS 19).
+``--use_application_default_credentials`` and sends the token it prints
+(kubernetes/cloud-provider-gcp:cmd/gke-gcloud-auth-plugin/cred.go).
 
 A stand-in plugin on PATH records its arguments and prints an ExecCredential in the shape the
 real plugin writes (client.authentication.k8s.io/v1beta1, status.token and

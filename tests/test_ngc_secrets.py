@@ -33,7 +33,8 @@ def test_api_key_secret_has_the_key_the_chart_reads(mocks):
     assert api["metadata"]["name"] == out["api"] == "ngc-api"
     assert api["metadata"]["namespace"] == "nim"
     data = unwrap(api["stringData"])
-    # FACTS 1: the chart reads key NGC_API_KEY; a Secret with only NGC_CLI_API_KEY fails.
+    # The chart reads key NGC_API_KEY (templates/deployment.yaml secretKeyRef); a Secret with
+    # only NGC_CLI_API_KEY fails.
     assert data["NGC_API_KEY"] == FAKE_NGC_KEY
     assert data["NGC_CLI_API_KEY"] == FAKE_NGC_KEY
 

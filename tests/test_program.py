@@ -61,7 +61,7 @@ def test_exports(stack):
         "gpu": {"computeClass": "nim-gpu", "nodePools": ["gpu-pool-a1b2c3", "gpu-2-pool-a1b2c3"]}
     }
     assert out["namespace"] == "nim"
-    # Issue 11: the model's stable Service <release>, in front of its serving version
+    # Rollouts: the model's stable Service <release>, in front of its serving version
     assert out["models"] == {"llama3-8b": "http://llama3-8b.nim.svc.cluster.local:8000/v1"}
     assert out["portForward"] == {
         "llama3-8b": "kubectl -n nim port-forward svc/llama3-8b 8000:8000"
@@ -86,7 +86,7 @@ def test_ngc_key_never_appears_unmarked(stack):
             {k: v for k, v in run.outputs.items() if k not in run.secret_outputs}
         )
         # Nor in what the (mock) provider returned for each resource, i.e. what state would hold,
-        # the Secret Manager version of the image mirror included (issue 13).
+        # the Secret Manager version of the image mirror included.
         for res_name, outputs in run.mocks.state.items():
             leaked = [p for p, s in plain_strings(outputs) if key in s]
             assert leaked == [], f"{res_name} outputs carry the key unmarked at {leaked}"
@@ -105,7 +105,7 @@ def test_dev_is_zonal_spot_scale_to_zero_and_destroyable():
     assert gpu["autoscaling"]["totalMinNodeCount"] == 0
     assert gpu["autoscaling"]["totalMaxNodeCount"] == 2
     assert gpu["nodeConfig"]["spot"] is True
-    # Issue 14: dev's always-on system node is a Spot e2-standard-2 (docs/cost.md, "dev idle").
+    # dev's always-on system node is a Spot e2-standard-2 (docs/cost.md, "dev idle").
     system = m.named("cluster-system").inputs["nodeConfig"]
     assert (system["machineType"], system["spot"]) == ("e2-standard-2", True)
     # Relaxations stated in Pulumi.dev.yaml: public nodes, no NAT, no KMS key.
@@ -125,10 +125,11 @@ def test_prod_is_regional_warm_protected_and_reads_the_key_from_secret_manager()
     gpu = m.named("gpu-pool").inputs
     assert gpu["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     assert gpu["autoscaling"]["totalMinNodeCount"] == 1
-    # FACTS 18: initialNodeCount is per zone; prod starts no more L4s than minNodes in total.
+    # initialNodeCount is per zone (terraform-provider-google docs, container_node_pool); prod
+    # starts no more L4s than minNodes in total.
     assert gpu["initialNodeCount"] * len(gpu["nodeLocations"]) <= 1
     assert gpu["nodeConfig"]["spot"] is False
-    # FACTS 23: get_secret_version_access needs only secretmanager.versions.access, the one
+    # get_secret_version_access needs only secretmanager.versions.access, the one
     # permission of roles/secretmanager.secretAccessor (the mock refuses getSecretVersion, which
     # also needs versions.get, as the real API does for such an identity).
     (call,) = [c for c in m.calls if "secretmanager" in c.token]
@@ -153,7 +154,7 @@ def test_each_model_gets_its_own_release():
         if r.inputs["name"] == "llama-3-2-1b-instruct-1-8-5"
     ][0]
     assert small["image"] == {
-        # through the stack's nvcr.io mirror (issue 13), nvcr.io's path kept
+        # through the stack's nvcr.io mirror, nvcr.io's path kept
         "repository": "us-central1-docker.pkg.dev/my-nim-dev-project/nvcr-remote/nim/meta/"
         "llama-3.2-1b-instruct",
         "tag": "1.8.5",
@@ -212,7 +213,7 @@ def test_preview_prints_config_warnings(caplog):
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_deployers_and_ci_reach_the_control_plane_without_an_address_list(stack):
-    """FACTS 21: authorized networks lock out every deployer and CI runner not listed (and
+    """Authorized networks lock out every deployer and CI runner not listed (and
     203.0.113.0/24 lists nobody). Both stacks as shipped are deployable from a laptop or a
     GitHub-hosted runner through the IAM-authorised DNS endpoint, and prod does not open its
     IP endpoint to the internet for it."""
@@ -244,7 +245,7 @@ def test_a_vpc_only_control_plane_is_a_warning_in_preview(caplog):
     )
 
 
-# --- issue 13: the nvcr.io mirror, streaming, the pinned profile -------------------------------
+# --- images close to the nodes: the nvcr.io mirror, streaming, the pinned profile --------------
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -1,4 +1,4 @@
-"""Issue 11: a model's versions (main and canary), their pools, names and traffic shares.
+"""Rollouts: a model's versions (main and canary), their pools, names and traffic shares.
 
 The single-setting rules are rows of ``test_config_validation.py``'s table; these are the rules and
 resolutions that need two settings at once (a canary on greenPool, HPA and a canary), and the

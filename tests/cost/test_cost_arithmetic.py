@@ -155,7 +155,8 @@ def test_machine_hourly_per_purchase_option(option, hourly):
 
 def test_g2_rate_never_adds_a_gpu_price():
     # Even with an L4 price in the table, a g2-standard-4 node costs the machine price: the L4
-    # is part of it (FACTS 10, 14).
+    # is part of it (cloud.google.com/compute/docs/accelerator-optimized-machines; the Cloud
+    # Billing SKUs of nimgke/prices.yaml).
     sheet = small_sheet(gpus={"nvidia-l4": {"cost": {"us-central1": {"hour": 0.73}}}})
     machine = catalog.MACHINE_TYPES["g2-standard-4"]
     rate = cost.gpu_node_hourly(
@@ -221,7 +222,8 @@ def test_missing_purchase_option_error_says_which_options_exist():
 
 def test_disk_prices_map_gke_disk_types_to_the_sheet():
     prices = load()
-    # us-central1: balanced 0.10, ssd 0.17, hdd (pd-standard) 0.04 per GB-month (FACTS 14)
+    # us-central1: balanced 0.10, ssd 0.17, hdd (pd-standard) 0.04 per GB-month (nimgke/prices.yaml,
+    # Cloud Billing SKUs of 2026-07-30)
     assert prices.disk_gb_month("pd-balanced", "us-central1") == 0.10
     assert prices.disk_gb_month("pd-ssd", "us-central1") == 0.17
     assert prices.disk_gb_month("pd-standard", "us-central1") == 0.04

@@ -3,7 +3,8 @@
 The design document priced a g2-standard-4 as "$0.50/h machine + $0.73/h NVIDIA L4", i.e.
 $1.23/h and about $898/month 24/7; a g2-standard-16 the same way (its machine price plus the L4
 counted again); and "50% utilisation with scale to zero" as half of that. But g2 machine prices
-already include their L4 (FACTS 10, 14): g2-standard-4 on demand in us-central1 is $0.706832/h,
+already include their L4 (cloud.google.com/compute/docs/accelerator-optimized-machines; the
+Cloud Billing SKUs of nimgke/prices.yaml): g2-standard-4 on demand in us-central1 is $0.706832/h,
 $515.99 a month 24/7. The old method overstates the GPU nodes by about 1.7x.
 
 The design document's own figure for the g2-standard-16 machine is not reproduced here; the old

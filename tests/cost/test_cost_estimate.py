@@ -53,10 +53,10 @@ def test_dev_figures():
     #   system pool    730 x 0.040212 = 29.35476 -> 29.35
     #   system disk    50 GB x 0.10 = 5.00
     #   model cache    50 GB x 0.10 = 5.00
-    #   AR mirror      1 image x 15 GB (estimate) x 0.10 = 1.50   (issue 13)
-    #   NGC key        1 Secret Manager version x 0.06  = 0.06   (dev's own secret, issue 13)
+    #   AR mirror      1 image x 15 GB (estimate) x 0.10 = 1.50   (the nvcr.io mirror)
+    #   NGC key        1 Secret Manager version x 0.06  = 0.06   (dev's own secret)
     #   GKE fee        73.00 - free tier credit 73.00 = 0
-    #   idle     = 29.35 + 5.00 + 5.00 + 1.50 + 0.06    = 40.91   (issue 14: at most 60)
+    #   idle     = 29.35 + 5.00 + 5.00 + 1.50 + 0.06    = 40.91   (dev's idle target: at most 60)
     #   expected = 40.91 + 74.82 + 5.16                 = 120.89
     #   alwaysOn = 40.91 + 290.06 + 20.00               = 350.97
     #   peak     = 40.91 + 580.11 + 40.00               = 661.02

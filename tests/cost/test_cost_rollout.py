@@ -1,4 +1,4 @@
-"""Issue 11: what canaries, greenPool and the Gateway add to the estimate (hand-computed)."""
+"""Rollouts: what canaries, greenPool and the Gateway add to the estimate (hand-computed)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``nimctl doctor`` on the Gateway's objects (issue 11): each rule against a variant of a fixture.
+"""``nimctl doctor`` on the Gateway's objects (rollouts behind one endpoint): each rule against a
+variant of a fixture.
 
 The rules read condition types and reasons (kubernetes-sigs/gateway-api apis/v1; GKE's policies:
 GoogleCloudPlatform/gke-gateway-api apis/networking/v1/shared_types.go); of GKE's messages only
@@ -203,8 +204,8 @@ def test_a_version_without_any_pod_that_takes_traffic() -> None:
 
 
 def _version_hpa(version: str, *, failing: bool) -> dict[str, Any]:
-    """prod's HPA is on (issue 12): the chart renders one per version release, named and
-    targeting that version's StatefulSet ``<version>-nim-llm`` (nim-llm.fullname)."""
+    """prod's HPA is on (autoscaling on NIM metrics): the chart renders one per version release,
+    named and targeting that version's StatefulSet ``<version>-nim-llm`` (nim-llm.fullname)."""
     from fixtures.doctor import make_fixtures as mf  # noqa: PLC0415
 
     hpa = copy.deepcopy(load("hpa-metric-unavailable"))

@@ -90,7 +90,7 @@ class FakeCoreV1:
 
 class FakeCustomObjects:
     """Answers like CustomObjectsApi.list_namespaced_custom_object: the API server's JSON list
-    (custom objects are not deserialised into models), for the Gateway's kinds (issue 11)."""
+    (custom objects are not deserialised into models), for the Gateway's kinds."""
 
     PLURALS = {
         "gateways": "Gateway",

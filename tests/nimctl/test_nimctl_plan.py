@@ -106,7 +106,7 @@ def test_dev_plan_shows_the_settings_that_matter():
         'workloadIdentityConfig.workloadPool: "my-nim-dev-project.svc.id.goog"',
     ):
         assert line in cluster
-    # Issue 11: each version is its own release, <release>-<tag>
+    # Rollouts: each version is its own release, <release>-<tag>
     release = _block(text, "kubernetes:helm.sh/v3:Release", "nim-llama3-8b-1-0-3-release")
     for line in (
         'version: "1.3.0"',
@@ -153,7 +153,7 @@ def test_the_dashboard_prints_as_one_line_unless_full(stack):
 
 
 def test_prod_plan_lists_the_gateway_and_its_network():
-    """Issue 11: `nimctl plan prod` shows the Gateway's resources with their settings."""
+    """Rollouts: `nimctl plan prod` shows the Gateway's resources with their settings."""
     text = plan_text("prod")
     assert "nim-gke:net:ModelGateway  gateway" in text
     gateway = _block(text, "kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-gateway")
@@ -466,7 +466,7 @@ def test_render_shows_the_pod_spec_of_the_real_chart(stack, run_cli):
         f"us-central1-docker.pkg.dev/my-nim-{stack}-project/nvcr-remote/"
         "nim/meta/llama3-8b-instruct:1.0.3"
     )
-    assert container["image"] == image  # through the stack's nvcr.io mirror (issue 13)
+    assert container["image"] == image  # through the stack's nvcr.io mirror
     assert {"kind": "Service", "name": "llama3-8b-1-0-3-nim-llm"} in rendered["objects"]
 
     code, text, _ = run_cli(plan, "plan", stack, "--render", "--chart", str(chart_dir))

@@ -206,7 +206,7 @@ def test_help_describes_the_checks(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--api-key" in text and "NIMCTL_API_KEY" in text
 
 
-# --- issue 11: a model's Gateway endpoint, http://<ip>/<release>/v1 --------------------------
+# --- a model's Gateway endpoint, http://<ip>/<release>/v1 ----------------------------------
 
 
 @pytest.mark.parametrize(

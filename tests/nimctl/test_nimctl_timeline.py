@@ -247,9 +247,9 @@ def test_live_reads_the_namespace_like_doctor(run_cli, monkeypatch):
 
 
 def test_release_selects_one_model_version(run_cli):
-    """Each version is its own release (issue 11): --release <release>-<tag> picks its pods out of
-    a namespace with the model and its canary (doctor's gateway-healthy snapshot); the model's
-    own release name is not a pod label, and the answer says what to pass instead."""
+    """Each version is its own release (docs/rollouts.md): --release <release>-<tag> picks its
+    pods out of a namespace with the model and its canary (doctor's gateway-healthy snapshot); the
+    model's own release name is not a pod label, and the answer says what to pass instead."""
     both = str(DOCTOR_FIXTURES / "gateway-healthy.json")
     rep = json.loads(
         run_cli(
