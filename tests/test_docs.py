@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 import typing
 from collections.abc import Iterator
@@ -302,6 +304,61 @@ def test_one_command_style() -> None:
         if re.search(r"python3? -m nimctl", line)
     ]
     assert not found, "call it `nimctl ...`, the installed command"
+
+
+# --- the suite's size ---------------------------------------------------------------------------
+
+_SUITE_SIZE = re.compile(r"about ([\d,]+|\w+ (?:hundred|thousand)) tests")
+_NUMBER_WORDS = {
+    w: n for n, w in enumerate("one two three four five six seven eight nine".split(), 1)
+}
+
+
+def _number(text: str) -> int:
+    """``1,380`` or ``two thousand``."""
+    if text[0].isdigit():
+        return int(text.replace(",", ""))
+    word, scale = text.split()
+    return _NUMBER_WORDS[word] * {"hundred": 100, "thousand": 1000}[scale]
+
+
+def _collected(request: pytest.FixtureRequest) -> int:
+    """The tests of the whole suite: this session's when it collected all of them, else a
+    ``pytest --collect-only`` of its own."""
+    option = request.config.option
+    paths = {Path(arg).resolve() for arg in request.config.args}
+    whole = paths <= {ROOT, ROOT / "tests"} and not (
+        option.keyword or option.markexpr or option.deselect or option.lf
+    )
+    if whole:
+        return len(request.session.items)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    collected = re.search(r"^(\d+) tests? collected", done.stdout, re.M)
+    assert collected, done.stdout + done.stderr
+    return int(collected.group(1))
+
+
+def test_the_suite_size_the_pages_give_is_within_a_tenth(request: pytest.FixtureRequest) -> None:
+    said = {
+        f"{_rel(page)}:{number}": _number(m.group(1))
+        for page in PAGES
+        for number, line in enumerate(page.read_text().splitlines(), 1)
+        for m in _SUITE_SIZE.finditer(line)
+    }
+    assert len(said) >= 3, said
+    count = _collected(request)
+    wrong = {where: n for where, n in said.items() if abs(n - count) > count / 10}
+    assert not wrong, f"the suite has {count} tests; the pages say {wrong}"
+
+
+def test_suite_sizes_read_as_written() -> None:
+    assert [_number(t) for t in ("1,380", "two thousand", "three hundred")] == [1380, 2000, 300]
 
 
 # --- the configuration table ----------------------------------------------------------------
