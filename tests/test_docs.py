@@ -443,6 +443,26 @@ def test_the_configuration_table_lists_every_setting_and_only_real_ones() -> Non
     )
 
 
+def test_the_outputs_table_lists_every_stack_output() -> None:
+    """The outputs of dev, prod and prod with greenPool (each output some stack exports) are the
+    rows of the configuration page's outputs table."""
+    from tests.schemas.stack_objects import run  # noqa: PLC0415 - runs the program
+
+    exported = {
+        key for variant in ("dev", "prod", "prod-green-canary") for key in run(variant).outputs
+    }
+    documented = {
+        _INLINE_CODE.findall(line)[0]
+        for line in _section(CONFIGURATION, "Outputs")
+        if line.startswith("| `")
+    }
+    assert "greenPoolName" in exported and "endpoints" in exported
+    assert documented == exported, (
+        f"missing from the table: {sorted(exported - documented)}; "
+        f"not exported: {sorted(documented - exported)}"
+    )
+
+
 def test_setting_paths_sees_nested_lists_and_optional_blocks() -> None:
     paths = dict(setting_paths(StackSettings))
     assert paths["nim.models[].canary.weight"] is True
