@@ -72,7 +72,8 @@ def _pairs(allowed: dict[str, set[str]]) -> set[tuple[str, str]]:
 # The tracker patterns themselves and the test that they work.
 TRACKER_SPELLED = {
     "tests/test_docs.py": {
-        '# Our tracker\'s references: "FACTS 12", "issue 11", "issues 12, 13", "#11" on its own. An',
+        '# Our tracker\'s references: "FACTS 12", "issue 11", "issues 12, 13", "#11" on its own.'
+        " An",
         'for text in ("(FACTS 19)", "issue 11", "see #12", "(issue 13)")',
     },
 }
@@ -112,7 +113,8 @@ MODULE_CALL_DELIBERATE = {
         "# stands in for `python -m nimctl plan STACK ...`: exits with $CODE_<STACK> for --diff",
     },
     "tests/nimctl/test_nimctl_install.py": {
-        '"""From `tests/`, `python -m nimctl` imported the test folder `tests/nimctl` instead of the',
+        '"""From `tests/`, `python -m nimctl` imported the test folder `tests/nimctl` instead'
+        " of the",
     },
     "tests/test_docs.py": {'if re.search(r"python3? -m nimctl", line)'},
 }
@@ -126,7 +128,7 @@ def test_one_command_style_in_help_messages_and_code() -> None:
     assert not _MODULE_CALL.search("nimctl cost dev; python -m pytest")
     found, seen = _found(PRODUCT + AROUND + TEST_FILES, [_MODULE_CALL], MODULE_CALL_DELIBERATE)
     assert not found, "\n".join(found)
-    assert seen == _pairs(MODULE_CALL_DELIBERATE), "a deliberate call is gone: drop it from the list"
+    assert seen == _pairs(MODULE_CALL_DELIBERATE), "a deliberate call is gone: drop it here"
 
 
 # --- places in the docs named in text ----------------------------------------------------------
