@@ -46,13 +46,6 @@ MISREAD: dict[str, str] = {
         "stuck Terminating on it (deletionTimestamp after the unreachable NoExecute taint's "
         "300 s): it reads the stale containerStatuses; expected node-not-ready, exit 1"
     ),
-    "spot-reclaim-old-kubelet-shutdown": (
-        "doctor reports pod-failed (ERROR, exit 1) for the pod the kubelet stopped in a "
-        "graceful node shutdown with the older wording (reason 'Shutdown', 'Node is shutting, "
-        "evicting pods', which GKE's preemptible/Spot page still names) on a node tainted "
-        "cloud.google.com/impending-node-termination; expected a Spot reclaim in progress, "
-        "exit 3, no pod-failed"
-    ),
 }
 
 

@@ -278,6 +278,16 @@ def test_volume_zone_conflict_is_the_cause_only_when_no_node_is_in_the_disks_zon
     ("reason", "message", "cause", "code"),
     [
         ("NodeShutdown", "Pod was rejected as the node is shutting down.", "node-shutdown", 3),
+        # A kubelet up to 1.21 (kubernetes/kubernetes#102840 renamed both for 1.22): the stopped
+        # pod, and the pod rejected while the node shuts down.
+        ("Shutdown", "Node is shutting, evicting pods", "node-shutdown", 3),
+        (
+            "Terminated",
+            "Node is in progress of shutting down, not admitting any new pods",
+            "node-shutdown",
+            3,
+        ),
+        ("Shutdown", "OutOfcpu: not enough cpu", "pod-failed", 1),
         (
             "Evicted",
             "The node was low on resource: ephemeral-storage. Threshold quantity: 4992446729, "
