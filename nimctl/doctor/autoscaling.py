@@ -102,14 +102,27 @@ def _metric_names(hpa: dict[str, Any]) -> str:
     return ", ".join(n for n in names if n) or "its metric"
 
 
+def _backend(apiservice: dict[str, Any]) -> str:
+    """The Service an APIService is served by (``spec.service``, which the aggregator's
+    availability controller checks: "endpointslices for service/%s in %q have no addresses with
+    port name %q", kubernetes/kube-aggregator pkg/controllers/status/remote/
+    remote_available_controller.go), else its group (a local APIService)."""
+    service = get(apiservice, "spec", "service") or {}
+    if service.get("name"):
+        return f"service {service.get('namespace') or 'default'}/{service['name']}"
+    return str(get(apiservice, "spec", "group"))
+
+
 def _unavailable_apis(diag: Diagnosis) -> dict[str, list[dict[str, Any]]]:
-    """API group -> its APIServices whose Available condition is False."""
+    """The metrics APIServices whose Available condition is False, by what serves them: one
+    adapter Service behind custom.metrics.k8s.io and external.metrics.k8s.io (the Custom Metrics
+    Stackdriver Adapter serves both) is one cause, however many APIServices name it."""
     out: dict[str, list[dict[str, Any]]] = {}
     for svc in sorted(diag.snap.apiservices, key=name):
         group = get(svc, "spec", "group")
         available = condition(svc, "Available")
         if group in METRICS_APIS and available and available.get("status") == "False":
-            out.setdefault(str(group), []).append(svc)
+            out.setdefault(_backend(svc), []).append(svc)
     return out
 
 
@@ -223,6 +236,11 @@ def _check_node_versions(diag: Diagnosis) -> None:
 
 def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
     unavailable = _unavailable_apis(diag)
+    down_groups = {
+        str(get(s, "spec", "group")): backend
+        for backend, services in unavailable.items()
+        for s in services
+    }
     folded: dict[str, list[str]] = {}
     for hpa in diag.snap.hpas:
         if not _targets_release(hpa, release):
@@ -234,8 +252,8 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
         if reason not in FAILED_METRIC_REASONS:
             continue  # e.g. ScalingDisabled: replicas set to 0 on purpose
         message = str(active.get("message") or "")
-        if _API_OF_REASON.get(reason) in unavailable:
-            folded.setdefault(_API_OF_REASON[reason], []).append(
+        if _API_OF_REASON.get(reason) in down_groups:
+            folded.setdefault(down_groups[_API_OF_REASON[reason]], []).append(
                 f"HPA {name(hpa)} ({reason}): {message}"
             )
             continue
@@ -275,19 +293,22 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
             [message, *events[-1:]],
             **fields,
         )
-    for group, services in unavailable.items():
+    for backend, services in unavailable.items():
         names = [name(s) for s in services]
+        groups = list(dict.fromkeys(str(get(s, "spec", "group")) for s in services))
+        apis = f"{' and '.join(groups)} API" + (" is" if len(groups) == 1 else "s are")
+        served = f" (served by {backend})" if backend.startswith("service ") else ""
         reasons = [str((condition(s, "Available") or {}).get("reason") or "") for s in services]
         diag.add(
             "metrics-api-unavailable",
             f"apiservice/{names[0]}",
-            f"the {group} API is not available ({', '.join(dict.fromkeys(reasons))}: "
-            f"{', '.join(names)}): no HPA can read custom or external metrics",
+            f"the {apis} not available ({', '.join(dict.fromkeys(reasons))}: "
+            f"{', '.join(names)}){served}: no HPA can read custom or external metrics",
             [
                 f"{name(s)} {r}: {(condition(s, 'Available') or {}).get('message') or ''}"
                 for s, r in zip(services, reasons, strict=True)
             ]
-            + folded.get(group, []),
+            + folded.get(backend, []),
             apiservice=", ".join(names),
             reason=", ".join(dict.fromkeys(reasons)),
         )

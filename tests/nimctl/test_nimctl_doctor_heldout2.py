@@ -27,13 +27,6 @@ HELDOUT2 = FIXTURES / "heldout2"
 
 # What doctor reads differently from the sources, snapshot by snapshot (see each file's _expected).
 MISREAD: dict[str, str] = {
-    "metrics-adapter-down": (
-        "doctor reports metrics-api-unavailable twice (apiservice/v1beta1.custom.metrics.k8s.io "
-        "and apiservice/v1beta1.external.metrics.k8s.io), once per API group, although all "
-        "three APIServices are served by the one Service custom-metrics/custom-metrics-"
-        "stackdriver-adapter whose EndpointSlices have no address (MissingEndpoints): one cause "
-        "expected"
-    ),
     "node-lost-2-minutes-ago": (
         "doctor says healthy, exit 0, no finding: it counts the pod 1/1 ready from the lost "
         "kubelet's stale containerStatuses, while the node's Ready is Unknown "
