@@ -26,20 +26,7 @@ from nimctl.doctor.report import ASLEEP, ERROR, EXIT_HEALTHY, EXIT_PROBLEMS, EXI
 HELDOUT2 = FIXTURES / "heldout2"
 
 # What doctor reads differently from the sources, snapshot by snapshot (see each file's _expected).
-MISREAD: dict[str, str] = {
-    "node-lost-2-minutes-ago": (
-        "doctor says healthy, exit 0, no finding: it counts the pod 1/1 ready from the lost "
-        "kubelet's stale containerStatuses, while the node's Ready is Unknown "
-        "(NodeStatusUnknown, 'Kubelet stopped posting node status.') since 2 minutes and the "
-        "node controller set the pod's Ready condition False; expected node-went-not-ready, "
-        "exit 3"
-    ),
-    "node-lost-48-minutes-ago": (
-        "doctor says healthy, exit 0, no finding, for a node Unknown for 48 minutes and a pod "
-        "stuck Terminating on it (deletionTimestamp after the unreachable NoExecute taint's "
-        "300 s): it reads the stale containerStatuses; expected node-not-ready, exit 1"
-    ),
-}
+MISREAD: dict[str, str] = {}
 
 
 def load(name: str) -> dict[str, Any]:
