@@ -59,6 +59,13 @@ def repository_url(region: str, project: str, repository_id: str) -> str:
     return f"{registry_host(region)}/{project}/{repository_id}"
 
 
+def url_of(repo: gcp.artifactregistry.Repository) -> pulumi.Output[str]:
+    """:func:`repository_url` of a repository, from its outputs."""
+    return pulumi.Output.all(repo.location, repo.project, repo.repository_id).apply(
+        lambda v: repository_url(str(v[0]), str(v[1]), str(v[2]))
+    )
+
+
 AGENT_SERVICE = "artifactregistry.googleapis.com"
 """The service whose agent reads the NGC key secret for the remote repository."""
 
@@ -156,9 +163,7 @@ class ImageMirror(pulumi.ComponentResource):
             # The agent must be able to read the key before the repository's first pull.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[grant]),
         )
-        self.repository_url = pulumi.Output.all(
-            repo.location, repo.project, repo.repository_id
-        ).apply(lambda v: repository_url(str(v[0]), str(v[1]), str(v[2])))
+        self.repository_url = url_of(repo)
         self.secret_version = pulumi.Output.from_input(version_name)
         self.register_outputs(
             {"repository_url": self.repository_url, "secret_version": self.secret_version}
