@@ -1,5 +1,6 @@
 """Rules for the Kubernetes side: Services and Gateways, the nim-llm Helm release, the NGC
-Secrets and the NIM namespace. Messages name the engine's camelCase wire paths."""
+Secrets, the NIM namespace and the images of the workloads the stack creates itself. Messages name
+the engine's camelCase wire paths."""
 
 from __future__ import annotations
 
