@@ -8,7 +8,6 @@ dev with two versions (a canary on standby)."""
 from __future__ import annotations
 
 import ast
-import json
 import sys
 from functools import cache
 
@@ -18,6 +17,7 @@ from components.wake_signal import NAME, OVERRIDES_CONFIGMAP, SCHEDULE
 from nimctl.chart import restricted_violations
 from nimgke import wake_signal
 from tests.conftest import FAKE_NGC_KEY, ROOT, ProgramRun, run_program, stack_config, unwrap
+from tests.test_chart_contract import program
 
 DEV_PRINCIPAL = (
     "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/"
@@ -26,8 +26,7 @@ DEV_PRINCIPAL = (
 
 
 DEV_CANARY = "dev-canary"
-"""dev with a second version of its model: a canary on standby (weight 0, as dev has no Gateway
-to split traffic), on the same pool."""
+"""dev with a second version of its model: a canary on standby (tests/test_chart_contract.py)."""
 CANARY_RELEASE = "llama3-8b-1-1-2"
 WAKE_IMAGE = (
     "us-central1-docker.pkg.dev/my-nim-dev-project/nim-dev-dockerhub/library/python"
@@ -38,16 +37,10 @@ WAKE_IMAGE = (
 2026-08-05, read 2026-12-03), under dev's Docker Hub cache in us-central1."""
 
 
-def dev_canary_config() -> dict[str, str]:
-    nim = json.loads(stack_config("dev")["nim-gke:nim"])
-    nim["models"][0]["canary"] = {"tag": "1.1.2", "weight": 0}
-    return stack_config("dev", **{"nim-gke:nim": nim, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
-
-
 @cache
 def run(stack: str) -> ProgramRun:
     if stack == DEV_CANARY:
-        return run_program("dev", dev_canary_config(), ["nim-gke:ngcApiKey"])
+        return program(DEV_CANARY)
     return run_program(
         stack, stack_config(stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY}), ["nim-gke:ngcApiKey"]
     )
