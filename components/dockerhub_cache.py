@@ -26,9 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_gcp as gcp
 
-from components.image_mirror import url_of
+from components.image_mirror import remote_repository, url_of
 
 TYPE = "nim-gke:registry:DockerHubCache"
 UPSTREAM = "DOCKER_HUB"
@@ -57,16 +56,13 @@ class DockerHubCache(pulumi.ComponentResource):
         self, name: str, args: DockerHubCacheArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE, name, None, opts)
-        repo = gcp.artifactregistry.Repository(
+        repo = remote_repository(
             f"{name}-repository",
             project=args.project,
-            location=args.region,
+            region=args.region,
             repository_id=args.repository_id,
-            format="DOCKER",
-            mode="REMOTE_REPOSITORY",
             description="nim-gke: pull-through cache of Docker Hub (the wake signal's image)",
-            labels={"part-of": "nim-gke"},
-            remote_repository_config={
+            remote={
                 "description": "Docker Hub, anonymous (official images)",
                 "docker_repository": {"public_repository": UPSTREAM},
             },
