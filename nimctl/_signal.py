@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from nimctl.doctor.kube import get
 from nimctl.doctor.snapshot import DoctorInputError
+from nimgke.autoscaling import WINDOW_MINUTES
 from nimgke.config.versions import chart_fullname
 from nimgke.wake_signal import AWAKE, OVERRIDES_KEY
 
@@ -209,10 +210,11 @@ def report(outcome: Outcome, state: str, namespace: str) -> str:
         windows = {w for w in outcome.idle.values() if w}
         after = f"{min(windows) // 60} min, " if windows else ""
         lines.append(
-            f"The HPA lets a version sleep once nothing has asked for it for its idle window "
-            f"({after}monitoring.hpa.idleMinutes): requests in flight and requests through the "
-            "Gateway still keep it awake or wake it. GKE removes the empty GPU node about 10 "
-            "minutes later."
+            f"The HPA lets a version sleep once nothing has asked for it for its idle window + "
+            f"up to {WINDOW_MINUTES} min ({after}monitoring.hpa.idleMinutes; the wake signal is "
+            f"the gauge's highest value over {WINDOW_MINUTES} minutes, so its last 1 counts that "
+            "much longer): requests in flight and requests through the Gateway still keep it "
+            "awake or wake it. GKE removes the empty GPU node about 10 minutes later."
         )
     return "\n".join(lines)
 

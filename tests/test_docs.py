@@ -493,6 +493,29 @@ def test_readme_cost_figures_are_what_nimctl_cost_prints(
     assert f"${monitoring} ({stack})" in "\n".join(_section(README, "What it costs"))
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_readme_capacity_plans_are_what_nimctl_cost_prints(
+    stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "Getting an L4": each priority's machine and purchase option, the expected and blended
+    figures and the fallback share are those of `nimctl cost STACK --json`."""
+    assert nimctl_main(["cost", str(ROOT / f"Pulumi.{stack}.yaml"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    section = _section(README, "Getting an L4")
+    (row,) = [ln for ln in section if ln.startswith(f"| {stack} |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    (plan,) = [p for p in doc["capacity"]["plans"] if p["pool"] == "gpu"]
+    for cell, priority in zip(cells[1:-2], plan["priorities"], strict=True):
+        assert cell.startswith(f"{priority['machineType']}, {priority['purchaseOption']}"), cell
+    assert cells[-2:] == [
+        _money(doc["expectedMonthly"]),
+        _money(doc["capacity"]["blendedExpectedMonthly"]),
+    ]
+    share = doc["capacity"]["fallbackShare"]
+    assert f"`cost.fallbackShare` = {share:g}" in "\n".join(section)
+    assert f"{share * 100:g} % of the GPU node-hours" in "\n".join(section)
+
+
 # --- sources.md points at real code -----------------------------------------------------------
 
 SOURCES = ROOT / "docs" / "sources.md"
