@@ -223,6 +223,26 @@ def test_the_setup_installs_and_tests_as_ci_does() -> None:
     assert [".venv/bin/python", "-m", "pytest"] in setup
 
 
+def test_no_documented_teardown_waits_on_a_claim_a_pod_mounts() -> None:
+    """A PVC a pod still uses is removed only once no pod uses it
+    (https://kubernetes.io/docs/concepts/storage/persistent-volumes/#storage-object-in-use-protection)
+    and `kubectl delete` waits for that by default (`--wait`, default true:
+    https://kubernetes.io/docs/reference/kubectl/generated/kubectl_delete/). A teardown that
+    deletes the model caches' claims before `pulumi destroy` removes their pods must not wait."""
+    teardowns = []
+    for page in PAGES:
+        lines = [line for _, line in _code_blocks(page)]
+        for i, line in enumerate(lines):
+            words = next(iter(_commands(line)), [])
+            if words[:1] == ["kubectl"] and "delete" in words and "pvc" in words:
+                destroys_after = any("pulumi destroy" in later for later in lines[i + 1 : i + 3])
+                if destroys_after:
+                    teardowns.append((f"{_rel(page)}: {line.strip()}", "--wait=false" in words))
+    assert len(teardowns) >= 2, teardowns  # the README's step 5 and deploying.md's tear down
+    hanging = [where for where, waits_not in teardowns if not waits_not]
+    assert not hanging, f"deleting a mounted claim waits for its pod: {hanging}"
+
+
 def _console_scripts() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("project", {})
     return dict(project.get("scripts", {}))
