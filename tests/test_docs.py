@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import BaseModel
 
 from nimctl.__main__ import COMMANDS, build_parser
@@ -241,6 +242,21 @@ def test_no_documented_teardown_waits_on_a_claim_a_pod_mounts() -> None:
     assert len(teardowns) >= 2, teardowns  # the README's step 5 and deploying.md's tear down
     hanging = [where for where, waits_not in teardowns if not waits_not]
     assert not hanging, f"deleting a mounted claim waits for its pod: {hanging}"
+
+
+def test_the_readme_wakes_dev_before_reaching_it() -> None:
+    """dev sleeps at zero replicas outside its wake schedule: the README's "Reach" step names the
+    schedule as the dev stack file sets it (days, hours, time zone) and wakes it first."""
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    schedule = config["nim-gke:monitoring"]["hpa"]["wakeSchedule"]
+    days = f"{schedule['days'][0]}-{schedule['days'][-1]}"
+    window = f"{days} {schedule['start']}-{schedule['end']} {schedule['timeZone']}"
+    assert window == "MO-FR 09:00-17:00 America/Chicago"
+    deploy = "\n".join(_section(README, "Deploy"))
+    reach = deploy[deploy.index("**Reach**") : deploy.index("**Destroy**")]
+    assert window in " ".join(reach.split())
+    calls = [c for c in _commands(reach) if c[:1] == ["nimctl"]]
+    assert calls[:2] == [["nimctl", "wake"], ["nimctl", "doctor"]]
 
 
 def _console_scripts() -> dict[str, str]:
