@@ -92,7 +92,7 @@ def _python_3_10() -> str | None:
     found = [shutil.which("python3.10"), *map(str, sorted(pyenv.glob("versions/3.10*/bin/python")))]
     is_3_10 = "import sys; sys.exit(sys.version_info[:2] != (3, 10))"
     for python in filter(None, found):
-        if subprocess.run([python, "-c", is_3_10], capture_output=True, check=False).returncode == 0:
+        if subprocess.run([python, "-c", is_3_10], check=False).returncode == 0:
             return python
     return None
 
