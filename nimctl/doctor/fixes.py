@@ -518,6 +518,16 @@ FIXES: dict[str, str] = {
         "The check must be type HTTP, requestPath {path}, port {port} (portSpecification "
         "USE_FIXED_PORT): `pulumi up` writes the stack's policy back."
     ),
+    "check-readiness-path": (
+        "HealthCheckPolicy {policy} makes the load balancer request {checked_path}, the pods' "
+        "liveness path. NIM answers it 200 as soon as the container runs, before the model is "
+        "loaded (docs.nvidia.com/nim/large-language-models/latest/reference/api-reference/"
+        "health-live), so the check passes EARLIER than the pods' readiness: each pod of "
+        "{service} gets requests while it still loads its model (a new replica, a wake from "
+        "zero, a rollout), and they fail until it is ready. The check must request the "
+        "readiness path: type HTTP, requestPath {path}, port {port} (portSpecification "
+        "USE_FIXED_PORT): `pulumi up` writes the stack's policy back."
+    ),
     "add-backend-policy": (
         "Create the GCPBackendPolicy for Service {service} (`pulumi up` does: "
         "nim-gke:gateway.timeoutSec and drainingTimeoutSec)."

@@ -35,7 +35,7 @@ EXPECTED: dict[str, tuple[int, list[tuple[str, str]]]] = {
     "health-check-live-path": (
         1,
         [
-            ("health-check-mismatch", "healthcheckpolicy/llama3-8b-1-0-3-nim-llm"),
+            ("health-check-before-ready", "healthcheckpolicy/llama3-8b-1-0-3-nim-llm"),
         ],
     ),
     "mirror-404-containerd16": (1, [("mirror-repository-not-found", POD)]),
