@@ -412,13 +412,15 @@ FIXES: dict[str, str] = {
         "pod of the version turned ready."
     ),
     "fix-metrics-adapter": (
-        "The API server cannot reach the Custom Metrics Stackdriver Adapter behind {apiservice} "
-        "({reason}). `kubectl -n custom-metrics get pods,endpoints` and its logs; a pod that is "
-        "not ready, a NetworkPolicy that blocks port 8443, or a missing Workload Identity binding "
-        "(the adapter's logs show Cloud Monitoring refusing it) are the usual causes. "
-        "nim-gke no longer installs such an adapter (its HPAs read GKE's managed metrics "
-        "adapter): an APIService left from an earlier install can be deleted with `kubectl delete "
-        "apiservice {apiservice}` once nothing else uses it."
+        "The API server cannot reach Service {service}, the metrics adapter behind {apiservices} "
+        "({reason}; the Custom Metrics Stackdriver Adapter, when it is "
+        "custom-metrics/custom-metrics-stackdriver-adapter). "
+        "`kubectl -n {service_ns} get pods,endpoints` and its logs; a pod that is not ready, a "
+        "NetworkPolicy that blocks its port, or a missing Workload Identity binding (the "
+        "adapter's logs show Cloud Monitoring refusing it) are the usual causes. nim-gke no "
+        "longer installs such an adapter (its HPAs read GKE's managed metrics adapter): "
+        "APIServices left from an earlier install can be deleted, once nothing else uses them, "
+        "with `kubectl delete apiservice {apiservice_args}`."
     ),
     "wait-for-gateway": (
         "Wait: GKE's Gateway controller is building the internal load balancer (forwarding rule, "

@@ -62,7 +62,6 @@ EXPECTED: dict[str, tuple[int, list[tuple[str, str]]]] = {
         1,
         [
             ("metrics-api-unavailable", "apiservice/v1beta1.custom.metrics.k8s.io"),
-            ("metrics-api-unavailable", "apiservice/v1beta1.external.metrics.k8s.io"),
         ],
     ),
     "zone-conflict-known-zone": (1, [("volume-zone-conflict", POD)]),
