@@ -75,7 +75,7 @@ With findings it exits 4 (the diff is printed all the same).
 With ``--json`` it prints (shape ``nimctl-plan-diff/v3``; v2 had no ``safety``; v1 compared
 outputs and resources by position and full URN)::
 
-    {"format": "nimctl-plan-diff/v2", "stack": "prod", "stackFile": "Pulumi.prod.yaml",
+    {"format": "nimctl-plan-diff/v3", "stack": "prod", "stackFile": "Pulumi.prod.yaml",
      "baseStack": "dev", "baseStackFile": "Pulumi.dev.yaml",
      "resources": [{"resource": "<URN without stack>", "urn", "type", "name", "custom",
                     "component": "<URN without stack> or null",
