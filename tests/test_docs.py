@@ -245,7 +245,7 @@ def test_no_documented_teardown_waits_on_a_claim_a_pod_mounts() -> None:
 
 
 def test_the_readme_wakes_dev_before_reaching_it() -> None:
-    """dev sleeps at zero replicas outside its wake schedule: the README's "Reach" step names the
+    """dev sleeps at zero replicas outside its wake schedule: the Reach step of the README names the
     schedule as the dev stack file sets it (days, hours, time zone) and wakes it first."""
     config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     schedule = config["nim-gke:monitoring"]["hpa"]["wakeSchedule"]
