@@ -167,6 +167,22 @@ def test_the_tracker_patterns_spare_upstream_issues() -> None:
     )
 
 
+def test_the_components_table_lists_every_component() -> None:
+    """Every component's type token (``TYPE`` in components/), with its class, in the README's
+    Components table, and nothing else there."""
+    tokens = {}
+    for path in sorted((ROOT / "components").glob("*.py")):
+        text = path.read_text()
+        for token in re.findall(r'^TYPE = "(nim-gke:[a-z0-9]+:[A-Za-z]+)"', text, re.M):
+            tokens[token] = re.findall(r"^class (\w+)\(pulumi\.ComponentResource\)", text, re.M)
+    rows = re.findall(
+        r"^\| `(\w+)` \| `(nim-gke:[^`]+)` \|", "\n".join(_section(README, "Components")), re.M
+    )
+    assert {token for _, token in rows} == set(tokens)
+    assert all([cls] == tokens[token] for cls, token in rows)
+    assert "nim-gke:gke:PoolChangeWatch" in tokens
+
+
 # --- commands -------------------------------------------------------------------------------
 
 
