@@ -35,7 +35,7 @@ EXPECTED: dict[str, tuple[int, list[tuple[str, str]]]] = {
     "health-check-live-path": (
         1,
         [
-            ("health-check-mismatch", "healthcheckpolicy/llama3-8b-1-0-3-nim-llm"),
+            ("health-check-before-ready", "healthcheckpolicy/llama3-8b-1-0-3-nim-llm"),
         ],
     ),
     "mirror-404-containerd16": (1, [("mirror-repository-not-found", POD)]),
@@ -62,7 +62,6 @@ EXPECTED: dict[str, tuple[int, list[tuple[str, str]]]] = {
         1,
         [
             ("metrics-api-unavailable", "apiservice/v1beta1.custom.metrics.k8s.io"),
-            ("metrics-api-unavailable", "apiservice/v1beta1.external.metrics.k8s.io"),
         ],
     ),
     "zone-conflict-known-zone": (1, [("volume-zone-conflict", POD)]),

@@ -204,7 +204,7 @@ def test_a_rollback_in_one_edit_is_named_with_its_resource_and_reason(walk, tmp_
 GREEN = ["base", "green10", "green100", "on-green", "drained", "reshaped"]
 
 
-@pytest.mark.parametrize(("before", "after"), zip(GREEN, GREEN[1:], strict=False))
+@pytest.mark.parametrize(("before", "after"), list(zip(GREEN, GREEN[1:], strict=False)))
 def test_every_step_of_the_green_pool_walk_through_keeps_serving(green, before, after):
     """greenPool declared with the canary on it, 100 %, the model promoted onto it, gpuPool
     drained, and the empty gpuPool reshaped: none drops a request. Reshaping recreates gpuPool's
