@@ -8,6 +8,8 @@ from components.budget import CostGuard, CostGuardArgs
 from components.cache_storage import CacheStorage, CacheStorageArgs
 from components.cluster import AuthorizedNetwork, ClusterArgs, GkeCluster
 from components.compute_class import GpuComputeClass, GpuComputeClassArgs
+from components.dockerhub_cache import DockerHubCache, DockerHubCacheArgs
+from components.dockerhub_cache import repository_id as dockerhub_repository_id
 from components.gateway import Backend, ModelGateway, ModelGatewayArgs, ModelRoute
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.image_mirror import ImageMirror, ImageMirrorArgs, repository_url
@@ -19,7 +21,7 @@ from components.observability import Observability, ObservabilityArgs
 from components.pool_changes import OUTPUT as POOLS_OUTPUT
 from components.pool_changes import PoolChangeWatch, PoolChangeWatchArgs
 from components.shared_cache import CacheVolume, SharedModelCache, SharedModelCacheArgs
-from components.wake_signal import WakeSignal, WakeSignalArgs
+from components.wake_signal import WakeSignal, WakeSignalArgs, image
 from nimgke.alerts import alert_specs
 from nimgke.config import NAMESPACE, load_from_pulumi
 from nimgke.config.pools import GREEN_POOL, MAIN_POOL
@@ -187,8 +189,14 @@ if mon.dashboard or mon.alerts.enabled:
 # Each version's HPA reads its metrics through GKE's managed metrics adapter (an AutoscalingMetric
 # per version, created with its release). A version that sleeps at zero replicas wakes on External
 # metrics; the schedule and `nimctl wake` are a gauge this CronJob writes (docs/autoscaling.md).
+# Its Python comes by digest through an Artifact Registry cache of Docker Hub in the region.
 auto = shape.autoscaling
 if auto is not None and auto.wake_gauge:
+    hub_id = dockerhub_repository_id(cfg.cluster_name)
+    dockerhub = DockerHubCache(
+        "dockerhub",
+        DockerHubCacheArgs(project=cfg.project, region=cfg.region, repository_id=hub_id),
+    )
     WakeSignal(
         "wake-signal",
         WakeSignalArgs(
@@ -197,6 +205,8 @@ if auto is not None and auto.wake_gauge:
             namespace=ngc.namespace,
             location=cfg.cluster_location,
             cluster=cluster.cluster_name,
+            image=image(repository_url(cfg.region, cfg.project, hub_id)),
+            image_from=dockerhub,
             releases=[v.release for v in shape.versions],
             schedule=auto.schedule.as_dict() if auto.schedule else None,
             network_policy=sec.network_policies,

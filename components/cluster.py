@@ -1,20 +1,21 @@
 """The GKE cluster: VPC, node service account, optional KMS key, the cluster and its system pool.
 
 It owns the kubeconfig and the ``kubernetes.Provider`` built from it, so consumers never assemble
-kubeconfigs (the pulumi-eks pattern).
+kubeconfigs (the pulumi-eks pattern). Its network (:mod:`components.cluster_network`) and its
+kubeconfig (:mod:`components.kubeconfig`) are built by the modules beside it.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+
+from components.cluster_network import cluster_network, gateway_network
+from components.kubeconfig import cluster_kubeconfig
 
 TYPE = "nim-gke:gke:Cluster"
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -41,14 +42,7 @@ STREAMING_ROLE = "roles/serviceusage.serviceUsageConsumer"
 # tpgiamresource/resource_iam_member.go), whoever else granted it: so the grant is made once, and
 # the main pool's old one ("gpu", __main__.py) is adopted in place by alias instead of deleted.
 LEGACY_STREAMING_GRANT = ("nim-gke:gke:GpuNodePool", "gpu", "gpu-streaming-usage")
-SUBNET_CIDR = "10.10.0.0/20"
-PODS_CIDR = "10.16.0.0/14"
-SERVICES_CIDR = "10.20.0.0/20"
 SYSTEM_POOL_LABEL = {"nim-gke/pool": "system"}
-# Where Google Cloud's health checks come from (cloud.google.com/load-balancing/docs/
-# firewall-rules, regional internal Application Load Balancer).
-HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
-ADC_FLAG = "--use_application_default_credentials"
 # initial_node_count of a node pool is ForceNew and "Resizing your node pool manually may change
 # this value ... which will trigger destruction and recreation" (terraform-provider-google docs,
 # container_node_pool): the autoscaler owns the size after creation.
@@ -170,99 +164,6 @@ def secure_node_config(
     }
 
 
-def make_kubeconfig(name: str, server: str, ca_certificate: str | None) -> str:
-    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin`` and Application Default
-    Credentials (no static credentials, no token in state).
-
-    ``--use_application_default_credentials`` makes the plugin use ADC, the identity pulumi-gcp
-    uses; without it the plugin runs ``gcloud config config-helper`` and uses gcloud's active
-    account instead (kubernetes/cloud-provider-gcp
-    cmd/gke-gcloud-auth-plugin/cred.go: ``use_application_default_credentials``, "Output is an
-    ExecCredential filled with application default credentials"; with it the plugin does not run
-    gcloud at all). The plugin has no endpoint logic, so the same user works against the DNS
-    endpoint (Cloud SDK 545.0.0 removed the gcloud-side refusal,
-    DNSEndpointOrUseApplicationDefaultCredentialsError). client-go runs the plugin whenever
-    the token expires, so a long ``pulumi up`` never outlives it.
-
-    ``ca_certificate`` is None for the DNS endpoint, which serves a publicly trusted certificate
-    (gcloud writes no certificate-authority-data for it, Cloud SDK api_lib/container/
-    kubeconfig.py).
-    """
-    context = f"gke-{name}"
-    cluster: dict[str, str] = {"server": server}
-    if ca_certificate:
-        cluster["certificate-authority-data"] = ca_certificate
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": context, "cluster": cluster}],
-            "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
-            "current-context": context,
-            "users": [
-                {
-                    "name": context,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "gke-gcloud-auth-plugin",
-                            "args": [ADC_FLAG],
-                            "installHint": "Install gke-gcloud-auth-plugin: gcloud components "
-                            "install gke-gcloud-auth-plugin (and run gcloud auth "
-                            "application-default login)",
-                            "provideClusterInfo": True,
-                        }
-                    },
-                }
-            ],
-        },
-        indent=2,
-    )
-
-
-def _gateway_network(
-    name: str,
-    args: ClusterArgs,
-    proxy_subnet: str,
-    network: gcp.compute.Network,
-    node_sa: gcp.serviceaccount.Account,
-    child: pulumi.ResourceOptions,
-) -> None:
-    """The proxy-only subnet of a regional internal Application Load Balancer, and the firewall
-    rule that lets its proxies and Google's health checks reach the NIM port on the nodes."""
-    # One ACTIVE REGIONAL_MANAGED_PROXY subnet per VPC and region serves every regional Envoy-based
-    # load balancer there; its addresses are the source of all traffic to the backends
-    # (cloud.google.com/load-balancing/docs/proxy-only-subnets).
-    gcp.compute.Subnetwork(
-        f"{name}-proxy-only",
-        project=args.project,
-        region=args.region,
-        network=network.id,
-        ip_cidr_range=proxy_subnet,
-        purpose="REGIONAL_MANAGED_PROXY",
-        role="ACTIVE",
-        opts=child,
-    )
-    # Envoy-based load balancers need an ingress allow rule from the proxy-only subnet, every load
-    # balancer one from the health-check ranges (cloud.google.com/load-balancing/docs/
-    # firewall-rules). GKE's controllers create such rules themselves (the open-source Ingress
-    # controller adds the ACTIVE proxy-only range and the NEG ports: kubernetes/ingress-gce
-    # pkg/firewalls/controller.go, pkg/loadbalancers/features/l7ilb.go; the Gateway records its own
-    # in the networking.gke.io/firewalls annotation), but the Gateway controller's code is not
-    # public: this rule does not depend on it. It admits only that port, only to the stack's nodes.
-    gcp.compute.Firewall(
-        f"{name}-allow-gateway",
-        project=args.project,
-        network=network.id,
-        direction="INGRESS",
-        source_ranges=[proxy_subnet, *HEALTH_CHECK_RANGES],
-        allows=[{"protocol": "tcp", "ports": [str(args.gateway_backend_port)]}],
-        target_service_accounts=[node_sa.email],
-        description="nim-gke: the internal Gateway's proxies and health checks to the NIM port",
-        opts=child,
-    )
-
-
 def authorized_networks_config(
     args: ClusterArgs,
 ) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict | None:
@@ -290,20 +191,6 @@ def authorized_networks_config(
             for n in args.authorized_networks
         ]
     }
-
-
-def kubeconfig_server(ip_endpoint: str, dns_endpoint: str | None) -> tuple[str, bool]:
-    """``(server URL, uses the DNS endpoint)``: the DNS endpoint when the cluster has one."""
-    if dns_endpoint:
-        return f"https://{dns_endpoint}", True
-    return f"https://{ip_endpoint}", False
-
-
-def _field(obj: object, name: str) -> Any:
-    """A field of a resolved output object: Pulumi's output types are dicts with attributes."""
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 def _maintenance_end(start: str, hours: int) -> str:
@@ -335,41 +222,13 @@ class GkeCluster(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        network = gcp.compute.Network(
-            f"{name}-vpc", project=args.project, auto_create_subnetworks=False, opts=child
-        )
-        subnet = gcp.compute.Subnetwork(
-            f"{name}-subnet",
+        network, subnet = cluster_network(
+            name,
             project=args.project,
             region=args.region,
-            network=network.id,
-            ip_cidr_range=SUBNET_CIDR,
-            private_ip_google_access=True,
-            secondary_ip_ranges=[
-                {"range_name": "pods", "ip_cidr_range": PODS_CIDR},
-                {"range_name": "services", "ip_cidr_range": SERVICES_CIDR},
-            ],
+            private_nodes=args.private_nodes,
             opts=child,
         )
-        if args.private_nodes:
-            # Private nodes have no external IP: Cloud NAT lets them reach nvcr.io and NGC.
-            router = gcp.compute.Router(
-                f"{name}-router",
-                project=args.project,
-                region=args.region,
-                network=network.id,
-                opts=child,
-            )
-            gcp.compute.RouterNat(
-                f"{name}-nat",
-                project=args.project,
-                region=args.region,
-                router=router.name,
-                nat_ip_allocate_option="AUTO_ONLY",
-                source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
-                log_config={"enable": True, "filter": "ERRORS_ONLY"},
-                opts=child,
-            )
 
         # Service account ids stay reserved for a while after deletion: add a random suffix.
         suffix = random.RandomString(
@@ -442,7 +301,16 @@ class GkeCluster(pulumi.ComponentResource):
             key_name = key.id
 
         if args.gateway_proxy_subnet:
-            _gateway_network(name, args, args.gateway_proxy_subnet, network, node_sa, child)
+            gateway_network(
+                name,
+                project=args.project,
+                region=args.region,
+                proxy_subnet=args.gateway_proxy_subnet,
+                backend_port=args.gateway_backend_port,
+                network=network,
+                nodes=node_sa.email,
+                opts=child,
+            )
 
         components = [*MONITORING_COMPONENTS, *(["DCGM"] if args.dcgm_metrics else [])]
         # No master_ipv4_cidr_block: that makes a legacy VPC-peering private cluster.
@@ -580,20 +448,7 @@ class GkeCluster(pulumi.ComponentResource):
         self.node_service_account = node_sa.email
         self.subnet_id = subnet.id
 
-        def kubeconfig(name: str, ip: str, auth: object, endpoints: object) -> str:
-            dns = _field(_field(endpoints, "dns_endpoint_config"), "endpoint")
-            server, via_dns = kubeconfig_server(ip, dns if args.dns_endpoint else None)
-            ca = None if via_dns else _field(auth, "cluster_ca_certificate")
-            return make_kubeconfig(name, server, ca)
-
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(
-                cluster.name,
-                cluster.endpoint,
-                cluster.master_auth,
-                cluster.control_plane_endpoints_config,
-            ).apply(lambda a: kubeconfig(*a))
-        )
+        self.kubeconfig = cluster_kubeconfig(cluster, dns_endpoint=args.dns_endpoint)
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,

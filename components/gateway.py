@@ -38,7 +38,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.cluster import HEALTH_CHECK_RANGES
+from components.cluster_network import HEALTH_CHECK_RANGES
 from nimgke.helm_values import OPENAI_PORT, READY_PATH
 
 TYPE = "nim-gke:net:ModelGateway"

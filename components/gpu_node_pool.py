@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
@@ -49,7 +49,9 @@ UPGRADE_SETTINGS: gcp.container.NodePoolUpgradeSettingsArgsDict = {
 
 @dataclass(frozen=True, kw_only=True)
 class GpuNodePoolArgs:
-    """Inputs for :class:`GpuNodePool`."""
+    """Inputs for :class:`GpuNodePool`. The pool's own settings have no defaults here: the stack
+    passes every one from its shape (:meth:`from_shape`), whose defaults are the config's
+    (``nimgke.config.settings.GpuPoolSettings``), so there is one place for them."""
 
     project: str
     cluster: pulumi.Input[str]
@@ -58,18 +60,17 @@ class GpuNodePoolArgs:
     """Location of the cluster (zone or region)."""
     node_zones: list[str]
     service_account: pulumi.Input[str]
-    machine_type: str = "g2-standard-4"
-    accelerator_type: str = "nvidia-l4"
-    accelerator_count: int = 1
-    total_min_nodes: int = 0
+    machine_type: str
+    accelerator_type: str
+    accelerator_count: int
+    total_min_nodes: int
     """Lower bound across all zones (``total_min_node_count``); 0 allows scale to zero."""
-    total_max_nodes: int = 2
-    spot: bool = False
-    gpu_driver_version: str = "LATEST"
-    disk_size_gb: int = 200
-    disk_type: str = "pd-balanced"
-    labels: dict[str, str] = field(default_factory=dict)
-    image_streaming: bool = False
+    total_max_nodes: int
+    spot: bool
+    gpu_driver_version: str
+    disk_size_gb: int
+    disk_type: str
+    image_streaming: bool
     """GKE image streaming (``gcfs_config``): eligible images (Artifact Registry, incl. remote
     repositories) are streamed instead of pulled whole. The node service account's role for it is
     granted once, by the cluster (``ClusterArgs.image_streaming``), not per pool."""
@@ -158,7 +159,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 disk_size_gb=args.disk_size_gb,
                 disk_type=args.disk_type,
                 service_account=args.service_account,
-                labels={**args.labels, POOL_ROLE_LABEL: "gpu", **class_label},
+                labels={POOL_ROLE_LABEL: "gpu", **class_label},
             ),
             "spot": args.spot,
             # GKE taints these nodes nvidia.com/gpu=present:NoSchedule itself

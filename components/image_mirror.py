@@ -59,6 +59,39 @@ def repository_url(region: str, project: str, repository_id: str) -> str:
     return f"{registry_host(region)}/{project}/{repository_id}"
 
 
+def remote_repository(
+    name: str,
+    *,
+    project: str,
+    region: str,
+    repository_id: str,
+    description: str,
+    remote: gcp.artifactregistry.RepositoryRemoteRepositoryConfigArgsDict,
+    opts: pulumi.ResourceOptions,
+) -> gcp.artifactregistry.Repository:
+    """A DOCKER repository in ``REMOTE_REPOSITORY`` mode in the stack's region: a pull-through
+    cache of the upstream ``remote`` names (this mirror's nvcr.io, the Docker Hub cache's)."""
+    return gcp.artifactregistry.Repository(
+        name,
+        project=project,
+        location=region,
+        repository_id=repository_id,
+        format="DOCKER",
+        mode="REMOTE_REPOSITORY",
+        description=description,
+        labels={"part-of": "nim-gke"},
+        remote_repository_config=remote,
+        opts=opts,
+    )
+
+
+def url_of(repo: gcp.artifactregistry.Repository) -> pulumi.Output[str]:
+    """:func:`repository_url` of a repository, from its outputs."""
+    return pulumi.Output.all(repo.location, repo.project, repo.repository_id).apply(
+        lambda v: repository_url(str(v[0]), str(v[1]), str(v[2]))
+    )
+
+
 AGENT_SERVICE = "artifactregistry.googleapis.com"
 """The service whose agent reads the NGC key secret for the remote repository."""
 
@@ -130,16 +163,13 @@ class ImageMirror(pulumi.ComponentResource):
             member=agent.member,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*grant_deps, agent]),
         )
-        repo = gcp.artifactregistry.Repository(
+        repo = remote_repository(
             f"{name}-repository",
             project=args.project,
-            location=args.region,
+            region=args.region,
             repository_id=args.repository_id,
-            format="DOCKER",
-            mode="REMOTE_REPOSITORY",
             description="nim-gke: pull-through cache of nvcr.io (NIM images)",
-            labels={"part-of": "nim-gke"},
-            remote_repository_config={
+            remote={
                 "description": "nvcr.io, authenticated with the NGC API key",
                 # common_repository, not docker_repository.custom_repository (deprecated in
                 # pulumi-gcp 9: "[Deprecated, please use commonRepository instead]"); its example
@@ -156,9 +186,7 @@ class ImageMirror(pulumi.ComponentResource):
             # The agent must be able to read the key before the repository's first pull.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[grant]),
         )
-        self.repository_url = pulumi.Output.all(
-            repo.location, repo.project, repo.repository_id
-        ).apply(lambda v: repository_url(str(v[0]), str(v[1]), str(v[2])))
+        self.repository_url = url_of(repo)
         self.secret_version = pulumi.Output.from_input(version_name)
         self.register_outputs(
             {"repository_url": self.repository_url, "secret_version": self.secret_version}

@@ -20,7 +20,9 @@ Its parts, and what each is for:
   (``principal_service_account``, as the shared model cache grants its bucket);
 - a ConfigMap with the program, the CronJob (every 2 minutes, one run at a time, on the system
   pool), its pods ``restricted`` (non-root UID 65534, no privilege escalation or capabilities,
-  read-only root filesystem, RuntimeDefault seccomp) on ``python:3.13-slim``;
+  read-only root filesystem, RuntimeDefault seccomp) on ``python:3.13-slim`` pinned by digest and
+  pulled through the stack's Artifact Registry cache of Docker Hub
+  (``components/dockerhub_cache.py``), never from Docker Hub by tag;
 - with the namespace's default-deny policies: egress to the GKE metadata server, which hands out
   the Workload Identity token (``components.network_policies.metadata_server_egress``, as for the
   pods that mount the shared model cache).
@@ -48,9 +50,23 @@ NAME = "nim-wake-signal"
 """The CronJob, its service account and its program's ConfigMap."""
 OVERRIDES_CONFIGMAP = "nim-wake-overrides"
 """Written by ``nimctl wake``/``sleep`` (key ``overrides.json``); optional for the pods."""
-IMAGE = "python:3.13-slim"
-"""Docker Hub's official Python image: a tag, not a digest (no registry was reachable here to read
-one); its Dockerfile installs tzdata, which the schedule's time zones need."""
+IMAGE_PATH = "library/python"
+"""Docker Hub's official Python image, under the path the Docker Hub cache keeps."""
+IMAGE_DIGEST = "sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6"
+"""``python:3.13-slim`` as Docker Hub served it on 2026-08-05 (its layers' date): the multi-platform
+index (an OCI image index; linux/amd64 43.0 MB compressed), Python 3.13.14 on Debian trixie, whose
+Dockerfile installs ``tzdata`` (the schedule's time zones). Read from docker-library/repo-info@
+2986dca3a80cb11b70fc4599941096374ea9e509:repos/python/remote/3.13-slim.md on 2026-12-03. A digest
+names one image for good: ``IfNotPresent`` then never runs another one, and a new Python is a
+reviewed change of this line."""
+
+
+def image(cache_url: str) -> str:
+    """The writer's image: ``python:3.13-slim`` by digest, through the Docker Hub cache at
+    ``cache_url`` (:func:`components.image_mirror.repository_url`)."""
+    return f"{cache_url}/{IMAGE_PATH}@{IMAGE_DIGEST}"
+
+
 SCHEDULE = "*/2 * * * *"
 ROLE = "roles/monitoring.metricWriter"
 RUN_AS = 65534
@@ -73,6 +89,10 @@ class WakeSignalArgs:
     """The cluster's location (zone or region): a label of the ``k8s_cluster`` resource."""
     cluster: pulumi.Input[str]
     """The cluster's name: a label of the ``k8s_cluster`` resource."""
+    image: str
+    """The writer's image (:func:`image`): through the stack's Docker Hub cache, by digest."""
+    image_from: pulumi.Resource | None = None
+    """The cache the image comes through: the CronJob waits for it."""
     releases: list[str]
     """Every model version release: one series each."""
     schedule: dict[str, Any] | None = None
@@ -109,7 +129,7 @@ def pod_spec(args: WakeSignalArgs, cluster: str) -> k8s.core.v1.PodSpecArgsDict:
         "containers": [
             {
                 "name": "wake-signal",
-                "image": IMAGE,
+                "image": args.image,
                 "image_pull_policy": "IfNotPresent",
                 "command": ["python3", f"{SCRIPT_DIR}/{SCRIPT}"],
                 "env": env,
@@ -189,8 +209,12 @@ class WakeSignal(pulumi.ComponentResource):
                     },
                 }
             ),
-            # The principal's grant first: a run before it would be refused by Cloud Monitoring.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[grant, script, ksa]),
+            # The principal's grant first: a run before it would be refused by Cloud Monitoring;
+            # the image's cache too: a pull before it exists fails.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[grant, script, ksa, *([args.image_from] if args.image_from else [])],
+            ),
         )
         if args.network_policy:
             k8s.networking.v1.NetworkPolicy(

@@ -2,9 +2,9 @@
 ``nimctl <command> ...``. It runs as a module too: ``.ci/plan-diff`` runs each checkout's own
 nimctl that way.
 
-Each command lives in its own module ``nimctl/<command>.py`` exposing
-``register(subparsers) -> argparse.ArgumentParser`` (which sets ``func`` via
-``set_defaults``) so commands stay independent of each other.
+Each command lives in its own module ``nimctl/<command>.py`` (or package), declared once as a
+``nimctl._cli.Command`` whose ``register(subparsers)`` this adds (it sets ``func``), so commands
+stay independent of each other.
 """
 
 from __future__ import annotations

@@ -1,15 +1,85 @@
-"""Argument-parsing helpers shared by the nimctl commands."""
+"""Argument-parsing helpers shared by the nimctl commands.
+
+Each command module declares itself once as a :class:`Command` (its name, help, examples, the
+arguments it adds and the function it runs) and takes ``register`` (what ``nimctl`` calls),
+``build_parser`` (``nimctl`` with only that command, for tests) and ``main`` from it."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 Register = Callable[
     ["argparse._SubParsersAction[argparse.ArgumentParser]"], argparse.ArgumentParser
 ]
+
+STACK_HELP = (
+    "a stack name (dev -> Pulumi.dev.yaml in the current directory, else the repo root) or the "
+    "path of a stack file"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """One ``nimctl`` command, declared once."""
+
+    name: str
+    summary: str
+    """One line, in ``nimctl --help``'s list of commands."""
+    description: str
+    """``nimctl NAME --help``'s text, printed as written."""
+    examples: Sequence[str]
+    """Command lines printed under "Examples:" (``nimctl ...``, and the ``kubectl`` lines that go
+    with them)."""
+    arguments: Callable[[argparse.ArgumentParser], object]
+    """Adds the command's arguments to its parser."""
+    run: Callable[[argparse.Namespace], int]
+    notes: str = ""
+    """More text after the examples (presets, where to read further)."""
+
+    def register(
+        self, sub: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> argparse.ArgumentParser:
+        epilog = "Examples:\n" + "\n".join(f"  {line}" for line in self.examples)
+        parser = sub.add_parser(
+            self.name,
+            help=self.summary,
+            description=self.description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=f"{epilog}\n\n{self.notes}" if self.notes else epilog,
+        )
+        self.arguments(parser)
+        parser.set_defaults(func=self.run)
+        return parser
+
+    def build_parser(self) -> argparse.ArgumentParser:
+        """``nimctl`` with only this command, so the command is testable on its own."""
+        return standalone_parser(self.register)
+
+    def main(self, argv: Sequence[str] | None = None) -> int:
+        args = self.build_parser().parse_args(argv)
+        return int(args.func(args))
+
+
+def add_stack_argument(parser: argparse.ArgumentParser) -> None:
+    """``STACK``: the stack file a command reads (``plan``, ``cost``)."""
+    parser.add_argument("stack", metavar="STACK", help=STACK_HELP)
+
+
+def add_kube_arguments(parser: argparse.ArgumentParser, default_namespace: str) -> None:
+    """``--namespace``/``-n`` and ``--context``: where a command that talks to the cluster looks
+    (``doctor``, ``timeline``, ``wake``, ``sleep``; ``nimctl.doctor.live.connect`` resolves
+    them)."""
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        help="namespace of the NIM (default: the kube context's namespace, else "
+        f"{default_namespace})",
+    )
+    parser.add_argument("--context", help="kube context to use (default: the current one)")
 
 
 def _positive(cast: Callable[[str], float], noun: str) -> Callable[[str], float]:

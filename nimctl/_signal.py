@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from nimctl.doctor.kube import get
+from nimctl import _cli
+from nimctl.doctor.kube import DEFAULT_NAMESPACE, get
 from nimctl.doctor.snapshot import DoctorInputError
+from nimgke.autoscaling import WINDOW_MINUTES
 from nimgke.config.versions import chart_fullname
 from nimgke.wake_signal import AWAKE, OVERRIDES_KEY
 
@@ -209,10 +211,11 @@ def report(outcome: Outcome, state: str, namespace: str) -> str:
         windows = {w for w in outcome.idle.values() if w}
         after = f"{min(windows) // 60} min, " if windows else ""
         lines.append(
-            f"The HPA lets a version sleep once nothing has asked for it for its idle window "
-            f"({after}monitoring.hpa.idleMinutes): requests in flight and requests through the "
-            "Gateway still keep it awake or wake it. GKE removes the empty GPU node about 10 "
-            "minutes later."
+            f"The HPA lets a version sleep once nothing has asked for it for its idle window + "
+            f"up to {WINDOW_MINUTES} min ({after}monitoring.hpa.idleMinutes; the wake signal is "
+            f"the gauge's highest value over {WINDOW_MINUTES} minutes, so its last 1 counts that "
+            "much longer): requests in flight and requests through the Gateway still keep it "
+            "awake or wake it. GKE removes the empty GPU node about 10 minutes later."
         )
     return "\n".join(lines)
 
@@ -233,40 +236,40 @@ def run(args: argparse.Namespace, state: str, cluster: Cluster | None = None) ->
     return EXIT_OK
 
 
-def add_command(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+def command(
     name: str,
-    func: Callable[[argparse.Namespace], int],
+    run: Callable[[argparse.Namespace], int],
     *,
     default: str,
     summary: str,
     description: str,
     examples: tuple[str, ...],
-) -> argparse.ArgumentParser:
-    """The parser of ``nimctl wake`` or ``nimctl sleep``; ``--for`` defaults to ``default``."""
-    parser = sub.add_parser(
-        name,
-        help=summary,
+) -> _cli.Command:
+    """``nimctl wake`` or ``nimctl sleep``; ``--for`` defaults to ``default``."""
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--release",
+            help="one version's release (<release>-<tag>, `pulumi stack output rollout`); "
+            "default: every version the stack's wake signal covers",
+        )
+        parser.add_argument(
+            "--for",
+            dest="lasting",
+            type=duration,
+            default=duration(default),
+            help=f"how long the override lasts, e.g. 90m, 2h, 1d (default: {default})",
+        )
+        _cli.add_kube_arguments(parser, DEFAULT_NAMESPACE)
+
+    return _cli.Command(
+        name=name,
+        summary=summary,
         description=description,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n" + "\n".join(f"  nimctl {name} {e}" for e in examples),
+        examples=tuple(f"nimctl {name} {e}" for e in examples),
+        arguments=add_arguments,
+        run=run,
     )
-    parser.add_argument(
-        "--release",
-        help="one version's release (<release>-<tag>, `pulumi stack output rollout`); default: "
-        "every version the stack's wake signal covers",
-    )
-    parser.add_argument(
-        "--for",
-        dest="lasting",
-        type=duration,
-        default=duration(default),
-        help=f"how long the override lasts, e.g. 90m, 2h, 1d (default: {default})",
-    )
-    parser.add_argument("--namespace", "-n", help="the NIM namespace (default: the context's)")
-    parser.add_argument("--context", help="kube context to use (default: the current one)")
-    parser.set_defaults(func=func)
-    return parser
 
 
 class KubeCluster:

@@ -602,20 +602,7 @@ def _concurrency_list(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(values)))
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    presets = "\n".join(
-        f"  {p.name:<10} {p.description}; concurrency {','.join(map(str, p.concurrencies))}"
-        for p in PRESETS.values()
-    )
-    parser = sub.add_parser(
-        "bench",
-        help="benchmark TTFT, inter-token latency and tokens/s with NVIDIA AIPerf",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=f"Presets:\n{presets}\n\nInstall AIPerf (once):\n  {INSTALL}\n\nExample:\n"
-        "  nimctl bench --url http://localhost:8000 --preset chat "
-        "--aiperf ~/.venvs/aiperf/bin/aiperf",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--url", help="base URL of the NIM, e.g. http://localhost:8000")
     source.add_argument(
@@ -673,10 +660,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
     parser.add_argument(
         "--verbose", action="store_true", help="show AIPerf's own output instead of logging it"
     )
-    parser.set_defaults(func=run)
-    return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
-    return _cli.standalone_parser(register)
+_PRESETS = "\n".join(
+    f"  {p.name:<10} {p.description}; concurrency {','.join(map(str, p.concurrencies))}"
+    for p in PRESETS.values()
+)
+COMMAND = _cli.Command(
+    name="bench",
+    summary="benchmark TTFT, inter-token latency and tokens/s with NVIDIA AIPerf",
+    description=DESCRIPTION,
+    examples=(
+        "nimctl bench --url http://localhost:8000 --preset chat "
+        "--aiperf ~/.venvs/aiperf/bin/aiperf",
+    ),
+    notes=f"Presets:\n{_PRESETS}\n\nInstall AIPerf (once):\n  {INSTALL}",
+    arguments=add_arguments,
+    run=run,
+)
+register, build_parser = COMMAND.register, COMMAND.build_parser

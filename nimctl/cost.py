@@ -300,42 +300,26 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument(
-        "stack",
-        metavar="STACK",
-        help="a stack name (dev -> Pulumi.dev.yaml in the current directory, else the repo "
-        "root) or the path of a stack file",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _cli.add_stack_argument(parser)
     parser.add_argument(
         "--json",
         action="store_true",
         help="print JSON: the costEstimate stack output plus 'alternatives' (purchase options)",
     )
-    parser.set_defaults(func=run)
-    return parser
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = sub.add_parser(
-        "cost",
-        help="monthly cost estimate of a stack file (idle/expected/always-on/peak)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n"
-        "  nimctl cost dev\n"
-        "  nimctl cost prod --json\n"
-        "  nimctl cost path/to/Pulumi.staging.yaml\n"
-        "How to read it, and what is not included: docs/cost.md",
-    )
-    return add_arguments(parser)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
-    return _cli.standalone_parser(register)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+COMMAND = _cli.Command(
+    name="cost",
+    summary="monthly cost estimate of a stack file (idle/expected/always-on/peak)",
+    description=__doc__ or "",
+    examples=(
+        "nimctl cost dev",
+        "nimctl cost prod --json",
+        "nimctl cost path/to/Pulumi.staging.yaml",
+    ),
+    notes="How to read it, and what is not included: docs/cost.md",
+    arguments=add_arguments,
+    run=run,
+)
+register, build_parser, main = COMMAND.register, COMMAND.build_parser, COMMAND.main

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from nimctl import _cli, _signal
+from nimctl import _signal
 from nimgke.wake_signal import ASLEEP
 
 DEFAULT_FOR = "12h"
@@ -34,18 +34,12 @@ def run(args: argparse.Namespace) -> int:
     return _signal.run(args, ASLEEP)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    return _signal.add_command(
-        sub,
-        "sleep",
-        run,
-        default=DEFAULT_FOR,
-        summary="let a model version sleep (sets its wake signal; the HPA scales it to zero)",
-        description=DESCRIPTION,
-        examples=("-n nim", "-n nim --release llama3-8b-1-0-3 --for 3d"),
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
-    return _cli.standalone_parser(register)
+COMMAND = _signal.command(
+    "sleep",
+    run,
+    default=DEFAULT_FOR,
+    summary="let a model version sleep (sets its wake signal; the HPA scales it to zero)",
+    description=DESCRIPTION,
+    examples=("-n nim", "-n nim --release llama3-8b-1-0-3 --for 3d"),
+)
+register, build_parser = COMMAND.register, COMMAND.build_parser

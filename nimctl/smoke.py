@@ -268,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",
         required=True,
@@ -298,24 +298,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         default=DEFAULT_MAX_TOKENS,
         help="max_tokens of each completion (default: %(default)s)",
     )
-    parser.set_defaults(func=run)
-    return parser
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = sub.add_parser(
-        "smoke",
-        help="check that the NIM answers: models, chat, streaming chat",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Example:\n"
-        "  kubectl -n nim port-forward svc/llama3-8b 8000:8000 &\n"
-        "  nimctl smoke --url http://localhost:8000\n"
-        "  nimctl smoke --url http://10.10.0.50/llama3-8b/v1   # the Gateway, in the VPC",
-    )
-    return add_arguments(parser)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
-    return _cli.standalone_parser(register)
+COMMAND = _cli.Command(
+    name="smoke",
+    summary="check that the NIM answers: models, chat, streaming chat",
+    description=DESCRIPTION,
+    examples=(
+        "kubectl -n nim port-forward svc/llama3-8b 8000:8000 &",
+        "nimctl smoke --url http://localhost:8000",
+        "nimctl smoke --url http://10.10.0.50/llama3-8b/v1   # the Gateway, in the VPC",
+    ),
+    arguments=add_arguments,
+    run=run,
+)
+register, build_parser = COMMAND.register, COMMAND.build_parser

@@ -571,22 +571,21 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_DONE if done else EXIT_NOT_DONE
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = sub.add_parser(
-        "timeline",
-        help="the phases of the last start of each NIM pod, with their durations",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n"
-        "  nimctl timeline --namespace nim\n"
-        "  kubectl get pods,events,pvc,nodes -n nim -o json > nim.json\n"
-        "  nimctl timeline --from-file nim.json --json",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     doctor.add_snapshot_arguments(parser)
     parser.add_argument("--json", action="store_true", help=f"print {SCHEMA} JSON")
-    parser.set_defaults(func=run)
-    return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    return _cli.standalone_parser(register)
+COMMAND = _cli.Command(
+    name="timeline",
+    summary="the phases of the last start of each NIM pod, with their durations",
+    description=DESCRIPTION,
+    examples=(
+        "nimctl timeline --namespace nim",
+        "kubectl get pods,events,pvc,nodes -n nim -o json > nim.json",
+        "nimctl timeline --from-file nim.json --json",
+    ),
+    arguments=add_arguments,
+    run=run,
+)
+register, build_parser = COMMAND.register, COMMAND.build_parser

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from nimctl import _cli, _signal
+from nimctl import _signal
 from nimgke.wake_signal import AWAKE
 
 DEFAULT_FOR = "2h"
@@ -35,18 +35,12 @@ def run(args: argparse.Namespace) -> int:
     return _signal.run(args, AWAKE)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    return _signal.add_command(
-        sub,
-        "wake",
-        run,
-        default=DEFAULT_FOR,
-        summary="wake a sleeping model version now (sets its wake signal; the HPA scales it up)",
-        description=DESCRIPTION,
-        examples=("-n nim", "-n nim --release llama3-8b-1-0-3 --for 4h"),
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
-    return _cli.standalone_parser(register)
+COMMAND = _signal.command(
+    "wake",
+    run,
+    default=DEFAULT_FOR,
+    summary="wake a sleeping model version now (sets its wake signal; the HPA scales it up)",
+    description=DESCRIPTION,
+    examples=("-n nim", "-n nim --release llama3-8b-1-0-3 --for 4h"),
+)
+register, build_parser = COMMAND.register, COMMAND.build_parser

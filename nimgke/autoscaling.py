@@ -54,9 +54,11 @@ WAKE_METRIC_TYPE = "custom.googleapis.com/nim_gke/wake"
 ``release``) on the cluster's ``k8s_cluster`` resource."""
 LB_REQUEST_COUNT = "loadbalancing.googleapis.com/https/internal/request_count"
 LB_RESOURCE = "internal_http_lb_rule"
-WINDOW = "5m"
+WINDOW_MINUTES = 5
+WINDOW = f"{WINDOW_MINUTES}m"
 """How far back a signal looks: the request rate's window, and how long one wake point counts
-(the writer writes every 2 minutes: two points per window)."""
+(the writer writes every 2 minutes: two points per window). So a version sleeps up to this long
+after its idle window: the gauge's last 1 (or the last request) still counts meanwhile."""
 RUNNING_METRIC = "num_requests_running"
 """NIM's gauge of requests in the engine (NVIDIA NIM for LLMs, "Observability")."""
 SIGNAL_TARGET = 1

@@ -26,7 +26,8 @@ What is counted:
 - **Rollouts** (:mod:`nimgke.cost_rollout`): every version on a pool counts in its
   serving nodes, a canary's cache, greenPool's nodes and disks, the Gateway's forwarding rule.
 - **Images close to the nodes** (:func:`image_lines`): the NIM image of every version
-  cached in the Artifact Registry mirror of nvcr.io (an ESTIMATE of ``NIM_IMAGE_GB`` each), dev's
+  cached in the Artifact Registry mirror of nvcr.io (an ESTIMATE of ``NIM_IMAGE_GB`` each), the
+  wake signal's Python image in the Docker Hub cache (``WAKE_IMAGE_GB``, an ESTIMATE), dev's
   NGC key version in Secret Manager, the shared model cache bucket (a directory per version) when
   ``nim.sharedCache`` is on; dated list prices outside the sheet, each with its source.
 - **Capacity plans** (:mod:`nimgke.cost_capacity`): every GPU node is priced at its pool's first
@@ -157,11 +158,16 @@ cloud.google.com/storage/pricing, as quoted 2026-11-28)."""
 NIM_IMAGE_GB = 15.0
 """ESTIMATE of one NIM LLM image as Artifact Registry stores it: the top of the 10-15 GB NIM images
 take (the doctor fixtures' Pulled message reports 12.9 GB for llama3-8b-instruct)."""
+WAKE_IMAGE_GB = 0.05
+"""ESTIMATE of the wake signal's image (``python:3.13-slim``) in the Docker Hub cache: the nodes
+pull its linux/amd64 image, 43.0 MB compressed (docker-library/repo-info@2986dca3a80c:
+repos/python/remote/3.13-slim.md, read 2026-12-03), rounded up."""
 
 
 def image_lines(cfg: StackConfig, shape: StackShape) -> list[Line]:
     """What the nvcr.io mirror (and the shared model cache) add: the cached images in Artifact
-    Registry, the stack's own NGC secret version (dev), the shared cache bucket."""
+    Registry (the NIM images; the wake signal's Python in the Docker Hub cache), the stack's own
+    NGC secret version (dev), the shared cache bucket."""
     s = cfg.settings
     lines: list[Line] = []
     if s.registry.mirror:
@@ -185,6 +191,17 @@ def image_lines(cfg: StackConfig, shape: StackShape) -> list[Line]:
                     fixed(1),
                 )
             )
+    auto = shape.autoscaling
+    if auto is not None and auto.wake_gauge:
+        lines.append(
+            Line(
+                f"Artifact Registry: the wake signal's Python image ({WAKE_IMAGE_GB:g} GB, "
+                "estimate) in the Docker Hub cache",
+                "GB-month",
+                AR_STORAGE_GB_MONTH,
+                fixed(WAKE_IMAGE_GB),
+            )
+        )
     if shape.cache.shared:
         # One directory per version release (components/shared_cache.py): each version's files.
         size = sum(math.ceil(v.plan.cache_gib) for v in shape.versions)
@@ -564,11 +581,14 @@ def _assumptions(
             "ASSUMING no other zonal or Autopilot cluster on the billing account uses it."
         )
     out += rollout_assumptions(cfg, shape)
-    if s.registry.mirror or shape.cache.shared:
+    wake = shape.autoscaling is not None and shape.autoscaling.wake_gauge
+    if s.registry.mirror or shape.cache.shared or wake:
+        python = f", the wake signal's Python image {WAKE_IMAGE_GB:g} GB (ESTIMATE)" if wake else ""
         out.append(
             f"Images close to the nodes: each NIM image cached in Artifact Registry counts "
-            f"{NIM_IMAGE_GB:g} GB (ESTIMATE, the top of 10-15 GB); list prices outside the dated "
-            f"sheet, quoted 2026-11-28: Artifact Registry ${AR_STORAGE_GB_MONTH:.2f}/GB-month, "
+            f"{NIM_IMAGE_GB:g} GB (ESTIMATE, the top of 10-15 GB){python}; list prices outside "
+            "the dated sheet, quoted 2026-11-28: Artifact Registry "
+            f"${AR_STORAGE_GB_MONTH:.2f}/GB-month, "
             f"Secret Manager ${SECRET_VERSION_MONTH:.2f}/version-month, Cloud Storage Standard "
             f"${GCS_STANDARD_GB_MONTH:.3f}/GB-month; free tiers not deducted."
         )

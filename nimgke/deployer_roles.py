@@ -14,6 +14,7 @@ CONTAINER_ADMIN = "roles/container.admin"
 SA_USER = "roles/iam.serviceAccountUser"
 
 ROLE_FOR_TYPE: dict[str, tuple[str, ...]] = {
+    # The nvcr.io mirror and the Docker Hub cache (artifactregistry.repositories.create).
     "gcp:artifactregistry/repository:Repository": ("roles/artifactregistry.admin",),
     "gcp:billing/budget:Budget": ("roles/billing.costsManager",),
     "gcp:compute/address:Address": ("roles/compute.networkAdmin",),

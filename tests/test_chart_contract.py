@@ -28,36 +28,37 @@ from tests.conftest import (
     unwrap,
 )
 
-STACKS = ("dev", "prod", "prod-canary")
-"""``prod-canary``: prod with a canary at 10 % (docs/rollouts.md), whose release must keep the same
-contract as the model's."""
+STACKS = ("dev", "dev-canary", "prod", "prod-canary")
+"""``prod-canary``: prod with a canary at 10 % (docs/rollouts.md); ``dev-canary``: dev with a canary
+on standby (weight 0: dev has no Gateway to split traffic), two versions that each sleep and wake.
+Each canary's release must keep the same contract as the model's."""
 CANARY = {"tag": "1.1.2", "weight": 10}
+CANARIES = {"prod-canary": CANARY, "dev-canary": {**CANARY, "weight": 0}}
 L4_PROFILE_103 = L4_PROFILES[("meta/llama3-8b-instruct", "1.0.3")].profile_id
 CHART_STARTUP_BUDGET_S = 40 + 180 * 10  # nim-llm 1.1.2 values.yaml, startupProbe
 SCHEMA = SHARED_REFERENCE / "nim-llm-1.1.2" / "values.schema.json"
 
 
 def config_of(stack: str, **overrides: Any) -> dict[str, str]:
-    """The stack file's config (``prod-canary``: prod's, with the canary) plus ``overrides``."""
-    if stack != "prod-canary":
+    """The stack file's config (a ``-canary`` variant: its stack's, with the canary) plus
+    ``overrides``."""
+    name = stack_name(stack)
+    if stack not in CANARIES:
         return stack_config(stack, **{"nim-gke:ngcApiKey": FAKE_NGC_KEY, **overrides})
-    nim = json.loads(stack_config("prod")["nim-gke:nim"])
-    nim["models"][0]["canary"] = CANARY
-    # Room for both versions at their HPA maximum (docs/rollouts.md, "GPU headroom").
-    pool = {**json.loads(stack_config("prod")["nim-gke:gpuPool"]), "maxNodes": 4}
-    return stack_config(
-        "prod",
-        **{
-            "nim-gke:nim": nim,
-            "nim-gke:gpuPool": pool,
-            "nim-gke:ngcApiKey": FAKE_NGC_KEY,
-            **overrides,
-        },
-    )
+    nim = json.loads(stack_config(name)["nim-gke:nim"])
+    nim["models"][0]["canary"] = CANARIES[stack]
+    changes: dict[str, Any] = {"nim-gke:nim": nim}
+    if name == "prod":
+        # Room for both versions at their HPA maximum (docs/rollouts.md, "GPU headroom").
+        changes["nim-gke:gpuPool"] = {
+            **json.loads(stack_config("prod")["nim-gke:gpuPool"]),
+            "maxNodes": 4,
+        }
+    return stack_config(name, **{**changes, "nim-gke:ngcApiKey": FAKE_NGC_KEY, **overrides})
 
 
 def stack_name(stack: str) -> str:
-    return "prod" if stack == "prod-canary" else stack
+    return stack.removesuffix("-canary")
 
 
 @cache
@@ -66,7 +67,7 @@ def program(stack: str) -> ProgramRun:
 
 
 def stack_key(stack: str) -> str:
-    return FAKE_NGC_KEY if stack == "dev" else SECRET_MANAGER_KEY
+    return FAKE_NGC_KEY if stack_name(stack) == "dev" else SECRET_MANAGER_KEY
 
 
 def release_values(stack: str) -> list[dict[str, Any]]:
@@ -112,7 +113,11 @@ def test_the_image_comes_through_the_stacks_nvcr_mirror_without_a_pull_secret(st
     """Images close to the nodes: the NIM image is pulled through the Artifact Registry remote
     repository the same run creates (same region, project and repository id), keeping nvcr.io's
     path; the node's service account authenticates there, so no nvcr.io pull Secret is named."""
-    (repo,) = program(stack).mocks.of_type("gcp:artifactregistry/repository:Repository")
+    (repo,) = [
+        r
+        for r in program(stack).mocks.of_type("gcp:artifactregistry/repository:Repository")
+        if r.name == "registry-repository"  # dev's other repository caches Docker Hub
+    ]
     r = unwrap(repo.inputs)
     prefix = f"{r['location']}-docker.pkg.dev/{r['project']}/{r['repositoryId']}/"
     assert r["remoteRepositoryConfig"]["commonRepository"]["uri"] == "https://nvcr.io"
@@ -129,7 +134,12 @@ def test_pull_secret_is_valid_for_nvcr_when_the_mirror_is_off(stack):
     # requirements: cloud.google.com/kubernetes-engine/docs/how-to/image-streaming)
     config["nim-gke:gpuPool"] = json.dumps(pool)
     run = run_program(stack_name(stack), config, ["nim-gke:ngcApiKey"])
-    assert run.mocks.of_type("gcp:artifactregistry/repository:Repository") == []
+    # No nvcr.io mirror (dev keeps its Docker Hub cache for the wake signal's image).
+    assert [
+        unwrap(r.inputs)["remoteRepositoryConfig"]
+        for r in run.mocks.of_type("gcp:artifactregistry/repository:Repository")
+        if "commonRepository" in unwrap(r.inputs)["remoteRepositoryConfig"]
+    ] == []
     found = {
         unwrap(s.inputs)["metadata"]["name"]: unwrap(s.inputs)
         for s in run.mocks.of_type("kubernetes:core/v1:Secret")
@@ -165,7 +175,7 @@ def test_pods_select_the_class_whose_priorities_are_the_gpu_pools(stack):
             {"key": "cloud.google.com/compute-class", "value": name, "effect": "NO_SCHEDULE"}
         ]
     spot = any(p["nodeConfig"]["spot"] for p in pools)
-    assert spot is (stack == "dev")
+    assert spot is (stack_name(stack) == "dev")
     for values in release_values(stack):
         assert values["nodeSelector"] == {"cloud.google.com/compute-class": name}
         tolerations = values["tolerations"]
@@ -222,7 +232,7 @@ def test_probes_hit_nim_health_paths_with_the_chart_startup_budget(stack):
         assert startup_budget_seconds(values) >= CHART_STARTUP_BUDGET_S
 
 
-SHARED_CACHE = {"dev": False, "prod": True, "prod-canary": True}
+SHARED_CACHE = {"dev": False, "dev-canary": False, "prod": True, "prod-canary": True}
 """Which stacks cache the model in the shared bucket (prod: ``nim.sharedCache.enabled``)."""
 
 

@@ -341,30 +341,45 @@ def _hpa(stack: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return rel["values"], hpa
 
 
-def test_dev_renders_an_hpa_that_scales_to_zero_on_external_metrics():
-    """nim-llm 1.3.0 templates/hpa.yaml, rendered: ``autoscaling.minReplicas`` 0 as minReplicas
-    0 (not dropped as "empty"), ``scaleDownStabilizationSecs`` as behavior.scaleDown.
-    stabilizationWindowSeconds (the idle time before a version sleeps), each of
-    ``autoscaling.metrics`` as it is: External metrics of the version's AutoscalingMetric, which
-    exist while no pod runs (what minReplicas 0 needs: kubernetes.io/blog/2026/09/02/
-    kubernetes-v1-37-hpa-scale-to-zero-beta)."""
-    values, hpa = _hpa("dev")
-    assert hpa["apiVersion"] == "autoscaling/v2"
-    assert hpa["spec"]["minReplicas"] == 0
-    assert hpa["spec"]["maxReplicas"] == 1
-    assert hpa["spec"]["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 1800}}
-    names = [m["external"]["metric"]["name"] for m in hpa["spec"]["metrics"]]
-    assert names == [
-        "autoscaling.gke.io|llama3-8b-1-0-3|load",
-        "autoscaling.gke.io|llama3-8b-1-0-3|busy",
-        "autoscaling.gke.io|llama3-8b-1-0-3|wake",
-    ]
-    assert {m["type"] for m in hpa["spec"]["metrics"]} == {"External"}
-    assert [m["external"]["target"] for m in hpa["spec"]["metrics"]] == [
-        {"type": "AverageValue", "averageValue": "10"},
-        {"type": "AverageValue", "averageValue": "1"},
-        {"type": "AverageValue", "averageValue": "1"},
-    ]
+DEV_VERSIONS = {
+    "dev": ["llama3-8b-1-0-3"],
+    "dev-canary": ["llama3-8b-1-0-3", "llama3-8b-1-1-2"],
+}
+"""dev's version releases, and with a canary on standby (tests/test_chart_contract.py)."""
+
+
+@pytest.mark.parametrize("stack", list(DEV_VERSIONS))
+def test_every_dev_version_renders_an_hpa_that_scales_to_zero_on_its_own_wake_signal(stack):
+    """nim-llm 1.3.0 templates/hpa.yaml, rendered for each dev version: ``autoscaling.minReplicas``
+    0 as minReplicas 0 (not dropped as "empty"), ``scaleDownStabilizationSecs`` as behavior.
+    scaleDown.stabilizationWindowSeconds (the idle time before a version sleeps), each of
+    ``autoscaling.metrics`` as it is: External metrics of the version's own AutoscalingMetric,
+    which exist while no pod runs (what minReplicas 0 needs: kubernetes.io/blog/2026/09/02/
+    kubernetes-v1-37-hpa-scale-to-zero-beta), the wake signal among them: a version whose HPA
+    does not read it never wakes on its schedule or on `nimctl wake`."""
+    seen = []
+    for rel, docs in rendered(stack):
+        release = rel["name"]
+        seen.append(release)
+        (hpa,) = [d for d in docs if d.get("kind") == "HorizontalPodAutoscaler"]
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"]["name"] == workload_name(release)
+        assert hpa["spec"]["minReplicas"] == 0
+        assert hpa["spec"]["maxReplicas"] == 1
+        assert hpa["spec"]["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 1800}}
+        names = [m["external"]["metric"]["name"] for m in hpa["spec"]["metrics"]]
+        assert names == [
+            f"autoscaling.gke.io|{release}|load",
+            f"autoscaling.gke.io|{release}|busy",
+            f"autoscaling.gke.io|{release}|wake",
+        ]
+        assert {m["type"] for m in hpa["spec"]["metrics"]} == {"External"}
+        assert [m["external"]["target"] for m in hpa["spec"]["metrics"]] == [
+            {"type": "AverageValue", "averageValue": "10"},
+            {"type": "AverageValue", "averageValue": "1"},
+            {"type": "AverageValue", "averageValue": "1"},
+        ]
+    assert sorted(seen) == DEV_VERSIONS[stack]
 
 
 def test_prod_renders_the_same_autoscaler_with_a_warm_replica():

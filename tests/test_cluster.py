@@ -6,13 +6,8 @@ import json
 
 import pytest
 
-from components.cluster import (
-    NODE_ROLES,
-    AuthorizedNetwork,
-    ClusterArgs,
-    GkeCluster,
-    make_kubeconfig,
-)
+from components.cluster import NODE_ROLES, AuthorizedNetwork, ClusterArgs, GkeCluster
+from components.kubeconfig import make_kubeconfig
 from tests.conftest import DNS_ENDPOINT_ID, PROJECT_NUMBER, is_secret, resolve
 
 CLUSTER = "gcp:container/cluster:Cluster"

@@ -1252,10 +1252,21 @@ def test_host_memory_risk_is_a_warning_not_an_error() -> None:
     dev = load_stack_file(ROOT / "Pulumi.dev.yaml")
     (warning,) = dev.warnings
     assert warning.startswith("nim-gke:nim.models[0].memory = '12Gi'")
-    assert "about 15 GB of host memory" in warning and "g2-standard-8" in warning
+    assert "about 15 GB of host memory" in warning
+    # The node's share, not the request, is what makes the larger machine the fix: a g2-standard-4
+    # leaves a pod 12.3Gi (catalog.workload_budget), under 15 GB (13.97Gi).
+    assert warning.endswith(
+        "a g2-standard-4 node gives a pod at most 12.3Gi: use a larger machine "
+        "(e.g. gpuPool.machineType: g2-standard-8)."
+    )
     raw = raw_stack("dev")
     raw["nim-gke:gpuPool"]["machineType"] = "g2-standard-8"
     assert parse("dev", raw, (True, True)).warnings == ()
+    # On a machine that can give enough, a small request is the thing to change.
+    raw["nim-gke:nim"]["models"][0]["memory"] = "8Gi"
+    (warning,) = parse("dev", raw, (True, True)).warnings
+    assert "the pod requests 8Gi" in warning
+    assert warning.endswith("raise memory (a g2-standard-8 node gives a pod up to 27.3Gi).")
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import BaseModel
 
 from nimctl.__main__ import COMMANDS, build_parser
@@ -166,6 +167,22 @@ def test_the_tracker_patterns_spare_upstream_issues() -> None:
     )
 
 
+def test_the_components_table_lists_every_component() -> None:
+    """Every component's type token (``TYPE`` in components/), with its class, in the README's
+    Components table, and nothing else there."""
+    tokens = {}
+    for path in sorted((ROOT / "components").glob("*.py")):
+        text = path.read_text()
+        for token in re.findall(r'^TYPE = "(nim-gke:[a-z0-9]+:[A-Za-z]+)"', text, re.M):
+            tokens[token] = re.findall(r"^class (\w+)\(pulumi\.ComponentResource\)", text, re.M)
+    rows = re.findall(
+        r"^\| `(\w+)` \| `(nim-gke:[^`]+)` \|", "\n".join(_section(README, "Components")), re.M
+    )
+    assert {token for _, token in rows} == set(tokens)
+    assert all([cls] == tokens[token] for cls, token in rows)
+    assert "nim-gke:gke:PoolChangeWatch" in tokens
+
+
 # --- commands -------------------------------------------------------------------------------
 
 
@@ -221,6 +238,41 @@ def test_the_setup_installs_and_tests_as_ci_does() -> None:
             assert (ROOT / words[words.index("-r") + 1]).is_file()
     assert ["python3", "-m", "venv", ".venv"] in setup
     assert [".venv/bin/python", "-m", "pytest"] in setup
+
+
+def test_no_documented_teardown_waits_on_a_claim_a_pod_mounts() -> None:
+    """A PVC a pod still uses is removed only once no pod uses it
+    (https://kubernetes.io/docs/concepts/storage/persistent-volumes/#storage-object-in-use-protection)
+    and `kubectl delete` waits for that by default (`--wait`, default true:
+    https://kubernetes.io/docs/reference/kubectl/generated/kubectl_delete/). A teardown that
+    deletes the model caches' claims before `pulumi destroy` removes their pods must not wait."""
+    teardowns = []
+    for page in PAGES:
+        lines = [line for _, line in _code_blocks(page)]
+        for i, line in enumerate(lines):
+            words = next(iter(_commands(line)), [])
+            if words[:1] == ["kubectl"] and "delete" in words and "pvc" in words:
+                destroys_after = any("pulumi destroy" in later for later in lines[i + 1 : i + 3])
+                if destroys_after:
+                    teardowns.append((f"{_rel(page)}: {line.strip()}", "--wait=false" in words))
+    assert len(teardowns) >= 2, teardowns  # the README's step 5 and deploying.md's tear down
+    hanging = [where for where, waits_not in teardowns if not waits_not]
+    assert not hanging, f"deleting a mounted claim waits for its pod: {hanging}"
+
+
+def test_the_readme_wakes_dev_before_reaching_it() -> None:
+    """dev sleeps at zero replicas outside its wake schedule: the Reach step of the README names the
+    schedule as the dev stack file sets it (days, hours, time zone) and wakes it first."""
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    schedule = config["nim-gke:monitoring"]["hpa"]["wakeSchedule"]
+    days = f"{schedule['days'][0]}-{schedule['days'][-1]}"
+    window = f"{days} {schedule['start']}-{schedule['end']} {schedule['timeZone']}"
+    assert window == "MO-FR 09:00-17:00 America/Chicago"
+    deploy = "\n".join(_section(README, "Deploy"))
+    reach = deploy[deploy.index("**Reach**") : deploy.index("**Destroy**")]
+    assert window in " ".join(reach.split())
+    calls = [c for c in _commands(reach) if c[:1] == ["nimctl"]]
+    assert calls[:2] == [["nimctl", "wake"], ["nimctl", "doctor"]]
 
 
 def _console_scripts() -> dict[str, str]:
@@ -491,6 +543,29 @@ def test_readme_cost_figures_are_what_nimctl_cost_prints(
     assert [c.strip() for c in row.strip("|").split("|")][-4:] == figures
     monitoring = _money(doc["monitoring"]["monthly"]["idle"])
     assert f"${monitoring} ({stack})" in "\n".join(_section(README, "What it costs"))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_readme_capacity_plans_are_what_nimctl_cost_prints(
+    stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "Getting an L4": each priority's machine and purchase option, the expected and blended
+    figures and the fallback share are those of `nimctl cost STACK --json`."""
+    assert nimctl_main(["cost", str(ROOT / f"Pulumi.{stack}.yaml"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    section = _section(README, "Getting an L4")
+    (row,) = [ln for ln in section if ln.startswith(f"| {stack} |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    (plan,) = [p for p in doc["capacity"]["plans"] if p["pool"] == "gpu"]
+    for cell, priority in zip(cells[1:-2], plan["priorities"], strict=True):
+        assert cell.startswith(f"{priority['machineType']}, {priority['purchaseOption']}"), cell
+    assert cells[-2:] == [
+        _money(doc["expectedMonthly"]),
+        _money(doc["capacity"]["blendedExpectedMonthly"]),
+    ]
+    share = doc["capacity"]["fallbackShare"]
+    assert f"`cost.fallbackShare` = {share:g}" in "\n".join(section)
+    assert f"{share * 100:g} % of the GPU node-hours" in "\n".join(section)
 
 
 # --- sources.md points at real code -----------------------------------------------------------

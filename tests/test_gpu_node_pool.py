@@ -12,12 +12,23 @@ NODE_POOL = "gcp:container/nodePool:NodePool"
 
 
 def make_args(**overrides) -> GpuNodePoolArgs:
+    """A pool of one g2-standard-4 with an L4 per node, 0..2 nodes over two zones, on demand."""
     base = dict(
         project="p",
         cluster="projects/p/locations/us-central1/clusters/c",
         location="us-central1",
         node_zones=["us-central1-a", "us-central1-c"],
         service_account="nodes@p.iam.gserviceaccount.com",
+        machine_type="g2-standard-4",
+        accelerator_type="nvidia-l4",
+        accelerator_count=1,
+        total_min_nodes=0,
+        total_max_nodes=2,
+        spot=False,
+        gpu_driver_version="LATEST",
+        disk_size_gb=200,
+        disk_type="pd-balanced",
+        image_streaming=False,
     )
     base.update(overrides)
     return GpuNodePoolArgs(**base)

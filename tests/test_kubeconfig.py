@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from components.cluster import make_kubeconfig
+from components.kubeconfig import make_kubeconfig
 
 TOKEN = "ya29.stand-in-token-from-adc"
 

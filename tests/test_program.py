@@ -251,7 +251,11 @@ def test_a_vpc_only_control_plane_is_a_warning_in_preview(caplog):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_both_stacks_pull_nim_through_an_artifact_registry_mirror_of_nvcr(stack):
     m = program(stack).mocks
-    repo = m.one("gcp:artifactregistry/repository:Repository").inputs
+    (repo,) = [
+        r.inputs
+        for r in m.of_type("gcp:artifactregistry/repository:Repository")
+        if r.name == "registry-repository"  # dev's other repository caches Docker Hub
+    ]
     assert (repo["mode"], repo["format"], repo["location"]) == (
         "REMOTE_REPOSITORY",
         "DOCKER",

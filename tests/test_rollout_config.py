@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components import cluster
+from components import cluster_network
 from nimgke.config import ConfigError, parse
 from nimgke.config.check_rollout import CLUSTER_RANGES
 from nimgke.config.versions import (
@@ -236,9 +236,9 @@ def test_a_drained_pool_that_keeps_nodes_warm_is_a_warning():
 
 def test_the_proxy_subnet_rule_knows_the_stacks_own_ranges():
     assert CLUSTER_RANGES == {
-        "the cluster subnet": cluster.SUBNET_CIDR,
-        "the pods range": cluster.PODS_CIDR,
-        "the services range": cluster.SERVICES_CIDR,
+        "the cluster subnet": cluster_network.SUBNET_CIDR,
+        "the pods range": cluster_network.PODS_CIDR,
+        "the services range": cluster_network.SERVICES_CIDR,
     }
 
 

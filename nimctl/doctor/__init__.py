@@ -193,17 +193,7 @@ def run(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = sub.add_parser(
-        "doctor",
-        help="diagnose a NIM that is not serving (scheduling, GPU, image pull, secrets, probes)",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n"
-        "  nimctl doctor --namespace nim --release llama3-8b-1-0-3\n"
-        "  kubectl get pods,events,pvc,nodes,hpa,apiservices -n nim -o json > nim.json\n"
-        "  nimctl doctor --from-file nim.json --json",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_snapshot_arguments(parser)
     parser.add_argument(
         "--save", metavar="FILE", help="also write what was read as a v1 List JSON (to share)"
@@ -215,24 +205,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
         "timestamp in the file)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(func=run)
-    return parser
 
 
 def add_snapshot_arguments(parser: argparse.ArgumentParser) -> None:
     """Where a namespace snapshot comes from: the options ``doctor`` and ``timeline`` share."""
-    parser.add_argument(
-        "--namespace",
-        "-n",
-        help=f"namespace of the NIM (default: the kube context's namespace, else "
-        f"{DEFAULT_NAMESPACE})",
-    )
+    _cli.add_kube_arguments(parser, DEFAULT_NAMESPACE)
     parser.add_argument(
         "--release",
         help="Helm release name of one model version (<release>-<tag>, `pulumi stack output "
         "rollout`): only pods labelled app.kubernetes.io/instance=RELEASE",
     )
-    parser.add_argument("--context", help="kube context to use (default: the current one)")
     parser.add_argument(
         "--from-file",
         metavar="FILE",
@@ -241,6 +223,16 @@ def add_snapshot_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
-    return _cli.standalone_parser(register)
+COMMAND = _cli.Command(
+    name="doctor",
+    summary="diagnose a NIM that is not serving (scheduling, GPU, image pull, secrets, probes)",
+    description=DESCRIPTION,
+    examples=(
+        "nimctl doctor --namespace nim --release llama3-8b-1-0-3",
+        "kubectl get pods,events,pvc,nodes,hpa,apiservices -n nim -o json > nim.json",
+        "nimctl doctor --from-file nim.json --json",
+    ),
+    arguments=add_arguments,
+    run=run,
+)
+register, build_parser = COMMAND.register, COMMAND.build_parser

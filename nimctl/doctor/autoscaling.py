@@ -12,8 +12,13 @@ APIService's ``Available`` condition ``False`` with reasons such as ``MissingEnd
 
 Two things are not problems of their own:
 
-- An unavailable metrics API makes every HPA that reads it fail: one finding for the API (its
-  APIServices listed together), the HPAs' failures its evidence.
+- An unavailable metrics API makes every HPA that reads it fail: one finding for the Service
+  behind it (each APIService's ``spec.service``, "a reference to the service for this API
+  server": kubernetes.io/docs/reference/kubernetes-api/cluster-resources/api-service-v1), its
+  APIServices listed together, the HPAs' failures its evidence. One adapter serves several:
+  the Custom Metrics Stackdriver Adapter registers custom.metrics.k8s.io v1beta1 and v1beta2 and
+  external.metrics.k8s.io v1beta1 on one Service (GoogleCloudPlatform/k8s-stackdriver@0857364d1513
+  custom-metrics-stackdriver-adapter/deploy/production/adapter_new_resource_model.yaml).
 - A metric with no series yet: the Custom Metrics Stackdriver Adapter answers "the server could
   not find the metric %q for %s" or "... the descriptor for metric %q" when Cloud Monitoring holds
   no series (GoogleCloudPlatform/k8s-stackdriver@673c7dd872a7 custom-metrics-stackdriver-adapter/
@@ -102,27 +107,25 @@ def _metric_names(hpa: dict[str, Any]) -> str:
     return ", ".join(n for n in names if n) or "its metric"
 
 
-def _backend(apiservice: dict[str, Any]) -> str:
-    """The Service an APIService is served by (``spec.service``, which the aggregator's
-    availability controller checks: "endpointslices for service/%s in %q have no addresses with
-    port name %q", kubernetes/kube-aggregator pkg/controllers/status/remote/
-    remote_available_controller.go), else its group (a local APIService)."""
+def _backing_service(apiservice: dict[str, Any]) -> str:
+    """``namespace/name`` of the Service an APIService sends its requests to (its group for one
+    the API server serves itself, which has no ``spec.service``)."""
     service = get(apiservice, "spec", "service") or {}
-    if service.get("name"):
-        return f"service {service.get('namespace') or 'default'}/{service['name']}"
-    return str(get(apiservice, "spec", "group"))
+    if not service.get("name"):
+        return str(get(apiservice, "spec", "group"))
+    return f"{service.get('namespace')}/{service.get('name')}"
 
 
 def _unavailable_apis(diag: Diagnosis) -> dict[str, list[dict[str, Any]]]:
-    """The metrics APIServices whose Available condition is False, by what serves them: one
-    adapter Service behind custom.metrics.k8s.io and external.metrics.k8s.io (the Custom Metrics
-    Stackdriver Adapter serves both) is one cause, however many APIServices name it."""
+    """The Service behind them (``namespace/name``) -> the metrics APIServices whose Available
+    condition is False: one adapter down is one cause, however many groups and versions it
+    serves."""
     out: dict[str, list[dict[str, Any]]] = {}
     for svc in sorted(diag.snap.apiservices, key=name):
         group = get(svc, "spec", "group")
         available = condition(svc, "Available")
         if group in METRICS_APIS and available and available.get("status") == "False":
-            out.setdefault(_backend(svc), []).append(svc)
+            out.setdefault(_backing_service(svc), []).append(svc)
     return out
 
 
@@ -236,10 +239,11 @@ def _check_node_versions(diag: Diagnosis) -> None:
 
 def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
     unavailable = _unavailable_apis(diag)
-    down_groups = {
-        str(get(s, "spec", "group")): backend
-        for backend, services in unavailable.items()
-        for s in services
+    # The Service each unavailable metrics API group is served by, for the HPAs that read it.
+    service_of = {
+        str(get(s, "spec", "group")): service
+        for service, apiservices in unavailable.items()
+        for s in apiservices
     }
     folded: dict[str, list[str]] = {}
     for hpa in diag.snap.hpas:
@@ -252,10 +256,9 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
         if reason not in FAILED_METRIC_REASONS:
             continue  # e.g. ScalingDisabled: replicas set to 0 on purpose
         message = str(active.get("message") or "")
-        if _API_OF_REASON.get(reason) in down_groups:
-            folded.setdefault(down_groups[_API_OF_REASON[reason]], []).append(
-                f"HPA {name(hpa)} ({reason}): {message}"
-            )
+        service = service_of.get(_API_OF_REASON.get(reason, ""))
+        if service is not None:
+            folded.setdefault(service, []).append(f"HPA {name(hpa)} ({reason}): {message}")
             continue
         events = [
             msg(e)
@@ -293,22 +296,31 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
             [message, *events[-1:]],
             **fields,
         )
-    for backend, services in unavailable.items():
-        names = [name(s) for s in services]
-        groups = list(dict.fromkeys(str(get(s, "spec", "group")) for s in services))
-        apis = f"{' and '.join(groups)} API" + (" is" if len(groups) == 1 else "s are")
-        served = f" (served by {backend})" if backend.startswith("service ") else ""
-        reasons = [str((condition(s, "Available") or {}).get("reason") or "") for s in services]
+    for service, apiservices in unavailable.items():
+        names = [name(s) for s in apiservices]
+        groups = list(dict.fromkeys(str(get(s, "spec", "group")) for s in apiservices))
+        reasons = [str((condition(s, "Available") or {}).get("reason") or "") for s in apiservices]
+        namespace, _, service_name = service.rpartition("/")
         diag.add(
             "metrics-api-unavailable",
             f"apiservice/{names[0]}",
-            f"the {apis} not available ({', '.join(dict.fromkeys(reasons))}: "
-            f"{', '.join(names)}){served}: no HPA can read custom or external metrics",
+            f"the {' and '.join(groups)} API{'s are' if len(groups) > 1 else ' is'} not "
+            f"available ({', '.join(dict.fromkeys(reasons))}: {', '.join(names)}, served by "
+            f"Service {service}): no HPA can read {_kinds_of(groups)} metrics",
             [
                 f"{name(s)} {r}: {(condition(s, 'Available') or {}).get('message') or ''}"
-                for s, r in zip(services, reasons, strict=True)
+                for s, r in zip(apiservices, reasons, strict=True)
             ]
-            + folded.get(backend, []),
-            apiservice=", ".join(names),
+            + folded.get(service, []),
+            apiservices=", ".join(names),
+            apiservice_args=" ".join(names),
+            service=service,
+            service_ns=namespace or "default",
+            service_name=service_name,
             reason=", ".join(dict.fromkeys(reasons)),
         )
+
+
+def _kinds_of(groups: list[str]) -> str:
+    """'custom', 'external' or 'custom or external' for the metrics API groups named."""
+    return " or ".join(g.split(".", 1)[0] for g in groups)

@@ -116,6 +116,7 @@ CAUSES: dict[str, Cause] = {
     "route-unsupported-field": Cause(ERROR, "remove-unsupported-route-field"),
     "health-check-policy-missing": Cause(ERROR, "add-health-check-policy"),
     "health-check-mismatch": Cause(ERROR, "fix-health-check-policy"),
+    "health-check-before-ready": Cause(ERROR, "check-readiness-path"),
     "backend-policy-missing": Cause(WARNING, "add-backend-policy"),
     "policy-not-attached": Cause(ERROR, "fix-policy-target"),
     "cache-of-removed-version": Cause(WARNING, "delete-retained-cache"),

@@ -412,13 +412,15 @@ FIXES: dict[str, str] = {
         "pod of the version turned ready."
     ),
     "fix-metrics-adapter": (
-        "The API server cannot reach the Custom Metrics Stackdriver Adapter behind {apiservice} "
-        "({reason}). `kubectl -n custom-metrics get pods,endpoints` and its logs; a pod that is "
-        "not ready, a NetworkPolicy that blocks port 8443, or a missing Workload Identity binding "
-        "(the adapter's logs show Cloud Monitoring refusing it) are the usual causes. "
-        "nim-gke no longer installs such an adapter (its HPAs read GKE's managed metrics "
-        "adapter): an APIService left from an earlier install can be deleted with `kubectl delete "
-        "apiservice {apiservice}` once nothing else uses it."
+        "The API server cannot reach Service {service}, the metrics adapter behind {apiservices} "
+        "({reason}; the Custom Metrics Stackdriver Adapter, when it is "
+        "custom-metrics/custom-metrics-stackdriver-adapter). "
+        "`kubectl -n {service_ns} get pods,endpoints` and its logs; a pod that is not ready, a "
+        "NetworkPolicy that blocks its port, or a missing Workload Identity binding (the "
+        "adapter's logs show Cloud Monitoring refusing it) are the usual causes. nim-gke no "
+        "longer installs such an adapter (its HPAs read GKE's managed metrics adapter): "
+        "APIServices left from an earlier install can be deleted, once nothing else uses them, "
+        "with `kubectl delete apiservice {apiservice_args}`."
     ),
     "wait-for-gateway": (
         "Wait: GKE's Gateway controller is building the internal load balancer (forwarding rule, "
@@ -516,6 +518,16 @@ FIXES: dict[str, str] = {
         "{service} answer their readiness on {serving}: {why}, so the load balancer marks them "
         "unhealthy and the endpoint answers 503 'no healthy upstream' while the pods are Ready. "
         "The check must be type HTTP, requestPath {path}, port {port} (portSpecification "
+        "USE_FIXED_PORT): `pulumi up` writes the stack's policy back."
+    ),
+    "check-readiness-path": (
+        "HealthCheckPolicy {policy} makes the load balancer request {checked_path}, the pods' "
+        "liveness path. NIM answers it 200 as soon as the container runs, before the model is "
+        "loaded (docs.nvidia.com/nim/large-language-models/latest/reference/api-reference/"
+        "health-live), so the check passes EARLIER than the pods' readiness: each pod of "
+        "{service} gets requests while it still loads its model (a new replica, a wake from "
+        "zero, a rollout), and they fail until it is ready. The check must request the "
+        "readiness path: type HTTP, requestPath {path}, port {port} (portSpecification "
         "USE_FIXED_PORT): `pulumi up` writes the stack's policy back."
     ),
     "add-backend-policy": (

@@ -30,7 +30,7 @@ KUBECONFIG_HINT = (
     "--location ZONE_OR_REGION --dns-endpoint`, which acts as gcloud's account"
 )
 """How to get a working kube context, as docs/deploying.md, "Reach the endpoint", does it
-(components/cluster.py ``make_kubeconfig``: the DNS endpoint and ``gke-gcloud-auth-plugin
+(components/kubeconfig.py ``make_kubeconfig``: the DNS endpoint and ``gke-gcloud-auth-plugin
 --use_application_default_credentials``; ``--location`` of ``gcloud container clusters
 get-credentials`` takes a zone or a region, and the kubeconfig it writes refreshes "using the
 same identity as gcloud": cloud.google.com/sdk/gcloud/reference/container/clusters/

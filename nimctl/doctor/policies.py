@@ -12,8 +12,12 @@ HealthCheckPolicy checks what the pods serve.
   set); ``requestPath`` ("If not specified or left empty, a default value of \"/\" is used").
   GKE's Gateway sends traffic only to endpoints that pass this check, while Kubernetes marks a pod
   Ready by its readiness probe: a check of another path, port or protocol than the readiness
-  probe's leaves ready pods unhealthy (503 "no healthy upstream") or sends requests to pods still
-  loading the model.
+  probe's leaves ready pods unhealthy (503 "no healthy upstream"), with one exception. A check of
+  the pods' liveness path passes EARLIER than readiness: NIM's ``/v1/health/live`` "Returns 200 OK
+  when the container is running. This endpoint is served by the nginx layer and does not require
+  the model to be loaded" (https://docs.nvidia.com/nim/large-language-models/latest/reference/
+  api-reference/health-live), so the load balancer sends requests to a pod still loading its
+  model, and they fail while it starts (``health-check-before-ready``).
 """
 
 from __future__ import annotations
@@ -94,11 +98,14 @@ def _attached(diag: Diagnosis, policy: Mapping[str, Any]) -> bool:
     return False
 
 
-def readiness_of(pod: Mapping[str, Any]) -> tuple[str, int | None, str] | None:
-    """(scheme, port, path) of the pod's HTTP readiness probe, a named port resolved through the
-    container's ports; None when no container has one."""
+def readiness_of(
+    pod: Mapping[str, Any], probe: str = "readinessProbe"
+) -> tuple[str, int | None, str] | None:
+    """(scheme, port, path) of the pod's HTTP readiness probe (or another ``probe``:
+    ``livenessProbe``), a named port resolved through the container's ports; None when no
+    container has one."""
     for container in get(pod, "spec", "containers") or []:
-        http = get(container, "readinessProbe", "httpGet")
+        http = get(container, probe, "httpGet")
         if not isinstance(http, Mapping):
             continue
         port: Any = http.get("port")
@@ -157,9 +164,14 @@ def _check_health_check(diag: Diagnosis, policy: Mapping[str, Any]) -> None:
         why.append(f"it checks port {block.get('port')}, the pods serve on {port}")
     if spec == "USE_NAMED_PORT" and block.get("portName") not in _port_names(pods[0]):
         why.append(f"it checks the named port {block.get('portName')}, which the pods lack")
-    if check_type != "TCP" and checked_path != path:
+    wrong_path = check_type != "TCP" and checked_path != path
+    if wrong_path:
         why.append(f"it requests {checked_path}, the pods' readiness is {path}")
     if not why:
+        return
+    live = readiness_of(pods[0], "livenessProbe")
+    if len(why) == 1 and wrong_path and live is not None and live[2] == checked_path:
+        _check_passes_early(diag, policy, service, checked_path, path, port)
         return
     where = {
         "USE_FIXED_PORT": f"port {block.get('port')}",
@@ -184,6 +196,36 @@ def _check_health_check(diag: Diagnosis, policy: Mapping[str, Any]) -> None:
         service=service,
         serving=serving,
         why="; ".join(why),
+        path=path,
+        port=port,
+    )
+
+
+def _check_passes_early(
+    diag: Diagnosis,
+    policy: Mapping[str, Any],
+    service: str,
+    checked_path: str,
+    path: str,
+    port: int | None,
+) -> None:
+    """The check requests the pods' liveness path on the right port: it passes as soon as the
+    container runs, before the model is loaded, so the load balancer sends requests to pods that
+    cannot answer them yet (NIM's /v1/health/live: the module's docstring)."""
+    diag.add(
+        "health-check-before-ready",
+        f"healthcheckpolicy/{name(policy)}",
+        f"HealthCheckPolicy {name(policy)} checks {checked_path} on Service {service}, the pods' "
+        f"liveness path, not their readiness {path}: the load balancer counts a pod healthy "
+        "before its model is loaded",
+        [
+            f"HealthCheckPolicy {name(policy)}: requestPath {checked_path}",
+            f"pods' livenessProbe {checked_path}, readinessProbe {path}",
+            *[said(c) for c in [condition(policy, "Attached")] if c],
+        ],
+        policy=name(policy),
+        checked_path=checked_path,
+        service=service,
         path=path,
         port=port,
     )

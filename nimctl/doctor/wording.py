@@ -366,14 +366,18 @@ def csi_failure(message: str) -> CsiFailure | None:
 # Invalid value for field 'resource.target': '...'. An active proxy-only subnetwork is required in
 # the same region and VPC as the forwarding rule." (selvik/llmd@01e77a7c5d45 install.md, a
 # Gateway's status as GKE wrote it), also "generic::deadline_exceeded: Insert: context deadline
-# exceeded" for a call that timed out. Its own validation errors carry a GWCER code: "failed to
+# exceeded" for a call that timed out. Its own validation errors carry a GWCER code, in the
+# cluster's events (Google's gcpdiag reads "Error GWCER106: Gateway" and "Error GWCER101:
+# Annotation" there: GoogleCloudPlatform/gcpdiag@87306ae34b0b gcpdiag/lint/gke/
+# err_2023_007_gw_controller_http_route_misconfig.py, err_2023_006_...) and conditions: "failed to
 # translate Gateway "gateway/test": Error GWCER106: Gateway "gateway/test" is invalid, err:
 # unsupported address type "IPAddress", only "NamedAddress" is supported.." (a SYNC event quoted in
-# kubernetes-sigs/gateway-api#2632); the other wordings the fixtures use (GWCER106 'address "X"
+# kubernetes-sigs/gateway-api#2632). The other wordings the fixtures use (GWCER106 'address "X"
 # does not exist', GWCER104 'HTTPRoute "ns/name" is misconfigured, err: Timeouts are not
-# supported.', GWCER102 'services ns/name not found' inside a GWCER104) were read in public
-# repositories' notes of real clusters whose repository the search index does not name: no GKE
-# page or source lists the codes.
+# supported.', GWCER102 'services ns/name not found' inside a GWCER104 inside a BackendNotFound
+# message, and deadline_exceeded) are quoted from real clusters in public files that the code
+# index returns without their repository; the fixtures' SOURCES quote them. No GKE page lists
+# the codes.
 _GCE_SYNC = re.compile(r"gceSync:\s*(?:generic::(\w+):\s*)?(.*)", re.S)
 TRANSIENT_GCE_CODES = ("deadline_exceeded", "unavailable", "aborted")
 """Canonical codes of a Compute Engine call that failed for now; GKE retries it."""

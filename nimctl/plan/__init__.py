@@ -14,6 +14,7 @@ The package, by what a reader looks for (``command``'s docstring is what ``--hel
 """
 
 from nimctl.plan.command import (
+    COMMAND,
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
@@ -42,6 +43,7 @@ from nimctl.plan.paths import SECRET
 from nimctl.plan.text import render_text
 
 __all__ = [
+    "COMMAND",
     "DIFF_FORMAT",
     "EXIT_CONFIG",
     "EXIT_FAILED",

@@ -75,7 +75,7 @@ With findings it exits 4 (the diff is printed all the same).
 With ``--json`` it prints (shape ``nimctl-plan-diff/v3``; v2 had no ``safety``; v1 compared
 outputs and resources by position and full URN)::
 
-    {"format": "nimctl-plan-diff/v2", "stack": "prod", "stackFile": "Pulumi.prod.yaml",
+    {"format": "nimctl-plan-diff/v3", "stack": "prod", "stackFile": "Pulumi.prod.yaml",
      "baseStack": "dev", "baseStackFile": "Pulumi.dev.yaml",
      "resources": [{"resource": "<URN without stack>", "urn", "type", "name", "custom",
                     "component": "<URN without stack> or null",
@@ -114,7 +114,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -234,13 +233,8 @@ def run_command(args: argparse.Namespace) -> int:
     return code
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument(
-        "stack",
-        metavar="STACK",
-        help="a stack name (dev -> Pulumi.dev.yaml in the current directory, else the repo "
-        "root) or the path of a stack file",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    _cli.add_stack_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the plan (or diff) as JSON")
     parser.add_argument(
         "--diff",
@@ -270,32 +264,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"helm binary for --render (default ${chart.HELM_ENV}, .ci-tools/helm, PATH)",
     )
-    parser.set_defaults(func=run_command)
-    return parser
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    parser = sub.add_parser(
-        "plan",
-        help="every resource a stack would create, under mocks (no cloud, no Pulumi CLI)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Examples:\n"
-        "  nimctl plan dev\n"
-        "  nimctl plan dev --full                 # the dashboard's JSON too\n"
-        "  nimctl plan prod --json > prod.json\n"
-        "  nimctl plan prod --diff prod.json      # after editing Pulumi.prod.yaml\n"
-        "  nimctl plan prod --diff dev            # prod against another stack file\n"
-        "  nimctl plan dev --render --chart ../nim-llm",
-    )
-    return add_arguments(parser)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """``nimctl`` with only this command (for tests; the real CLI uses :func:`register`)."""
-    return _cli.standalone_parser(register)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+COMMAND = _cli.Command(
+    name="plan",
+    summary="every resource a stack would create, under mocks (no cloud, no Pulumi CLI)",
+    description=__doc__ or "",
+    examples=(
+        "nimctl plan dev",
+        "nimctl plan dev --full                 # the dashboard's JSON too",
+        "nimctl plan prod --json > prod.json",
+        "nimctl plan prod --diff prod.json      # after editing Pulumi.prod.yaml",
+        "nimctl plan prod --diff dev            # prod against another stack file",
+        "nimctl plan dev --render --chart ../nim-llm",
+    ),
+    arguments=add_arguments,
+    run=run_command,
+)
+register, build_parser, main = COMMAND.register, COMMAND.build_parser, COMMAND.main

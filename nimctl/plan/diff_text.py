@@ -12,6 +12,7 @@ from nimctl.plan.diff import is_empty
 from nimctl.plan.document import key_name, key_type
 from nimctl.plan.paths import JSON_STEP, property_lines, show
 from nimctl.plan.safety import TITLES
+from nimctl.plan.safety.findings import DELETED
 from nimctl.plan.text import HEADINGS, message_lines, money, table
 from nimgke.cost import SCENARIOS
 from nimgke.node_pool_changes import NODE_POOL_TYPE
@@ -57,12 +58,14 @@ WIDTH = 100
 
 
 def _wrapped(text: str, pad: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=pad, subsequent_indent=pad)
+    return textwrap.wrap(
+        text, WIDTH, initial_indent=pad, subsequent_indent=pad, break_on_hyphens=False
+    )
 
 
 def safety_lines(safety: dict[str, Any]) -> list[str]:
     """The rollout safety check (:mod:`nimctl.plan.safety`): its findings, then the node pools the
-    edit replaces or whose nodes it recreates."""
+    edit replaces, deletes or whose nodes it recreates."""
     findings = safety["findings"]
     if not findings:
         out = ["Rollout safety: no change drops or fails requests."]
@@ -80,9 +83,10 @@ def safety_lines(safety: dict[str, Any]) -> list[str]:
             *_wrapped(f"fix: {f['fix']}", "      "),
         ]
     if safety["nodePools"]:
-        out += ["", "Node pools replaced or recreated by this edit:"]
+        out += ["", "Node pools replaced, recreated or deleted by this edit:"]
     for pool in safety["nodePools"]:
-        out.append(f"  ~ {NODE_POOL_TYPE}  {pool['name']}: {pool['effect']}")
+        sign = "-" if pool["effect"] == DELETED else "~"
+        out.append(f"  {sign} {NODE_POOL_TYPE}  {pool['name']}: {pool['effect']}")
         out += [f"      {line}" for line in pool["changes"]]
         out += _wrapped(f"cost: {pool['cost']}", "      ")
         serving = ", ".join(pool["versions"]) or "no version"

@@ -26,8 +26,8 @@ from nimgke.config.versions import (
 )
 from nimgke.helm_values import TERMINATION_GRACE_PERIOD_S
 
-# The stack's own VPC ranges (components/cluster.py SUBNET_CIDR, PODS_CIDR, SERVICES_CIDR; a test
-# keeps them equal): the proxy-only subnet must not overlap any of them.
+# The stack's own VPC ranges (components/cluster_network.py SUBNET_CIDR, PODS_CIDR,
+# SERVICES_CIDR; a test keeps them equal): the proxy-only subnet must not overlap any of them.
 CLUSTER_RANGES = {
     "the cluster subnet": "10.10.0.0/20",
     "the pods range": "10.16.0.0/14",

@@ -7,7 +7,7 @@ from nimgke.config._base import NAMESPACE, _parse_quantity_gib
 from nimgke.config.check_capacity import capacity_warnings
 from nimgke.config.check_monitoring import alert_warnings
 from nimgke.config.check_rollout import rollout_warnings
-from nimgke.config.pools import pool_settings
+from nimgke.config.pools import pool_budget, pool_settings
 from nimgke.config.resolved import ModelPlan
 from nimgke.config.settings import StackSettings
 from nimgke.config.versions import chart_fullname, plan_canary, version_release
@@ -33,12 +33,23 @@ def stack_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
         known = MODELS.get(plan.name)
         mem_gib = _parse_quantity_gib(plan.memory) or 0.0
         if known and known.host_memory_gb and mem_gib * 1024**3 / 1e9 < known.host_memory_gb:
+            machine = (pool_settings(s, plan.pool) or s.gpu_pool).machine_type
+            budget = pool_budget(s, plan.pool)
+            most_gib = budget.memory_mib / 1024 if budget else None
+            need_gib = known.host_memory_gb * 1e9 / 1024**3
+            if most_gib is not None and most_gib >= need_gib:
+                fix = f"raise memory (a {machine} node gives a pod up to {most_gib:.1f}Gi)"
+            else:
+                most = f"{most_gib:.1f}Gi" if most_gib is not None else "less"
+                fix = (
+                    f"a {machine} node gives a pod at most {most}: use a larger machine "
+                    "(e.g. gpuPool.machineType: g2-standard-8)"
+                )
             found.append(
                 f"{NAMESPACE}:nim.models[{i}].memory = {plan.memory!r}: NVIDIA's rough guide asks "
                 f"about {known.host_memory_gb:g} GB of host memory for {plan.name} (NIM 1.3.0 "
-                f"support matrix); a {(pool_settings(s, plan.pool) or s.gpu_pool).machine_type} "
-                f"node can give the pod {plan.memory}. If `nimctl doctor` reports OOMKilled while "
-                "loading, use a larger machine (e.g. gpuPool.machineType: g2-standard-8)."
+                f"support matrix) and the pod requests {plan.memory}. If `nimctl doctor` reports "
+                f"OOMKilled while loading, {fix}."
             )
     return found
 

@@ -1,5 +1,6 @@
 """Rules for the Kubernetes side: Services and Gateways, the nim-llm Helm release, the NGC
-Secrets and the NIM namespace. Messages name the engine's camelCase wire paths."""
+Secrets, the NIM namespace and the images of the workloads the stack creates itself. Messages name
+the engine's camelCase wire paths."""
 
 from __future__ import annotations
 
@@ -89,6 +90,23 @@ CLASS_DECIDED_LABELS = (
     "node.kubernetes.io/instance-type",
 )
 _NIM_CHART_RE = re.compile(r"^nim-llm(-\d[\w.+-]*)?$")
+
+# Workloads the stack creates itself, and where each holds its pod spec (the nim-llm chart's are
+# rendered by Helm from the release, which other rules judge).
+POD_SPECS = {
+    "kubernetes:core/v1:Pod": "spec",
+    "kubernetes:apps/v1:Deployment": "spec.template.spec",
+    "kubernetes:apps/v1:StatefulSet": "spec.template.spec",
+    "kubernetes:apps/v1:DaemonSet": "spec.template.spec",
+    "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
+    "kubernetes:batch/v1:Job": "spec.template.spec",
+    "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
+}
+# Artifact Registry's Docker hosts are <location>-docker.pkg.dev, images
+# <host>/<project>/<repository>/<image> (cloud.google.com/artifact-registry/docs/docker/names).
+_ARTIFACT_REGISTRY_IMAGE = re.compile(r"^[a-z0-9-]+-docker\.pkg\.dev/[^/]+/[^/]+/.+")
+# An image named by digest: <name>@sha256:<64 hex> (the OCI distribution spec's digest form).
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 LB_SCHEMA: Schema = {
     "allowPublicLoadBalancer": {
@@ -292,6 +310,37 @@ def _kept_secret(fieldname: str) -> Step:
     return step
 
 
+def _images_pinned_or_from_artifact_registry(
+    resource: Resource, config: Config, f: Findings
+) -> None:
+    """Each container's image is pulled from Artifact Registry or named by digest."""
+    path = POD_SPECS[resource.type]
+    pod = lookup(resource.props, path)
+    if isinstance(pod, Unknown):
+        f.unknown(path)
+        return
+    for kind in ("initContainers", "containers"):
+        containers = dig(pod, kind)
+        if isinstance(containers, Unknown):
+            f.unknown(f"{path}.{kind}")
+            continue
+        for i, container in enumerate(containers if isinstance(containers, list) else ()):
+            where = f"{path}.{kind}[{i}].image"
+            image = dig(container, "image")
+            if isinstance(image, Unknown):
+                f.unknown(where)
+            elif not isinstance(image, str) or not (
+                _ARTIFACT_REGISTRY_IMAGE.match(image) or _DIGEST.search(image)
+            ):
+                f.fail(
+                    f"{where} is {show(image)}: an image by tag from outside Artifact Registry "
+                    "can change under the stack, and every node pulls it from the internet "
+                    "(Docker Hub limits anonymous pulls per address; private nodes share one NAT "
+                    "address). Name it by digest (<image>@sha256:<digest>) and pull it through an "
+                    "Artifact Registry remote repository of its registry in the stack's region."
+                )
+
+
 def _pod_security_level(resource: Resource, config: Config, f: Findings) -> bool:
     minimum = config_value(PSS_SCHEMA, config, "minimumLevel")
     allowed = ("restricted",) if minimum == "restricted" else ("baseline", "restricted")
@@ -446,5 +495,19 @@ KUBERNETES_RULES: tuple[ResourceRule, ...] = (
         remediation="Label the namespace pod-security.kubernetes.io/enforce: restricted.",
         steps={NAMESPACE: (_nim_namespace, _pod_security_level)},
         config_schema=PSS_SCHEMA,
+    ),
+    ResourceRule(
+        name="workload-images-pinned",
+        description=(
+            "Every container and init container of a workload the stack creates itself (Pod, "
+            "Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob; the nim-llm chart's "
+            "are the Helm release's) names an Artifact Registry image "
+            "(<location>-docker.pkg.dev/...) or pins its image by digest (@sha256:...)."
+        ),
+        severity="high",
+        remediation=(
+            "Pin the image by digest and pull it through an Artifact Registry remote repository."
+        ),
+        steps={kind: (_images_pinned_or_from_artifact_registry,) for kind in POD_SPECS},
     ),
 )

@@ -4,8 +4,8 @@ call `rule.check` directly.
 Each rule is a row: its name, description, severity, remediation, and for each resource type a
 table of steps (`engine.Check`: a property path, a predicate, a message; or a small named step
 where one property is not enough). The rows live by area: `gke.py` (cluster, node pools),
-`kubernetes.py` (Services and Gateways, the nim-llm release, Secrets, the NIM namespace) and
-`stack.py` (rules over the whole stack).
+`kubernetes.py` (Services and Gateways, the nim-llm release, Secrets, the NIM namespace, the
+stack's own workloads' images) and `stack.py` (rules over the whole stack).
 
 Absent properties are judged by what GKE, pulumi-gcp or Kubernetes does when they are absent
 (each rule's description says which default it relies on). A value that is unknown during preview

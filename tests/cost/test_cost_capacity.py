@@ -49,7 +49,7 @@ def test_dev_spot_then_on_demand_blended_from_the_sheet():
     #   Spot       188.293651 x 0.8 = 150.634921 h x 0.397336 = 59.8527 -> 59.85
     #   on demand  188.293651 x 0.2 =  37.658730 h x 0.706832 = 26.6184 -> 26.62
     #   blended GPU nodes 59.85 + 26.62 = 86.47; at Spot alone 188.293651 x 0.397336 = 74.82
-    #   blended expected = expected 120.89 (test_cost_estimate) + 86.47 - 74.82 = 132.54
+    #   blended expected = expected 120.90 (test_cost_estimate) + 86.47 - 74.82 = 132.55
     #   blended rate 0.8 x 0.397336 + 0.2 x 0.706832 = 0.3178688 + 0.1413664 = 0.4592352
     cap = capacity_of("dev")
     (plan,) = cap["plans"]
@@ -66,7 +66,7 @@ def test_dev_spot_then_on_demand_blended_from_the_sheet():
     assert plan["firstPriorityExpectedMonthly"] == 74.82
     assert plan["blendedExpectedMonthly"] == 86.47
     assert plan["blendedGpuNodeHourly"] == 0.459235
-    assert cap["blendedExpectedMonthly"] == 132.54
+    assert cap["blendedExpectedMonthly"] == 132.55
     assert cap["fallbackShare"] == 0.2
     assert cap["assumption"].startswith("ASSUMPTION (cost.fallbackShare = 0.2")
 
@@ -100,13 +100,13 @@ def test_the_fallback_share_moves_only_the_blended_figure():
     # fallbackShare 0.5 on dev: 188.293651 / 2 = 94.146825 h each.
     #   Spot       94.146825 x 0.397336 = 37.4079 -> 37.41
     #   on demand  94.146825 x 0.706832 = 66.5460 -> 66.55
-    #   blended = 120.89 + 37.41 + 66.55 - 74.82 = 150.03
+    #   blended = 120.90 + 37.41 + 66.55 - 74.82 = 150.04
     est = cost_estimate(config_with("dev", {"cost.fallbackShare": 0.5}))
-    assert est["expectedMonthly"] == 120.89
-    assert est["capacity"]["blendedExpectedMonthly"] == 150.03
+    assert est["expectedMonthly"] == 120.9
+    assert est["capacity"]["blendedExpectedMonthly"] == 150.04
     # 0: the fallback never serves; the blend is the estimate.
     est = cost_estimate(config_with("dev", {"cost.fallbackShare": 0.0}))
-    assert est["capacity"]["blendedExpectedMonthly"] == est["expectedMonthly"] == 120.89
+    assert est["capacity"]["blendedExpectedMonthly"] == est["expectedMonthly"] == 120.9
 
 
 def test_the_gpu_quota_covers_any_mix_of_the_priorities():
@@ -149,7 +149,7 @@ def test_the_report_shows_each_priority_the_blend_and_its_assumption(capsys):
     section = out[out.index("Where the GPU nodes come from") :]
     assert "gpu: 1    gpu        g2-standard-4  spot           0.397336    80%     59.85" in section
     assert "gpu: 2    gpu-2      g2-standard-4  on-demand      0.706832    20%     26.62" in section
-    assert "blended expected per month: 132.54 (expected at the first priorities: 120.89)" in (
+    assert "blended expected per month: 132.55 (expected at the first priorities: 120.90)" in (
         section
     )
     assert "GPU quota the priorities may need at once: nvidia-l4: 2 on demand, 2 Spot" in section

@@ -68,13 +68,14 @@ def test_table_shows_the_figures_date_source_and_comparison(capsys):
     assert "Cyclenerd/google-cloud-pricing-cost-calculator" in out
     assert "$0.397336/h" in out
     total = next(li for li in out.splitlines() if li.startswith("Total per month"))
-    assert total.split()[-4:] == ["40.91", "120.89", "350.97", "661.02"]
+    # test_cost_estimate.test_dev_figures: the same sums
+    assert total.split()[-4:] == ["40.92", "120.90", "350.98", "661.03"]
     overhead = next(li for li in out.splitlines() if "of which non-GPU overhead" in li)
-    assert overhead.split()[-4:] == ["40.91"] * 4
+    assert overhead.split()[-4:] == ["40.92"] * 4
     rows = {li.split()[0]: li for li in out.splitlines() if li.split()[:1] in (["on-demand"],)}
     assert "0.706832" in rows["on-demand"]
     # on demand, the same awake hours: 188.2937 node-hours x 0.706832 = 133.09, disk 5.16:
-    # 40.91 + 133.09 + 5.16 = 179.16; 179.16 - 120.89 = +58.27
+    # 40.92 + 133.09 + 5.16 = 179.17; 179.17 - 120.90 = +58.27
     assert "+58.27" in rows["on-demand"]
     assert "spot (this stack)" in out
     assert "Not included:" in out

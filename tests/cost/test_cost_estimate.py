@@ -55,11 +55,12 @@ def test_dev_figures():
     #   model cache    50 GB x 0.10 = 5.00
     #   AR mirror      1 image x 15 GB (estimate) x 0.10 = 1.50   (the nvcr.io mirror)
     #   NGC key        1 Secret Manager version x 0.06  = 0.06   (dev's own secret)
+    #   Docker Hub     the wake signal's Python, 0.05 GB (estimate) x 0.10 = 0.005 -> 0.01
     #   GKE fee        73.00 - free tier credit 73.00 = 0
-    #   idle     = 29.35 + 5.00 + 5.00 + 1.50 + 0.06    = 40.91   (dev's idle target: at most 60)
-    #   expected = 40.91 + 74.82 + 5.16                 = 120.89
-    #   alwaysOn = 40.91 + 290.06 + 20.00               = 350.97
-    #   peak     = 40.91 + 580.11 + 40.00               = 661.02
+    #   idle     = 29.35 + 5.00 + 5.00 + 1.50 + 0.06 + 0.01 = 40.92 (dev's idle target: at most 60)
+    #   expected = 40.92 + 74.82 + 5.16                 = 120.90
+    #   alwaysOn = 40.92 + 290.06 + 20.00               = 350.98
+    #   peak     = 40.92 + 580.11 + 40.00               = 661.03
     est = estimate_of("dev")
     assert est["purchaseOption"] == "spot"
     assert est["gpuNodeHourly"] == 0.397336
@@ -67,20 +68,27 @@ def test_dev_figures():
     assert est["gpuHoursPerDay"] == pytest.approx(6.190476)
     assert est["gpuHoursPerDayFrom"] == "monitoring.hpa.wakeSchedule"
     assert (est["idleMonthly"], est["expectedMonthly"], est["alwaysOnMonthly"]) == (
-        40.91,
-        120.89,
-        350.97,
+        40.92,
+        120.9,
+        350.98,
     )
-    assert est["peakMonthly"] == 661.02
+    assert est["peakMonthly"] == 661.03
     assert est["idleMonthly"] <= 60
     assert est["systemPoolPurchaseOption"] == "spot"
-    assert est["nonGpuOverheadMonthly"] == 40.91
-    mirror = line(est, "Artifact Registry:")
+    assert est["nonGpuOverheadMonthly"] == 40.92
+    mirror = line(est, "Artifact Registry: 1 cached")
     assert mirror["item"] == (
         "Artifact Registry: 1 cached NIM image(s) x 15 GB (estimate) in the nvcr.io mirror"
     )
     assert (mirror["unitPrice"], mirror["quantity"]["idle"]) == (0.10, 15.0)
     assert mirror["monthly"] == dict.fromkeys(("idle", "expected", "alwaysOn", "peak"), 1.50)
+    hub = line(est, "Artifact Registry: the wake signal")
+    assert hub["item"] == (
+        "Artifact Registry: the wake signal's Python image (0.05 GB, estimate) in the Docker Hub "
+        "cache"
+    )
+    assert (hub["unitPrice"], hub["quantity"]["idle"]) == (0.10, 0.05)
+    assert hub["monthly"] == dict.fromkeys(("idle", "expected", "alwaysOn", "peak"), 0.01)
     assert line(est, "Secret Manager:")["monthly"]["idle"] == 0.06
     assert line(est, "GPU nodes")["monthly"] == {
         "idle": 0.0,
@@ -273,8 +281,12 @@ def test_no_mirror_no_image_lines_and_a_shared_cache_bucket_is_priced():
     est = cost_estimate(
         config_with("dev", {"registry.mirror": False, "gpuPool.imageStreaming": False})
     )
-    assert not [li for li in est["lines"] if li["item"].startswith(("Artifact", "Secret"))]
-    assert est["idleMonthly"] == 39.35
+    # Only the wake signal's Python stays cached (Docker Hub, 0.01): no NIM image, no NGC secret.
+    assert [li["item"] for li in est["lines"] if li["item"].startswith(("Artifact", "Secret"))] == [
+        "Artifact Registry: the wake signal's Python image (0.05 GB, estimate) in the Docker Hub "
+        "cache"
+    ]
+    assert est["idleMonthly"] == 39.36
     est = cost_estimate(config_with("dev", {"nim.sharedCache.enabled": True}))
     bucket = line(est, "Shared model cache bucket:")
     # 50 GiB cacheSize -> 50 GB (rounded up, as the disks) x 0.020 = 1.00
@@ -443,12 +455,12 @@ def test_commitment_alternative_warns_when_the_pool_is_not_busy_24_7():
 
 def test_dev_idles_without_a_gpu_node_because_its_version_sleeps():
     # dev's only version sleeps (monitoring.hpa.minReplicas 0): no warm replica, minNodes 0, so
-    # idle has no GPU node and no GPU boot disk: 40.91, the fixed costs (test_dev_figures).
+    # idle has no GPU node and no GPU boot disk: 40.92, the fixed costs (test_dev_figures).
     est = estimate_of("dev")
     assert est["gpuNodes"]["idle"] == 0
     assert line(est, "GPU nodes")["quantity"]["idle"] == 0
     assert line(est, "GPU boot disks")["quantity"]["idle"] == 0
-    assert est["idleMonthly"] == est["nonGpuOverheadMonthly"] == 40.91
+    assert est["idleMonthly"] == est["nonGpuOverheadMonthly"] == 40.92
     assert est["idleMonthly"] <= 60  # dev at idle: at most $60 a month
     (note,) = [a for a in est["assumptions"] if a.startswith("GPU pool:")]
     assert note.startswith(
@@ -473,7 +485,9 @@ def test_dev_idles_without_a_gpu_node_because_its_version_sleeps():
 def test_a_version_that_does_not_sleep_keeps_its_gpu_node_in_idle(hpa):
     # dev whose version never sleeps: its replica runs around the clock, minNodes 0 or not.
     #   GPU node 730 h x 0.397336 = 290.05528 -> 290.06; boot disk 200 GB x 0.10 = 20.00
-    #   idle = 40.91 + 290.06 + 20.00 = 350.97 = always-on (= expected: nothing to add)
+    #   idle = 40.91 + 290.06 + 20.00 = 350.97 = always-on (= expected: nothing to add); 40.91:
+    #   test_dev_figures' fixed costs without the wake signal's image (a version that never
+    #   sleeps needs no wake signal)
     est = cost_estimate(config_with("dev", {"monitoring.hpa": hpa}))
     assert est["gpuNodes"] == {"min": 0, "idle": 1, "serving": 1, "max": 2}
     assert line(est, "GPU nodes")["monthly"]["idle"] == 290.06
@@ -488,7 +502,7 @@ def test_without_a_schedule_the_awake_hours_are_an_assumption():
     # the estimate says it is an assumption.
     #   2 h x 730/24 = 60.8333 node-hours x 0.397336 = 24.1713 -> 24.17
     #   boot disk 200 GB x 60.8333/730 = 16.667 GB-months x 0.10 = 1.67
-    #   expected = 40.91 + 24.17 + 1.67 = 66.75
+    #   expected = 40.92 + 24.17 + 1.67 = 66.76 (idle 40.92: test_dev_figures)
     est = cost_estimate(
         config_with("dev", {"monitoring.hpa.wakeSchedule": None, "cost.gpuHoursPerDay": 2})
     )
@@ -496,6 +510,6 @@ def test_without_a_schedule_the_awake_hours_are_an_assumption():
         2,
         "cost.gpuHoursPerDay (assumption)",
     )
-    assert (est["idleMonthly"], est["expectedMonthly"]) == (40.91, 66.75)
+    assert (est["idleMonthly"], est["expectedMonthly"]) == (40.92, 66.76)
     (note,) = [a for a in est["assumptions"] if a.startswith("GPU pool:")]
     assert "cost.gpuHoursPerDay = 2 h a day, an ASSUMPTION (no wake schedule" in note

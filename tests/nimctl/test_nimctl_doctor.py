@@ -45,7 +45,10 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         ],
         [
             "the custom.metrics.k8s.io API is not available (FailedDiscoveryCheck: "
-            "v1beta1.custom.metrics.k8s.io, v1beta2.custom.metrics.k8s.io)",
+            "v1beta1.custom.metrics.k8s.io, v1beta2.custom.metrics.k8s.io, served by Service "
+            "custom-metrics/custom-metrics-stackdriver-adapter)",
+            "`kubectl delete apiservice v1beta1.custom.metrics.k8s.io "
+            "v1beta2.custom.metrics.k8s.io`.",
             "seen: HPA llama3-8b-nim-llm (FailedGetPodsMetric): the HPA was unable",
             "FailedDiscoveryCheck: failing or missing response from https://10.8.0.12:8443/",
             "the server is currently unable to handle the request (get pods.custom.metrics",

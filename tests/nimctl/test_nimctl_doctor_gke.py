@@ -305,8 +305,8 @@ def _canary_check(doc: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("edit", "why"),
     [
-        ({"requestPath": "/v1/health/live"}, "requests /v1/health/live"),
         ({"requestPath": None}, "requests /, the pods' readiness is /v1/health/ready"),
+        ({"requestPath": "/v1/health/live", "port": 8080}, "checks port 8080"),
         ({"portSpecification": "USE_NAMED_PORT", "port": None, "portName": "http"}, "named port"),
     ],
 )
@@ -323,6 +323,29 @@ def test_a_health_check_of_another_path_or_port(edit: dict[str, Any], why: str) 
     (finding,) = doctor.diagnose(doc).findings
     assert (finding.cause, finding.object) == ("health-check-mismatch", CANARY_HCP)
     assert why in finding.fix_text
+
+
+def test_a_health_check_of_the_liveness_path_passes_before_the_model_is_loaded() -> None:
+    """NIM's /v1/health/live "Returns 200 OK when the container is running. This endpoint is
+    served by the nginx layer and does not require the model to be loaded"
+    (https://docs.nvidia.com/nim/large-language-models/latest/reference/api-reference/health-live):
+    a check of it passes EARLIER than readiness, so the load balancer sends requests to a pod
+    still loading its model. It does not mark ready pods unhealthy (no 503 while Ready)."""
+    doc = load("health-check-mismatch")
+    check = _canary_check(doc)["spec"]["default"]["config"]["httpHealthCheck"]
+    check.update(port=8000, requestPath="/v1/health/live")
+    (finding,) = doctor.diagnose(doc).findings
+    assert (finding.cause, finding.fix, finding.object) == (
+        "health-check-before-ready",
+        "check-readiness-path",
+        CANARY_HCP,
+    )
+    assert finding.severity == doctor.ERROR
+    assert "passes EARLIER than the pods' readiness" in finding.fix_text
+    assert "while it still loads its model" in finding.fix_text
+    assert "api-reference/health-live" in finding.fix_text
+    assert "requestPath /v1/health/ready, port 8000" in finding.fix_text
+    assert "unhealthy" not in finding.fix_text and "503" not in finding.fix_text
 
 
 def test_the_serving_port_and_a_tcp_check() -> None:

@@ -35,7 +35,7 @@ EXPECTED: dict[str, tuple[int, list[tuple[str, str]]]] = {
     "health-check-live-path": (
         1,
         [
-            ("health-check-mismatch", "healthcheckpolicy/llama3-8b-1-0-3-nim-llm"),
+            ("health-check-before-ready", "healthcheckpolicy/llama3-8b-1-0-3-nim-llm"),
         ],
     ),
     "mirror-404-containerd16": (1, [("mirror-repository-not-found", POD)]),
@@ -58,13 +58,11 @@ EXPECTED: dict[str, tuple[int, list[tuple[str, str]]]] = {
         [("gpu-unhealthy", NODE), ("crash-loop", POD)],
     ),
     "taint-outside-pool-135": (3, [("gpu-scale-up-in-progress", "pod/llama3-8b-nim-llm-1")]),
-    # One finding: all three APIServices name the same spec.service, and the aggregator's
-    # MissingEndpoints message names that one Service ("endpointslices for service/%s in %q have
-    # no addresses with port name %q", kubernetes/kube-aggregator pkg/controllers/status/remote/
-    # remote_available_controller.go): one adapter down, not one cause per API group.
     "two-metrics-apis-down": (
         1,
-        [("metrics-api-unavailable", "apiservice/v1beta1.custom.metrics.k8s.io")],
+        [
+            ("metrics-api-unavailable", "apiservice/v1beta1.custom.metrics.k8s.io"),
+        ],
     ),
     "zone-conflict-known-zone": (1, [("volume-zone-conflict", POD)]),
 }

@@ -243,7 +243,7 @@ README = Path(__file__).parents[2] / "README.md"
 
 def test_the_kubeconfig_hint_is_the_stacks_kubeconfig(monkeypatch: pytest.MonkeyPatch) -> None:
     """Both hints (refused, no context) say what the README's set-up does: the kubeconfig the
-    stack exports (GKE's DNS endpoint, ADC: components/cluster.py make_kubeconfig), or gcloud
+    stack exports (GKE's DNS endpoint, ADC: components/kubeconfig.py make_kubeconfig), or gcloud
     with --dns-endpoint and --location, which takes the zone of a zonal dev cluster as well as a
     region (cloud.google.com/sdk/gcloud/reference/container/clusters/get-credentials); never
     --region, which names no zonal cluster."""

@@ -353,34 +353,6 @@ def json_copy(obj: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(obj)
 
 
-def test_metrics_apis_behind_one_adapter_service_are_one_cause() -> None:
-    """The aggregator checks each APIService's spec.service ("endpointslices for service/%s in %q
-    have no addresses with port name %q", kubernetes/kube-aggregator pkg/controllers/status/
-    remote/remote_available_controller.go): custom and external metrics served by the one adapter
-    Service are one adapter down; an APIService served by another Service is another cause."""
-    doc = load("metrics-adapter-unavailable")
-    external = copy.deepcopy(items(doc, "APIService")[0])
-    external["metadata"]["name"] = "v1beta1.external.metrics.k8s.io"
-    external["spec"]["group"] = "external.metrics.k8s.io"
-    doc["items"].append(external)
-    (finding,) = doctor.diagnose(doc).findings
-    assert (finding.cause, finding.object) == (
-        "metrics-api-unavailable",
-        "apiservice/v1beta1.custom.metrics.k8s.io",
-    )
-    assert finding.summary.startswith(
-        "the custom.metrics.k8s.io and external.metrics.k8s.io APIs are not available "
-        "(FailedDiscoveryCheck: v1beta1.custom.metrics.k8s.io, v1beta1.external.metrics.k8s.io, "
-        "v1beta2.custom.metrics.k8s.io) (served by service custom-metrics/"
-        "custom-metrics-stackdriver-adapter)"
-    )
-    external["spec"]["service"] = {"name": "keda-operator-metrics-apiserver", "namespace": "keda"}
-    assert [(f.cause, f.object) for f in doctor.diagnose(doc).findings] == [
-        ("metrics-api-unavailable", "apiservice/v1beta1.custom.metrics.k8s.io"),
-        ("metrics-api-unavailable", "apiservice/v1beta1.external.metrics.k8s.io"),
-    ]
-
-
 @pytest.mark.parametrize(
     ("minutes", "taint", "cause", "code"),
     [

@@ -7,6 +7,8 @@ import fcntl
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -18,6 +20,7 @@ import pytest
 from nimctl import __main__ as cli
 from nimctl import plan
 from tests.conftest import ROOT
+from tests.test_docs import README, _section
 
 NIMCTL = Path(sys.executable).parent / "nimctl"
 """The console script `pip install -r requirements-dev.txt` (its `-e .`) puts in the virtualenv."""
@@ -50,7 +53,7 @@ def plan_json_in_process(path: Path) -> dict:
 
 def test_pip_refuses_python_before_3_11():
     """datetime.UTC is new in 3.11 (https://docs.python.org/3/whatsnew/3.11.html#datetime): the
-    package says so in its Requires-Python, which pip checks before it installs anything."""
+    package says so in its Requires-Python."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["requires-python"] == ">=3.11"
     assert metadata.metadata("nim-gke")["Requires-Python"] == ">=3.11"
@@ -79,9 +82,56 @@ def test_the_install_provides_the_nimctl_command_and_what_it_imports():
     assert project["tool"]["setuptools"]["dynamic"]["dependencies"] == {
         "file": ["requirements.txt"]
     }
-    # The install command installs it, first: pip checks Requires-Python before anything else.
     lines = (ROOT / "requirements-dev.txt").read_text().splitlines()
-    assert [line for line in lines if not line.startswith("#")][0] == "-e ."
+    assert "-e ." in lines
+
+
+def _python_3_10() -> str | None:
+    """A Python 3.10 interpreter on this machine: python3.10 on the PATH, or one of pyenv's."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found = [shutil.which("python3.10"), *map(str, sorted(pyenv.glob("versions/3.10*/bin/python")))]
+    is_3_10 = "import sys; sys.exit(sys.version_info[:2] != (3, 10))"
+    for python in filter(None, found):
+        if subprocess.run([python, "-c", is_3_10], check=False).returncode == 0:
+            return python
+    return None
+
+
+def test_the_readme_install_refuses_python_3_10_before_it_downloads_anything(tmp_path):
+    """pip checks a package's Requires-Python only after it has collected every requirement in
+    pip before 25.1 (pypa/pip@23.0.1:src/pip/_internal/resolution/resolvelib/candidates.py,
+    `iter_dependencies` yields it last; pip 25.1 yields it first, pypa/pip#13270), and
+    `python3 -m venv` on 3.10 installs pip 23.0.1: `pip install -r requirements-dev.txt` there
+    downloaded 22 packages, then failed on cel-expr-python without naming the Python. The
+    README's install line, run as written with a 3.10 interpreter as `python3`, installs
+    nim-gke alone first (`--no-deps`), which pip refuses at once with its Requires-Python."""
+    python = _python_3_10()
+    if python is None:
+        pytest.skip("no Python 3.10 here (python3.10 on the PATH, or pyenv's versions/3.10*)")
+    (line,) = [ln for ln in _section(README, "Set up") if ln.startswith("python3 -m venv ")]
+    steps = []
+    for part in line.split(" #", maxsplit=1)[0].split("&&"):
+        words = [
+            python if word == "python3" else str(tmp_path / word) if word[:5] == ".venv" else word
+            for word in shlex.split(part)
+        ]
+        steps.append(shlex.join(words))
+    done = subprocess.run(
+        ["bash", "-c", " && ".join(steps)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=user_env(),
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ERROR: Package 'nim-gke' requires a different Python: 3.10." in done.stderr
+    assert "not in '>=3.11'" in done.stderr
+    # Refused before anything else: no requirement collected, nothing but pip in the virtualenv.
+    assert "Collecting" not in done.stdout
+    (site,) = (tmp_path / ".venv" / "lib").glob("python3.10/site-packages")
+    assert not (site / "pulumi").exists()
 
 
 # --- from any directory -----------------------------------------------------------------------

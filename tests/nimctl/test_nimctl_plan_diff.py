@@ -5,11 +5,14 @@ bound on dev, a new model, and prod against dev."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from nimctl import plan
+from nimctl.plan import command
 from nimctl.plan.compare import compare
 from nimctl.plan.diff import cost_diff
 from nimctl.plan.diff_text import render_diff, word_diff
@@ -42,6 +45,16 @@ def cli_diff(tmp_path: Path, run_cli: Any, base: dict[str, Any], head: Path, *fl
     code, out, err = run_cli(plan, "plan", str(head), "--diff", str(base_file), *flags)
     assert (code, err) == (0, "")
     return out.replace(str(base_file), "base.json")
+
+
+def test_the_help_shows_the_format_the_json_has(walk, tmp_path, run_cli):
+    """`nimctl plan --help` gives the shape of each JSON document with its "format": the
+    examples name the formats the real `--json` output carries."""
+    sub = argparse.ArgumentParser(prog="nimctl").add_subparsers()
+    shown = re.findall(r'"format": "([^"]+)"', command.register(sub).format_help())
+    diff = json.loads(cli_diff(tmp_path, run_cli, walk["w10"][1], walk["w50"][0], "--json"))
+    assert shown == [walk["w10"][1]["format"], diff["format"]]
+    assert shown == ["nimctl-plan/v1", "nimctl-plan-diff/v3"]
 
 
 # --- the walk-through, step by step -----------------------------------------------------------

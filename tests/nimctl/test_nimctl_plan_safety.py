@@ -1,4 +1,4 @@
-"""The rollout safety check of ``nimctl plan --diff`` (``nimctl/plan/safety.py``): each transition,
+"""The rollout safety check of ``nimctl plan --diff`` (``nimctl/plan/safety/``): each transition,
 safe and unsafe, run as the real stack edits, with the exact finding.
 
 What the check relies on, with its source (each test names the one it pins):
@@ -204,7 +204,7 @@ def test_a_rollback_in_one_edit_is_named_with_its_resource_and_reason(walk, tmp_
 GREEN = ["base", "green10", "green100", "on-green", "drained", "reshaped"]
 
 
-@pytest.mark.parametrize(("before", "after"), zip(GREEN, GREEN[1:], strict=False))
+@pytest.mark.parametrize(("before", "after"), list(zip(GREEN, GREEN[1:], strict=False)))
 def test_every_step_of_the_green_pool_walk_through_keeps_serving(green, before, after):
     """greenPool declared with the canary on it, 100 %, the model promoted onto it, gpuPool
     drained, and the empty gpuPool reshaped: none drops a request. Reshaping recreates gpuPool's
@@ -230,7 +230,7 @@ def test_every_step_of_the_green_pool_walk_through_keeps_serving(green, before, 
     section = text[text.index("\nRollout safety:") :]
     assert section.startswith(
         "\nRollout safety: no change drops or fails requests.\n\n"
-        "Node pools replaced or recreated by this edit:\n"
+        "Node pools replaced, recreated or deleted by this edit:\n"
         f"  ~ {NODE_POOL}  gpu-pool: recreated\n"
         '      nodeConfig.machineType: "g2-standard-4" => "g2-standard-8"\n'
         "      cost: "
@@ -289,6 +289,65 @@ def test_without_a_gateway_weight_on_a_new_release_comes_before_its_pod(tmp_path
         tmp_path / "standby", "dev", [(MODEL, MODEL + canary(0))], [(MODEL, MODEL + canary(100))]
     )
     assert found(d) == []
+
+
+CANARY_PROFILE = '          profile: "my-profile"\n'
+STANDBY = (MODEL, MODEL + canary(0))
+
+
+def test_weight_moved_onto_a_standby_whose_pod_restarts_in_the_same_edit(tmp_path):
+    """dev (no Gateway: skipAwait, the model's Service switches its selector at once): the canary
+    on standby goes from weight 0 to 100 in the edit that sets its profile. Its one-replica
+    StatefulSet deletes its pod before the new one starts (the chart sets no update strategy:
+    Kubernetes' RollingUpdate of a StatefulSet replaces a pod by deleting it first), so the
+    model's requests go to a pod that is not there for a cold start."""
+    d = edit(tmp_path / "one", "dev", [STANDBY], [(MODEL, MODEL + canary(100) + CANARY_PROFILE)])
+    profile = 'values.env[0]: (none) => {"name": "NIM_MODEL_PROFILE", "value": "my-profile"}'
+    assert found(d) == [
+        {
+            "kind": "weight-before-ready",
+            "resource": release_key("llama3-8b-1-1-2"),
+            "type": RELEASE,
+            "name": "nim-llama3-8b-1-1-2-release",
+            "reason": (
+                "release llama3-8b-1-1-2 gets 100 % of llama3-8b's requests (it had none) in the "
+                f"update that changes its pod ({profile}) and runs as a StatefulSet, 1 replica "
+                "while awake (0 asleep): the pod is deleted before its replacement starts, so its "
+                "share of requests fails for a cold start (docs/startup.md: minutes, up to the "
+                "startup budget of ~31 min); nothing waits for the new pod (without a Gateway the "
+                "release does not wait), and the model's Service switches to the version at once"
+            ),
+            "fix": (
+                "change its pod at weight 0 first, and give it its weight in a later update once "
+                "`nimctl doctor --release llama3-8b-1-1-2` finds it ready"
+            ),
+        }
+    ]
+    # In two edits: the profile at weight 0 (nothing serves there), then the weight.
+    at_zero = (MODEL, MODEL + canary(0) + CANARY_PROFILE)
+    assert found(edit(tmp_path / "two-a", "dev", [STANDBY], [at_zero])) == []
+    after = [(MODEL, MODEL + canary(100) + CANARY_PROFILE)]
+    assert found(edit(tmp_path / "two-b", "dev", [at_zero], after)) == []
+
+
+@pytest.mark.parametrize(
+    ("stack", "setting", "extra"),
+    [
+        ("dev", "shared cache: the standby is a Deployment that surges", [SHARED]),
+        ("prod", "behind the Gateway the release waits and the route follows it",
+         [("    maxNodes: 2\n", "    maxNodes: 4\n")]),
+    ],
+)  # fmt: skip
+def test_weight_onto_a_restarting_pod_is_safe_when_it_surges_or_is_awaited(
+    tmp_path, stack, setting, extra
+):
+    """A Deployment keeps its old pod until the new one is Ready (ResolveFenceposts: one surge
+    pod, none unavailable); behind a Gateway Helm waits for Ready pods and the HTTPRoute, which
+    depends on the release, changes its weights after it (components/gateway.py)."""
+    after = [*extra, (MODEL, MODEL + canary(100) + CANARY_PROFILE)]
+    d = edit(tmp_path, stack, [*extra, STANDBY], after)
+    assert release_key("llama3-8b-1-1-2") in [c["resource"] for c in d["resources"]]
+    assert found(d) == [], setting
 
 
 # --- the pod of a serving version ------------------------------------------------------------

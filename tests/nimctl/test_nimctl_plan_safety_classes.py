@@ -145,9 +145,9 @@ def test_a_fallback_pools_recreated_nodes_are_a_finding_unless_two_replicas(tmp_
     d = edit(tmp_path / "two", "prod", [TWO_REPLICAS], [TWO_REPLICAS, FALLBACK_MACHINE])
     assert found(d) == []
     text = render_diff(d, "before.json")
-    section = text[text.index("\nNode pools replaced or recreated by this edit:") :]
+    section = text[text.index("\nNode pools replaced, recreated or deleted by this edit:") :]
     assert words(section) == words(
-        "Node pools replaced or recreated by this edit:\n"
+        "Node pools replaced, recreated or deleted by this edit:\n"
         f"  ~ {NODE_POOL}  gpu-2-pool: recreated\n"
         f"      {shown}\n"
         f"      cost: {RECREATED_COST}\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,15 @@ from tests.test_wake_signal_component import one
 
 NOW = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)  # Monday 14:00 in Chicago: in dev's window
 NIGHT = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)  # Monday 21:00 in Chicago: outside it
+
+
+def wake_query(stack: str) -> str:
+    """The wake signal's PromQL in the stack's AutoscalingMetric, as the program registers it."""
+    metric = one(stack, "kubernetes:autoscaling.gke.io/v1beta1:AutoscalingMetric")
+    (query,) = [
+        m["promql"]["query"] for m in metric["spec"]["metrics"] if m["promql"]["name"] == "wake"
+    ]
+    return query
 
 
 def cron_job() -> dict[str, Any]:
@@ -168,7 +178,11 @@ def test_the_commands_parse_and_report(capsys):
     assert args.lasting == timedelta(hours=12) and args.func is sleep.run
     assert _signal.run(args, "asleep", FakeCluster()) == 0
     out = capsys.readouterr().out
-    assert "its idle window (30 min, monitoring.hpa.idleMinutes)" in out
+    # The HPA's idle window (30 min), and then the wake query's lookback: dev's wake signal is
+    # max(max_over_time(gauge[5m])), so a 1 written just before `nimctl sleep` still counts for
+    # up to 5 minutes before the idle window can run out.
+    assert re.search(r"max_over_time\(.*\[5m\]\)", wake_query("dev"))
+    assert "its idle window + up to 5 min (30 min, monitoring.hpa.idleMinutes;" in out
 
 
 def test_a_problem_is_one_line_and_exit_2(capsys):

@@ -47,6 +47,7 @@ RESOURCE_POLICIES = [
     "nim-gpu-scheduling",
     "ngc-secret-values-secret",
     "nim-namespace-pod-security",
+    "workload-images-pinned",
 ]
 STACK_POLICIES = [
     "nim-namespace-default-deny",

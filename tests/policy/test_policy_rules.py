@@ -20,6 +20,7 @@ from policy_cases import (
     edit,
 )
 
+from components.cluster import MONITORING_COMPONENTS
 from policy.nim_gke_policies import rules
 from policy.nim_gke_policies.engine import path_keys
 from policy.nim_gke_policies.model import UNKNOWN
@@ -1435,3 +1436,10 @@ def test_is_nim_chart(chart, expected):
 )
 def test_a_check_reads_the_path_its_message_names(path, keys):
     assert path_keys(path) == keys
+
+
+def test_the_packs_metric_components_are_the_clusters() -> None:
+    """The policy pack runs in its own virtualenv (policy/requirements.txt) and cannot import
+    components/, so it keeps its own copy of the monitoring components GkeCluster enables:
+    both lists must stay the same, or the pack rejects (or lets through) what the stack does."""
+    assert MONITORING_COMPONENTS == ("SYSTEM_COMPONENTS", *rules.WORKLOAD_METRIC_COMPONENTS)
