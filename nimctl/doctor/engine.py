@@ -121,6 +121,8 @@ def check_pod(diag: Diagnosis, pod: dict[str, Any]) -> None:
     if phase == "Pending" and scheduled is not None and scheduled.get("status") == "False":
         scheduling.check_scheduling(diag, pod, events, scheduled)
         return
+    if nodes.check_pod_node(diag, pod):
+        return  # its node is not Ready: the container statuses are a lost kubelet's
     statuses = list(get(pod, "status", "initContainerStatuses") or []) + list(
         get(pod, "status", "containerStatuses") or []
     )

@@ -56,8 +56,12 @@ def unhealthy(events: list[dict[str, Any]], probe: str, since: datetime | None =
 # rejected with reason "NodeShutdown", "Pod was rejected as the node is shutting down.".
 # The StatefulSet controller deletes a failed pod and creates it again
 # (pkg/controller/statefulset/stateful_set_control.go; its RecreatingFailedPod event is gone
-# since kubernetes/kubernetes#123809).
-SHUTDOWN_REASONS = ("Terminated", "NodeShutdown")
+# since kubernetes/kubernetes#123809). Up to 1.21 the kubelet said reason "Shutdown", "Node is
+# shutting, evicting pods", and rejected with reason "Terminated", "Node is in progress of
+# shutting down, not admitting any new pods" (kubernetes/kubernetes#102840 renamed both for 1.22;
+# GKE's Spot and preemptible pages still describe "a Failed status and a Shutdown reason",
+# cloud.google.com/kubernetes-engine/docs/how-to/preemptible-vms).
+SHUTDOWN_REASONS = ("Terminated", "NodeShutdown", "Shutdown")
 SPOT_LABEL = "cloud.google.com/gke-spot"
 
 

@@ -169,6 +169,41 @@ def check_node_not_ready(
         )
 
 
+def check_pod_node(diag: Diagnosis, pod: Mapping[str, Any]) -> bool:
+    """A pod bound to a node that is not Ready: the node is the cause, whatever the pod's
+    container statuses say. When the kubelet stops posting, the node lifecycle controller turns
+    the node's Ready ``Unknown`` and flips only the pods' Ready condition to ``False``
+    (MarkPodsNotReady, kubernetes/kubernetes pkg/controller/util/node/controller_utils.go); the
+    container statuses stay the lost kubelet's last report ("ready", "running"), and a pod deleted
+    after the unreachable taint's 300 s stays Terminating until a kubelet confirms. True when the
+    node was reported (going away, starting, just gone, or broken)."""
+    node_name = get(pod, "spec", "nodeName")
+    node = next((n for n in diag.snap.nodes if name(n) == node_name), None)
+    ready = (condition(node, "Ready") or {}) if node is not None else {}
+    if node is None or not ready or ready.get("status") == "True":
+        return False
+    pod_cond = condition(pod, "Ready") or {}
+    evidence = (
+        f"pod {name(pod)} Ready={pod_cond.get('status', '?')} since "
+        f"{pod_cond.get('lastTransitionTime', '?')}; its container statuses are the kubelet's "
+        "last report"
+    )
+    deleted = get(pod, "metadata", "deletionTimestamp")
+    if deleted:
+        evidence += f"; deleted at {deleted}, which the node's kubelet has not confirmed"
+    key = going_away(node)
+    if key and check_node_going_away(diag, pod, node, key, evidence):
+        return True
+    taints = [
+        str(t.get("key"))
+        for t in get(node, "spec", "taints") or []
+        if t.get("key") in NODE_LIFECYCLE_TAINTS
+    ]
+    state = ", ".join(dict.fromkeys(taints)) or f"Ready {ready.get('status')}"
+    check_node_not_ready(diag, pod, node, state, evidence)
+    return True
+
+
 def gpu_counts(node: Mapping[str, Any]) -> tuple[float, float]:
     """(capacity, allocatable) nvidia.com/gpu of a node (0 when not advertised)."""
     return (

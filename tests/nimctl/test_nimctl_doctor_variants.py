@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -278,6 +279,16 @@ def test_volume_zone_conflict_is_the_cause_only_when_no_node_is_in_the_disks_zon
     ("reason", "message", "cause", "code"),
     [
         ("NodeShutdown", "Pod was rejected as the node is shutting down.", "node-shutdown", 3),
+        # A kubelet up to 1.21 (kubernetes/kubernetes#102840 renamed both for 1.22): the stopped
+        # pod, and the pod rejected while the node shuts down.
+        ("Shutdown", "Node is shutting, evicting pods", "node-shutdown", 3),
+        (
+            "Terminated",
+            "Node is in progress of shutting down, not admitting any new pods",
+            "node-shutdown",
+            3,
+        ),
+        ("Shutdown", "OutOfcpu: not enough cpu", "pod-failed", 1),
         (
             "Evicted",
             "The node was low on resource: ephemeral-storage. Threshold quantity: 4992446729, "
@@ -340,3 +351,43 @@ def test_a_version_asleep_behind_the_gateway_is_not_a_broken_backend() -> None:
 
 def json_copy(obj: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(obj)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "taint", "cause", "code"),
+    [
+        (2, "node.kubernetes.io/unreachable", "node-went-not-ready", 3),
+        (40, "node.kubernetes.io/unreachable", "node-not-ready", 1),
+        (2, "cloud.google.com/impending-node-termination", "node-going-away", 3),
+    ],
+)
+def test_a_ready_pod_on_a_node_that_stopped_posting_is_the_nodes_problem(
+    minutes: int, taint: str, cause: str, code: int
+) -> None:
+    """When the kubelet stops posting, the node lifecycle controller turns the node's Ready
+    Unknown ('Kubelet stopped posting node status.', pkg/controller/nodelifecycle/
+    node_lifecycle_controller.go) and flips only the pod's Ready condition (MarkPodsNotReady,
+    pkg/controller/util/node/controller_utils.go): the container statuses still say ready. The
+    node is the cause, timed from its Ready transition; one going away is a reclaim."""
+    doc = load("healthy")
+    (node,) = [n for n in items(doc, "Node") if n["metadata"]["name"] == GPU_NODE]
+    since = (SNAPSHOT - timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+    for cond in node["status"]["conditions"]:
+        cond.update(
+            status="Unknown",
+            reason="NodeStatusUnknown",
+            message="Kubelet stopped posting node status.",
+            lastTransitionTime=since,
+        )
+    node["spec"]["taints"] = [
+        *node["spec"].get("taints", []),
+        {"key": taint, "effect": "NoSchedule"},
+    ]
+    (pod,) = items(doc, "Pod")
+    for cond in pod["status"]["conditions"]:
+        if cond["type"] == "Ready":
+            cond.update(status="False", lastTransitionTime=since)
+    assert all(s["ready"] for s in pod["status"]["containerStatuses"])
+    report = doctor.diagnose(doc, now=SNAPSHOT)
+    assert [(f.cause, f.object) for f in report.findings] == [(cause, f"node/{GPU_NODE}")]
+    assert report.exit_code == code
