@@ -9,7 +9,7 @@ canonical name of an official image, ``library/<name>`` (distribution/reference 
 ``splitDockerDomain``, https://github.com/distribution/reference/blob/main/normalize.go);
 cloud.google.com/artifact-registry/docs/repositories/remote-overview (the first request of a
 version is downloaded and cached, later ones are served from the cache);
-docker-library/repo-info@2986dca3a80cb11b70fc4599941096374ea9e509: repos/python/remote/3.13-slim.md
+docker-library/repo-info@2986dca3a80cb11b70fc4599941096374ea9e509:repos/python/remote/3.13-slim.md
 (python:3.13-slim's index digest, read 2026-12-03).
 """
 
