@@ -24,6 +24,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from nimgke import autoscaling
+from nimgke.config.versions import chart_fullname
 from nimgke.helm_values import (
     FIRST_START_ALLOWANCE_S,
     METRICS_PATH,
@@ -39,11 +40,6 @@ GMP_NAMESPACE = "gmp-system"
 # How long Helm waits for a version's pods behind a Gateway: a whole cold start (the chart's
 # startup budget, a GPU node's scale-up and driver, the image pull; nimgke/helm_values.py).
 READY_TIMEOUT_SECONDS = FIRST_START_ALLOWANCE_S
-
-
-def service_name(release: str) -> str:
-    """The chart's Service: ``<release>-nim-llm`` (nim-llm 1.3.0 templates/service.yaml)."""
-    return f"{release}-{CHART}"
 
 
 def pod_labels(release: str) -> dict[str, str]:
@@ -201,7 +197,8 @@ class NimRelease(pulumi.ComponentResource):
                 spec={"selector": {"match_labels": selector}, "max_unavailable": 1},
                 opts=after_release,
             )
-        svc = service_name(args.release)
+        # The chart's Service is named ``nim-llm.fullname`` (nim-llm 1.3.0 templates/service.yaml).
+        svc = chart_fullname(args.release)
         ns = pulumi.Output.from_input(args.namespace)
         self.service_name = pulumi.Output.from_input(svc)
         self.namespace = ns

@@ -84,3 +84,18 @@ def test_no_streaming_no_grant():
     config = stack_config("dev", **{"nim-gke:gpuPool": pool, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
     found = grants(run_program("dev", config, ["nim-gke:ngcApiKey"]))
     assert [k for k in found if k[1] == STREAMING_ROLE] == []
+
+
+def test_dev_with_its_fallback_pool_grants_each_once():
+    """dev streams images on both priorities of its ComputeClass (gpu, then gpu-2): one grant."""
+    run = run_program(
+        "dev", stack_config("dev", **{"nim-gke:ngcApiKey": FAKE_NGC_KEY}), ["nim-gke:ngcApiKey"]
+    )
+    found = grants(run)
+    assert {k: len(v) for k, v in found.items() if len(v) > 1} == {}
+    assert Counter(role for _, role, _ in found)[STREAMING_ROLE] == 1
+    pools = [r for r in run.mocks.registrations if r.args.typ == "gcp:container/nodePool:NodePool"]
+    streaming = [
+        r for r in pools if r.args.inputs["nodeConfig"].get("gcfsConfig", {}).get("enabled")
+    ]
+    assert len(streaming) >= 2  # the grant serves more than one pool

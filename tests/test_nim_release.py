@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.nim_release import NimRelease, NimReleaseArgs, pod_labels, service_name
+from components.nim_release import NimRelease, NimReleaseArgs, pod_labels
 from nimgke.helm_values import ReleaseValues, deployment_rollout, is_deployment, min_replicas
 from tests.conftest import FAKE_NGC_KEY, is_secret, plain_strings, resolve, unwrap
 
@@ -91,9 +91,25 @@ def test_values_carry_the_pool_selector_and_no_key(mocks):
 
 def test_outputs_name_the_chart_service(mocks):
     out = build()
-    assert out["svc"] == service_name("llama3-8b") == "llama3-8b-nim-llm"
+    assert out["svc"] == "llama3-8b-nim-llm"
     assert out["url"] == "http://llama3-8b-nim-llm.nim.svc.cluster.local:8000/v1"
     assert out["pf"] == "kubectl -n nim port-forward svc/llama3-8b-nim-llm 8000:8000"
+
+
+@pytest.mark.parametrize(
+    ("release", "service"),
+    [
+        # nim-llm 1.3.0 templates/_helpers.tpl ``nim-llm.fullname``: "If release name contains
+        # chart name it will be used as a full name", truncated to 63 characters, no trailing "-".
+        ("team-nim-llm", "team-nim-llm"),
+        ("m" * 58 + "-x", "m" * 58 + "-x-ni"),  # 60 + 8 characters cut at 63
+        ("m" * 58, "m" * 58 + "-nim"),  # cut at 63 ends in "-", which goes
+    ],
+)
+def test_outputs_name_the_service_the_chart_names(mocks, release, service):
+    out = build(release=release)
+    assert out["svc"] == service
+    assert out["url"] == f"http://{service}.nim.svc.cluster.local:8000/v1"
 
 
 def test_pod_monitoring_scrapes_nim_metrics_by_chart_labels(mocks):
