@@ -380,8 +380,8 @@ def _collected(request: pytest.FixtureRequest) -> int:
     option = request.config.option
     paths = {Path(arg).resolve() for arg in request.config.args}
     whole = paths <= {ROOT, ROOT / "tests"} and not (
-        option.keyword or option.markexpr or option.deselect or option.lf
-    )
+        option.keyword or option.markexpr or option.deselect or getattr(option, "lf", False)
+    )  # ``lf`` exists only with the cache provider plugin (``-p no:cacheprovider`` drops it)
     if whole:
         return len(request.session.items)
     done = subprocess.run(

@@ -234,6 +234,40 @@ def test_a_drained_pool_that_keeps_nodes_warm_is_a_warning():
     )
 
 
+def single_replica(raw: dict[str, Any], name: str = "prod") -> list[str]:
+    return [
+        w.split(":", 2)[1] for w in parse(name, raw, (True, True)).warnings if "= 1: a GKE" in w
+    ]
+
+
+def test_one_warm_replica_under_traffic_is_a_warning():
+    """A drain of the only replica's node (a node upgrade or auto-repair) is a cold start with no
+    server: GKE evicts despite a PodDisruptionBudget after an hour (cloud.google.com/
+    kubernetes-engine/docs/concepts/node-pool-upgrade-strategies) and auto-repair ignores the
+    maintenance window (.../concepts/maintenance-windows-and-exclusions)."""
+    (warning,) = [
+        w for w in parse("prod", raw_stack("prod"), (True, True)).warnings if "= 1: a GKE" in w
+    ]
+    assert warning.startswith(
+        "nim-gke:nim.models[0].replicas = 1: a GKE node upgrade or auto-repair of its GPU node "
+        "leaves this version without a server for a cold start"
+    )
+    assert "Set replicas: 2 to keep serving" in warning
+    # A second ready replica (the HPA's minimum follows replicas when minReplicas is unset).
+    assert single_replica(stack(replicas=2)) == []
+    # The HPA's own minimum decides what stays warm.
+    assert single_replica(stack(replicas=2, hpa={"minReplicas": 1})) == [
+        "nim.models[0].replicas = 1"
+    ]
+    # A version that sleeps (minReplicas 0) has nothing warm to lose: dev.
+    assert single_replica(raw_stack("dev"), "dev") == []
+    # A canary carrying weight on one replica is named; a standby at weight 0 is not.
+    assert single_replica(stack(replicas=2, canary={**CANARY, "replicas": 1})) == [
+        "nim.models[0].canary.replicas = 1"
+    ]
+    assert single_replica(stack(replicas=2, canary={**CANARY, "weight": 0, "replicas": 1})) == []
+
+
 def test_the_proxy_subnet_rule_knows_the_stacks_own_ranges():
     assert CLUSTER_RANGES == {
         "the cluster subnet": cluster_network.SUBNET_CIDR,

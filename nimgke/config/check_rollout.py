@@ -329,4 +329,33 @@ def rollout_warnings(s: StackSettings) -> list[str]:
                 "(and requireWarmNode: false) while it is drained"
                 + (", or remove the greenPool block." if pool == GREEN_POOL else ".")
             )
+    found += _single_replica_warnings(s)
+    return found
+
+
+def _single_replica_warnings(s: StackSettings) -> list[str]:
+    """A version that carries traffic and keeps exactly one warm replica: every drain of its GPU
+    node (a GKE node upgrade or auto-repair) leaves it without a server for a cold start. A
+    Deployment does not surge on an eviction, and GKE evicts despite a PodDisruptionBudget after
+    ``node_drain_config.pdb_timeout_duration`` (an hour): cloud.google.com/kubernetes-engine/docs/
+    concepts/node-pool-upgrade-strategies ("Surge upgrades"); auto-repair and Compute Engine host
+    maintenance of GPU VMs ignore the maintenance window (cloud.google.com/kubernetes-engine/docs/
+    concepts/maintenance-windows-and-exclusions)."""
+    hpa = s.monitoring.hpa
+    found = []
+    for i, m in enumerate(s.nim.models):
+        canary_weight = m.canary.weight if m.canary is not None else 0
+        roles = [("", m.replicas, 100 - canary_weight)]
+        if m.canary is not None:
+            roles.append((".canary", m.canary.replicas or m.replicas, canary_weight))
+        for where, replicas, weight in roles:
+            warm = hpa.min_replicas if hpa.enabled and hpa.min_replicas is not None else replicas
+            if weight > 0 and warm == 1:
+                found.append(
+                    f"{NAMESPACE}:nim.models[{i}]{where}.replicas = 1: a GKE node upgrade or "
+                    "auto-repair of its GPU node leaves this version without a server for a cold "
+                    "start (up to ~31 min); the maintenance window times upgrades, not repairs. "
+                    "Set replicas: 2 to keep serving (one more GPU node at all times), or accept "
+                    "it (docs/rollouts.md, node upgrades and repairs)."
+                )
     return found

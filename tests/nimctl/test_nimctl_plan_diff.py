@@ -382,16 +382,19 @@ def test_cost_lines_in_another_order_or_with_one_inserted():
 
 
 def test_warnings_added_and_removed(walk):
-    """The canary's tag has no pinned profile in the catalog: the canary step adds preview's
-    warning, rolling back removes it."""
+    """The canary's tag has no pinned profile in the catalog, and the canary carries weight on
+    one replica: the canary step adds both of preview's warnings, rolling back removes them."""
     base, ten = walk["base"][1], walk["w10"][1]
-    (added,) = [w for w in ten["warnings"] if w not in base["warnings"]]
-    assert added.startswith("nim-gke:nim.models[0].canary.profile: ")
-    assert step(walk, "base", "w10")["warnings"] == {"added": [added], "removed": []}
+    added = [w for w in ten["warnings"] if w not in base["warnings"]]
+    profile, replica = sorted(added)
+    assert profile.startswith("nim-gke:nim.models[0].canary.profile: ")
+    assert replica.startswith("nim-gke:nim.models[0].canary.replicas = 1: ")
+    assert step(walk, "base", "w10")["warnings"] == {"added": added, "removed": []}
     back = step(walk, "w10", "rolled-back")
-    assert back["warnings"] == {"added": [], "removed": [added]}
+    assert back["warnings"] == {"added": [], "removed": added}
     text = render_diff(back, "before.json")
-    assert f"\nWarnings (what pulumi preview prints):\n  - warning: {added}\n\nRollout" in text
+    listed = "".join(f"  - warning: {w}\n" for w in added)
+    assert f"\nWarnings (what pulumi preview prints):\n{listed}\nRollout" in text
 
 
 # --- what the walk-through's steps change ---------------------------------------------------
