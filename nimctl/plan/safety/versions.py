@@ -22,10 +22,15 @@ NOT_POD = (
     "values.service",
     "values.metrics",
     "values.persistence.size",
+    "values.persistence.storageClass",
+    "values.persistence.annotations",
     "values.persistence.stsPersistentVolumeClaimRetentionPolicy",
 )
 """Release values that change no pod template: the HPA, the replica count, the Service, the
-metrics scrape, the claim's size and retention."""
+metrics scrape, the claim's size, class, annotations and retention (nim-llm 1.3.0 renders the
+``persistence`` ones only into ``volumeClaimTemplates`` or its PersistentVolumeClaim,
+templates/deployment.yaml and templates/pvc.yaml; the pod names the claim, not its class). A test
+renders the real chart to hold this list to it."""
 POD_INPUTS = ("version", "chart", "values")
 """Release inputs that change the pod: the chart (its version) and its values (but NOT_POD)."""
 
