@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nimctl.doctor.kube import DEFAULT_NAMESPACE
 from nimctl.plan.document import key_of
 from nimgke import compute_class
 from nimgke.helm_values import is_deployment, min_replicas
@@ -75,7 +76,7 @@ class Version:
     values: dict[str, Any]
     waits: bool
     """Helm waits for Ready pods (``skipAwait`` false)."""
-    namespace: str = "nim"
+    namespace: str
 
     @property
     def selector(self) -> dict[str, Any]:
@@ -161,6 +162,6 @@ def versions(doc: dict[str, Any]) -> dict[str, Version]:
                 weight,
                 values if isinstance(values, dict) else {},
                 r["inputs"].get("skipAwait") is False,
-                str(r["inputs"].get("namespace", "nim")),
+                str(r["inputs"].get("namespace", DEFAULT_NAMESPACE)),
             )
     return out
