@@ -3,10 +3,10 @@ mirror (``components/image_mirror.py``): the images the stack runs from Docker H
 signal's Python) come through it, pinned by digest, so the nodes never pull from Docker Hub.
 
 - A DOCKER repository in ``REMOTE_REPOSITORY`` mode whose upstream is Docker Hub,
-  ``remote_repository_config.docker_repository.public_repository = DOCKER_HUB`` (pulumi-gcp 9.37
-  ``artifactregistry.Repository``, example "Artifact Registry Repository Remote";
-  ``RepositoryRemoteRepositoryConfigDockerRepositoryArgsDict.public_repository``: "Possible values
-  are: ``DOCKER_HUB``").
+  ``remote_repository_config.docker_repository.public_repository = DOCKER_HUB``
+  (pulumi/pulumi-gcp@v9.37.1:sdk/python/pulumi_gcp/artifactregistry/repository.py, example
+  "Artifact Registry Repository Remote"; ``RepositoryRemoteRepositoryConfigDockerRepositoryArgsDict
+  .public_repository``: "Possible values are: ``DOCKER_HUB``").
 - "The first time that you request a version of a package, Artifact Registry downloads and caches
   the package in the remote repository. The next time you request the same package version,
   Artifact Registry serves the cached copy" (cloud.google.com/artifact-registry/docs/repositories/
@@ -16,9 +16,14 @@ signal's Python) come through it, pinned by digest, so the nodes never pull from
 - The nodes pull with their own service account, which holds ``roles/artifactregistry.reader`` on
   the project (``components/cluster.py`` NODE_ROLES), the grant the nvcr.io mirror relies on too:
   no image pull Secret.
-- Docker Hub's official images live under ``library/`` (``docker.io/library/python``); the remote
-  repository keeps the upstream's path: ``<region>-docker.pkg.dev/<project>/<repository>/
-  library/python@sha256:...``.
+- Docker Hub's official images live under ``library/``: a one-part name on docker.io is
+  normalised to ``library/<name>`` before any request ("to convert "ubuntu" to
+  "docker.io/library/ubuntu:latest"", distribution/reference, normalize.go ``splitDockerDomain``,
+  https://github.com/distribution/reference/blob/main/normalize.go), so the name Docker Hub's
+  registry serves is ``library/python``. The image asks the remote repository for that canonical
+  name, ``<region>-docker.pkg.dev/<project>/<repository>/library/python@sha256:...``, not for a
+  short form only clients expand. That Artifact Registry forwards the path unchanged is read from
+  its remote-repository pages, not yet observed on a project (docs/status.md).
 """
 
 from __future__ import annotations

@@ -1256,7 +1256,7 @@ def test_host_memory_risk_is_a_warning_not_an_error() -> None:
     # The node's share, not the request, is what makes the larger machine the fix: a g2-standard-4
     # leaves a pod 12.3Gi (catalog.workload_budget), under 15 GB (13.97Gi).
     assert warning.endswith(
-        "a g2-standard-4 node gives a pod at most 12.3Gi: use a larger machine "
+        "a g2-standard-4 node gives the pod at most 12.3Gi: use a larger machine "
         "(e.g. gpuPool.machineType: g2-standard-8)."
     )
     raw = raw_stack("dev")
@@ -1266,7 +1266,17 @@ def test_host_memory_risk_is_a_warning_not_an_error() -> None:
     raw["nim-gke:nim"]["models"][0]["memory"] = "8Gi"
     (warning,) = parse("dev", raw, (True, True)).warnings
     assert "the pod requests 8Gi" in warning
-    assert warning.endswith("raise memory (a g2-standard-8 node gives a pod up to 27.3Gi).")
+    assert warning.endswith("raise memory (a g2-standard-8 node gives the pod up to 27.3Gi).")
+    # With the shared cache the gcsfuse sidecar (256 MiB, nimgke/config/check_images.py) shares
+    # the node: the pod may have 256 MiB less.
+    budget = catalog.workload_budget(catalog.MACHINE_TYPES["g2-standard-8"])
+    raw["nim-gke:nim"]["sharedCache"] = {"enabled": True}
+    (warning,) = [w for w in parse("dev", raw, (True, True)).warnings if "host memory" in w]
+    assert f"{budget.memory_mib / 1024:.1f}" == "27.3"  # the figure above
+    assert warning.endswith(
+        f"raise memory (a g2-standard-8 node gives the pod up to "
+        f"{(budget.memory_mib - 256) / 1024:.1f}Gi)."
+    )
 
 
 @pytest.mark.parametrize(

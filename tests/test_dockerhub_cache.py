@@ -2,12 +2,15 @@
 nim-llm chart: each comes from one of the stack's Artifact Registry repositories or is pinned by
 digest, and the wake signal's is both.
 
-Sources: pulumi-gcp 9.37 ``artifactregistry.Repository`` (example "Artifact Registry Repository
-Remote": ``mode: REMOTE_REPOSITORY``, ``remote_repository_config.docker_repository.
-public_repository: DOCKER_HUB``); cloud.google.com/artifact-registry/docs/repositories/
-remote-overview (the first request of a version is downloaded and cached, later ones are served
-from the cache); docker-library/repo-info@2986dca3a80cb11b70fc4599941096374ea9e509:
-repos/python/remote/3.13-slim.md (python:3.13-slim's index digest, read 2026-12-03).
+Sources: pulumi/pulumi-gcp@v9.37.1:sdk/python/pulumi_gcp/artifactregistry/repository.py (example
+"Artifact Registry Repository Remote": ``mode: REMOTE_REPOSITORY``,
+``remote_repository_config.docker_repository.public_repository: DOCKER_HUB``); Docker Hub's
+canonical name of an official image, ``library/<name>`` (distribution/reference normalize.go
+``splitDockerDomain``, https://github.com/distribution/reference/blob/main/normalize.go);
+cloud.google.com/artifact-registry/docs/repositories/remote-overview (the first request of a
+version is downloaded and cached, later ones are served from the cache);
+docker-library/repo-info@2986dca3a80cb11b70fc4599941096374ea9e509:repos/python/remote/3.13-slim.md
+(python:3.13-slim's index digest, read 2026-12-03).
 """
 
 from __future__ import annotations

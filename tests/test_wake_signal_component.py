@@ -36,7 +36,9 @@ WAKE_IMAGE = (
 )
 """python:3.13-slim's multi-platform index digest as docker-library/repo-info@
 2986dca3a80cb11b70fc4599941096374ea9e509:repos/python/remote/3.13-slim.md lists it (built
-2026-08-05, read 2026-12-03), under dev's Docker Hub cache in us-central1."""
+2026-08-05, read 2026-12-03), under dev's Docker Hub cache in us-central1, by Docker Hub's
+canonical name ``library/python`` (distribution/reference normalize.go ``splitDockerDomain``
+prefixes a one-part docker.io name with ``library/``: the name the upstream registry serves)."""
 
 
 @cache

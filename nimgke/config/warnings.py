@@ -5,6 +5,7 @@ from __future__ import annotations
 from nimgke import catalog, system_pods
 from nimgke.config._base import NAMESPACE, _parse_quantity_gib
 from nimgke.config.check_capacity import capacity_warnings
+from nimgke.config.check_images import SIDECAR_MEMORY_MIB
 from nimgke.config.check_monitoring import alert_warnings
 from nimgke.config.check_rollout import rollout_warnings
 from nimgke.config.pools import pool_budget, pool_settings
@@ -29,28 +30,41 @@ def stack_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
     found += capacity_warnings(s)
     found += alert_warnings(s)
     found += cold_start_warnings(s, plans)
+    found += _host_memory_warnings(s, plans)
+    return found
+
+
+def _host_memory_warnings(s: StackSettings, plans: list[ModelPlan]) -> list[str]:
+    """A memory request under NVIDIA's host-memory guide: a warning (the guide is rough), whose
+    fix depends on whether the node could give the pod more (less the shared cache's gcsfuse
+    sidecar, which shares the node)."""
+    sidecar_mib = SIDECAR_MEMORY_MIB if s.nim.shared_cache.enabled else 0
+    found = []
     for i, plan in enumerate(plans):
         known = MODELS.get(plan.name)
-        mem_gib = _parse_quantity_gib(plan.memory) or 0.0
-        if known and known.host_memory_gb and mem_gib * 1024**3 / 1e9 < known.host_memory_gb:
-            machine = (pool_settings(s, plan.pool) or s.gpu_pool).machine_type
-            budget = pool_budget(s, plan.pool)
-            most_gib = budget.memory_mib / 1024 if budget else None
-            need_gib = known.host_memory_gb * 1e9 / 1024**3
-            if most_gib is not None and most_gib >= need_gib:
-                fix = f"raise memory (a {machine} node gives a pod up to {most_gib:.1f}Gi)"
-            else:
-                most = f"{most_gib:.1f}Gi" if most_gib is not None else "less"
-                fix = (
-                    f"a {machine} node gives a pod at most {most}: use a larger machine "
-                    "(e.g. gpuPool.machineType: g2-standard-8)"
-                )
-            found.append(
-                f"{NAMESPACE}:nim.models[{i}].memory = {plan.memory!r}: NVIDIA's rough guide asks "
-                f"about {known.host_memory_gb:g} GB of host memory for {plan.name} (NIM 1.3.0 "
-                f"support matrix) and the pod requests {plan.memory}. If `nimctl doctor` reports "
-                f"OOMKilled while loading, {fix}."
+        if not (known and known.host_memory_gb):
+            continue
+        need_gib = known.host_memory_gb * 1e9 / 1024**3
+        if (_parse_quantity_gib(plan.memory) or 0.0) >= need_gib:
+            continue
+        machine = (pool_settings(s, plan.pool) or s.gpu_pool).machine_type
+        budget = pool_budget(s, plan.pool)
+        most_gib = (budget.memory_mib - sidecar_mib) / 1024 if budget else None
+        if most_gib is not None and most_gib >= need_gib:
+            fix = f"raise memory (a {machine} node gives the pod up to {most_gib:.1f}Gi)"
+        elif most_gib is not None:
+            fix = (
+                f"a {machine} node gives the pod at most {most_gib:.1f}Gi: use a larger machine "
+                "(e.g. gpuPool.machineType: g2-standard-8)"
             )
+        else:
+            fix = "use a machine with more memory"
+        found.append(
+            f"{NAMESPACE}:nim.models[{i}].memory = {plan.memory!r}: NVIDIA's rough guide asks "
+            f"about {known.host_memory_gb:g} GB of host memory for {plan.name} (NIM 1.3.0 "
+            f"support matrix) and the pod requests {plan.memory}. If `nimctl doctor` reports "
+            f"OOMKilled while loading, {fix}."
+        )
     return found
 
 

@@ -332,12 +332,16 @@ def _images_pinned_or_from_artifact_registry(
             elif not isinstance(image, str) or not (
                 _ARTIFACT_REGISTRY_IMAGE.match(image) or _DIGEST.search(image)
             ):
+                # Docker Hub: "Unauthenticated users | 10 per IPv4 address or IPv6 /64 subnet"
+                # pulls an hour (https://docs.docker.com/docker-hub/usage/, docker/docs
+                # content/manuals/docker-hub/usage/_index.md, read 2026-12-03).
                 f.fail(
                     f"{where} is {show(image)}: an image by tag from outside Artifact Registry "
                     "can change under the stack, and every node pulls it from the internet "
                     "(Docker Hub limits anonymous pulls per address; private nodes share one NAT "
-                    "address). Name it by digest (<image>@sha256:<digest>) and pull it through an "
-                    "Artifact Registry remote repository of its registry in the stack's region."
+                    "address). Pull it through an Artifact Registry remote repository of its "
+                    "registry in the stack's region, or name it by digest "
+                    "(<image>@sha256:<digest>); the stack's own images do both."
                 )
 
 

@@ -48,9 +48,9 @@ WHERE = "spec.jobTemplate.spec.template.spec.containers[0].image"
 BY_TAG = (
     "{where} is {image}: an image by tag from outside Artifact Registry can change under the "
     "stack, and every node pulls it from the internet (Docker Hub limits anonymous pulls per "
-    "address; private nodes share one NAT address). Name it by digest (<image>@sha256:<digest>) "
-    "and pull it through an Artifact Registry remote repository of its registry in the stack's "
-    "region."
+    "address; private nodes share one NAT address). Pull it through an Artifact Registry remote "
+    "repository of its registry in the stack's region, or name it by digest "
+    "(<image>@sha256:<digest>); the stack's own images do both."
 )
 
 
