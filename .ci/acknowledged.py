@@ -4,21 +4,22 @@ the pull request's current head. Run by .github/workflows/rollout-safety.yml whe
 has findings; reads the webhook payload GitHub writes to $GITHUB_EVENT_PATH and the label's name
 from $ACKNOWLEDGED. Prints why, and exits 0 (acknowledged) or 1 (not).
 
-An acknowledgement holds for the head it was given on, not for later pushes:
+An acknowledgement holds for the head it was given on, not for later pushes, and one rule says
+which run takes it, for this repository's branches and forks alike: only the run that adding the
+label starts (`action` `labeled`, `label.name` the label) came after the last push. Every other run
+refuses it: a push's (`synchronize`: every label then is older than the push), and a run for
+another label (`labeled`/`unlabeled`) or a reopening, whose label may be older than the head. The
+workflow's expire-acknowledgement job also removes the label on a push to a branch of this
+repository, as a courtesy that shows the acknowledgement is gone; nothing here relies on it (it may
+fail, and a fork's read-only token cannot remove the label).
 
-- a run started by adding the label itself (`labeled`, `label.name` the label) came after the
-  last push: acknowledged;
-- a push (`synchronize`) never is: every label on the pull request then was added before it;
-- on a branch of this repository, a push also removes the label (the workflow's
-  expire-acknowledgement job), so a label still there on a later run for another label
-  (`labeled`/`unlabeled`) was added after the last push: acknowledged;
-- on a pull request from a fork the token is read-only and the label stays after a push, so only
-  the run its own adding starts takes it: any other run fails until a maintainer removes the label
-  and adds it again.
-
-Payload fields (GitHub Docs, "Webhook events and payloads", pull_request): `action`, `label` (for
-labeled/unlabeled), `pull_request.labels`, `pull_request.head.repo.full_name`,
-`repository.full_name`.
+Payload fields: `action`; `label`, the label added (the `labeled` action) or removed
+(`unlabeled`): GitHub Docs, "Webhook events and payloads", pull_request,
+https://docs.github.com/en/webhooks/webhook-events-and-payloads?actionType=labeled#pull_request
+(a required property of that action in GitHub's schema for it,
+octokit/webhooks@b948c08494676b8aa8ce72f3bc354b0749fca726:
+payload-schemas/api.github.com/pull_request/labeled.schema.json); `pull_request.labels`, the
+labels the pull request has when the event fires.
 """
 
 from __future__ import annotations
@@ -36,20 +37,15 @@ def decide(event: dict[str, Any], label: str) -> tuple[bool, str]:
     again = f"remove the label '{label}' and add it again once the findings are reviewed"
     if label not in labels:
         return False, f"the pull request has no label '{label}'"
+    # `label` is the label whose adding started this run (GitHub Docs, pull_request `labeled`).
     if action == "labeled" and (event.get("label") or {}).get("name") == label:
         return True, f"the label '{label}' was added after the last push"
     if action == "synchronize":
         return False, f"a push came after the label '{label}': {again}"
-    head = ((pr.get("head") or {}).get("repo") or {}).get("full_name")
-    same_repo = head is not None and head == (event.get("repository") or {}).get("full_name")
-    if same_repo and action in ("labeled", "unlabeled"):
-        return True, f"the label '{label}' was added after the last push (each push removes it)"
-    if not same_repo:
-        return False, (
-            f"on a pull request from a fork the label '{label}' counts only in the run that adding "
-            f"it starts (a push cannot remove it): {again}"
-        )
-    return False, f"the label '{label}' may be older than the pull request's head: {again}"
+    return False, (
+        f"the label '{label}' counts only in the run that adding it starts (it may be older than "
+        f"the pull request's head): {again}"
+    )
 
 
 def main() -> int:

@@ -2,9 +2,9 @@
 ``nimctl <command> ...``. It runs as a module too: ``.ci/plan-diff`` runs each checkout's own
 nimctl that way.
 
-Each command lives in its own module ``nimctl/<command>.py`` (or package), declared once as a
-``nimctl._cli.Command`` whose ``register(subparsers)`` this adds (it sets ``func``), so commands
-stay independent of each other.
+Each command lives in its own module ``nimctl/<command>.py`` (or package), declared once as its
+``COMMAND``, a ``nimctl._cli.Command`` whose ``register(subparsers)`` this calls (it sets
+``func``), so commands stay independent of each other.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        importlib.import_module(f"nimctl.{name}").register(sub)
+        importlib.import_module(f"nimctl.{name}").COMMAND.register(sub)
     return parser
 
 

@@ -322,4 +322,3 @@ COMMAND = _cli.Command(
     arguments=add_arguments,
     run=run,
 )
-register, build_parser, main = COMMAND.register, COMMAND.build_parser, COMMAND.main

@@ -42,4 +42,3 @@ COMMAND = _signal.command(
     description=DESCRIPTION,
     examples=("-n nim", "-n nim --release llama3-8b-1-0-3 --for 3d"),
 )
-register, build_parser = COMMAND.register, COMMAND.build_parser

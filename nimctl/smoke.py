@@ -312,4 +312,3 @@ COMMAND = _cli.Command(
     arguments=add_arguments,
     run=run,
 )
-register, build_parser = COMMAND.register, COMMAND.build_parser

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from nimctl import chart
-from nimctl.plan.safety.versions import STATEFULSET_FIXED
+from nimctl.plan.safety.versions import STATEFULSET_FIXED, changes_pod
 from tests.test_chart_render import CHART, HELM, rendered
 
 pytestmark = pytest.mark.helm
@@ -50,7 +50,7 @@ EDITS: dict[str, Any] = {
     },
     "replicaCount": 2,
     "image.tag": "1.1.2",
-    "resources.requests.cpu": "3",
+    "resources.requests.cpu": "4",
     "env": [{"name": "NIM_MODEL_PROFILE", "value": "my-profile"}],
     "nodeSelector": {"cloud.google.com/compute-class": "nim-green"},
     "service.openaiPort": 8001,
@@ -68,25 +68,37 @@ def _set(values: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def _fixed(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rendered StatefulSet's spec without what an update may change."""
+def _statefulset(docs: list[dict[str, Any]]) -> dict[str, Any]:
     (sts,) = chart.workloads(docs)
     assert sts["kind"] == "StatefulSet"
-    return {k: v for k, v in sts["spec"].items() if k not in UPDATABLE}
+    return sts
+
+
+def _fixed(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rendered StatefulSet's spec without what an update may change."""
+    return {k: v for k, v in _statefulset(docs)["spec"].items() if k not in UPDATABLE}
+
+
+def _pod_template(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rendered StatefulSet's pod template: a change of it replaces the pods."""
+    return dict(_statefulset(docs)["spec"]["template"])
 
 
 def test_the_values_that_reach_a_statefulsets_fixed_spec_are_the_ones_the_check_lists():
     """dev's release (a disk per replica: the chart's StatefulSet), each value of EDITS changed
     alone: exactly the safety check's STATEFULSET_FIXED values change the spec an update may not
-    touch."""
+    touch, and the pod template changes exactly when the check's ``changes_pod`` says so (a
+    ``pod-restart`` finding for a value that reaches only the claim template would be false)."""
     (rel, docs), *_ = rendered("dev")
-    base = _fixed(docs)
+    base, base_pod = _fixed(docs), _pod_template(docs)
     fixed = set()
     for path, value in EDITS.items():
         values = _set(rel["values"], path, value)
+        assert values != rel["values"], f"{path}: the edit must change dev's value"
         docs = chart.template(HELM, rel["name"], CHART, rel["namespace"], values)
         if _fixed(docs) != base:
             fixed.add(f"values.{path}")
+        assert (_pod_template(docs) != base_pod) == changes_pod(f"values.{path}"), path
     assert fixed == {p for p in STATEFULSET_FIXED if p.startswith("values.")}
 
 

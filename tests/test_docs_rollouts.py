@@ -272,9 +272,6 @@ def test_the_bound_of_each_event_states_the_window_of_a_removed_pod():
         assert "none fail" not in new, event
         assert "502/503" in new, event
         assert "SIGTERM" in in_flight, event
-    text = " ".join(section(BOUNDS).split())
-    assert "the nim-llm 1.3.0 templates give the container no `lifecycle`" in text
-    assert "unless NIM drains them" in text
 
 
 def test_the_bound_uses_the_stacks_own_numbers():

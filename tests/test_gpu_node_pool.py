@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
@@ -9,29 +11,24 @@ from tests.conftest import resolve
 from tests.test_shape import gpu_pool
 
 NODE_POOL = "gcp:container/nodePool:NodePool"
+PLACE = {
+    "project": "p",
+    "cluster": "projects/p/locations/us-central1/clusters/c",
+    "location": "us-central1",
+    "service_account": "nodes@p.iam.gserviceaccount.com",
+}
+"""Where the pool goes: what :meth:`GpuNodePoolArgs.from_shape` takes besides the pool."""
 
 
-def make_args(**overrides) -> GpuNodePoolArgs:
-    """A pool of one g2-standard-4 with an L4 per node, 0..2 nodes over two zones, on demand."""
-    base = dict(
-        project="p",
-        cluster="projects/p/locations/us-central1/clusters/c",
-        location="us-central1",
-        node_zones=["us-central1-a", "us-central1-c"],
-        service_account="nodes@p.iam.gserviceaccount.com",
-        machine_type="g2-standard-4",
-        accelerator_type="nvidia-l4",
-        accelerator_count=1,
-        total_min_nodes=0,
-        total_max_nodes=2,
-        spot=False,
-        gpu_driver_version="LATEST",
-        disk_size_gb=200,
-        disk_type="pd-balanced",
-        image_streaming=False,
-    )
-    base.update(overrides)
-    return GpuNodePoolArgs(**base)
+def make_args(compute_class: str | None = None, **changes: object) -> GpuNodePoolArgs:
+    """dev's gpuPool (``tests/test_shape.py``: one g2-standard-4 with an L4 per node, 0..2 nodes)
+    over two zones, on demand, without image streaming, changed by ``changes`` (its fields), as
+    the stack passes it; in ComputeClass ``compute_class``, none unless given (the stack's shape
+    always names one: here the pool is tested alone)."""
+    alone = {"zones": ("us-central1-a", "us-central1-c"), "spot": False, "image_streaming": False}
+    pool = gpu_pool(**{**alone, **changes})
+    args = GpuNodePoolArgs.from_shape(pool, **PLACE)
+    return dataclasses.replace(args, compute_class=compute_class)
 
 
 def build(**overrides):
@@ -94,7 +91,7 @@ def test_initial_nodes_never_exceed_the_total_minimum(mocks, total_min, per_zone
     container_node_pool: "The initial number of nodes for the pool. In regional or multi-zonal
     clusters, this is the number of nodes per zone"). Over two zones, 1 would start two L4s
     whatever total_min_node_count says; the pool starts at most the total minimum."""
-    build(total_min_nodes=total_min, total_max_nodes=4)
+    build(min_nodes=total_min, max_nodes=4)
     inputs = mocks.one(NODE_POOL).inputs
     assert inputs["autoscaling"]["totalMinNodeCount"] == total_min
     zones = len(inputs["nodeLocations"])
@@ -130,11 +127,11 @@ def test_child_is_parented_to_the_component(mocks):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"accelerator_count": 0}, "accelerator_count must be >= 1"),
-        ({"total_min_nodes": 3, "total_max_nodes": 1}, "total_min_nodes <= total_max_nodes"),
-        ({"total_min_nodes": -1}, "total_min_nodes <= total_max_nodes"),
-        ({"gpu_driver_version": "GPU_DRIVER_VERSION_UNSPECIFIED"}, "gpu_driver_version must be"),
-        ({"node_zones": []}, "node_zones must name at least one zone"),
+        ({"gpu_count": 0}, "accelerator_count must be >= 1"),
+        ({"min_nodes": 3, "max_nodes": 1}, "total_min_nodes <= total_max_nodes"),
+        ({"min_nodes": -1}, "total_min_nodes <= total_max_nodes"),
+        ({"driver_version": "GPU_DRIVER_VERSION_UNSPECIFIED"}, "gpu_driver_version must be"),
+        ({"zones": ()}, "node_zones must name at least one zone"),
         ({"spot": True, "reservation": "l4"}, "a Spot pool cannot consume a reservation"),
     ],
 )
@@ -195,14 +192,8 @@ def test_args_from_a_pool_of_the_stack_shape_carry_every_field():
         compute_class="nim-green",
         reservation="projects/shared-p/reservations/l4-block",
     )
-    args = GpuNodePoolArgs.from_shape(
-        pool,
-        project="p",
-        cluster="projects/p/locations/us-central1/clusters/c",
-        location="us-central1",
-        service_account="nodes@p.iam.gserviceaccount.com",
-    )
-    assert args == make_args(
+    assert GpuNodePoolArgs.from_shape(pool, **PLACE) == GpuNodePoolArgs(
+        **PLACE,
         node_zones=["us-central1-a"],
         machine_type="n1-standard-8",
         accelerator_type="nvidia-tesla-t4",

@@ -98,10 +98,14 @@ def test_a_push_removes_the_label_on_this_repositorys_branches():
 
 
 def _event(action: str, labels: list[str], added: str | None = None, fork: bool = False):
-    """A pull_request webhook payload with the fields .ci/acknowledged.py reads (GitHub Docs,
-    "Webhook events and payloads", pull_request: ``action``, ``label`` for labeled and
-    unlabeled, ``pull_request.labels``, ``pull_request.head.repo.full_name``,
-    ``repository.full_name``)."""
+    """A pull_request webhook payload with the fields .ci/acknowledged.py reads: ``action``;
+    ``label``, the label added (``labeled``) or removed (``unlabeled``), a required property of
+    the ``labeled`` action (GitHub Docs, "Webhook events and payloads", pull_request:
+    https://docs.github.com/en/webhooks/webhook-events-and-payloads?actionType=labeled#pull_request;
+    octokit/webhooks@b948c08494676b8aa8ce72f3bc354b0749fca726:
+    payload-schemas/api.github.com/pull_request/labeled.schema.json); ``pull_request.labels``;
+    and the head's and base's repositories, which the rule does not read (a fork's pull request
+    and a branch's get the same verdicts)."""
     event: dict[str, Any] = {
         "action": action,
         "pull_request": {
@@ -116,35 +120,39 @@ def _event(action: str, labels: list[str], added: str | None = None, fork: bool 
 
 
 AGAIN = f"remove the label '{LABEL}' and add it again once the findings are reviewed"
+ADDED = f"the label '{LABEL}' was added after the last push"
+PUSHED = f"a push came after the label '{LABEL}': {AGAIN}"
+OLDER = (
+    f"the label '{LABEL}' counts only in the run that adding it starts (it may be older than the "
+    f"pull request's head): {AGAIN}"
+)
+NONE = f"the pull request has no label '{LABEL}'"
 
 
+@pytest.mark.parametrize("fork", [False, True], ids=["branch", "fork"])
 @pytest.mark.parametrize(
     ("event", "code", "why"),
     [
-        (_event("labeled", [LABEL], LABEL), 0,
-         f"the label '{LABEL}' was added after the last push"),
-        (_event("labeled", [LABEL], LABEL, fork=True), 0,
-         f"the label '{LABEL}' was added after the last push"),
-        (_event("synchronize", [LABEL]), 1, f"a push came after the label '{LABEL}': {AGAIN}"),
-        (_event("synchronize", [LABEL], fork=True), 1,
-         f"a push came after the label '{LABEL}': {AGAIN}"),
-        (_event("labeled", [LABEL, "docs"], "docs"), 0,
-         f"the label '{LABEL}' was added after the last push (each push removes it)"),
-        (_event("unlabeled", [LABEL], "docs"), 0,
-         f"the label '{LABEL}' was added after the last push (each push removes it)"),
-        (_event("labeled", [LABEL, "docs"], "docs", fork=True), 1,
-         f"on a pull request from a fork the label '{LABEL}' counts only in the run that adding "
-         f"it starts (a push cannot remove it): {AGAIN}"),
-        (_event("reopened", [LABEL]), 1,
-         f"the label '{LABEL}' may be older than the pull request's head: {AGAIN}"),
-        (_event("unlabeled", [], LABEL), 1, f"the pull request has no label '{LABEL}'"),
-        (_event("opened", []), 1, f"the pull request has no label '{LABEL}'"),
+        (("labeled", [LABEL], LABEL), 0, ADDED),
+        (("labeled", [LABEL, "docs"], LABEL), 0, ADDED),
+        (("synchronize", [LABEL]), 1, PUSHED),
+        # a run for another label: the acknowledgement may be older than the last push (were the
+        # expire-acknowledgement job to have failed, or a label added before it removed ours)
+        (("labeled", [LABEL, "docs"], "docs"), 1, OLDER),
+        (("unlabeled", [LABEL], "docs"), 1, OLDER),
+        (("reopened", [LABEL]), 1, OLDER),
+        (("opened", [LABEL]), 1, OLDER),
+        (("unlabeled", [], LABEL), 1, NONE),
+        (("opened", []), 1, NONE),
     ],
-)  # fmt: skip
-def test_the_acknowledgement_holds_only_for_the_head_it_was_given_on(tmp_path, event, code, why):
-    """The findings pushed after an acknowledgement are not acknowledged: a push's own run never
-    takes the label, a push removes it on this repository's branches, and on a fork's pull
-    request (whose token cannot remove it) only the run that adding it starts counts it."""
+)
+def test_the_acknowledgement_holds_only_for_the_head_it_was_given_on(
+    tmp_path, event, code, why, fork
+):
+    """The findings pushed after an acknowledgement are not acknowledged: one rule for this
+    repository's branches and forks alike, only the run that adding the label starts counts it
+    (a push's own run never does, and no other run relies on the push having removed it)."""
+    event = _event(*event, fork=fork)
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
     done = subprocess.run(

@@ -110,7 +110,6 @@ __all__ = [
     "PodState",
     "Report",
     "Snapshot",
-    "build_parser",
     "collect",
     "diagnose",
     "event_time",
@@ -123,7 +122,6 @@ __all__ = [
     "parse_time",
     "pod_requests",
     "read_live",
-    "register",
     "render",
     "render_json",
     "run",
@@ -235,4 +233,3 @@ COMMAND = _cli.Command(
     arguments=add_arguments,
     run=run,
 )
-register, build_parser = COMMAND.register, COMMAND.build_parser

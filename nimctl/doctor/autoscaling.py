@@ -51,6 +51,7 @@ from datetime import timedelta
 from typing import Any
 
 from nimctl.doctor.diagnosis import Diagnosis
+from nimctl.doctor.fixes import Names
 from nimctl.doctor.gateway import release_of
 from nimctl.doctor.kube import (
     CHART_NAME,
@@ -312,8 +313,7 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
                 for s, r in zip(apiservices, reasons, strict=True)
             ]
             + folded.get(service, []),
-            apiservices=", ".join(names),
-            apiservice_args=" ".join(names),
+            apiservices=Names(names),
             service=service,
             service_ns=namespace or "default",
             service_name=service_name,

@@ -2,10 +2,22 @@
 
 A fix identifier names what to do (``request-gpu-quota``); scripts match on it: never rename one.
 A text is a ``str.format`` template; the rule that reports the cause passes the fields it names
-(``{ns}`` is always there). Where a text relies on how a real system behaves, it names its source.
+(``{ns}`` is always there), a list of names as :class:`Names`, which the text joins. Where a
+text relies on how a real system behaves, it names its source.
 """
 
 from __future__ import annotations
+
+
+class Names(tuple[str, ...]):
+    """Names a fix text lists, joined by the template's format spec: ``{field:, }`` for prose,
+    ``{field: }`` for a command's arguments (", " when the spec is empty)."""
+
+    __slots__ = ()
+
+    def __format__(self, separator: str) -> str:
+        return (separator or ", ").join(self)
+
 
 FIXES: dict[str, str] = {
     "check-release-namespace": (
@@ -412,15 +424,15 @@ FIXES: dict[str, str] = {
         "pod of the version turned ready."
     ),
     "fix-metrics-adapter": (
-        "The API server cannot reach Service {service}, the metrics adapter behind {apiservices} "
-        "({reason}; the Custom Metrics Stackdriver Adapter, when it is "
+        "The API server cannot reach Service {service}, the metrics adapter behind "
+        "{apiservices:, } ({reason}; the Custom Metrics Stackdriver Adapter, when it is "
         "custom-metrics/custom-metrics-stackdriver-adapter). "
         "`kubectl -n {service_ns} get pods,endpoints` and its logs; a pod that is not ready, a "
         "NetworkPolicy that blocks its port, or a missing Workload Identity binding (the "
         "adapter's logs show Cloud Monitoring refusing it) are the usual causes. nim-gke no "
         "longer installs such an adapter (its HPAs read GKE's managed metrics adapter): "
         "APIServices left from an earlier install can be deleted, once nothing else uses them, "
-        "with `kubectl delete apiservice {apiservice_args}`."
+        "with `kubectl delete apiservice {apiservices: }`."
     ),
     "wait-for-gateway": (
         "Wait: GKE's Gateway controller is building the internal load balancer (forwarding rule, "

@@ -98,12 +98,9 @@ def _attached(diag: Diagnosis, policy: Mapping[str, Any]) -> bool:
     return False
 
 
-def readiness_of(
-    pod: Mapping[str, Any], probe: str = "readinessProbe"
-) -> tuple[str, int | None, str] | None:
-    """(scheme, port, path) of the pod's HTTP readiness probe (or another ``probe``:
-    ``livenessProbe``), a named port resolved through the container's ports; None when no
-    container has one."""
+def http_probe(pod: Mapping[str, Any], probe: str) -> tuple[str, int | None, str] | None:
+    """(scheme, port, path) of the pod's HTTP ``probe`` (``readinessProbe``, ``livenessProbe``),
+    a named port resolved through the container's ports; None when no container has one."""
     for container in get(pod, "spec", "containers") or []:
         http = get(container, probe, "httpGet")
         if not isinstance(http, Mapping):
@@ -142,7 +139,7 @@ def _check_health_check(diag: Diagnosis, policy: Mapping[str, Any]) -> None:
         for p in diag.snap.pods
         if labels(p).get(NAME_LABEL) == CHART_NAME and labels(p).get(INSTANCE_LABEL) == version
     ]
-    served = next((r for r in map(readiness_of, pods) if r is not None), None)
+    served = next((r for p in pods if (r := http_probe(p, "readinessProbe")) is not None), None)
     if served is None:
         return  # no pod to compare with: nothing to say about the check
     scheme, port, path = served
@@ -169,7 +166,7 @@ def _check_health_check(diag: Diagnosis, policy: Mapping[str, Any]) -> None:
         why.append(f"it requests {checked_path}, the pods' readiness is {path}")
     if not why:
         return
-    live = readiness_of(pods[0], "livenessProbe")
+    live = http_probe(pods[0], "livenessProbe")
     if len(why) == 1 and wrong_path and live is not None and live[2] == checked_path:
         _check_passes_early(diag, policy, service, checked_path, path, port)
         return
@@ -180,20 +177,19 @@ def _check_health_check(diag: Diagnosis, policy: Mapping[str, Any]) -> None:
     }.get(spec, spec)
     checked = f"{check_type} {where}" + ("" if check_type == "TCP" else f" {checked_path}")
     serving = f"{scheme} port {port} {path}"
-    diag.add(
+    _report(
+        diag,
         "health-check-mismatch",
-        f"healthcheckpolicy/{name(policy)}",
+        policy,
+        service,
         f"HealthCheckPolicy {name(policy)} checks {checked} on Service {service}, but its pods "
         f"are ready on {serving}: the load balancer marks ready pods unhealthy",
         [
             f"HealthCheckPolicy {name(policy)}: type {check_type}, {where} ({spec})"
             + ("" if check_type == "TCP" else f", requestPath {checked_path}"),
             f"pod {name(pods[0])} readinessProbe: {serving}",
-            *[said(c) for c in [condition(policy, "Attached")] if c],
         ],
-        policy=name(policy),
         checked=checked,
-        service=service,
         serving=serving,
         why="; ".join(why),
         path=path,
@@ -212,20 +208,43 @@ def _check_passes_early(
     """The check requests the pods' liveness path on the right port: it passes as soon as the
     container runs, before the model is loaded, so the load balancer sends requests to pods that
     cannot answer them yet (NIM's /v1/health/live: the module's docstring)."""
-    diag.add(
+    _report(
+        diag,
         "health-check-before-ready",
-        f"healthcheckpolicy/{name(policy)}",
+        policy,
+        service,
         f"HealthCheckPolicy {name(policy)} checks {checked_path} on Service {service}, the pods' "
         f"liveness path, not their readiness {path}: the load balancer counts a pod healthy "
         "before its model is loaded",
         [
             f"HealthCheckPolicy {name(policy)}: requestPath {checked_path}",
             f"pods' livenessProbe {checked_path}, readinessProbe {path}",
-            *[said(c) for c in [condition(policy, "Attached")] if c],
         ],
-        policy=name(policy),
         checked_path=checked_path,
-        service=service,
         path=path,
         port=port,
+    )
+
+
+def _report(
+    diag: Diagnosis,
+    cause: str,
+    policy: Mapping[str, Any],
+    service: str,
+    summary: str,
+    evidence: list[str],
+    **context: Any,
+) -> None:
+    """A finding ``cause`` about HealthCheckPolicy ``policy`` on Service ``service``: the policy's
+    ``Attached`` condition closes its evidence; ``policy`` and ``service`` fill the fix text
+    with ``context``."""
+    attached = [said(c) for c in [condition(policy, "Attached")] if c]
+    diag.add(
+        cause,
+        f"healthcheckpolicy/{name(policy)}",
+        summary,
+        [*evidence, *attached],
+        policy=name(policy),
+        service=service,
+        **context,
     )

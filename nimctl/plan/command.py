@@ -281,4 +281,3 @@ COMMAND = _cli.Command(
     arguments=add_arguments,
     run=run_command,
 )
-register, build_parser, main = COMMAND.register, COMMAND.build_parser, COMMAND.main

@@ -25,6 +25,12 @@ class Change:
     after: Any = None
     label: str | None = None
 
+    @property
+    def whole(self) -> str | None:
+        """``"added"`` or ``"removed"`` when the resource as a whole is, None for a change of one
+        of its properties (or its provider)."""
+        return self.change if self.path == "" else None
+
 
 def changes(d: dict[str, Any]) -> list[Change]:
     """Every change of diff ``d`` (as :func:`diff` returns it, or its ``--json``), resources first

@@ -144,7 +144,7 @@ def test_an_unpriced_fallback_leaves_the_blend_out_and_says_why():
 def test_the_report_shows_each_priority_the_blend_and_its_assumption(capsys):
     from nimctl import cost as cli  # noqa: PLC0415
 
-    assert cli.main(["cost", "dev"]) == 0
+    assert cli.COMMAND.main(["cost", "dev"]) == 0
     out = capsys.readouterr().out
     section = out[out.index("Where the GPU nodes come from") :]
     assert "gpu: 1    gpu        g2-standard-4  spot           0.397336    80%     59.85" in section

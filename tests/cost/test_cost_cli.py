@@ -18,7 +18,7 @@ STACKS = ("dev", "prod")
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = cli.main(["cost", *argv])
+    rc = cli.COMMAND.main(["cost", *argv])
     out, err = capsys.readouterr()
     return rc, out, err
 
@@ -168,7 +168,7 @@ def test_missing_commitment_price_shows_as_not_available(capsys, tmp_path):
 
 def test_help_explains_the_command(capsys):
     with pytest.raises(SystemExit) as done:
-        cli.main(["cost", "--help"])
+        cli.COMMAND.main(["cost", "--help"])
     assert done.value.code == 0
     text = capsys.readouterr().out
     assert "usage: nimctl cost [-h] [--json] STACK" in text

@@ -55,7 +55,7 @@ def test_without_managed_prometheus_no_samples_are_counted():
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_nimctl_cost_lists_what_monitoring_adds(stack, capsys):
-    assert cost_cli.main(["cost", stack]) == 0
+    assert cost_cli.COMMAND.main(["cost", stack]) == 0
     out = capsys.readouterr().out
     assert "What monitoring adds (ESTIMATE, not in the totals above):" in out
     mon = estimate_of(stack)["monitoring"]

@@ -25,7 +25,7 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
     """Parse ``argv`` with a command module's own parser, run it: (exit code, stdout, stderr)."""
 
     def run(module: object, *argv: str) -> tuple[int, str, str]:
-        args = module.build_parser().parse_args(list(argv))  # type: ignore[attr-defined]
+        args = module.COMMAND.build_parser().parse_args(list(argv))  # type: ignore[attr-defined]
         code = args.func(args)
         out, err = capsys.readouterr()
         return code, out, err

@@ -32,7 +32,7 @@ def plan_text(stack: str) -> str:
 
 def capture(*argv: str) -> str:
     """What ``nimctl`` prints for ``argv``, which must succeed without a word on stderr."""
-    args = plan.build_parser().parse_args(argv)
+    args = plan.COMMAND.build_parser().parse_args(argv)
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = args.func(args)

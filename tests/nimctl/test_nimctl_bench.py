@@ -105,7 +105,7 @@ def test_overrides_and_api_key_are_passed_and_redacted(tmp_path: Path) -> None:
     [("1,2,4", (1, 2, 4)), ("8, 1,4,4", (1, 4, 8)), ("32", (32,))],
 )
 def test_concurrency_list(text: str, expected: tuple[int, ...]) -> None:
-    args = bench.build_parser().parse_args(["bench", "--url", "x", "--concurrency", text])
+    args = bench.COMMAND.build_parser().parse_args(["bench", "--url", "x", "--concurrency", text])
     assert args.concurrency == expected
 
 
@@ -122,7 +122,7 @@ def test_concurrency_list(text: str, expected: tuple[int, ...]) -> None:
 )
 def test_argument_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        bench.build_parser().parse_args(argv)
+        bench.COMMAND.build_parser().parse_args(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
 

@@ -657,7 +657,7 @@ def test_json_that_is_not_a_list(run_cli, tmp_path: Path) -> None:
 
 def test_bad_now(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        doctor.build_parser().parse_args(["doctor", "--now", "yesterday"])
+        doctor.COMMAND.build_parser().parse_args(["doctor", "--now", "yesterday"])
     assert "'yesterday' is not an ISO 8601 time" in capsys.readouterr().err
 
 
@@ -672,7 +672,7 @@ OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 # `nimctl doctor --from-file FILE`, without importing the other nimctl commands.
 DOCTOR = (
     "import sys; from nimctl import doctor; "
-    "a = doctor.build_parser().parse_args(['doctor', '--from-file', sys.argv[1]]); "
+    "a = doctor.COMMAND.build_parser().parse_args(['doctor', '--from-file', sys.argv[1]]); "
     "sys.exit(a.func(a))"
 )
 

@@ -109,6 +109,16 @@ def test_the_readme_install_refuses_python_3_10_before_it_downloads_anything(tmp
     if python is None:
         pytest.skip("no Python 3.10 here (python3.10 on the PATH, or pyenv's versions/3.10*)")
     (line,) = [ln for ln in _section(README, "Set up") if ln.startswith("python3 -m venv ")]
+    # A copy of what the install reads, so that pip's metadata step (it writes nim_gke.egg-info
+    # next to pyproject.toml) leaves the checkout alone.
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    for name in ("pyproject.toml", "README.md", *(p.name for p in ROOT.glob("requirements*.txt"))):
+        shutil.copy(ROOT / name, checkout / name)
+    for package in ("nimctl", "nimgke"):
+        shutil.copytree(
+            ROOT / package, checkout / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     steps = []
     for part in line.split(" #", maxsplit=1)[0].split("&&"):
         words = [
@@ -118,7 +128,7 @@ def test_the_readme_install_refuses_python_3_10_before_it_downloads_anything(tmp
         steps.append(shlex.join(words))
     done = subprocess.run(
         ["bash", "-c", " && ".join(steps)],
-        cwd=ROOT,
+        cwd=checkout,
         capture_output=True,
         text=True,
         timeout=300,

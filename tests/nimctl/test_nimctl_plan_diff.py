@@ -51,7 +51,7 @@ def test_the_help_shows_the_format_the_json_has(walk, tmp_path, run_cli):
     """`nimctl plan --help` gives the shape of each JSON document with its "format": the
     examples name the formats the real `--json` output carries."""
     sub = argparse.ArgumentParser(prog="nimctl").add_subparsers()
-    shown = re.findall(r'"format": "([^"]+)"', command.register(sub).format_help())
+    shown = re.findall(r'"format": "([^"]+)"', command.COMMAND.register(sub).format_help())
     diff = json.loads(cli_diff(tmp_path, run_cli, walk["w10"][1], walk["w50"][0], "--json"))
     assert shown == [walk["w10"][1]["format"], diff["format"]]
     assert shown == ["nimctl-plan/v1", "nimctl-plan-diff/v3"]

@@ -413,7 +413,7 @@ def test_switching_the_cache_replaces_the_workload_and_restarts_the_version(tmp_
         '"llama3-8b-1-0-3-model-cache", '
     )
     assert finding["reason"].endswith(
-        " (+3 more)): Helm deletes the StatefulSet and its pods as it creates the Deployment, "
+        " (+2 more)): Helm deletes the StatefulSet and its pods as it creates the Deployment, "
         "whose pods then start cold while the model's share still goes there"
     )
     assert finding["fix"] == (

@@ -21,6 +21,7 @@ from tests.nimctl.test_nimctl_plan_safety import RELEASE, edit, found, release_k
 CACHE = ("        cacheSize: 50Gi\n", "        cacheSize: 80Gi\n")
 CHART = ('    chartVersion: "1.3.0"\n', '    chartVersion: "1.3.1"\n')
 SIZE = 'values.persistence.size: "50Gi" => "80Gi"'
+CLASS = ("    storageClass: standard-rwo     # pd-balanced\n", "    storageClass: premium-rwo\n")
 
 
 def refused(release: str, shown: str) -> dict[str, str]:
@@ -75,6 +76,25 @@ def test_a_cache_size_change_of_a_statefulset_version_fails_the_upgrade(tmp_path
     )
     assert max(len(line) for line in section.splitlines()) <= 100
     assert "model-store-llama3-8b-1-0-3-nim-llm-0" in section  # not broken at its hyphens
+
+
+def test_a_storage_class_change_of_a_statefulset_version_is_refused_and_restarts_nothing(
+    tmp_path,
+):
+    """dev: storageClass standard-rwo -> premium-rwo reaches only the volume claim template
+    (nim-llm 1.3.0 templates/deployment.yaml renders ``persistence.storageClass`` there and
+    nowhere in the pod template): the upgrade is refused, and no pod restarts, as the finding's
+    row in docs/rollouts.md says."""
+    d = edit(tmp_path, "dev", [], [CLASS])
+    assert [c["path"] for r in d["resources"] for c in r.get("changes", [])] == [
+        "values.persistence.storageClass"
+    ]
+    assert found(d) == [
+        refused(
+            "llama3-8b-1-0-3",
+            'values.persistence.storageClass: "standard-rwo" => "premium-rwo"',
+        )
+    ]
 
 
 def test_the_upgrade_fails_whatever_the_weight(tmp_path):

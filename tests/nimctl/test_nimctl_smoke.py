@@ -157,7 +157,7 @@ def test_stream_read_timeout(run_cli) -> None:
 )
 def test_argument_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        smoke.build_parser().parse_args(argv)
+        smoke.COMMAND.build_parser().parse_args(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
 
@@ -198,7 +198,7 @@ def test_error_event_mid_stream_is_reported() -> None:
 
 def test_help_describes_the_checks(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        smoke.build_parser().parse_args(["smoke", "--help"])
+        smoke.COMMAND.build_parser().parse_args(["smoke", "--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
     assert "GET /v1/models" in text

@@ -39,7 +39,7 @@ def findings(
 ) -> tuple[PoolChange, list[Finding]] | None:
     """The node pool change of resource ``key`` and its findings; ``restarted``: the releases
     whose pod the same update changes."""
-    deleted = found[0].path == "" and found[0].change == "removed"
+    deleted = found[0].whole == "removed"
     outcome = DELETED if deleted else pool_effect([c.path for c in found])
     if outcome is None:
         return None

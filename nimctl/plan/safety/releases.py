@@ -26,10 +26,10 @@ def findings(
     """The findings of release ``key``, whose changes are ``found``."""
     c = found[0]
     at = {"resource": key, "type": c.type, "name": c.name}
-    if c.path == "" and c.change == "removed":
+    if c.whole == "removed":
         v = before.get(key)
         return [] if v is None or v.weight <= 0 else [Finding(**at, **_removed(v))]
-    if c.path == "" and c.change == "added":
+    if c.whole == "added":
         v = after.get(key)
         # A new model has no clients yet; a model that served before moves their requests.
         served = any(o.model == v.model and o.weight > 0 for o in before.values()) if v else False

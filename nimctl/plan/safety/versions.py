@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nimctl.doctor.kube import DEFAULT_NAMESPACE
 from nimctl.plan.document import key_of
 from nimgke import compute_class
 from nimgke.helm_values import is_deployment, min_replicas
@@ -22,10 +23,15 @@ NOT_POD = (
     "values.service",
     "values.metrics",
     "values.persistence.size",
+    "values.persistence.storageClass",
+    "values.persistence.annotations",
     "values.persistence.stsPersistentVolumeClaimRetentionPolicy",
 )
 """Release values that change no pod template: the HPA, the replica count, the Service, the
-metrics scrape, the claim's size and retention."""
+metrics scrape, the claim's size, class, annotations and retention (nim-llm 1.3.0 renders the
+``persistence`` ones only into ``volumeClaimTemplates`` or its PersistentVolumeClaim,
+templates/deployment.yaml and templates/pvc.yaml; the pod names the claim, not its class). A test
+renders the real chart to hold this list to it."""
 POD_INPUTS = ("version", "chart", "values")
 """Release inputs that change the pod: the chart (its version) and its values (but NOT_POD)."""
 
@@ -70,7 +76,7 @@ class Version:
     values: dict[str, Any]
     waits: bool
     """Helm waits for Ready pods (``skipAwait`` false)."""
-    namespace: str = "nim"
+    namespace: str
 
     @property
     def selector(self) -> dict[str, Any]:
@@ -156,6 +162,6 @@ def versions(doc: dict[str, Any]) -> dict[str, Version]:
                 weight,
                 values if isinstance(values, dict) else {},
                 r["inputs"].get("skipAwait") is False,
-                str(r["inputs"].get("namespace", "nim")),
+                str(r["inputs"].get("namespace", DEFAULT_NAMESPACE)),
             )
     return out
