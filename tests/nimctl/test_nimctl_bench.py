@@ -17,14 +17,24 @@ import pytest
 from fake_openai import DEFAULT_MODEL, FakeOpenAI
 
 from nimctl import bench
+from nimctl.bench.aiperf import PRESETS, BenchError, Plan, aiperf_command, redacted
+from nimctl.bench.results import (
+    load_level,
+    load_results,
+    parse_export,
+    summary_csv,
+    summary_markdown,
+    write_chart,
+    write_report,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bench"
 SWEEP = FIXTURES / "sweep"
 WITH_ERRORS = FIXTURES / "with-errors"
 
 
-def make_plan(tmp_path: Path, **overrides: object) -> bench.Plan:
-    preset = bench.PRESETS["chat"]
+def make_plan(tmp_path: Path, **overrides: object) -> Plan:
+    preset = PRESETS["chat"]
     values: dict[str, object] = {
         "aiperf": "/opt/aiperf/bin/aiperf",
         "url": "http://localhost:8000",
@@ -36,12 +46,12 @@ def make_plan(tmp_path: Path, **overrides: object) -> bench.Plan:
         "osl": preset.osl,
     }
     values.update(overrides)
-    return bench.Plan(**values)  # type: ignore[arg-type]
+    return Plan(**values)  # type: ignore[arg-type]
 
 
 def test_exact_aiperf_command_for_one_level(tmp_path: Path) -> None:
     plan = make_plan(tmp_path)
-    assert bench.aiperf_command(plan, 4) == [
+    assert aiperf_command(plan, 4) == [
         "/opt/aiperf/bin/aiperf", "profile",
         "--model", "meta/llama3-8b-instruct",
         "--url", "http://localhost:8000",
@@ -76,11 +86,11 @@ def test_exact_aiperf_command_for_one_level(tmp_path: Path) -> None:
 def test_each_preset_sweeps_its_concurrencies(
     tmp_path: Path, preset: str, isl: int, osl: int, requests: dict[int, int]
 ) -> None:
-    p = bench.PRESETS[preset]
+    p = PRESETS[preset]
     plan = make_plan(tmp_path, preset=p, concurrencies=p.concurrencies, isl=p.isl, osl=p.osl)
     assert p.concurrencies == tuple(requests)
     for concurrency, count in requests.items():
-        joined = " ".join(bench.aiperf_command(plan, concurrency))
+        joined = " ".join(aiperf_command(plan, concurrency))
         assert f"--concurrency {concurrency} " in joined
         assert f"--request-count {count} " in joined
         assert f"--warmup-request-count {concurrency} " in joined
@@ -91,11 +101,11 @@ def test_each_preset_sweeps_its_concurrencies(
 
 def test_overrides_and_api_key_are_passed_and_redacted(tmp_path: Path) -> None:
     plan = make_plan(tmp_path, request_count=50, tokenizer="/models/tok", api_key="s3cret")
-    cmd = bench.aiperf_command(plan, 1)
+    cmd = aiperf_command(plan, 1)
     assert cmd[-2:] == ["--api-key", "s3cret"]
     assert "--request-count 50 " in " ".join(cmd)
     assert "--tokenizer /models/tok " in " ".join(cmd)
-    shown = bench.redacted(cmd)
+    shown = redacted(cmd)
     assert "s3cret" not in shown
     assert shown.endswith("--api-key '<redacted>'")
 
@@ -168,7 +178,7 @@ def test_explicit_aiperf_path_that_does_not_exist(run_cli, tmp_path: Path) -> No
 
 
 def test_parse_recorded_export() -> None:
-    result = bench.load_level(SWEEP / "concurrency-004")
+    result = load_level(SWEEP / "concurrency-004")
     assert result.concurrency == 4  # read from input_config.phases[profiling]
     assert (result.requests_ok, result.requests_failed) == (8, 0)
     assert result.ttft_p50_ms == pytest.approx(4.793977)
@@ -182,29 +192,29 @@ def test_parse_recorded_export() -> None:
 
 
 def test_parse_export_with_failed_requests() -> None:
-    result = bench.load_level(WITH_ERRORS / "concurrency-001")
+    result = load_level(WITH_ERRORS / "concurrency-001")
     assert (result.requests_ok, result.requests_failed) == (4, 2)
     assert result.errors == ("2 x HTTP 500 Internal Server Error: CUDA out of memory",)
 
 
 def test_load_results_orders_levels_by_concurrency() -> None:
-    assert [r.concurrency for r in bench.load_results(SWEEP)] == [1, 2, 4]
+    assert [r.concurrency for r in load_results(SWEEP)] == [1, 2, 4]
 
 
 @pytest.mark.parametrize("doc", [[], {"foo": 1}, "text"])
 def test_rejects_what_is_not_an_aiperf_export(doc: object) -> None:
-    with pytest.raises(bench.BenchError, match="not an AIPerf profile export"):
-        bench.parse_export(doc)
+    with pytest.raises(BenchError, match="not an AIPerf profile export"):
+        parse_export(doc)
 
 
 def test_missing_export_file(tmp_path: Path) -> None:
-    with pytest.raises(bench.BenchError, match="no AIPerf export at .*profile_export_aiperf.json"):
-        bench.load_level(tmp_path)
+    with pytest.raises(BenchError, match="no AIPerf export at .*profile_export_aiperf.json"):
+        load_level(tmp_path)
 
 
 def test_summary_table_names_each_metric_and_formats_rows() -> None:
-    results = bench.load_results(SWEEP)
-    table = bench.summary_markdown(results, "meta/llama3-8b-instruct — preset quick")
+    results = load_results(SWEEP)
+    table = summary_markdown(results, "meta/llama3-8b-instruct — preset quick")
     lines = table.splitlines()
     assert lines[0] == "## meta/llama3-8b-instruct — preset quick"
     assert lines[2].split("|")[1:-1] == [
@@ -219,15 +229,15 @@ def test_summary_table_names_each_metric_and_formats_rows() -> None:
 
 
 def test_summary_lists_errors_and_marks_missing_metrics() -> None:
-    result = bench.load_level(WITH_ERRORS / "concurrency-001")
-    empty = bench.parse_export({"request_count": {"avg": 0}, "error_summary": []}, concurrency=8)
-    table = bench.summary_markdown([result, empty], "t")
+    result = load_level(WITH_ERRORS / "concurrency-001")
+    empty = parse_export({"request_count": {"avg": 0}, "error_summary": []}, concurrency=8)
+    table = summary_markdown([result, empty], "t")
     assert "- concurrency 1: 2 x HTTP 500 Internal Server Error: CUDA out of memory" in table
     assert table.splitlines()[5].count("n/a") == 8
 
 
 def test_summary_csv_has_raw_values() -> None:
-    rows = bench.summary_csv(bench.load_results(SWEEP)).splitlines()
+    rows = summary_csv(load_results(SWEEP)).splitlines()
     assert rows[0].startswith("concurrency,requests_ok,requests_failed,ttft_p50_ms,ttft_p99_ms")
     assert rows[3].startswith("4,8,0,4.793977,")
 
@@ -235,7 +245,7 @@ def test_summary_csv_has_raw_values() -> None:
 def test_chart_is_written(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     path = tmp_path / "chart.png"
-    assert bench.write_chart(bench.load_results(SWEEP), path, "title") is True
+    assert write_chart(load_results(SWEEP), path, "title") is True
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 10_000
@@ -243,7 +253,7 @@ def test_chart_is_written(tmp_path: Path) -> None:
 
 def test_without_matplotlib_the_report_says_so(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    text = bench.write_report(bench.load_results(SWEEP), tmp_path, "t", chart=True)
+    text = write_report(load_results(SWEEP), tmp_path, "t", chart=True)
     assert "no chart: matplotlib is not installed (pip install -r requirements-bench.txt)" in text
     assert (tmp_path / "summary.md").is_file()
     assert not (tmp_path / "chart.png").exists()
