@@ -204,7 +204,9 @@ def alert_specs(scope: Scope, alerts: AlertsSettings) -> list[AlertSpec]:
 
 def all_alert_keys() -> tuple[str, ...]:
     """Every alert a stack can have, enabled or not (for docs and tests)."""
-    scope = Scope(stack="s", cluster="c", namespace="n", gpu_min_nodes=0, gpu_max_nodes=1)
+    scope = Scope(
+        stack="s", cluster="c", namespace="n", gpu_min_nodes=0, gpu_max_nodes=1, gpu_version_nodes=1
+    )
     return tuple(spec.key for _, spec in _specs(scope, AlertsSettings()))
 
 

@@ -28,7 +28,12 @@ DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
 POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 SCOPE = observability.Scope(
-    stack="prod", cluster="nim-prod", namespace="nim", gpu_min_nodes=1, gpu_max_nodes=2
+    stack="prod",
+    cluster="nim-prod",
+    namespace="nim",
+    gpu_min_nodes=1,
+    gpu_max_nodes=2,
+    gpu_version_nodes=2,
 )
 # A metric name followed by its selector: every query here selects by cluster.
 _METRIC_REF = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\{")
