@@ -100,12 +100,20 @@ def _targets_release(hpa: dict[str, Any], release: str | None) -> bool:
     return release_of(target) == release
 
 
-def _metric_names(hpa: dict[str, Any]) -> str:
+def _metric_names(hpa: dict[str, Any], said: str = "") -> str:
+    """The HPA's metrics that ``said`` (its condition's message) names, else all of them: the
+    controller's error names the one metric it failed on ("unable to get external metric
+    %s/%s/%+v: %s", namespace, metricName, selector: kubernetes/kubernetes
+    pkg/controller/podautoscaler/replica_calculator.go ``GetExternalMetricReplicas``)."""
     names = [
-        str(get(m, "pods", "metric", "name") or get(m, "external", "metric", "name") or "")
+        n
         for m in get(hpa, "spec", "metrics") or []
+        if (
+            n := str(get(m, "pods", "metric", "name") or get(m, "external", "metric", "name") or "")
+        )
     ]
-    return ", ".join(n for n in names if n) or "its metric"
+    named = [n for n in names if f"/{n}/" in said]
+    return ", ".join(named or names) or "its metric"
 
 
 def _backing_service(apiservice: dict[str, Any]) -> str:
@@ -268,7 +276,8 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
         ]
         version = release_of(str(get(hpa, "spec", "scaleTargetRef", "name") or ""))
         ready_for = _ready_for(diag, version)
-        fields = {"hpa": name(hpa), "metric": _metric_names(hpa)}
+        metrics = _metric_names(hpa, message)
+        fields = {"hpa": name(hpa), "metric": metrics}
         starting = ready_for is None or ready_for <= METRIC_PATIENCE
         if _NO_SERIES.search(message) and starting and version not in diag.asleep:
             state = (
@@ -279,8 +288,7 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
             diag.add(
                 "hpa-metric-pending",
                 f"hpa/{name(hpa)}",
-                f"HPA {name(hpa)} has no {_metric_names(hpa)} yet: version {version} is starting "
-                f"({state})",
+                f"HPA {name(hpa)} has no {metrics} yet: version {version} is starting ({state})",
                 [message, *events[-1:]],
                 patience=fmt_duration(METRIC_PATIENCE),
                 **fields,
@@ -293,7 +301,7 @@ def check_autoscaling(diag: Diagnosis, release: str | None) -> None:
         diag.add(
             "hpa-metric-unavailable",
             f"hpa/{name(hpa)}",
-            f"HPA {name(hpa)} cannot read {_metric_names(hpa)} ({reason}): {outcome}",
+            f"HPA {name(hpa)} cannot read {metrics} ({reason}): {outcome}",
             [message, *events[-1:]],
             **fields,
         )

@@ -51,6 +51,12 @@ def render_diff(d: dict[str, Any], base_name: str, full: bool = False) -> str:
                 out += message_lines(f"  {sign} warning: ", "      ", message)
     if safety is not None:
         out += ["", *safety_lines(safety)]
+    else:
+        out += [
+            "",
+            f"Rollout safety: not checked: stack '{d['stack']}' is compared with another stack "
+            f"('{d['baseStack']}'); it judges an edit of one stack (its plan before, --json).",
+        ]
     return "\n".join(out)
 
 

@@ -432,6 +432,8 @@ CASES: dict[str, tuple[int, list[tuple[str, str, str]], list[str]]] = {
         1,
         [("hpa-metric-unavailable", "fix-hpa-metric", "hpa/llama3-8b-nim-llm")],
         [
+            # Only the metric the controller failed on (the wake gauge), not all three.
+            "HPA llama3-8b-nim-llm cannot read autoscaling.gke.io|llama3-8b|wake "
             "(FailedGetExternalMetric): its version is asleep at zero and will not wake",
             "no metrics returned from external metrics API",
             "the CronJob nim-wake-signal's last Job succeeded",

@@ -493,6 +493,12 @@ def test_prod_against_dev_matches_resources_across_stacks(run_cli):
         "Plan diff of stack 'prod' (Pulumi.prod.yaml) against dev (stack 'dev', Pulumi.dev.yaml):"
     )
     assert "    ~ gcp:container/nodePool:NodePool  gpu-pool\n" in out
+    # The safety check judges an edit of one stack: across stacks it says it did not run.
+    assert out.endswith(
+        "\nRollout safety: not checked: stack 'prod' is compared with another stack ('dev'); "
+        "it judges an edit of one stack (its plan before, --json).\n"
+    )
+    assert code == 0
 
 
 def test_key_of_drops_the_stack_and_the_root_stack_type():
