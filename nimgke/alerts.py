@@ -28,6 +28,7 @@ from nimgke.observability import (
     Scope,
     error_ratio,
     gpu_node_count,
+    requests_waiting,
 )
 
 EVALUATION_INTERVAL = "60s"
@@ -87,9 +88,17 @@ def _ttft_p95(scope: Scope) -> str:
     )
 
 
+def _ceiling_source(scope: Scope) -> str:
+    """What sets gpuPool's ceiling (:attr:`Scope.gpu_ceiling_nodes`), the other bound beside it."""
+    asked = "its versions' HPA maxReplicas in nodes"
+    most = "every priority's maxNodes together"
+    if scope.gpu_version_nodes <= scope.gpu_max_nodes:
+        return f"{asked} ({most}: {scope.gpu_max_nodes})"
+    return f"{most} ({asked}: {scope.gpu_version_nodes})"
+
+
 def _specs(scope: Scope, a: AlertsSettings) -> list[tuple[AlertRule, AlertSpec]]:
     ns, s = scope.namespace, scope.sel
-    pending = s('phase="Pending"')
     doctor = f"`nimctl doctor --namespace {ns}` says why and what fixes it."
     r = a.nim_not_ready
     return [
@@ -114,7 +123,7 @@ def _specs(scope: Scope, a: AlertsSettings) -> list[tuple[AlertRule, AlertSpec]]
             AlertSpec(
                 "requestsWaiting",
                 "NIM requests waiting",
-                f"avg by (model_name) (num_requests_waiting{s()}) > "
+                f"avg by (model_name) ({requests_waiting(scope)}) > "
                 f"{a.requests_waiting.threshold:g}",
                 a.requests_waiting.for_minutes,
                 "WARNING",
@@ -166,16 +175,17 @@ def _specs(scope: Scope, a: AlertsSettings) -> list[tuple[AlertRule, AlertSpec]]
             a.gpu_pool_at_max,
             AlertSpec(
                 "gpuPoolAtMax",
-                "GPU pool at its maximum with pods pending",
-                f"{gpu_node_count(scope)} >= {scope.gpu_max_nodes} and on() "
-                f"(sum(kube_pod_status_phase{pending}) >= {a.gpu_pool_at_max.threshold:g})",
+                "GPU pool at its scaling ceiling with requests waiting",
+                f"{gpu_node_count(scope)} >= {scope.gpu_ceiling_nodes} and on() "
+                f"(sum({requests_waiting(scope)}) >= {a.gpu_pool_at_max.threshold:g})",
                 a.gpu_pool_at_max.for_minutes,
                 "ERROR",
-                ("DCGM_FI_DEV_GPU_UTIL", "kube_pod_status_phase"),
-                f"The GPU pool ({', '.join(scope.gpu_pools)}) runs its maximum "
-                f"({scope.gpu_max_nodes} nodes) and NIM pods "
-                f"still wait for one. Raise gpuPool.maxNodes (and the GPU quota) or lower "
-                f"monitoring.hpa.maxReplicas. {doctor}",
+                ("DCGM_FI_DEV_GPU_UTIL", "num_requests_waiting"),
+                f"gpuPool ({', '.join(scope.gpu_pools)}) runs {scope.gpu_ceiling_nodes} GPU "
+                f"node(s), its ceiling: {_ceiling_source(scope)}, and "
+                f"{a.gpu_pool_at_max.threshold:g}+ requests still wait in `{ns}`: no more "
+                "replicas will come. Raise monitoring.hpa.maxReplicas and gpuPool.maxNodes (and "
+                "the GPU quota), or add a replica elsewhere (greenPool).",
             ),
         ),
         (
@@ -204,7 +214,9 @@ def alert_specs(scope: Scope, alerts: AlertsSettings) -> list[AlertSpec]:
 
 def all_alert_keys() -> tuple[str, ...]:
     """Every alert a stack can have, enabled or not (for docs and tests)."""
-    scope = Scope(stack="s", cluster="c", namespace="n", gpu_min_nodes=0, gpu_max_nodes=1)
+    scope = Scope(
+        stack="s", cluster="c", namespace="n", gpu_min_nodes=0, gpu_max_nodes=1, gpu_version_nodes=1
+    )
     return tuple(spec.key for _, spec in _specs(scope, AlertsSettings()))
 
 

@@ -117,10 +117,23 @@ class Scope:
     gpu_min_nodes: int
     gpu_max_nodes: int
     """The bounds of the counted pools together (their ``minNodes``/``maxNodes`` summed)."""
+    gpu_version_nodes: int
+    """The GPU nodes the versions on the counted pools may ask for at once: each version's HPA
+    ``maxReplicas`` (its ``replicas`` without an HPA) in nodes, summed
+    (:func:`nimgke.shape.version_gpu_nodes`)."""
     gpu_pools: tuple[str, ...] = ("gpu",)
     """The counted pools (``gpu`` is gpuPool; the stack counts every priority of its ComputeClass,
     ``gpu``, ``gpu-2``, ...; greenPool is another pool and is not counted by default): each pool's
     GKE node pool is auto-named ``<pool>-pool-<random>`` (:func:`node_pool_prefix`)."""
+
+    @property
+    def gpu_ceiling_nodes(self) -> int:
+        """The most GPU nodes the stack lets its versions use: the fewer of the pools' maximum
+        (every priority's ``maxNodes`` together) and what the versions may ask for. Validation
+        keeps ``maxNodes`` at or above the versions' ask, so the ask is usually the ceiling; the
+        pools' maximum alone is never reached while the HPAs cap the pods below it, and an alert
+        at it could never fire."""
+        return min(self.gpu_max_nodes, self.gpu_version_nodes)
 
     def sel(self, *extra: str) -> str:
         """A label selector for a NIM series (PodMonitoring in the NIM namespace)."""
@@ -157,6 +170,11 @@ def gpu_node_count(scope: Scope) -> str:
     """GPU nodes of the counted pools that report DCGM series (a node counts once its driver
     runs)."""
     return f"count(count by ({GPU_NODE_LABEL}) (DCGM_FI_DEV_GPU_UTIL{scope.pool_sel()}))"
+
+
+def requests_waiting(scope: Scope) -> str:
+    """NIM's queue: requests waiting behind the running batch, one series per pod."""
+    return f"num_requests_waiting{scope.sel()}"
 
 
 def error_ratio(scope: Scope) -> str:
@@ -209,7 +227,7 @@ def _nim_section(scope: Scope) -> Section:
                         ("num_requests_running",),
                     ),
                     Series(
-                        f"{by_model} (num_requests_waiting{s()})",
+                        f"{by_model} ({requests_waiting(scope)})",
                         f"waiting {legend('model_name')}",
                         ("num_requests_waiting",),
                     ),

@@ -11,10 +11,11 @@ settings. (Not :mod:`nimgke.config.shape`, the first pass of validation: the set
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from nimgke import autoscaling
+from nimgke import autoscaling, catalog
 from nimgke.config import StackConfig
 from nimgke.config.check_autoscaling import wake_signals
 from nimgke.config.pools import GREEN_POOL, MAIN_POOL, class_name, priorities
@@ -56,6 +57,13 @@ class PoolShape:
     """The ComputeClass whose label and taint the pool's nodes carry."""
     reservation: str | None = None
     """A specific reservation the nodes consume, if any."""
+
+    @property
+    def gpus_per_node(self) -> int:
+        """The GPUs a node carries: a G2/A2/A3 machine's own (fixed by its type), else the
+        ``gpu_count`` attached to it (N1)."""
+        machine = catalog.MACHINE_TYPES.get(self.machine_type)
+        return machine.gpu_count if machine is not None and machine.gpu else self.gpu_count
 
 
 @dataclass(frozen=True)
@@ -305,6 +313,29 @@ def _autoscaling(cfg: StackConfig, hpa: HpaSettings) -> AutoscalingShape | None:
     )
 
 
+def version_gpu_nodes(
+    plan: CapacityShape, all_versions: tuple[Version, ...], auto: AutoscalingShape | None
+) -> int:
+    """The GPU nodes the versions on ``plan`` may ask for at once: per version, the pods its HPA
+    may run (``maxReplicas``, :meth:`AutoscalingShape.ceiling`; its ``replicas`` without an HPA)
+    times the GPUs a pod requests (the pool's ``gpuCount``, the chart's ``nvidia.com/gpu``), over
+    the GPUs of the pool's node, rounded up; summed. No HPA scales a version past it ("maxReplicas
+    is the upper limit for the number of replicas to which the autoscaler can scale up",
+    kubernetes/api@6e64302b autoscaling/v2/types.go HorizontalPodAutoscalerSpec), so once the pool
+    runs this many nodes no more pods come, whatever the queue: the ``gpuPoolAtMax`` alert's
+    ceiling (with the pool's ``maxNodes``, :attr:`Scope.gpu_ceiling_nodes`)."""
+    pool = plan.first
+    return sum(
+        math.ceil(
+            (v.plan.replicas if auto is None else auto.ceiling(v.plan.replicas))
+            * pool.gpu_count
+            / pool.gpus_per_node
+        )
+        for v in all_versions
+        if v.pool == plan.name
+    )
+
+
 def stack_shape(cfg: StackConfig) -> StackShape:
     """The shape of a validated stack (pure: reads ``cfg`` only)."""
     s = cfg.settings
@@ -315,6 +346,7 @@ def stack_shape(cfg: StackConfig) -> StackShape:
     gpu = plans[0].first
     green = plans[1].first if len(plans) > 1 else None
     all_versions = tuple(versions(cfg))
+    auto = _autoscaling(cfg, s.monitoring.hpa)
     by_model: dict[str, list[Version]] = {}
     for v in all_versions:
         by_model.setdefault(v.model, []).append(v)
@@ -344,11 +376,12 @@ def stack_shape(cfg: StackConfig) -> StackShape:
             namespace=s.nim.namespace,
             # gpuPool's nodes on every priority of its ComputeClass: the pool line and gpuPoolAtMax
             # count them all, against the priorities' bounds summed (the class adds nodes until
-            # every priority is at its maximum).
+            # every priority is at its maximum) and the nodes gpuPool's versions may ask for.
             gpu_min_nodes=sum(p.min_nodes for p in plans[0].priorities),
             gpu_max_nodes=sum(p.max_nodes for p in plans[0].priorities),
+            gpu_version_nodes=version_gpu_nodes(plans[0], all_versions, auto),
             gpu_pools=tuple(p.name for p in plans[0].priorities),
         ),
         plans=plans,
-        autoscaling=_autoscaling(cfg, s.monitoring.hpa),
+        autoscaling=auto,
     )

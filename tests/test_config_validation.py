@@ -585,12 +585,17 @@ MEANING_CASES = [
                                                  "forMinutes": 15}}},
      "nim-gke:monitoring.alerts.gpuTemperatureCelsius.enabled", "true",
      "reads DCGM GPU metrics", "set monitoring.dcgm: true, or alerts.gpuTemperatureCelsius"),
-    ("nim-alert-without-scrape", "dev", "nim-gke:monitoring",
-     {"podMonitoring": False, "alerts": {
-         k: {"enabled": k == "ttftP95Seconds", "threshold": 1, "forMinutes": 40}
-         for k in ("requestsWaiting", "kvCacheUsage", "ttftP95Seconds", "errorRate")}},
-     "nim-gke:monitoring.alerts.ttftP95Seconds.enabled", "true", "reads NIM's /v1/metrics",
-     "set monitoring.podMonitoring: true, or alerts.ttftP95Seconds.enabled: false"),
+    *(
+        (f"{case}-without-scrape", "dev", "nim-gke:monitoring",
+         {"podMonitoring": False, "alerts": {
+             k: {"enabled": k == alert, "threshold": 1, "forMinutes": 40}
+             for k in ("requestsWaiting", "kvCacheUsage", "ttftP95Seconds", "errorRate",
+                       "gpuPoolAtMax")}},
+         f"nim-gke:monitoring.alerts.{alert}.enabled", "true", "reads NIM's /v1/metrics",
+         f"set monitoring.podMonitoring: true, or alerts.{alert}.enabled: false")
+        # gpuPoolAtMax counts the pool's nodes (DCGM) and NIM's waiting requests (PodMonitoring).
+        for case, alert in (("nim-alert", "ttftP95Seconds"), ("at-ceiling-alert", "gpuPoolAtMax"))
+    ),
     ("not-ready-fraction-of-a-pod", "prod", "nim-gke:monitoring.alerts.nimNotReady.threshold",
      1.5, "nim-gke:monitoring.alerts.nimNotReady.threshold", SAME, "counts pods",
      "write e.g. 1"),

@@ -28,7 +28,12 @@ DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
 POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 SCOPE = observability.Scope(
-    stack="prod", cluster="nim-prod", namespace="nim", gpu_min_nodes=1, gpu_max_nodes=2
+    stack="prod",
+    cluster="nim-prod",
+    namespace="nim",
+    gpu_min_nodes=1,
+    gpu_max_nodes=2,
+    gpu_version_nodes=2,
 )
 # A metric name followed by its selector: every query here selects by cluster.
 _METRIC_REF = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\{")
@@ -186,7 +191,7 @@ def test_the_runbooks_name_the_doctor_command_the_set_up_installs():
     specs = {spec.key: spec for spec in alerts.alert_specs(SCOPE, AlertsSettings())}
     doctor = "`nimctl doctor --namespace nim` says why and what fixes it."
     asking = sorted(key for key, spec in specs.items() if doctor in spec.runbook)
-    assert asking == ["gpuPoolAtMax", "nimNotReady"]
+    assert asking == ["nimNotReady"]
     assert not any("python" in spec.runbook for spec in specs.values())
     args = build_parser().parse_args(["doctor", "--namespace", "nim"])
     assert args.command == "doctor" and args.namespace == "nim"
@@ -231,10 +236,13 @@ def test_every_alert_query_is_promql_and_its_metric_is_on_the_dashboard():
             "600s",
         ),
         (
+            # Pulumi.prod.yaml: gpuPool 1..2 and its fallback 0..2, one model of 1 replica whose
+            # HPA scales to maxReplicas 2, a pod takes the one L4 of a g2-standard-4: the
+            # ceiling is min(2 + 2, 2 x 1 / 1) = 2 nodes, with 10 requests waiting.
             "gpuPoolAtMax",
             'count(count by (Hostname) (DCGM_FI_DEV_GPU_UTIL{cluster="nim-prod",'
-            'Hostname=~"gke-.+-(gpu-pool|gpu-2-pool)-.+"})) >= 4 and on() '
-            '(sum(kube_pod_status_phase{cluster="nim-prod",namespace="nim",phase="Pending"}) >= 1)',
+            'Hostname=~"gke-.+-(gpu-pool|gpu-2-pool)-.+"})) >= 2 and on() '
+            '(sum(num_requests_waiting{cluster="nim-prod",namespace="nim"}) >= 10)',
             "900s",
         ),
         (
@@ -252,6 +260,56 @@ def test_prod_alert_conditions_as_configured(key, query, duration):
         "duration": duration,
         "evaluationInterval": "60s",
     }
+
+
+def test_dev_with_alerts_on_waits_at_one_node():
+    """Pulumi.dev.yaml (alerts off as shipped): gpuPool 0..2 and its fallback 0..2, one model of
+    1 replica whose HPA scales to maxReplicas 1 (and sleeps at 0), one L4 a pod and a node: the
+    ceiling is min(2 + 2, 1 x 1 / 1) = 1 node; the threshold the default, 10 requests."""
+    mon = json.loads(stack_config("dev")["nim-gke:monitoring"])
+    mon["alerts"] = {"enabled": True}
+    config = stack_config("dev", **{"nim-gke:monitoring": mon, "nim-gke:ngcApiKey": FAKE_NGC_KEY})
+    run = run_program("dev", config, ["nim-gke:ngcApiKey"])
+    (cond,) = run.mocks.named("observability-alert-gpupoolatmax").inputs["conditions"]
+    assert cond["conditionPrometheusQueryLanguage"] == {
+        "query": 'count(count by (Hostname) (DCGM_FI_DEV_GPU_UTIL{cluster="nim-dev",'
+        'Hostname=~"gke-.+-(gpu-pool|gpu-2-pool)-.+"})) >= 1 and on() '
+        '(sum(num_requests_waiting{cluster="nim-dev",namespace="nim"}) >= 10)',
+        "duration": "900s",
+        "evaluationInterval": "60s",
+    }
+
+
+def test_the_ceiling_is_max_nodes_where_the_pools_hold_fewer_nodes_than_the_versions_ask():
+    """Validation keeps every priority's maxNodes together at or above what the versions ask for,
+    but the ceiling is the fewer of the two either way: the pool cannot grow past its maxNodes."""
+    tight = observability.Scope(**{**SCOPE.__dict__, "gpu_max_nodes": 1, "gpu_version_nodes": 3})
+    assert tight.gpu_ceiling_nodes == 1
+    (spec,) = [s for s in alerts.alert_specs(tight, AlertsSettings()) if s.key == "gpuPoolAtMax"]
+    assert spec.query.startswith(f"{observability.gpu_node_count(tight)} >= 1 and on() (sum(")
+    assert spec.runbook.startswith(
+        "gpuPool (gpu) runs 1 GPU node(s), its ceiling: every priority's maxNodes together (its "
+        "versions' HPA maxReplicas in nodes: 3), and 10+ requests still wait in `nim`: no more "
+        "replicas will come. Raise monitoring.hpa.maxReplicas and gpuPool.maxNodes"
+    )
+    roomy = observability.Scope(**{**SCOPE.__dict__, "gpu_max_nodes": 4})
+    assert roomy.gpu_ceiling_nodes == 2  # prod: its HPA's 2, not maxNodes' 4
+    (spec,) = [s for s in alerts.alert_specs(roomy, AlertsSettings()) if s.key == "gpuPoolAtMax"]
+    assert spec.runbook.startswith(
+        "gpuPool (gpu) runs 2 GPU node(s), its ceiling: its versions' HPA maxReplicas in nodes "
+        "(every priority's maxNodes together: 4), and 10+ requests"
+    )
+
+
+def test_the_at_ceiling_alert_sums_the_queue_the_requests_waiting_alert_averages():
+    """One expression for NIM's queue (``num_requests_waiting``, NIM for LLMs "Observability"),
+    read per pod by requestsWaiting and summed over the namespace by gpuPoolAtMax."""
+    specs = {s.key: s for s in alerts.alert_specs(SCOPE, AlertsSettings())}
+    queue = observability.requests_waiting(SCOPE)
+    assert queue == 'num_requests_waiting{cluster="nim-prod",namespace="nim"}'
+    assert f"avg by (model_name) ({queue}) > 10" == specs["requestsWaiting"].query
+    assert specs["gpuPoolAtMax"].query.endswith(f"and on() (sum({queue}) >= 10)")
+    assert AlertsSettings().gpu_pool_at_max.threshold == AlertsSettings().requests_waiting.threshold
 
 
 def test_thresholds_and_durations_come_from_the_stack_file():

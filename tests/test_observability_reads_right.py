@@ -27,10 +27,8 @@ from nimgke.config.settings import AlertsSettings
 from tests.conftest import stack_config
 from tests.schemas import stack_objects
 from tests.test_chart_contract import program
+from tests.test_observability import SCOPE
 
-SCOPE = observability.Scope(
-    stack="prod", cluster="nim-prod", namespace="nim", gpu_min_nodes=1, gpu_max_nodes=2
-)
 GRAFANA = re.compile(r"\{\{.*?\}\}")
 CLOUD_MONITORING = re.compile(r"\$\{labels\.([A-Za-z_][A-Za-z0-9_]*)\}")
 

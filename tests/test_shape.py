@@ -24,6 +24,7 @@ from nimgke.shape import (
     ScheduleShape,
     StackShape,
     stack_shape,
+    version_gpu_nodes,
 )
 from tests.test_config_validation import raw_stack
 from tests.test_rollout_config import GREEN, stack
@@ -112,16 +113,18 @@ def route(*backends: Version, stable: Version) -> RouteShape:
     return RouteShape(model="llama3-8b", prefix="/llama3-8b/v1", backends=backends, stable=stable)
 
 
-def scope(stack: str, gpu_min_nodes: int, gpu_max_nodes: int) -> Scope:
+def scope(stack: str, gpu_min_nodes: int, gpu_max_nodes: int, gpu_version_nodes: int) -> Scope:
     """What a stack's dashboard and alerts watch: nim-<stack>, the nim namespace, gpuPool's nodes
     on every priority of its ComputeClass (gpu and its fallback gpu-2), against the priorities'
-    bounds summed: the class adds nodes until each priority is at its maximum."""
+    bounds summed (the class adds nodes until each priority is at its maximum) and the GPU nodes
+    gpuPool's versions may ask for."""
     return Scope(
         stack=stack,
         cluster=f"nim-{stack}",
         namespace="nim",
         gpu_min_nodes=gpu_min_nodes,
         gpu_max_nodes=gpu_max_nodes,
+        gpu_version_nodes=gpu_version_nodes,
         gpu_pools=("gpu", "gpu-2"),
     )
 
@@ -151,7 +154,9 @@ def test_dev_is_one_pool_one_version_one_zonal_disk_per_replica():
         versions=(main,),
         cache=ZONAL_CACHE,
         routes=(route(main, stable=main),),
-        scope=scope("dev", 0, 2 + 2),  # the fallback's maxNodes is the pool's
+        # the fallback's maxNodes is the pool's; one version, its HPA up to maxReplicas 1, one
+        # L4 a pod on a g2-standard-4 of one L4: 1 node
+        scope=scope("dev", 0, 2 + 2, 1),
         plans=(plan(gpu_pool(), fallback(gpu_pool(), spot=False)),),
         autoscaling=DEV_HPA,
     )
@@ -169,7 +174,9 @@ def test_prod_spans_two_zones_with_a_minimum_node_and_the_shared_cache():
         versions=(main,),
         cache=SHARED_CACHE,
         routes=(route(main, stable=main),),
-        scope=scope("prod", 1 + 0, 2 + 2),  # a fallback starts at 0 nodes
+        # a fallback starts at 0 nodes; one version, its HPA up to maxReplicas 2, one L4 a pod on
+        # a g2-standard-4 of one L4: 2 nodes
+        scope=scope("prod", 1 + 0, 2 + 2, 2 * 1),
         plans=(plan(first, fallback(first, machine_type="g2-standard-8")),),
         autoscaling=PROD_HPA,
     )
@@ -223,8 +230,9 @@ def test_a_canary_on_green_pool_is_a_second_pool_version_and_backend():
         cache=SHARED_CACHE,
         routes=(route(main, canary, stable=main),),
         # The dashboard's and the alerts' pool is gpuPool, every priority (1..4 each here; the
-        # fallback follows the pool's maxNodes), not greenPool.
-        scope=scope("prod", 1 + 0, 4 + 4),
+        # fallback follows the pool's maxNodes), not greenPool: its one version, up to 2 nodes
+        # (the canary on greenPool is not counted).
+        scope=scope("prod", 1 + 0, 4 + 4, 2),
         plans=(plan(first, fallback(first, machine_type="g2-standard-8")), plan(green)),
         autoscaling=PROD_HPA,
     )
@@ -254,6 +262,43 @@ def test_replicas_on_a_pool_count_every_version_on_it():
         ("canary", "gpu", 2),
     ]
     assert (shape.replicas_on("gpu"), shape.replicas_on("green")) == (3, 0)
+
+
+def test_the_gpu_nodes_gpupools_versions_may_ask_for_follow_each_versions_hpa_ceiling():
+    """Per version on gpuPool: its HPA's maxReplicas (max(maxReplicas, replicas)), the most it
+    scales to ("maxReplicas is the upper limit for the number of replicas to which the autoscaler
+    can scale up", kubernetes/api@6e64302b autoscaling/v2/types.go), else its replicas; one
+    g2-standard-4 (one L4) per pod of one L4; greenPool's versions are not gpuPool's. prod with
+    room for a canary: gpuPool maxNodes 4, so every priority together 4 + 4."""
+    with_hpa = stack_shape(config("prod", stack(canary={"tag": "1.1.2", "weight": 10})))
+    # main 1 replica, canary 1: each HPA scales to maxReplicas 2
+    assert (with_hpa.scope.gpu_version_nodes, with_hpa.scope.gpu_max_nodes) == (2 + 2, 4 + 4)
+    assert with_hpa.scope.gpu_ceiling_nodes == 4
+    bigger = stack(canary={"tag": "1.1.2", "weight": 10, "replicas": 3})
+    bigger["nim-gke:gpuPool"]["maxNodes"] = 5  # room for them (validated)
+    # the canary's replicas (3) above maxReplicas (2): its HPA keeps 3
+    assert stack_shape(config("prod", bigger)).scope.gpu_version_nodes == 2 + 3
+    without = stack(canary={"tag": "1.1.2", "weight": 10, "replicas": 2})
+    without["nim-gke:monitoring"]["hpa"]["enabled"] = False
+    assert stack_shape(config("prod", without)).scope.gpu_version_nodes == 1 + 2
+    assert stack_shape(rollout()).scope.gpu_version_nodes == 2  # the canary is on greenPool
+
+
+def test_a_versions_pods_take_their_gpus_over_the_gpus_of_a_node_rounded_up():
+    """GPUs per pod: the pool's gpuCount (the chart's nvidia.com/gpu); GPUs per node: the
+    machine's own (g2-standard-24 carries 2 L4), or gpuCount attached (N1). Validation makes
+    them equal today (a G2 pool's gpuCount is its machine's), so a pod is a node; the
+    arithmetic still rounds a pod that takes part of a node up to the node."""
+    assert gpu_pool(machine_type="g2-standard-24", gpu_count=2).gpus_per_node == 2
+    assert gpu_pool(machine_type="n1-standard-8", gpu_count=4).gpus_per_node == 4
+    cfg = config("prod", stack(canary={"tag": "1.1.2", "weight": 10}))
+    main, canary = stack_shape(cfg).versions  # 2 pods each at most (HPA)
+    whole = plan(gpu_pool(machine_type="g2-standard-24", gpu_count=2))
+    assert version_gpu_nodes(whole, (main, canary), PROD_HPA) == 2 + 2
+    half = plan(gpu_pool(machine_type="g2-standard-24", gpu_count=1))
+    assert version_gpu_nodes(half, (main, canary), PROD_HPA) == 1 + 1  # 2 x 1 / 2 each
+    three = dataclasses.replace(canary, plan=dataclasses.replace(canary.plan, replicas=3))
+    assert version_gpu_nodes(half, (main, three), None) == 1 + 2  # 1 / 2 -> 1, 3 / 2 -> 2
 
 
 def test_at_weight_100_the_route_keeps_both_backends_and_the_stable_service_follows_the_canary():

@@ -13,7 +13,14 @@ KEY = f"{NAMESPACE}:monitoring"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 # Which metric source each alert reads (nimgke.alerts): NIM's PodMonitoring, DCGM, kube-state.
 _NEEDS_DCGM = ("gpuPoolAtMax", "gpuTemperatureCelsius")
-_NEEDS_NIM_SCRAPE = ("requestsWaiting", "kvCacheUsage", "ttftP95Seconds", "errorRate")
+# gpuPoolAtMax reads both: the pool's nodes (DCGM) and NIM's queue.
+_NEEDS_NIM_SCRAPE = (
+    "requestsWaiting",
+    "kvCacheUsage",
+    "ttftP95Seconds",
+    "errorRate",
+    "gpuPoolAtMax",
+)
 _FRACTIONS = ("kvCacheUsage", "errorRate")
 
 

@@ -294,8 +294,12 @@ class AlertsSettings(_Settings):
     """Time-to-first-token p95 SLO in seconds."""
     error_rate: AlertRule = _rule(0.05, 10)
     """Failed requests as a fraction of finished ones, 0-1."""
-    gpu_pool_at_max: AlertRule = _rule(1, 15)
-    """GPU pool at ``gpuPool.maxNodes`` while at least ``threshold`` NIM pods are Pending."""
+    gpu_pool_at_max: AlertRule = _rule(10, 15)
+    """gpuPool runs the most GPU nodes the stack lets its versions use (the fewer of every
+    priority's ``maxNodes`` together and the versions' HPA ``maxReplicas`` in nodes) while at least
+    ``threshold`` requests wait (``num_requests_waiting`` summed over the NIM namespace). 10, the
+    queue ``requestsWaiting`` warns at per pod: summed, it is reached whenever that warning's is,
+    and here no more replicas will come."""
     gpu_temperature_celsius: AlertRule = _rule(85, 5)
 
 

@@ -111,9 +111,9 @@ def test_the_canary_step_is_read_in_a_few_kilobytes(walk):
     one line, every cost figure by position, the new release's 90 inputs."""
     d = step(walk, "base", "w10")
     text = render_diff(d, "before.json")
-    # ~7.5 KB: with the canary's AutoscalingMetric (as the model's, one query changed), the
-    # idle GPU nodes its warm replica adds to the cost, and gpuPool's fallback pool, whose bound
-    # follows the pool's.
+    # ~8 KB: with the canary's AutoscalingMetric (as the model's, one query changed), the
+    # idle GPU nodes its warm replica adds to the cost, gpuPool's fallback pool, whose bound
+    # follows the pool's, and the at-ceiling alert's ceiling (query and runbook).
     assert len(text.encode()) < 8_000
     # The figures of each ComputeClass priority and their blend are counted (nimctl cost shows
     # them), the GPU quota they need is shown.
@@ -313,10 +313,12 @@ def test_a_long_string_changed_in_place_prints_as_a_word_diff(walk):
     """``git diff --word-diff=plain`` marks: [-removed-]{+added+} (https://git-scm.com/docs/
     git-diff)."""
     text = render_diff(step(walk, "base", "w10"), "before.json")
-    # gpuPool's priorities gpu and gpu-2 (maxNodes 2 -> 4 each), summed.
+    # The at-ceiling alert's runbook: the canary's HPA doubles what gpuPool's versions may ask
+    # for (2 -> 4 nodes), and its priorities gpu and gpu-2 (maxNodes 2 -> 4 each), summed.
     assert (
-        "        ~ documentation.content: ...gpu, gpu-2) runs its maximum ([-4-]{+8+} nodes) "
-        "and NIM pods still wait...\n"
+        "        ~ documentation.content: gpuPool (gpu, gpu-2) runs [-2-]{+4+} GPU node(s), its "
+        "ceiling: its...priority's maxNodes together: [-4-]{+8+}), and 10+ requests still "
+        "wait...\n"
     ) in text
     assert word_diff("a b c", "a x c") == "a [-b-]{+x+} c"
     assert word_diff("one two", "one") == "one[- two-]"
@@ -406,7 +408,10 @@ AT_POOL_MAX = {
     "observability-alert-gpupoolatmax",
 }
 """What gpuPool.maxNodes changes: the pool and its fallback (which takes the pool's maxNodes),
-the dashboard's line at it, the alert that compares."""
+the dashboard's line at it, the at-ceiling alert (whose runbook names the bound)."""
+AT_CEILING = "observability-alert-gpupoolatmax"
+"""What a version on gpuPool coming or going changes besides its own resources: the alert's
+ceiling, the nodes gpuPool's versions may ask for."""
 
 
 def test_the_walk_through_edits_change_what_the_readme_says(walk):
@@ -436,17 +441,19 @@ def test_the_walk_through_edits_change_what_the_readme_says(walk):
         "gateway-llama3-8b-route",
         "svc-llama3-8b-service",
     }
-    # 3b. promote: nothing of the new version changes; the old one goes; the route drops it
+    # 3b. promote: nothing of the new version changes; the old one goes; the route drops it, and
+    # the at-ceiling alert counts one version's HPA maximum again
     d = step(walk, "w100", "promoted")
-    assert of(d, "added") == set() and changed(d) == {"gateway-llama3-8b-route"}
+    assert of(d, "added") == set() and changed(d) == {"gateway-llama3-8b-route", AT_CEILING}
     assert "nim-llama3-8b-1-0-3-release" in of(d, "removed")
     assert not [n for n in of(d, "removed") if "1-1-2" in n]
     # 3c. back to maxNodes 2 once one version runs: the pool's bound and what follows it
     d = step(walk, "promoted", "shrunk")
     assert (of(d, "added"), of(d, "removed"), changed(d)) == (set(), set(), AT_POOL_MAX)
-    # roll back (at 10 %): the canary's resources go, the route is 100 % the model's again
+    # roll back (at 10 %): the canary's resources go, the route is 100 % the model's again, the
+    # at-ceiling alert counts one version
     d = step(walk, "w10", "rolled-back")
-    assert of(d, "added") == set() and changed(d) == {"gateway-llama3-8b-route"}
+    assert of(d, "added") == set() and changed(d) == {"gateway-llama3-8b-route", AT_CEILING}
     assert of(d, "removed") and all("1-1-2" in n for n in of(d, "removed"))
 
 
