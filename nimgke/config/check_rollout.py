@@ -343,19 +343,18 @@ def _single_replica_warnings(s: StackSettings) -> list[str]:
     concepts/maintenance-windows-and-exclusions)."""
     hpa = s.monitoring.hpa
     found = []
-    for i, m in enumerate(s.nim.models):
-        canary_weight = m.canary.weight if m.canary is not None else 0
-        roles = [("", m.replicas, 100 - canary_weight)]
-        if m.canary is not None:
-            roles.append((".canary", m.canary.replicas or m.replicas, canary_weight))
-        for where, replicas, weight in roles:
-            warm = hpa.min_replicas if hpa.enabled and hpa.min_replicas is not None else replicas
-            if weight > 0 and warm == 1:
-                found.append(
-                    f"{NAMESPACE}:nim.models[{i}]{where}.replicas = 1: a GKE node upgrade or "
-                    "auto-repair of its GPU node leaves this version without a server for a cold "
-                    "start (up to ~31 min); the maintenance window times upgrades, not repairs. "
-                    "Set replicas: 2 to keep serving (one more GPU node at all times), or accept "
-                    "it (docs/rollouts.md, node upgrades and repairs)."
-                )
+    for i, role, _release, _pool, replicas in _versions(s):
+        canary = s.nim.models[i].canary
+        canary_weight = canary.weight if canary is not None else 0
+        weight = canary_weight if role == CANARY else 100 - canary_weight
+        warm = hpa.min_replicas if hpa.enabled and hpa.min_replicas is not None else replicas
+        if weight > 0 and warm == 1:
+            where = ".canary" if role == CANARY else ""
+            found.append(
+                f"{NAMESPACE}:nim.models[{i}]{where}.replicas = 1: a GKE node upgrade or "
+                "auto-repair of its GPU node leaves this version without a server for a cold "
+                "start (up to ~31 min); the maintenance window times upgrades, not repairs. "
+                "Set replicas: 2 to keep serving (one more GPU node at all times), or accept "
+                "it (docs/rollouts.md, node upgrades and repairs)."
+            )
     return found
